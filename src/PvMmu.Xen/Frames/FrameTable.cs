@@ -1,0 +1,90 @@
+namespace PvMmu.Xen.Frames;
+
+/// <summary>
+/// Xen's frame table (struct page_info, xen/arch/x86/include/asm/mm.h), as structure-of-arrays: 22 bytes a frame.
+/// Owners are domain indices (see <see cref="Domains"/>); <c>-1</c> in <see cref="TableIndex"/> means the frame
+/// has no stored contents (all entries read as zero).
+/// </summary>
+public sealed class FrameTable
+{
+    /// <summary>Bytes of state per frame: the sum of the element sizes of the arrays below.</summary>
+    public const int BytesPerFrame = sizeof(uint) + sizeof(uint) + sizeof(byte) + sizeof(byte) + sizeof(short) + sizeof(ushort) + sizeof(uint) + sizeof(int);
+
+    /// <summary>count_info &amp; PGC_count_mask: general references, the allocation's one included.</summary>
+    public uint[] GeneralCount;
+
+    /// <summary>type_info &amp; PGT_count_mask.</summary>
+    public uint[] TypeCount;
+
+    /// <summary>type_info &amp; PGT_type_mask.</summary>
+    public PageType[] Type;
+
+    public FrameFlags[] Flags;
+
+    /// <summary>linear_pt_count: &gt;0 same-level entries held, &lt;0 same-level tables pointing here (XSA-240).</summary>
+    public short[] LinearPtCount;
+
+    /// <summary>The owning domain's index; 0 when free.</summary>
+    public ushort[] Owner;
+
+    /// <summary>tlbflush_timestamp: the TLB clock when the frame was last released.</summary>
+    public uint[] TlbStamp;
+
+    /// <summary>Index of the frame's contents in the <see cref="PageTablePool"/>, or -1.</summary>
+    public int[] TableIndex;
+
+    public FrameTable(int frames)
+    {
+        GeneralCount = new uint[frames];
+        TypeCount = new uint[frames];
+        Type = new PageType[frames];
+        Flags = new FrameFlags[frames];
+        LinearPtCount = new short[frames];
+        Owner = new ushort[frames];
+        TlbStamp = new uint[frames];
+        TableIndex = new int[frames];
+        Array.Fill(TableIndex, -1);
+        Array.Fill(Flags, FrameFlags.Free);
+    }
+
+    public int Count => GeneralCount.Length;
+
+    public bool IsValid(uint mfn) => mfn < (uint)GeneralCount.Length;
+
+    public bool Has(uint mfn, FrameFlags flag) => (Flags[mfn] & flag) != 0;
+
+    public void Set(uint mfn, FrameFlags flag) => Flags[mfn] |= flag;
+
+    public void Clear(uint mfn, FrameFlags flag) => Flags[mfn] &= ~flag;
+
+    /// <summary>Whether the frame is a page table (L1–L4) in use: typed as one with a type count above 0.</summary>
+    public bool IsPageTableInUse(uint mfn) => Type[mfn] is >= PageType.L1 and <= PageType.L4 && TypeCount[mfn] > 0;
+
+    public FrameTable Clone()
+    {
+        var c = new FrameTable(0)
+        {
+            GeneralCount = (uint[])GeneralCount.Clone(),
+            TypeCount = (uint[])TypeCount.Clone(),
+            Type = (PageType[])Type.Clone(),
+            Flags = (FrameFlags[])Flags.Clone(),
+            LinearPtCount = (short[])LinearPtCount.Clone(),
+            Owner = (ushort[])Owner.Clone(),
+            TlbStamp = (uint[])TlbStamp.Clone(),
+            TableIndex = (int[])TableIndex.Clone(),
+        };
+        return c;
+    }
+
+    public void CopyFrom(FrameTable s)
+    {
+        s.GeneralCount.CopyTo(GeneralCount, 0);
+        s.TypeCount.CopyTo(TypeCount, 0);
+        s.Type.CopyTo(Type, 0);
+        s.Flags.CopyTo(Flags, 0);
+        s.LinearPtCount.CopyTo(LinearPtCount, 0);
+        s.Owner.CopyTo(Owner, 0);
+        s.TlbStamp.CopyTo(TlbStamp, 0);
+        s.TableIndex.CopyTo(TableIndex, 0);
+    }
+}

@@ -1,0 +1,104 @@
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Events;
+
+namespace PvMmu.Xen.Hypercalls;
+
+/// <summary>
+/// HYPERVISOR_multicall (xen/common/multicall.c, do_multicall): each entry runs through the ordinary hypercall
+/// handlers and its return value is stored in the entry; a failing entry does not stop the batch and the
+/// multicall itself returns 0. An iret ends the batch (XSA-213). Nesting is refused.
+/// </summary>
+internal static class Multicalls
+{
+    public static long Hypercall(Hypervisor h, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle)
+    {
+        h.Events.Add(XenEvent.Hypercall);
+        if (entries.Length > 0 && !GuestHandles.CanCopy(listHandle, (ulong)entries.Length * 64))
+        {
+            h.Events.Add(XenEvent.HypercallError);
+            return -Errno.EFAULT;
+        }
+
+        for (var i = 0; i < entries.Length; i++)
+        {
+            h.Events.Add(XenEvent.MulticallEntry);
+            ref var e = ref entries[i];
+            e.Result = Dispatch(h, ref e, mmuArgs, extArgs);
+            if (e.Result < 0)
+            {
+                h.Events.Add(XenEvent.HypercallError);
+            }
+
+            if (e.Op == HypercallNumber.Iret && h.Rules.IretEndsMulticall)
+            {
+                // mc_exit: the iret's result is the multicall's.
+                return e.Result;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>pv_do_multicall_call: one entry, through the same handler as the hypercall.</summary>
+    private static long Dispatch(Hypervisor h, ref MulticallEntry e, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs)
+    {
+        switch (e.Op)
+        {
+            case HypercallNumber.MmuUpdate:
+            {
+                if (!Slice(mmuArgs.Length, e.Arg0, e.Arg1, out var first, out var count))
+                {
+                    return -Errno.EFAULT;
+                }
+
+                // The sub-call's own entry into Xen is not a new SYSCALL: take back the Hypercall count it adds.
+                h.Events.Add(XenEvent.Hypercall, -1);
+                var rc = MmuUpdates.Hypercall(h, mmuArgs.Slice(first, count), out _, (ushort)e.Arg3, GuestHandles.Valid);
+                if (rc < 0)
+                {
+                    h.Events.Add(XenEvent.HypercallError, -1);
+                }
+
+                return rc;
+            }
+
+            case HypercallNumber.MmuextOp:
+            {
+                if (!Slice(extArgs.Length, e.Arg0, e.Arg1, out var first, out var count))
+                {
+                    return -Errno.EFAULT;
+                }
+
+                h.Events.Add(XenEvent.Hypercall, -1);
+                var rc = MmuExtOps.Hypercall(h, extArgs.Slice(first, count), out _, (ushort)e.Arg3, GuestHandles.Valid);
+                if (rc < 0)
+                {
+                    h.Events.Add(XenEvent.HypercallError, -1);
+                }
+
+                return rc;
+            }
+
+            case HypercallNumber.UpdateVaMapping:
+                h.Events.Add(XenEvent.UpdateVaMapping);
+                return UpdateVaMappings.Update(h, e.Arg0, e.Arg1, e.Arg2, e.Arg3, DomainIds.Self);
+            case HypercallNumber.Iret:
+                return VcpuOps.ToUserMode(h);
+            case HypercallNumber.XenVersion:
+                // XENVER_version: (major << 16) | minor.
+                return h.Rules.Version == XenVersion.Xen48 ? (4L << 16) | 8 : (4L << 16) | 17;
+            case HypercallNumber.Multicall:
+                // Re-entry is refused.
+                return -Errno.EINVAL;
+            default:
+                return -Errno.ENOSYS;
+        }
+    }
+
+    private static bool Slice(int available, ulong first, ulong count, out int start, out int length)
+    {
+        start = (int)Math.Min(first, int.MaxValue);
+        length = (int)Math.Min(count, int.MaxValue);
+        return first <= (ulong)available && count <= (ulong)available - first;
+    }
+}

@@ -1,0 +1,334 @@
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Cpu;
+using PvMmu.Xen.Domains;
+using PvMmu.Xen.Events;
+using PvMmu.Xen.Frames;
+using PvMmu.Xen.Hypercalls;
+using PvMmu.Xen.Access;
+using PvMmu.Xen.Inspection;
+using PvMmu.Xen.Types;
+
+namespace PvMmu.Xen;
+
+/// <summary>
+/// The Xen PV MMU model: one guest domain's frames, vCPUs and TLBs, driven only through hypercalls and guest
+/// loads and stores, as a real guest drives Xen. All state lives in the arrays of the fields below, so a model
+/// can be snapshotted, restored and fingerprinted cheaply. Return values are Xen's (0 or a negated errno).
+/// </summary>
+public sealed class Hypervisor
+{
+    internal FrameTable Frames;
+    internal PageTablePool Tables;
+    internal VcpuTable Vcpus;
+    internal Tlb Tlb;
+    internal DomainTable Domains;
+
+    /// <summary>tlbflush_clock: starts at 1, ticked by every full flush.</summary>
+    internal uint Clock;
+
+    /// <summary>The vCPU whose hypercall or access is being processed; events are charged to it.</summary>
+    internal int CurrentVcpu;
+
+    /// <summary>machine_to_phys_mapping: the M2P table that MMU_MACHPHYS_UPDATE writes (a table of its own in Xen too, not part of page_info).</summary>
+    internal ulong[] M2p;
+
+    public Hypervisor(HypervisorConfig config)
+    {
+        if (config.Vcpus is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), "vcpus must be between 1 and 64");
+        }
+
+        if (config.XenFrames < 1 || config.GuestFrames < 1 || config.OtherFrames < 0 || config.FreeFrames < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), "frame counts must be positive (Xen needs frame 0)");
+        }
+
+        Config = config;
+        Rules = XenRules.For(config.Version);
+        Frames = new FrameTable(config.TotalFrames);
+        Tables = new PageTablePool();
+        Vcpus = new VcpuTable(config.Vcpus);
+        Tlb = new Tlb(config.Vcpus, config.TlbEntries);
+        Domains = new DomainTable();
+        Events = new EventCounters(config.Vcpus, config.Phases);
+        M2p = new ulong[config.TotalFrames];
+        Clock = 1;
+        Assign(0, (uint)config.XenFrames, DomainTable.Xen);
+        Assign(config.FirstGuestFrame, (uint)config.GuestFrames, DomainTable.Guest);
+        Assign(config.FirstOtherFrame, (uint)config.OtherFrames, DomainTable.Other);
+        Domains.WritablePagetables[DomainTable.Guest] = config.WritablePagetables;
+        for (var v = 0; v < config.Vcpus; v++)
+        {
+            Vcpus.Online[v] = true;
+            Domains.DirtyCpuMask[DomainTable.Guest] |= 1UL << v;
+        }
+    }
+
+    public HypervisorConfig Config { get; }
+
+    public XenRules Rules { get; }
+
+    public EventCounters Events { get; }
+
+    /// <summary>Debug builds of Xen reserve _PAGE_GNTTAB in L1 entries; the model follows a release build.</summary>
+    internal bool DebugBuild => false;
+
+    public int VcpuCount => Vcpus.Count;
+
+    public int FrameCount => Frames.Count;
+
+    private void Assign(uint first, uint count, ushort owner)
+    {
+        for (var m = first; m < first + count; m++)
+        {
+            Frames.Owner[m] = owner;
+            Frames.Flags[m] = FrameFlags.Allocated;
+            Frames.GeneralCount[m] = 1;
+        }
+    }
+
+    internal ulong OnlineCpuMask()
+    {
+        ulong m = 0;
+        for (var v = 0; v < Vcpus.Count; v++)
+        {
+            if (Vcpus.Online[v])
+            {
+                m |= 1UL << v;
+            }
+        }
+
+        return m;
+    }
+
+    /// <summary>The pool page holding <paramref name="mfn"/>'s entries, allocated on first use.</summary>
+    internal int EnsureContents(uint mfn)
+    {
+        var t = Frames.TableIndex[mfn];
+        if (t < 0)
+        {
+            t = Tables.Allocate();
+            Frames.TableIndex[mfn] = t;
+        }
+
+        return t;
+    }
+
+    internal ulong ReadContents(uint mfn, int slot)
+    {
+        var t = Frames.TableIndex[mfn];
+        return t < 0 ? 0 : Tables.Read(t, slot);
+    }
+
+    internal void WriteContents(uint mfn, int slot, ulong value)
+    {
+        if (value == 0 && Frames.TableIndex[mfn] < 0)
+        {
+            return;
+        }
+
+        Tables.Write(EnsureContents(mfn), slot, value);
+    }
+
+    private void Enter(int vcpu)
+    {
+        if ((uint)vcpu >= (uint)Vcpus.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(vcpu), $"vCPU {vcpu} does not exist (0..{Vcpus.Count - 1})");
+        }
+
+        CurrentVcpu = vcpu;
+        Events.Vcpu = vcpu;
+    }
+
+    // ---- Hypercalls ----------------------------------------------------------------------------------------
+
+    /// <summary>HYPERVISOR_mmu_update (do_mmu_update). <paramref name="done"/> receives *pdone.</summary>
+    public long MmuUpdate(int vcpu, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, ushort foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
+    {
+        Enter(vcpu);
+        return MmuUpdates.Hypercall(this, requests, out done, foreignDom, listHandle);
+    }
+
+    /// <summary>HYPERVISOR_mmuext_op (do_mmuext_op).</summary>
+    public long MmuextOp(int vcpu, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, ushort foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
+    {
+        Enter(vcpu);
+        return MmuExtOps.Hypercall(this, ops, out done, foreignDom, listHandle);
+    }
+
+    /// <summary>
+    /// HYPERVISOR_update_va_mapping. When <c>flags &amp; ~3</c> is neither UVMF_LOCAL nor UVMF_ALL it is a guest
+    /// pointer to a vCPU bitmap, whose contents are <paramref name="vcpuMask"/>.
+    /// </summary>
+    public long UpdateVaMapping(int vcpu, ulong va, ulong val, ulong flags, ulong vcpuMask = 0)
+    {
+        Enter(vcpu);
+        return UpdateVaMappings.Hypercall(this, va, val, flags, vcpuMask, DomainIds.Self);
+    }
+
+    /// <summary>HYPERVISOR_update_va_mapping_otherdomain: the same with a foreign page owner.</summary>
+    public long UpdateVaMappingOtherdomain(int vcpu, ulong va, ulong val, ulong flags, ushort domid, ulong vcpuMask = 0)
+    {
+        Enter(vcpu);
+        return UpdateVaMappings.Hypercall(this, va, val, flags, vcpuMask, domid);
+    }
+
+    /// <summary>
+    /// HYPERVISOR_multicall. Batched sub-calls take their requests from <paramref name="mmuArgs"/> and
+    /// <paramref name="extArgs"/> (Args0 is the index of the first, Args1 the count). Each entry's result is
+    /// written to its <see cref="MulticallEntry.Result"/>.
+    /// </summary>
+    public long Multicall(int vcpu, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle = GuestHandles.Valid)
+    {
+        Enter(vcpu);
+        return Multicalls.Hypercall(this, entries, mmuArgs, extArgs, listHandle);
+    }
+
+    /// <summary>
+    /// VCPUOP_initialise for <paramref name="target"/> (arch_set_info_guest): the kernel base pointer (a general and
+    /// an L4 type reference, validating the tree if needed) and, if non-zero, the user one.
+    /// </summary>
+    public long VcpuInitialise(int vcpu, int target, uint cr3, uint userCr3 = 0)
+    {
+        Enter(vcpu);
+        return VcpuOps.Initialise(this, target, cr3, userCr3);
+    }
+
+    /// <summary>XENMEM_decrease_reservation of one frame. Returns the number of extents released (0 or 1).</summary>
+    public long DecreaseReservation(int vcpu, uint mfn)
+    {
+        Enter(vcpu);
+        return MemoryOps.DecreaseReservation(this, mfn);
+    }
+
+    /// <summary>XENMEM_populate_physmap of one frame: the lowest free frame becomes the guest's. Returns its MFN, or -ENOMEM.</summary>
+    public long PopulatePhysmap(int vcpu)
+    {
+        Enter(vcpu);
+        return MemoryOps.PopulatePhysmap(this);
+    }
+
+    /// <summary>HYPERVISOR_iret to guest user mode: the vCPU switches to its user page tables (toggle_guest_mode).</summary>
+    public long Iret(int vcpu)
+    {
+        Enter(vcpu);
+        Events.Add(XenEvent.Hypercall);
+        return VcpuOps.ToUserMode(this);
+    }
+
+    /// <summary>A syscall, interrupt or exception from guest user mode: back to the kernel page tables.</summary>
+    public void EnterKernel(int vcpu)
+    {
+        Enter(vcpu);
+        VcpuOps.ToKernelMode(this);
+    }
+
+    // ---- Guest loads and stores ------------------------------------------------------------------------------
+
+    /// <summary>An 8-byte load at <paramref name="va"/> through the vCPU's TLB and tables.</summary>
+    public AccessResult Load(int vcpu, ulong va, out ulong value)
+    {
+        Enter(vcpu);
+        return GuestMemory.Access(this, va, AccessKind.Load, 0, out value);
+    }
+
+    /// <summary>A naturally aligned 8-byte store at <paramref name="va"/>.</summary>
+    public AccessResult Store(int vcpu, ulong va, ulong value)
+    {
+        Enter(vcpu);
+        return GuestMemory.Access(this, va, AccessKind.Store, value, out _);
+    }
+
+    /// <summary>An atomic exchange (xchg: a locked read-modify-write), as ptep_get_and_clear uses.</summary>
+    public AccessResult Xchg(int vcpu, ulong va, ulong value, out ulong old)
+    {
+        Enter(vcpu);
+        return GuestMemory.Access(this, va, AccessKind.Xchg, value, out old);
+    }
+
+    // ---- The domain builder ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Writes one entry of a guest frame as the domain builder does before the guest runs. Refused for a frame
+    /// that is not a guest's or that is in use as a page table or descriptor page: those contents only Xen may
+    /// change.
+    /// </summary>
+    public void BuilderWrite(uint mfn, int slot, ulong value)
+    {
+        if (!Frames.IsValid(mfn) || !Validation.IsGuest(Frames.Owner[mfn]))
+        {
+            throw new ArgumentException($"frame {mfn} is not a guest frame");
+        }
+
+        if ((uint)slot >= PageTablePool.EntriesPerTable)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slot), "slot must be 0..511");
+        }
+
+        if (Frames.TypeCount[mfn] > 0 && Frames.Type[mfn] != PageType.Writable)
+        {
+            throw new ArgumentException($"frame {mfn} is in use as {Frames.Type[mfn]}; only hypercalls may change it");
+        }
+
+        WriteContents(mfn, slot, value);
+    }
+
+    // ---- Inspection (for tests, scripts and invariant checks; a guest cannot see this) ------------------------
+
+    public FrameInfo Frame(uint mfn) => new(
+        mfn,
+        Frames.Owner[mfn] == DomainTable.NoOwner ? (ushort)0xFFFF : DomainTable.DomId[Frames.Owner[mfn]],
+        Frames.GeneralCount[mfn],
+        Frames.Type[mfn],
+        Frames.TypeCount[mfn],
+        Frames.Flags[mfn],
+        Frames.LinearPtCount[mfn],
+        Frames.TlbStamp[mfn]);
+
+    public ulong Entry(uint mfn, int slot) => ReadContents(mfn, slot);
+
+    public VcpuInfo Vcpu(int v) => new(v, Vcpus.GuestTable[v], Vcpus.GuestTableUser[v], Vcpus.KernelMode[v], Vcpus.Online[v], Vcpus.TlbFlushTime[v]);
+
+    /// <summary>What vCPU <paramref name="v"/>'s TLB caches for <paramref name="va"/>, if anything.</summary>
+    public TlbEntryInfo? TlbLookup(int v, ulong va)
+    {
+        var i = Tlb.Find(v, va);
+        return i < 0 ? null : new TlbEntryInfo(Tlb.Mfn[i], (Tlb.Bits[i] & TlbBits.Writable) != 0, (Tlb.Bits[i] & TlbBits.Global) != 0);
+    }
+
+    public uint TlbClock => Clock;
+
+    public ulong DirtyCpuMask => Domains.DirtyCpuMask[DomainTable.Guest];
+
+    public bool DomainCrashed => Domains.Crashed[DomainTable.Guest];
+
+    /// <summary>Set when the model reached a state in which the real Xen would have crashed (a finding).</summary>
+    public string? HostCrash { get; private set; }
+
+    internal void HypervisorFault(string what) => HostCrash ??= what;
+
+    public uint FirstGuestFrame => Config.FirstGuestFrame;
+
+    // ---- Snapshots -------------------------------------------------------------------------------------------
+
+    /// <summary>A copy of the whole model state; page contents are shared copy-on-write.</summary>
+    public HypervisorSnapshot Snapshot() => new(
+        Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, Events.Clone(), (ulong[])M2p.Clone());
+
+    public void Restore(HypervisorSnapshot s)
+    {
+        Frames.CopyFrom(s.Frames);
+        Tables.RestoreFrom(s.Tables);
+        Vcpus.CopyFrom(s.Vcpus);
+        Tlb.CopyFrom(s.Tlb);
+        Domains.CopyFrom(s.Domains);
+        Clock = s.Clock;
+        Events.CopyFrom(s.Events);
+        s.M2p.CopyTo(M2p, 0);
+    }
+
+    /// <summary>A 64-bit fingerprint of the state that decides future behaviour (event counts excluded).</summary>
+    public ulong Fingerprint() => StateHash.Compute(this);
+}

@@ -1,0 +1,38 @@
+namespace PvMmu.Xen;
+
+/// <summary>The size of a model: vCPUs and frames by owner. Frame numbers run Xen's, the guest's, the other guest's, then free ones.</summary>
+public sealed record HypervisorConfig
+{
+    public int Vcpus { get; init; } = 2;
+
+    /// <summary>Frames owned by Xen itself (DOMID_XEN). Frame 0 is one of them, so MFN 0 means "none".</summary>
+    public int XenFrames { get; init; } = 4;
+
+    /// <summary>Frames owned by the guest whose vCPUs run (domid 1).</summary>
+    public int GuestFrames { get; init; } = 64;
+
+    /// <summary>Frames owned by another guest (domid 2).</summary>
+    public int OtherFrames { get; init; } = 4;
+
+    /// <summary>Frames left in Xen's free heap, for populate_physmap.</summary>
+    public int FreeFrames { get; init; } = 4;
+
+    public XenVersion Version { get; init; } = XenVersion.Current;
+
+    /// <summary>TLB entries per vCPU.</summary>
+    public int TlbEntries { get; init; } = 64;
+
+    /// <summary>Phases that events are counted in (the guest model names them).</summary>
+    public int Phases { get; init; } = 1;
+
+    /// <summary>VMASST_TYPE_writable_pagetables for the guest (Linux turns it on at boot).</summary>
+    public bool WritablePagetables { get; init; } = true;
+
+    public int TotalFrames => XenFrames + GuestFrames + OtherFrames + FreeFrames;
+
+    public uint FirstGuestFrame => (uint)XenFrames;
+
+    public uint FirstOtherFrame => (uint)(XenFrames + GuestFrames);
+
+    public uint FirstFreeFrame => (uint)(XenFrames + GuestFrames + OtherFrames);
+}

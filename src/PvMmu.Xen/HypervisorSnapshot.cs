@@ -1,0 +1,38 @@
+using PvMmu.Xen.Cpu;
+using PvMmu.Xen.Domains;
+using PvMmu.Xen.Events;
+using PvMmu.Xen.Frames;
+
+namespace PvMmu.Xen;
+
+/// <summary>A saved copy of a <see cref="Hypervisor"/>'s whole state, for <see cref="Hypervisor.Restore"/>.</summary>
+public sealed class HypervisorSnapshot
+{
+    internal HypervisorSnapshot(FrameTable frames, PageTablePool tables, VcpuTable vcpus, Tlb tlb, DomainTable domains, uint clock, EventCounters events, ulong[] m2p)
+    {
+        Frames = frames;
+        Tables = tables;
+        Vcpus = vcpus;
+        Tlb = tlb;
+        Domains = domains;
+        Clock = clock;
+        Events = events;
+        M2p = m2p;
+    }
+
+    internal FrameTable Frames { get; }
+
+    internal PageTablePool Tables { get; }
+
+    internal VcpuTable Vcpus { get; }
+
+    internal Tlb Tlb { get; }
+
+    internal DomainTable Domains { get; }
+
+    internal uint Clock { get; }
+
+    internal EventCounters Events { get; }
+
+    internal ulong[] M2p { get; }
+}
