@@ -1,0 +1,267 @@
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Cpu;
+using PvMmu.Xen.Frames;
+using PvMmu.Xen.Types;
+
+namespace PvMmu.Xen.Invariants;
+
+/// <summary>
+/// Recounts every reference from scratch and checks the invariants of spec §1.11 (I1–I8) against the model's
+/// incremental counts. Meant to run between operations: no hypercall may leave them broken, whatever the guest
+/// sent. The buffers are reused, so a check allocates only for the violations it reports.
+/// </summary>
+public sealed class InvariantChecker
+{
+    private uint[] _general = [];
+    private uint[] _type = [];
+    private int[] _linearHeld = [];
+    private int[] _linearUses = [];
+
+    /// <summary>Checks <paramref name="h"/> and returns the violations found (empty when all hold).</summary>
+    public List<string> Check(Hypervisor h)
+    {
+        var errors = new List<string>();
+        var f = h.Frames;
+        var n = f.Count;
+        if (_general.Length != n)
+        {
+            _general = new uint[n];
+            _type = new uint[n];
+            _linearHeld = new int[n];
+            _linearUses = new int[n];
+        }
+
+        Array.Clear(_general);
+        Array.Clear(_type);
+        Array.Clear(_linearHeld);
+        Array.Clear(_linearUses);
+
+        for (uint m = 0; m < n; m++)
+        {
+            if (f.Has(m, FrameFlags.Allocated))
+            {
+                _general[m]++;
+            }
+
+            if (f.Has(m, FrameFlags.Pinned))
+            {
+                _general[m]++;
+                _type[m]++;
+            }
+        }
+
+        var v = h.Vcpus;
+        for (var i = 0; i < v.Count; i++)
+        {
+            Hold(v.GuestTable[i]);
+            Hold(v.GuestTableUser[i]);
+            if (v.OldGuestTable[i] != 0)
+            {
+                errors.Add($"vCPU {i}: old_guest_table {v.OldGuestTable[i]} left set between operations");
+            }
+        }
+
+        for (uint m = 0; m < n; m++)
+        {
+            if (!f.Has(m, FrameFlags.Validated) || !PageTypes.IsPageTable(f.Type[m]))
+            {
+                continue;
+            }
+
+            CountEntries(h, m, errors);
+        }
+
+        for (uint m = 0; m < n; m++)
+        {
+            var free = f.Has(m, FrameFlags.Free);
+            if (f.GeneralCount[m] != _general[m])
+            {
+                errors.Add($"I1/I4: frame {m} general count {f.GeneralCount[m]}, holders {_general[m]}");
+            }
+
+            if (f.TypeCount[m] != _type[m])
+            {
+                errors.Add($"I4: frame {m} ({f.Type[m]}) type count {f.TypeCount[m]}, holders {_type[m]}");
+            }
+
+            if ((f.GeneralCount[m] == 0) != free)
+            {
+                errors.Add($"I6: frame {m} general count {f.GeneralCount[m]} but {(free ? "free" : "not free")}");
+            }
+
+            if (f.Has(m, FrameFlags.Pinned) && (f.TypeCount[m] == 0 || !f.Has(m, FrameFlags.Validated)))
+            {
+                errors.Add($"I5: frame {m} pinned but type count {f.TypeCount[m]}, validated {f.Has(m, FrameFlags.Validated)}");
+            }
+
+            if (PageTypes.IsPageTable(f.Type[m]) && f.TypeCount[m] > 0 && !f.Has(m, FrameFlags.Validated))
+            {
+                errors.Add($"frame {m} is an {f.Type[m]} with type count {f.TypeCount[m]} but not validated");
+            }
+
+            if (f.Has(m, FrameFlags.Partial))
+            {
+                errors.Add($"frame {m} left PGT_partial");
+            }
+
+            if (h.Rules.LinearPtLimits)
+            {
+                if (_linearHeld[m] > 0 && _linearUses[m] > 0)
+                {
+                    errors.Add($"I7: frame {m} both holds {_linearHeld[m]} linear entries and is the target of {_linearUses[m]}");
+                }
+
+                if (f.LinearPtCount[m] != _linearHeld[m] - _linearUses[m])
+                {
+                    errors.Add($"I7: frame {m} linear_pt_count {f.LinearPtCount[m]}, recount {_linearHeld[m] - _linearUses[m]}");
+                }
+            }
+        }
+
+        CheckTlbs(h, errors);
+        return errors;
+
+        void Hold(uint l4)
+        {
+            if (l4 != 0)
+            {
+                _general[l4]++;
+                _type[l4]++;
+            }
+        }
+    }
+
+    private void CountEntries(Hypervisor h, uint table, List<string> errors)
+    {
+        var f = h.Frames;
+        var t = f.TableIndex[table];
+        if (t < 0)
+        {
+            return;
+        }
+
+        var level = (int)f.Type[table];
+        var entries = h.Tables.View(t);
+        for (var s = 0; s < PageTablePool.EntriesPerTable; s++)
+        {
+            var e = entries[s];
+            if ((e & PageFlags.Present) == 0 || (level == 4 && !PageTableEntries.IsGuestL4Slot(s)))
+            {
+                continue;
+            }
+
+            var target = PageFlags.Mfn(e);
+            if (level == 1)
+            {
+                if ((e & PageTableEntries.L1DisallowMask(h)) != 0)
+                {
+                    errors.Add($"I3: L1 {table}[{s}] has disallowed flags {PageFlags.Format(e)}");
+                }
+
+                if (!f.IsValid(target))
+                {
+                    errors.Add($"I3: L1 {table}[{s}] maps a frame that is not RAM");
+                    continue;
+                }
+
+                _general[target]++;
+                if ((e & PageFlags.Rw) != 0)
+                {
+                    _type[target]++;
+                    if (f.Type[target] != PageType.Writable)
+                    {
+                        errors.Add($"I2: L1 {table}[{s}] maps frame {target} writable while it is {f.Type[target]}");
+                    }
+                }
+
+                continue;
+            }
+
+            if (target == table)
+            {
+                continue;
+            }
+
+            if ((e & PageTableEntries.UpperDisallowMask) != 0)
+            {
+                errors.Add($"I3: L{level} {table}[{s}] has disallowed flags {PageFlags.Format(e)}");
+            }
+
+            if (!f.IsValid(target))
+            {
+                errors.Add($"I3: L{level} {table}[{s}] points at a frame that is not RAM");
+                continue;
+            }
+
+            _general[target]++;
+            _type[target]++;
+            var tt = (int)f.Type[target];
+            var linear = tt == level;
+            if ((tt != level - 1 && !linear) || !f.Has(target, FrameFlags.Validated))
+            {
+                errors.Add($"I3: L{level} {table}[{s}] points at frame {target} typed {f.Type[target]}, validated {f.Has(target, FrameFlags.Validated)}");
+            }
+
+            if (linear)
+            {
+                if ((e & PageFlags.Rw) != 0)
+                {
+                    errors.Add($"I3: linear L{level} {table}[{s}] is writable");
+                }
+
+                _linearHeld[table]++;
+                _linearUses[target]++;
+            }
+        }
+    }
+
+    private static void CheckTlbs(Hypervisor h, List<string> errors)
+    {
+        var f = h.Frames;
+        var tlb = h.Tlb;
+        for (var i = 0; i < tlb.Key.Length; i++)
+        {
+            if (tlb.Key[i] == 0)
+            {
+                continue;
+            }
+
+            var cpu = i / tlb.Capacity;
+            var va = (tlb.Key[i] - 1) << 12;
+            var m = tlb.Mfn[i];
+            if ((tlb.Bits[i] & TlbBits.Writable) != 0 && f.IsValid(m)
+                && (PageTypes.IsPageTable(f.Type[m]) || f.Type[m] == PageType.SegDesc) && f.TypeCount[m] > 0)
+            {
+                errors.Add($"I8: vCPU {cpu} caches a writable translation of {va:x} to frame {m}, an in-use {f.Type[m]}");
+            }
+
+            CheckPathFrame(tlb.L1[i]);
+            CheckPathFrame(tlb.L2[i]);
+            CheckPathFrame(tlb.L3[i]);
+            CheckPathFrame(tlb.L4[i]);
+
+            void CheckPathFrame(uint p)
+            {
+                if (f.Has(p, FrameFlags.Free) || !PageTypes.IsPageTable(f.Type[p]))
+                {
+                    errors.Add($"I8: vCPU {cpu} caches {va:x} through frame {p}, since {(f.Has(p, FrameFlags.Free) ? "freed" : "retyped " + f.Type[p])}");
+                }
+            }
+        }
+
+        for (var i = 0; i < tlb.LinearKey.Length; i++)
+        {
+            if (tlb.LinearKey[i] == 0)
+            {
+                continue;
+            }
+
+            var p = tlb.LinearFrame[i];
+            if (f.Has(p, FrameFlags.Free) || !PageTypes.IsPageTable(f.Type[p]))
+            {
+                errors.Add($"I8: vCPU {i / tlb.LinearCapacity} caches a linear page-table mapping of frame {p}, since {(f.Has(p, FrameFlags.Free) ? "freed" : "retyped " + f.Type[p])}");
+            }
+        }
+
+    }
+}
