@@ -144,15 +144,18 @@ public sealed class Hypervisor
 
     // ---- Hypercalls ----------------------------------------------------------------------------------------
 
-    /// <summary>HYPERVISOR_mmu_update (do_mmu_update). <paramref name="done"/> receives *pdone.</summary>
-    public long MmuUpdate(int vcpu, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, ushort foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
+    /// <summary>
+    /// HYPERVISOR_mmu_update (do_mmu_update). <paramref name="done"/> receives *pdone; <paramref name="foreignDom"/>
+    /// holds the page owner in bits 0–15 and the page-table owner + 1 in bits 16–31.
+    /// </summary>
+    public long MmuUpdate(int vcpu, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
     {
         Enter(vcpu);
         return MmuUpdates.Hypercall(this, requests, out done, foreignDom, listHandle);
     }
 
     /// <summary>HYPERVISOR_mmuext_op (do_mmuext_op).</summary>
-    public long MmuextOp(int vcpu, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, ushort foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
+    public long MmuextOp(int vcpu, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
     {
         Enter(vcpu);
         return MmuExtOps.Hypercall(this, ops, out done, foreignDom, listHandle);

@@ -194,12 +194,12 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         return (args, opts);
     }
 
-    private static ushort ParseDomid(string text) => text.ToLowerInvariant() switch
+    private static uint ParseDomid(string text) => text.ToLowerInvariant() switch
     {
         "self" => DomainIds.Self,
         "io" => DomainIds.Io,
         "xen" => DomainIds.Xen,
-        _ => (ushort)ValueSyntax.ParseInt(text, 0, 0xFFFF, "a domain id"),
+        _ => ValueSyntax.ParseNumber(text) <= uint.MaxValue ? (uint)ValueSyntax.ParseNumber(text) : throw new FormatException($"expected a domain id, got '{text}'"),
     };
 
     // ---- Operations ------------------------------------------------------------------------------------------
@@ -267,9 +267,9 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             ValueSyntax.ParseEntry(entry, ctx.Resolve));
     }
 
-    private static (ushort ForeignDom, ulong List) BatchOptions(Dictionary<string, string> opts)
+    private static (uint ForeignDom, ulong List) BatchOptions(Dictionary<string, string> opts)
     {
-        var fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
+        uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
         var list = opts.TryGetValue("list", out var l)
             ? (l == "bad" ? GuestHandles.Bad : throw new FormatException($"expected list=bad, got list={l}"))
             : GuestHandles.Valid;
@@ -505,7 +505,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         }
 
         CheckEntryWords(entry);
-        ushort? other = opts.TryGetValue("otherdomain", out var o) ? ParseDomid(o) : null;
+        ushort? other = opts.TryGetValue("otherdomain", out var o) ? (ushort)ParseDomid(o) : null;
         return (va, entry.ToArray(), type | scope, mask, other);
     }
 
@@ -710,7 +710,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             {
                 var (args, opts) = SplitOptions(rest, "foreigndom");
                 var reqs = ParseBatch(args, ParseRequest, "request");
-                var fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
+                uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
                 return (ctx, b) =>
                 {
                     var first = b.Mmu.Count;
@@ -725,7 +725,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             {
                 var (args, opts) = SplitOptions(rest, "foreigndom");
                 var ops = ParseBatch(args, ParseExtOp, "command");
-                var fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
+                uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
                 return (ctx, b) =>
                 {
                     var first = b.Ext.Count;

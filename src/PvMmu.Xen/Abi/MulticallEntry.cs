@@ -15,10 +15,10 @@ public struct MulticallEntry
     public ulong Arg3;
     public ulong Arg4;
 
-    public static MulticallEntry MmuUpdate(int firstRequest, int count, ushort foreignDom = DomainIds.Self) =>
+    public static MulticallEntry MmuUpdate(int firstRequest, int count, uint foreignDom = DomainIds.Self) =>
         new() { Op = HypercallNumber.MmuUpdate, Arg0 = (ulong)firstRequest, Arg1 = (ulong)count, Arg3 = foreignDom };
 
-    public static MulticallEntry MmuextOp(int firstOp, int count, ushort foreignDom = DomainIds.Self) =>
+    public static MulticallEntry MmuextOp(int firstOp, int count, uint foreignDom = DomainIds.Self) =>
         new() { Op = HypercallNumber.MmuextOp, Arg0 = (ulong)firstOp, Arg1 = (ulong)count, Arg3 = foreignDom };
 
     public static MulticallEntry UpdateVaMapping(ulong va, ulong val, ulong flags, ulong vcpuMask = 0) =>

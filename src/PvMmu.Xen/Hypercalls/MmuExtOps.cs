@@ -13,7 +13,7 @@ namespace PvMmu.Xen.Hypercalls;
 /// </summary>
 internal static class MmuExtOps
 {
-    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, ushort foreignDom, ulong listHandle)
+    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
     {
         done = 0;
         var v = h.CurrentVcpu;
@@ -24,7 +24,8 @@ internal static class MmuExtOps
             return Fail(h, -Errno.EFAULT);
         }
 
-        var pgOwner = ForeignDomains.GetPgOwner(foreignDom);
+        // get_pg_owner takes a domid_t: the upper bits of the argument are dropped, as in Xen.
+        var pgOwner = ForeignDomains.GetPgOwner((ushort)foreignDom);
         if (pgOwner < 0)
         {
             return Fail(h, -Errno.ESRCH);

@@ -14,7 +14,7 @@ namespace PvMmu.Xen.Hypercalls;
 /// </summary>
 internal static class MmuUpdates
 {
-    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, ushort foreignDom, ulong listHandle)
+    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
     {
         done = 0;
         var v = h.CurrentVcpu;

@@ -53,7 +53,7 @@ internal static class Multicalls
 
                 // The sub-call's own entry into Xen is not a new SYSCALL: take back the Hypercall count it adds.
                 h.Events.Add(XenEvent.Hypercall, -1);
-                var rc = MmuUpdates.Hypercall(h, mmuArgs.Slice(first, count), out _, (ushort)e.Arg3, GuestHandles.Valid);
+                var rc = MmuUpdates.Hypercall(h, mmuArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
                 if (rc < 0)
                 {
                     h.Events.Add(XenEvent.HypercallError, -1);
@@ -70,7 +70,7 @@ internal static class Multicalls
                 }
 
                 h.Events.Add(XenEvent.Hypercall, -1);
-                var rc = MmuExtOps.Hypercall(h, extArgs.Slice(first, count), out _, (ushort)e.Arg3, GuestHandles.Valid);
+                var rc = MmuExtOps.Hypercall(h, extArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
                 if (rc < 0)
                 {
                     h.Events.Add(XenEvent.HypercallError, -1);
