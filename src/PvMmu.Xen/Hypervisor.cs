@@ -1,10 +1,10 @@
 using PvMmu.Xen.Abi;
+using PvMmu.Xen.Access;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
 using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Hypercalls;
-using PvMmu.Xen.Access;
 using PvMmu.Xen.Inspection;
 using PvMmu.Xen.Types;
 

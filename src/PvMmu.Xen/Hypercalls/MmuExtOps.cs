@@ -15,31 +15,43 @@ internal static class MmuExtOps
 {
     public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
     {
+        h.Events.Add(XenEvent.Hypercall);
+        var rc = Run(h, ops, out done, foreignDom, listHandle);
+        if (rc != 0)
+        {
+            h.Events.Add(XenEvent.HypercallError);
+        }
+
+        return rc;
+    }
+
+    /// <summary>The hypercall's body without its entry, as a multicall entry runs it.</summary>
+    public static long Run(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
+    {
         done = 0;
         var v = h.CurrentVcpu;
-        h.Events.Add(XenEvent.Hypercall);
         PageTableEntries.PutOldGuestTable(h, v);
         if (ops.Length > 0 && !GuestHandles.CanCopy(listHandle, (ulong)ops.Length * 24))
         {
-            return Fail(h, -Errno.EFAULT);
+            return -Errno.EFAULT;
         }
 
         // get_pg_owner takes a domid_t: the upper bits of the argument are dropped, as in Xen.
         var pgOwner = ForeignDomains.GetPgOwner((ushort)foreignDom);
         if (pgOwner < 0)
         {
-            return Fail(h, -Errno.ESRCH);
+            return -Errno.ESRCH;
         }
 
         if (pgOwner is DomainTable.Xen or DomainTable.Io)
         {
             // Not a PV domain.
-            return Fail(h, -Errno.EINVAL);
+            return -Errno.EINVAL;
         }
 
         if (!ForeignDomains.XsmTargetAllowed(pgOwner))
         {
-            return Fail(h, -Errno.EPERM);
+            return -Errno.EPERM;
         }
 
         long rc = 0;
@@ -78,17 +90,6 @@ internal static class MmuExtOps
         }
 
         done = (uint)i;
-        if (rc != 0)
-        {
-            h.Events.Add(XenEvent.HypercallError);
-        }
-
-        return rc;
-    }
-
-    private static long Fail(Hypervisor h, long rc)
-    {
-        h.Events.Add(XenEvent.HypercallError);
         return rc;
     }
 

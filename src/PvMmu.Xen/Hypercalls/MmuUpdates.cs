@@ -16,13 +16,25 @@ internal static class MmuUpdates
 {
     public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
     {
+        h.Events.Add(XenEvent.Hypercall);
+        var rc = Run(h, requests, out done, foreignDom, listHandle);
+        if (rc != 0)
+        {
+            h.Events.Add(XenEvent.HypercallError);
+        }
+
+        return rc;
+    }
+
+    /// <summary>The hypercall's body without its entry, as a multicall entry runs it.</summary>
+    public static long Run(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
+    {
         done = 0;
         var v = h.CurrentVcpu;
-        h.Events.Add(XenEvent.Hypercall);
         PageTableEntries.PutOldGuestTable(h, v);
         if (requests.Length > 0 && !GuestHandles.CanCopy(listHandle, (ulong)requests.Length * 16))
         {
-            return Fail(h, -Errno.EFAULT);
+            return -Errno.EFAULT;
         }
 
         // foreigndom: bits 16–31 are the page-table owner + 1, bits 0–15 the page owner.
@@ -33,20 +45,20 @@ internal static class MmuUpdates
             var idx = DomainTable.IndexOf((ushort)(ptDom - 1));
             if (idx < 0 || idx == DomainTable.Xen || idx == DomainTable.Io)
             {
-                return Fail(h, -Errno.ESRCH);
+                return -Errno.ESRCH;
             }
 
             if (idx != DomainTable.Guest)
             {
                 // A domain with no vCPU 0 (the model's other guest has none).
-                return Fail(h, -Errno.EINVAL);
+                return -Errno.EINVAL;
             }
         }
 
         var pgOwner = ForeignDomains.GetPgOwner((ushort)foreignDom);
         if (pgOwner < 0)
         {
-            return Fail(h, -Errno.ESRCH);
+            return -Errno.ESRCH;
         }
 
         long rc = 0;
@@ -96,17 +108,6 @@ internal static class MmuUpdates
         }
 
         done = (uint)i;
-        if (rc != 0)
-        {
-            h.Events.Add(XenEvent.HypercallError);
-        }
-
-        return rc;
-    }
-
-    private static long Fail(Hypervisor h, long rc)
-    {
-        h.Events.Add(XenEvent.HypercallError);
         return rc;
     }
 

@@ -50,16 +50,7 @@ internal static class Multicalls
                 {
                     return -Errno.EFAULT;
                 }
-
-                // The sub-call's own entry into Xen is not a new SYSCALL: take back the Hypercall count it adds.
-                h.Events.Add(XenEvent.Hypercall, -1);
-                var rc = MmuUpdates.Hypercall(h, mmuArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
-                if (rc < 0)
-                {
-                    h.Events.Add(XenEvent.HypercallError, -1);
-                }
-
-                return rc;
+                return MmuUpdates.Run(h, mmuArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
             }
 
             case HypercallNumber.MmuextOp:
@@ -68,15 +59,7 @@ internal static class Multicalls
                 {
                     return -Errno.EFAULT;
                 }
-
-                h.Events.Add(XenEvent.Hypercall, -1);
-                var rc = MmuExtOps.Hypercall(h, extArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
-                if (rc < 0)
-                {
-                    h.Events.Add(XenEvent.HypercallError, -1);
-                }
-
-                return rc;
+                return MmuExtOps.Run(h, extArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
             }
 
             case HypercallNumber.UpdateVaMapping:
