@@ -21,9 +21,9 @@ internal static class VcpuOps
             return Fail(h, -Errno.ENOENT);
         }
 
-        if (h.Vcpus.GuestTable[target] != 0)
+        if (target == h.CurrentVcpu || h.Vcpus.GuestTable[target] != 0 || h.Vcpus.GuestTableUser[target] != 0)
         {
-            // v->is_initialised.
+            // v->is_initialised: the caller itself is running, and a vCPU with base pointers has a context.
             return Fail(h, -Errno.EEXIST);
         }
 
@@ -46,15 +46,9 @@ internal static class VcpuOps
         h.Vcpus.GuestTable[target] = cr3;
         h.Vcpus.GuestTableUser[target] = userCr3;
         h.Vcpus.KernelMode[target] = true;
-        if (target == h.CurrentVcpu)
-        {
-            TlbFlush.LoadCr3(h, target);
-        }
-        else
-        {
-            // The target loads its CR3 when it is next scheduled: a full flush on its CPU.
-            TlbFlush.FlushCpu(h, target, FlushKind.All);
-        }
+
+        // The target loads its CR3 when it is next scheduled: a full flush on its CPU.
+        TlbFlush.FlushCpu(h, target, FlushKind.All);
 
         return 0;
     }

@@ -242,9 +242,9 @@ public sealed class InvariantChecker
 
             void CheckPathFrame(uint p)
             {
-                if (f.Has(p, FrameFlags.Free) || !PageTypes.IsPageTable(f.Type[p]))
+                if (IsStaleTableFrame(f, p))
                 {
-                    errors.Add($"I8: vCPU {cpu} caches {va:x} through frame {p}, since {(f.Has(p, FrameFlags.Free) ? "freed" : "retyped " + f.Type[p])}");
+                    errors.Add($"I8: vCPU {cpu} caches {va:x} through frame {p}, since retyped {f.Type[p]}");
                 }
             }
         }
@@ -257,11 +257,21 @@ public sealed class InvariantChecker
             }
 
             var p = tlb.LinearFrame[i];
-            if (f.Has(p, FrameFlags.Free) || !PageTypes.IsPageTable(f.Type[p]))
+            if (IsStaleTableFrame(f, p))
             {
-                errors.Add($"I8: vCPU {i / tlb.LinearCapacity} caches a linear page-table mapping of frame {p}, since {(f.Has(p, FrameFlags.Free) ? "freed" : "retyped " + f.Type[p])}");
+                errors.Add($"I8: vCPU {i / tlb.LinearCapacity} caches a linear page-table mapping of frame {p}, since retyped {f.Type[p]}");
             }
         }
 
     }
+
+    /// <summary>
+    /// Whether a translation cached through table frame <paramref name="p"/> is dangerous. It is harmless while
+    /// the frame is a page table (even demoted: its contents are still checked entries), typeless (a failed
+    /// revalidation: nothing can write it until it is typed writable) or free (flushed before reallocation, §5.4).
+    /// Once it is a writable, shared or descriptor page the guest can write arbitrary "entries" into it, so every
+    /// such translation must have been flushed by the type change (§5.3).
+    /// </summary>
+    private static bool IsStaleTableFrame(FrameTable f, uint p) =>
+        !f.Has(p, FrameFlags.Free) && f.Type[p] is PageType.Writable or PageType.Shared or PageType.SegDesc;
 }

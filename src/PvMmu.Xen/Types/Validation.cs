@@ -157,8 +157,14 @@ internal static class Validation
         h.Events.Add(XenEvent.EntriesValidated, present);
         if (level == 4)
         {
-            // init_xen_l4_slots: Xen's own mappings. The model writes only the self-linear slot, which is the one
-            // whose target is guest-visible; the others map Xen memory the guest can never reach.
+            // init_xen_l4_slots: Xen's own mappings replace whatever the guest left in slots 256–271. The model
+            // keeps the self-linear slot, the one whose target is a guest frame; the others map Xen memory that
+            // no guest walk can reach, and are written as not present.
+            for (var i = 256; i <= 271; i++)
+            {
+                h.Tables.Write(t, i, 0);
+            }
+
             h.Tables.Write(t, LinearPtL4Slot, PageFlags.Entry(mfn, PageFlags.Present | PageFlags.Rw | PageFlags.Accessed | PageFlags.Dirty));
             h.Domains.NrL4Pages[owner]++;
         }
