@@ -8,16 +8,32 @@ public sealed record XenRules
 {
     public XenVersion Version { get; init; }
 
-    /// <summary>XSA-240 (4.10): linear page tables limited to one level through linear_pt_count.</summary>
+    /// <summary>
+    /// XSA-240 (4.10): linear page tables limited to one level through linear_pt_count, and the containing table
+    /// must belong to the domain too (4.8 checked only the target's owner).
+    /// </summary>
     public bool LinearPtLimits { get; init; }
 
-    /// <summary>XSA-290 (4.12): the put of a replaced L2 entry's L1 is deferred (old_guest_table) like L3/L4.</summary>
-    public bool DeferL2Puts { get; init; }
+    /// <summary>
+    /// XSA-290 (4.12): L2 (de)validation is preemptible. The put of a replaced L2 entry's L1 is deferred
+    /// (old_guest_table) like L3/L4; an L1's validation error under an L2 passes through (4.8 flattened every one
+    /// to -EINVAL before trying a linear entry); and an L2 that fails past slot 0 goes partial and keeps its type.
+    /// </summary>
+    public bool PreemptibleL2 { get; init; }
+
+    /// <summary>MMU_PT_UPDATE_NO_TRANSLATE (command 3) exists; 4.8 answers -ENOSYS.</summary>
+    public bool NoTranslateCommand { get; init; }
+
+    /// <summary>adjust_guest_l4e adds _PAGE_ACCESSED as well as _PAGE_USER (4.8 added only U).</summary>
+    public bool L4AdjustAddsAccessed { get; init; }
 
     /// <summary>XSA-286 (4.15): mmu_update flushes every dirty CPU after it changed an L2, L3 or L4 entry.</summary>
     public bool FlushAfterUpperUpdate { get; init; }
 
-    /// <summary>XSA-279 (4.12): update_va_mapping does no flush when its PTE update failed.</summary>
+    /// <summary>
+    /// XSA-279 (4.12): update_va_mapping does no flush when its PTE update failed. Before it the flush ran anyway,
+    /// and with a vCPU bitmap the call returned the bitmap conversion's result, hiding the update's error.
+    /// </summary>
     public bool NoFlushOnFailedUpdate { get; init; }
 
     /// <summary>XSA-213 (4.9): an iret inside a multicall ends the batch.</summary>
@@ -33,7 +49,9 @@ public sealed record XenRules
     {
         Version = XenVersion.Current,
         LinearPtLimits = true,
-        DeferL2Puts = true,
+        PreemptibleL2 = true,
+        NoTranslateCommand = true,
+        L4AdjustAddsAccessed = true,
         FlushAfterUpperUpdate = true,
         NoFlushOnFailedUpdate = true,
         IretEndsMulticall = true,
@@ -44,7 +62,9 @@ public sealed record XenRules
     {
         Version = XenVersion.Xen48,
         LinearPtLimits = false,
-        DeferL2Puts = false,
+        PreemptibleL2 = false,
+        NoTranslateCommand = false,
+        L4AdjustAddsAccessed = false,
         FlushAfterUpperUpdate = false,
         NoFlushOnFailedUpdate = false,
         IretEndsMulticall = false,

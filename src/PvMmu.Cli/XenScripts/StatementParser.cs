@@ -148,7 +148,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         }
 
         var want = ValueSyntax.ParseEntry(Words(expected), ctx.Resolve);
-        return actual == PageFlags.Format(want) ? null : string.Empty;
+        return ValueSyntax.ParseNumber(Words(actual)[0]) == want ? null : string.Empty;
     }
 
     private static string ErrnoText(long rc) => ResultText(rc);
@@ -573,7 +573,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         }
 
         var va = ValueSyntax.ParseVa(w[0]);
-        return ctx => ctx.Hypervisor.Load(vcpu, va, out var value) == AccessResult.PageFault ? "fault" : PageFlags.Format(value);
+        return ctx => ctx.Hypervisor.Load(vcpu, va, out var value) == AccessResult.PageFault ? "fault" : $"0x{value:x} ({PageFlags.Format(value)})";
     }
 
     private Func<ScriptContext, string> ParseDecrease(int vcpu, string[] w)
@@ -641,7 +641,10 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
                 var exp = arrow >= 0 ? Expectation.Parse(text[(arrow + 2)..]) : Expectation.None;
                 foreach (var e in exp.All())
                 {
-                    ValueSyntax.ParseResult(Words(e)[0]);
+                    if (e.Trim() != "not-executed")
+                    {
+                        ValueSyntax.ParseResult(Words(e)[0]);
+                    }
                 }
 
                 var w = Words(op);

@@ -81,7 +81,8 @@ public static class ValueSyntax
     };
 
     /// <summary>
-    /// A page-table entry: <c>0</c>, a raw <c>0x…</c> value, or a frame (a name or <c>mfn:N</c>) followed by flags.
+    /// A page-table entry: a raw number (<c>0</c>, <c>42</c>, <c>0x…</c>), or a frame (a name or <c>mfn:N</c>)
+    /// followed by flags.
     /// </summary>
     public static ulong ParseEntry(IReadOnlyList<string> words, Func<string, uint> frame)
     {
@@ -90,7 +91,7 @@ public static class ValueSyntax
             throw new FormatException("expected an entry: 0, 0x…, or a frame followed by flags (e.g. 'l1a P RW')");
         }
 
-        if (words.Count == 1 && (words[0] == "0" || words[0].StartsWith("0x", StringComparison.OrdinalIgnoreCase)))
+        if (words.Count == 1 && (char.IsAsciiDigit(words[0][0]) || words[0].StartsWith("0x", StringComparison.OrdinalIgnoreCase)))
         {
             return ParseNumber(words[0]);
         }

@@ -116,6 +116,8 @@ internal static class MmuUpdates
         var cmd = (MmuUpdateCommand)(req.Ptr & 7);
         switch (cmd)
         {
+            case MmuUpdateCommand.PtUpdateNoTranslate when !h.Rules.NoTranslateCommand:
+                return -Errno.ENOSYS;
             case MmuUpdateCommand.NormalPtUpdate:
             case MmuUpdateCommand.PtUpdatePreserveAd:
             case MmuUpdateCommand.PtUpdateNoTranslate:
@@ -277,7 +279,7 @@ internal static class MmuUpdates
 
             if (!HasChanged(ole, nle, ~PageFlags.FastPathWhitelist))
             {
-                Write(h, table, slot, ole, Validation.AdjustUpper(nle, level), preserveAd);
+                Write(h, table, slot, ole, Validation.AdjustUpper(h, nle, level), preserveAd);
                 return 0;
             }
 
@@ -287,14 +289,14 @@ internal static class MmuUpdates
                 return rc;
             }
 
-            Write(h, table, slot, ole, Validation.AdjustUpper(nle, level), preserveAd);
+            Write(h, table, slot, ole, Validation.AdjustUpper(h, nle, level), preserveAd);
         }
         else
         {
             Write(h, table, slot, ole, nle, preserveAd);
         }
 
-        if (level == 2 && !h.Rules.DeferL2Puts)
+        if (level == 2 && !h.Rules.PreemptibleL2)
         {
             PageTableEntries.PutPageFromUpper(h, ole, table);
         }

@@ -119,6 +119,12 @@ internal static class UpdateVaMappings
             return 0;
         }
 
+        if (!h.Rules.NoFlushOnFailedUpdate)
+        {
+            // Before XSA-279 the conversion's result replaced rc, hiding a failed update.
+            rc = 0;
+        }
+
         return mask;
     }
 }

@@ -118,6 +118,12 @@ internal static class PageTableEntries
 
         var child = PageFlags.Mfn(entry);
         var rc = PageTypes.GetPageAndTypeFromMfn(h, child, (PageType)(level - 1), dom);
+        if (rc != 0 && level == 2 && !h.Rules.PreemptibleL2)
+        {
+            // Before XSA-290 an L2's child was typed with the boolean get_page_type: every failure is -EINVAL.
+            rc = -Errno.EINVAL;
+        }
+
         if (rc == -Errno.EINVAL && GetLinearPagetable(h, entry, table, level, dom))
         {
             rc = 0;
@@ -151,7 +157,7 @@ internal static class PageTableEntries
         }
 
         var f = h.Frames;
-        if (f.Owner[table] != dom)
+        if (h.Rules.LinearPtLimits && f.Owner[table] != dom)
         {
             return false;
         }

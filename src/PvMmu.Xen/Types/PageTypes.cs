@@ -88,7 +88,8 @@ internal static class PageTypes
             return 0;
         }
 
-        if (type != PageType.L1 && type != PageType.SegDesc && failedSlot > 0)
+        var partialPath = type is PageType.L3 or PageType.L4 || (type == PageType.L2 && h.Rules.PreemptibleL2);
+        if (partialPath && failedSlot > 0)
         {
             // Xen leaves a table that failed past slot 0 PGT_partial in old_guest_table and finishes the put of
             // its first entries in a continuation; what remains is the type with no count (spec errata 5).

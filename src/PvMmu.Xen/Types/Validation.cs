@@ -151,7 +151,7 @@ internal static class Validation
                 return rc;
             }
 
-            h.Tables.Write(t, i, AdjustUpper(e, level));
+            h.Tables.Write(t, i, AdjustUpper(h, e, level));
         }
 
         h.Events.Add(XenEvent.EntriesValidated, present);
@@ -254,19 +254,16 @@ internal static class Validation
         return e;
     }
 
-    /// <summary>adjust_guest_l2e / l3e: U added; adjust_guest_l4e: U and A added.</summary>
-    public static ulong AdjustUpper(ulong e, int level)
+    /// <summary>adjust_guest_l2e / l3e: U added; adjust_guest_l4e: U and, in current Xen, A added.</summary>
+    public static ulong AdjustUpper(Hypervisor h, ulong e, int level)
     {
         if ((e & PageFlags.Present) == 0)
         {
             return e;
         }
 
-        return level == 4 ? e | PageFlags.User | PageFlags.Accessed : e | PageFlags.User;
+        return level == 4 && h.Rules.L4AdjustAddsAccessed ? e | PageFlags.User | PageFlags.Accessed : e | PageFlags.User;
     }
-
-    /// <summary>Whether the type is a page-table type whose entries name frames (L1–L4).</summary>
-    public static bool HasEntries(PageType t) => t is >= PageType.L1 and <= PageType.L4;
 
     /// <summary>The domain index is that of a guest whose tables may be validated.</summary>
     public static bool IsGuest(ushort owner) => owner is DomainTable.Guest or DomainTable.Other;

@@ -1,0 +1,114 @@
+using PvMmu.Cli;
+
+namespace PvMmu.Xen.Tests.Scripts;
+
+/// <summary>The <c>pvmmu</c> command: exit codes, one-line errors, determinism.</summary>
+public sealed class CliTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = Program.Run(args, o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    private static string Temp(string text)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.xen");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void TheDefaultJobRunsTheSeedScenarioUnderBothVersions()
+    {
+        var (exit, output, _) = Run();
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Contains("Xen current rules", output, StringComparison.Ordinal);
+        Assert.Contains("Xen 4.8 rules", output, StringComparison.Ordinal);
+        Assert.Contains("-> -EBUSY", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OutputIsByteIdenticalAcrossRuns()
+    {
+        var path = Path.Combine(RepoPaths.ExamplesXen, "xsa-286-stale-linear-l2.xen");
+        Assert.Equal(Run("xen", "run", "--all-versions", path).Out, Run("xen", "run", "--all-versions", path).Out);
+    }
+
+    [Fact]
+    public void AFailedExpectationExitsTwo()
+    {
+        var path = Temp("vcpus 1\nframes a\nmmuext unpin a -> 0\n");
+        var (exit, output, _) = Run("xen", "run", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("-EINVAL done=0  (expected 0)  FAIL", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vcpus 1\nframes a\nmmuext pin_l5 a -> 0\n", ":3: expected an mmuext command")]
+    [InlineData("vcpus 1\nframes a\nmmu_update b[0] = a P -> 0\n", ":3: expected a declared frame name, got 'b'")]
+    [InlineData("vcpus 1\nframes a\nmmu_update a[512] = a P -> 0\n", ":3: expected a slot from 0 to 511")]
+    [InlineData("vcpus 1\nframes a\nmmu_update a[0] = a P WHAT -> 0\n", ":3: expected a PTE flag")]
+    [InlineData("vcpus 1\nframes a\nmmu_update a[0] = a P -> -EWHAT\n", ":3: expected a result such as 0")]
+    [InlineData("vcpus 1\nframes a\nmulticall\n  iret\n", ":3: expected 'end' to close the multicall")]
+    [InlineData("frames a\nmmuext unpin a -> -EINVAL\nvcpus 2\n", ":3: 'vcpus' describes the machine")]
+    [InlineData("vcpus 99\n", ":1: expected a vCPU count from 1 to 64")]
+    [InlineData("frames a a\n", "frame name 'a' is declared twice")]
+    [InlineData("xen 4.9\n", ":1: expected a Xen version")]
+    [InlineData("vcpus 1\nframes a\nfrobnicate a\n", ":3: expected an operation")]
+    [InlineData("vcpus 1\nframes a\nexpect a type=l7\n", ":3: expected a page type")]
+    [InlineData("vcpus 1\nframes a\nexpect events bogus=1\n", ":3: expected an event name")]
+    public void AMalformedScriptIsOneLineWithFileAndLineAndExitOne(string text, string message)
+    {
+        var path = Temp(text);
+        var (exit, output, err) = Run("xen", "run", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(string.Empty, output);
+        var line = Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.StartsWith(path + ":", line, StringComparison.Ordinal);
+        Assert.Contains(message, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AScriptThatCannotRunAsWrittenExitsOne()
+    {
+        var path = Temp("vcpus 1\nframes a\nmmuext pin_l1 a -> 0\ninit a[0] = a P\n");
+        var (exit, output, _) = Run("xen", "run", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(":4: frame", output, StringComparison.Ordinal);
+        Assert.Contains("only hypercalls may change it", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingFileExitsOne()
+    {
+        var (exit, _, err) = Run("xen", "run", "/nonexistent/x.xen");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("/nonexistent/x.xen:0: cannot read the script", err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("xen", "run", "--xen", "5.0", "a.xen")]
+    [InlineData("xen", "run")]
+    [InlineData("--bogus")]
+    [InlineData("xen", "walk", "a.xen")]
+    public void ABadFlagExitsOneWithoutAStackTrace(params string[] args)
+    {
+        var (exit, _, err) = Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        Assert.NotEmpty(err);
+    }
+
+    [Fact]
+    public void TheXenFlagOverridesTheScriptsVersion()
+    {
+        var path = Path.Combine(RepoPaths.ExamplesXen, "xsa-213-multicall-iret.xen");
+        var (exit, output, _) = Run("xen", "run", "--xen", "4.8", path);
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Contains("Xen 4.8 rules", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Xen current rules", output, StringComparison.Ordinal);
+    }
+}
