@@ -29,4 +29,10 @@ internal static class ForeignDomains
 
     /// <summary>xsm_default_action(XSM_TARGET, caller, target) for an unprivileged caller.</summary>
     public static bool XsmTargetAllowed(int target) => target == DomainTable.Guest;
+
+    /// <summary>
+    /// The dummy xsm_mmu_update: the page owner is checked unless it is dom_io, which an unprivileged guest may
+    /// therefore name (its L1 mappings of its own RAM then fail in get_page_from_l1e).
+    /// </summary>
+    public static bool XsmMmuUpdateAllowed(int pgOwner) => pgOwner == DomainTable.Io || XsmTargetAllowed(pgOwner);
 }

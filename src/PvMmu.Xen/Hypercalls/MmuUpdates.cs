@@ -131,7 +131,7 @@ internal static class MmuUpdates
 
     private static int PtUpdate(Hypervisor h, MmuUpdateRequest req, bool preserveAd, int ptOwner, int pgOwner, ref bool flushLinear)
     {
-        if (!ForeignDomains.XsmTargetAllowed(pgOwner))
+        if (!ForeignDomains.XsmMmuUpdateAllowed(pgOwner))
         {
             return -Errno.EPERM;
         }
@@ -202,7 +202,7 @@ internal static class MmuUpdates
             return -Errno.EPERM;
         }
 
-        if (!ForeignDomains.XsmTargetAllowed(pgOwner))
+        if (!ForeignDomains.XsmMmuUpdateAllowed(pgOwner))
         {
             return -Errno.EPERM;
         }

@@ -80,7 +80,11 @@ internal static class PageTypes
             return 0;
         }
 
+        // nr_validated_ptes, partial_flags and linear_pt_count share storage with tlbflush_timestamp: zeroing them
+        // for a fresh validation zeroes the stamp too. A frame whose validation then fails keeps stamp 0, and its
+        // next type change flushes no CPU that has ever flushed.
         f.LinearPtCount[mfn] = 0;
+        f.TlbStamp[mfn] = 0;
         var rc = Validation.ValidatePage(h, mfn, type, out var failedSlot);
         if (rc == 0)
         {

@@ -316,7 +316,8 @@ public sealed class MmuExtOpTests
         Assert.Equal(-Errno.ESRCH, m.H.MmuextOp(0, [op], out _, foreignDom: 1));
         Assert.Equal(-Errno.ESRCH, m.H.MmuextOp(0, [op], out _, foreignDom: 99));
         Assert.Equal(-Errno.EPERM, m.H.MmuextOp(0, [op], out _, foreignDom: 2));
-        Assert.Equal(-Errno.EINVAL, m.H.MmuextOp(0, [op], out _, foreignDom: DomainIds.Io));
+        Assert.Equal(-Errno.EPERM, m.H.MmuextOp(0, [op], out _, foreignDom: DomainIds.Io));
+        Assert.Equal(-Errno.EPERM, m.H.MmuextOp(0, [op], out _, foreignDom: DomainIds.Xen));
         Assert.Equal(-Errno.EFAULT, m.H.MmuextOp(0, [op], out _, listHandle: GuestHandles.Bad));
         Assert.Equal(0, m.Count(XenEvent.LocalFlush));
     }
@@ -335,6 +336,38 @@ public sealed class MmuExtOpTests
         // Re-pinning while vCPU1 still has it succeeds.
         Ok(m.Ext(0, MmuExtOpRequest.Pin(4, l4)));
         Assert.Equal(2u, m.F(l4).TypeCount);
+        m.AssertInvariants();
+    }
+
+    [Fact]
+    public void AFailedValidationZeroesTheTlbStampSoTheNextRetypeFlushesNobody()
+    {
+        // tlbflush_timestamp shares storage with linear_pt_count, which a fresh validation zeroes.
+        var m = new TestMachine();
+        uint f = m.G(30), y = m.G(31);
+        m.Poke(f, 0, E(y, P));
+        m.MakeRo(f);
+        Ok(m.Ext(0, MmuExtOpRequest.Pin(1, f)));
+        Ok(m.Ext(0, MmuExtOpRequest.Unpin(f)));
+        var stamp = m.F(f).TlbStamp;
+        Assert.NotEqual(0u, stamp);
+
+        // y, which f's slot 0 maps, leaves the guest: f's revalidation will fail at slot 0. No flush on the way.
+        Ok(m.H.UpdateVaMapping(0, m.DirectVa(y), 0, UvmFlags.None));
+        Assert.Equal(1, m.H.DecreaseReservation(0, y));
+        Assert.True(m.F(y).Free);
+        m.H.Events.Reset();
+        Assert.Equal(-Errno.EBUSY, m.Ext(0, MmuExtOpRequest.Pin(1, f)));
+        Assert.Equal(0, m.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(PageType.None, m.F(f).Type);
+        Assert.Equal(0u, m.F(f).TlbStamp);
+
+        // vCPU1 has not flushed since f was stamped, yet retyping f to writable flushes no one.
+        Assert.True(m.H.Vcpu(1).TlbFlushTime <= stamp);
+        Ok(m.H.UpdateVaMapping(0, m.DirectVa(f), E(f, P | RW), UvmFlags.None));
+        Assert.Equal(PageType.Writable, m.F(f).Type);
+        Assert.Equal(0, m.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(0, m.Count(XenEvent.RemoteFlush));
         m.AssertInvariants();
     }
 }

@@ -288,7 +288,15 @@ public sealed class MmuUpdateTests
         Assert.Equal(-Errno.ESRCH, m.H.MmuUpdate(0, [req], out _, foreignDom: 1));
         Assert.Equal(-Errno.ESRCH, m.H.MmuUpdate(0, [req], out _, foreignDom: 77));
         Assert.Equal(-Errno.EPERM, m.H.MmuUpdate(0, [req], out _, foreignDom: 2));
-        Assert.Equal(-Errno.EPERM, m.H.MmuUpdate(0, [req], out _, foreignDom: DomainIds.Io));
+        Assert.Equal(-Errno.EPERM, m.H.MmuUpdate(0, [req], out _, foreignDom: DomainIds.Xen));
+
+        // DOMID_IO passes the dummy XSM hook: mapping the guest's own RAM then fails in get_page_from_l1e, an
+        // L2+ update fails because page owner and table owner differ, and a write to a plain page works.
+        Assert.Equal(-Errno.EBUSY, m.H.MmuUpdate(0, [req], out var done, foreignDom: DomainIds.Io));
+        Assert.Equal(0u, done);
+        Assert.Equal(-Errno.EINVAL, m.H.MmuUpdate(0, [MmuUpdateRequest.Normal(m.KL2, 9, 0)], out _, foreignDom: DomainIds.Io));
+        Ok(m.H.MmuUpdate(0, [MmuUpdateRequest.Normal(m.G(30), 9, 77)], out _, foreignDom: DomainIds.Io));
+        Assert.Equal(77UL, m.H.Entry(m.G(30), 9));
         Assert.Equal(-Errno.ESRCH, m.H.MmuUpdate(0, [req], out _, foreignDom: 0));
 
         // Bits 16–31 name the page-table owner + 1: an unknown one is -ESRCH, the other guest (no vCPU 0) -EINVAL.
