@@ -1,0 +1,195 @@
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Multicalls;
+using PvMmu.Linux.Pvops;
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Linux.Exit;
+
+/// <summary>
+/// A task's exit and its mm's teardown: exit_mm (kernel/exit.c), mmput → exit_mmap (mm/mmap.c) with the arch hook
+/// first, unmap_vmas → zap_pte_range in lazy MMU slices, free_pgtables, tlb_finish_mmu; and mmdrop → pgd_free.
+/// </summary>
+public static class ExitPath
+{
+    /// <summary>exit_mm: the task keeps the mm lazily (mmgrab, enter_lazy_tlb) and drops its user reference.</summary>
+    public static void ExitMm(Kernel k, int cpu, int mm, IExitStrategy strategy)
+    {
+        k.Mms.Count[mm]++;
+        k.IsLazyTlb[cpu] = true;
+        if (--k.Mms.Users[mm] == 0)
+        {
+            ExitMmap(k, cpu, mm, strategy);
+        }
+    }
+
+    /// <summary>exit_mmap: arch_exit_mmap, unmap_vmas, free_pgtables, tlb_finish_mmu, then the pages go back to the allocator.</summary>
+    public static void ExitMmap(Kernel k, int cpu, int mm, IExitStrategy strategy)
+    {
+        strategy.ArchExitMmap(k, cpu, mm);
+        var freed = new List<uint>();
+        UnmapVmas(k, cpu, mm, freed);
+        FreePgtables(k, cpu, mm, freed);
+        TlbFinishMmu(k, cpu, mm);
+        foreach (var page in freed)
+        {
+            k.FreePage(page);
+        }
+
+        k.Mms.VmaCount[mm] = 0;
+    }
+
+    /// <summary>
+    /// unmap_vmas: per VMA and per PTE page, one zap_pte_range slice in lazy MMU mode; each present PTE is cleared
+    /// with ptep_get_and_clear_full (fullmm: a read and a native store, which traps on a pinned L1).
+    /// </summary>
+    private static void UnmapVmas(Kernel k, int cpu, int mm, List<uint> freed)
+    {
+        var pgd = k.Mms.Pgd[mm];
+        for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
+        {
+            var i = (mm * MmTable.MaxVmas) + v;
+            var va = k.Mms.VmaStart[i];
+            var end = k.Mms.VmaEnd[i];
+            while (va < end)
+            {
+                var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
+                var pte = PteTable(k, cpu, pgd, va);
+                if (pte != 0)
+                {
+                    k.Lazy[cpu] = LazyMode.Mmu;
+                    for (var a = va; a < sliceEnd; a += 4096)
+                    {
+                        var slot = Layout.PteIndex(a);
+                        var ptep = k.Va(pte) + ((ulong)slot * 8);
+                        var old = k.Load(cpu, ptep);
+                        if (PageFlags.IsPresent(old))
+                        {
+                            k.Store(cpu, ptep, 0);
+                            freed.Add(PageFlags.Mfn(old));
+                        }
+                    }
+
+                    // arch_leave_lazy_mmu_mode → xen_leave_lazy_mmu: flush what the slice queued, then leave.
+                    k.Mc.Flush(cpu);
+                    k.Lazy[cpu] = LazyMode.None;
+                }
+
+                va = sliceEnd;
+            }
+        }
+    }
+
+    private static uint PteTable(Kernel k, int cpu, uint pgd, ulong va)
+    {
+        var e = k.ReadEntry(cpu, pgd, Layout.PgdIndex(va));
+        if (!PageFlags.IsPresent(e))
+        {
+            return 0;
+        }
+
+        e = k.ReadEntry(cpu, PageFlags.Mfn(e), Layout.PudIndex(va));
+        if (!PageFlags.IsPresent(e))
+        {
+            return 0;
+        }
+
+        e = k.ReadEntry(cpu, PageFlags.Mfn(e), Layout.PmdIndex(va));
+        return PageFlags.IsPresent(e) ? PageFlags.Mfn(e) : 0;
+    }
+
+    /// <summary>
+    /// free_pgtables over the whole user half (exit_mmap's floor and ceiling): free_pte_range clears the PMD entry
+    /// and releases the PTE page; each PMD page, then PUD page, likewise once its entries are gone (not in lazy mode).
+    /// </summary>
+    private static void FreePgtables(Kernel k, int cpu, int mm, List<uint> freed)
+    {
+        var pgd = k.Mms.Pgd[mm];
+        for (var i = 0; i < Layout.UserPgdSlots; i++)
+        {
+            var pgde = k.ReadEntry(cpu, pgd, i);
+            if (!PageFlags.IsPresent(pgde))
+            {
+                continue;
+            }
+
+            var pud = PageFlags.Mfn(pgde);
+            for (var j = 0; j < 512; j++)
+            {
+                var pude = k.ReadEntry(cpu, pud, j);
+                if (!PageFlags.IsPresent(pude))
+                {
+                    continue;
+                }
+
+                var pmd = PageFlags.Mfn(pude);
+                for (var m = 0; m < 512; m++)
+                {
+                    var pmde = k.ReadEntry(cpu, pmd, m);
+                    if (!PageFlags.IsPresent(pmde))
+                    {
+                        continue;
+                    }
+
+                    PtSetters.SetUpper(k, cpu, pmd, m, 0);
+                    PtSetters.ReleasePtpage(k, cpu, PageFlags.Mfn(pmde), PtLevel.Pte);
+                    freed.Add(PageFlags.Mfn(pmde));
+                }
+
+                PtSetters.SetUpper(k, cpu, pud, j, 0);
+                PtSetters.ReleasePtpage(k, cpu, pmd, PtLevel.Pmd);
+                freed.Add(pmd);
+            }
+
+            PtSetters.SetP4d(k, cpu, pgd, i, 0);
+            PtSetters.ReleasePtpage(k, cpu, pud, PtLevel.Pud);
+            freed.Add(pud);
+        }
+    }
+
+    /// <summary>
+    /// tlb_finish_mmu → flush_tlb_mm (6.x, before 6.14's lazy cpumask): other CPUs in mm_cpumask get a flush
+    /// hypercall; if the mm is still loaded here, flush_tlb_func on a lazy CPU switches to init_mm instead.
+    /// </summary>
+    private static void TlbFinishMmu(Kernel k, int cpu, int mm)
+    {
+        var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
+        if (others != 0)
+        {
+            k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.FlushMulti(others | (k.LoadedMm[cpu] == mm ? 1UL << cpu : 0)));
+            k.Mc.Flush(cpu);
+        }
+        else if (k.LoadedMm[cpu] == mm)
+        {
+            if (k.IsLazyTlb[cpu])
+            {
+                MmOps.SwitchMm(k, cpu, 0);
+            }
+            else
+            {
+                k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+                k.Mc.Flush(cpu);
+            }
+        }
+    }
+
+    /// <summary>mmdrop: the last reference frees the mm (__mmdrop → pgd_free → xen_pgd_free, pgd_dtor, free pages).</summary>
+    public static void MmDrop(Kernel k, int cpu, int mm, IExitStrategy strategy)
+    {
+        if (--k.Mms.Count[mm] > 0)
+        {
+            return;
+        }
+
+        var pgd = k.Mms.Pgd[mm];
+        strategy.PgdFree(k, cpu, mm);
+        var user = k.UserPgdOf[pgd - k.FirstFrame];
+        k.UserPgdOf[pgd - k.FirstFrame] = 0;
+        if (user != 0)
+        {
+            k.FreePage(user);
+        }
+
+        k.FreePage(pgd);
+        k.Mms.Live[mm] = false;
+    }
+}

@@ -1,0 +1,281 @@
+using PvMmu.Linux.Boot;
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Multicalls;
+using PvMmu.Xen;
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Access;
+
+namespace PvMmu.Linux;
+
+/// <summary>
+/// A Linux 64-bit PV guest kernel: its per-CPU state, its memory and its page tables, driving the hypervisor only
+/// through hypercalls and loads and stores, as the real guest does. State is arrays indexed by CPU and by frame.
+/// </summary>
+public sealed class Kernel
+{
+    private readonly uint[] _free;
+    private int _freeTop;
+
+    private Kernel(Hypervisor xen, KernelConfig config)
+    {
+        Xen = xen;
+        Config = config;
+        Cpus = config.Vcpus;
+        FirstFrame = xen.FirstGuestFrame;
+        FrameCount = config.Frames;
+        Mc = new MulticallBuffers(xen, Cpus, RunCallback);
+        XenCr3 = new uint[Cpus];
+        XenCurrentCr3 = new uint[Cpus];
+        Lazy = new LazyMode[Cpus];
+        InInterrupt = new bool[Cpus];
+        PagePinned = new bool[FrameCount];
+        UserPgdOf = new uint[FrameCount];
+        PteLocked = new bool[FrameCount];
+        _free = new uint[FrameCount];
+        LoadedMm = new int[Cpus];
+        IsLazyTlb = new bool[Cpus];
+        Mms = new MmTable(64);
+        Mms.Live[0] = true;
+    }
+
+    /// <summary>cpu_tlbstate.loaded_mm: the mm whose pgd is this CPU's CR3 (0: init_mm).</summary>
+    public int[] LoadedMm { get; }
+
+    /// <summary>cpu_tlbstate_shared.is_lazy: a kernel thread (or an exiting task) borrows loaded_mm.</summary>
+    public bool[] IsLazyTlb { get; }
+
+    /// <summary>Every address space; id 0 is init_mm.</summary>
+    public MmTable Mms { get; }
+
+    public Hypervisor Xen { get; }
+
+    public KernelConfig Config { get; }
+
+    public int Cpus { get; }
+
+    public MulticallBuffers Mc { get; }
+
+    /// <summary>The first of the guest's frames; the guest's pfn is mfn − FirstFrame.</summary>
+    public uint FirstFrame { get; }
+
+    public int FrameCount { get; }
+
+    /// <summary>xen_cr3: the CR3 (as an L4 frame) each CPU last requested.</summary>
+    public uint[] XenCr3 { get; }
+
+    /// <summary>xen_current_cr3: the CR3 each CPU knows Xen has installed (set by the flush callback).</summary>
+    public uint[] XenCurrentCr3 { get; }
+
+    /// <summary>Each CPU's paravirt lazy mode.</summary>
+    public LazyMode[] Lazy { get; }
+
+    /// <summary>in_interrupt(): an IPI handler is running, so the lazy mode reads as NONE.</summary>
+    public bool[] InInterrupt { get; }
+
+    /// <summary>PagePinned (PG_pinned) per guest frame: the guest's belief that Xen holds the frame as a pinned table.</summary>
+    public bool[] PagePinned { get; }
+
+    /// <summary>page->private of a kernel pgd: its user pgd frame (xen_get_user_pgd), or 0.</summary>
+    public uint[] UserPgdOf { get; }
+
+    /// <summary>Split PTE locks held, per guest frame (xen_pte_lock until the batch's xen_pte_unlock callback).</summary>
+    public bool[] PteLocked { get; }
+
+    /// <summary>swapper_pg_dir: init_mm's pgd.</summary>
+    public uint SwapperPgd { get; private set; }
+
+    /// <summary>level3_user_vsyscall, pinned at boot as an L3 and put in every user pgd.</summary>
+    public uint VsyscallL3 { get; private set; }
+
+    /// <summary>Calls made outside the multicall buffer (HYPERVISOR_mmu_update from a non-lazy set_pte, ...).</summary>
+    public long DirectHypercalls { get; private set; }
+
+    /// <summary>xen_get_lazy_mode(): NONE in interrupt context.</summary>
+    public LazyMode LazyNow(int cpu) => InInterrupt[cpu] ? LazyMode.None : Lazy[cpu];
+
+    public int FreeFrames => _freeTop;
+
+    /// <summary>The direct-map address of a guest frame (__va).</summary>
+    public ulong Va(uint mfn) => Layout.PageOffset + ((ulong)(mfn - FirstFrame) << 12);
+
+    internal bool Pinned(uint mfn) => PagePinned[mfn - FirstFrame];
+
+    internal void SetPinned(uint mfn, bool value) => PagePinned[mfn - FirstFrame] = value;
+
+    /// <summary>
+    /// Boots a guest: the domain builder lays out init_mm's tables (a direct map of every guest frame at
+    /// PAGE_OFFSET, table frames read-only) and the vsyscall L3; the kernel pins swapper_pg_dir and the vsyscall L3
+    /// and every vCPU loads swapper_pg_dir. Boot's events are then cleared.
+    /// </summary>
+    public static Kernel Boot(KernelConfig config)
+    {
+        var l1s = (config.Frames + 511) / 512;
+        var l2s = (l1s + 511) / 512;
+        var bootTables = 1 + 1 + l2s + l1s + 1;
+        if (config.Frames < bootTables + 16 || l2s > 512)
+        {
+            throw new ArgumentOutOfRangeException(nameof(config), $"{config.Frames} frames do not hold a booted guest");
+        }
+
+        var xen = new Hypervisor(new HypervisorConfig
+        {
+            Vcpus = config.Vcpus,
+            GuestFrames = config.Frames,
+            XenFrames = 2,
+            OtherFrames = 1,
+            FreeFrames = 2,
+            Version = config.Xen,
+        });
+        var k = new Kernel(xen, config);
+        var f = k.FirstFrame;
+        uint l4 = f, l3 = f + 1, l2First = f + 2, l1First = l2First + (uint)l2s, vsyscall = l1First + (uint)l1s;
+        xen.BuilderWrite(l4, Layout.PgdIndex(Layout.PageOffset), PageFlags.Entry(l3, PteFlags.KernPgTable));
+        for (var j = 0; j < l2s; j++)
+        {
+            xen.BuilderWrite(l3, j, PageFlags.Entry(l2First + (uint)j, PteFlags.KernPgTable));
+        }
+
+        for (var i = 0; i < l1s; i++)
+        {
+            xen.BuilderWrite(l2First + (uint)(i / 512), i % 512, PageFlags.Entry(l1First + (uint)i, PteFlags.KernPgTable));
+        }
+
+        for (var p = 0; p < config.Frames; p++)
+        {
+            var mfn = f + (uint)p;
+            var table = p < bootTables;
+            xen.BuilderWrite(l1First + (uint)(p / 512), p % 512, PageFlags.Entry(mfn, table ? PteFlags.PageKernelRo : PteFlags.PageKernel));
+            if (table)
+            {
+                k.SetPinned(mfn, true);
+            }
+        }
+
+        k.Check(xen.MmuextOp(0, [MmuExtOpRequest.Pin(4, l4), MmuExtOpRequest.Pin(3, vsyscall)], out _), "pinning swapper_pg_dir");
+        for (var v = 0; v < config.Vcpus; v++)
+        {
+            k.Check(xen.MmuextOp(v, [MmuExtOpRequest.NewBaseptr(l4)], out _), "loading swapper_pg_dir");
+            k.XenCr3[v] = l4;
+            k.XenCurrentCr3[v] = l4;
+        }
+
+        k.SwapperPgd = l4;
+        k.VsyscallL3 = vsyscall;
+        k.Mms.Pgd[0] = l4;
+        for (var p = config.Frames - 1; p >= bootTables; p--)
+        {
+            k._free[k._freeTop++] = f + (uint)p;
+        }
+
+        xen.Events.Reset();
+        return k;
+    }
+
+    private void Check(long rc, string what)
+    {
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"{what} failed: {Errno.Name(rc)}");
+        }
+    }
+
+    /// <summary>The lowest free frame (the page allocator), zeroed as __GFP_ZERO asks, by plain stores.</summary>
+    public uint AllocPage(int cpu)
+    {
+        if (_freeTop == 0)
+        {
+            throw new InvalidOperationException("out of guest memory");
+        }
+
+        var mfn = _free[--_freeTop];
+        for (var s = 0; s < 512; s++)
+        {
+            if (Xen.Entry(mfn, s) != 0)
+            {
+                Store(cpu, Va(mfn) + ((ulong)s * 8), 0);
+            }
+        }
+
+        return mfn;
+    }
+
+    public void FreePage(uint mfn) => _free[_freeTop++] = mfn;
+
+    /// <summary>A plain store by the kernel through its direct map; a fault here is a kernel oops.</summary>
+    internal AccessResult Store(int cpu, ulong va, ulong value)
+    {
+        var r = Xen.Store(cpu, va, value);
+        if (r == AccessResult.PageFault)
+        {
+            throw new GuestOopsException($"kernel page fault writing {va:x} on CPU {cpu}");
+        }
+
+        return r;
+    }
+
+    /// <summary>A native xchg (ptep_get_and_clear); returns the old value.</summary>
+    internal ulong Xchg(int cpu, ulong va, ulong value)
+    {
+        if (Xen.Xchg(cpu, va, value, out var old) == AccessResult.PageFault)
+        {
+            throw new GuestOopsException($"kernel page fault on xchg at {va:x} on CPU {cpu}");
+        }
+
+        return old;
+    }
+
+    internal ulong Load(int cpu, ulong va)
+    {
+        if (Xen.Load(cpu, va, out var value) == AccessResult.PageFault)
+        {
+            throw new GuestOopsException($"kernel page fault reading {va:x} on CPU {cpu}");
+        }
+
+        return value;
+    }
+
+    /// <summary>Reads entry <paramref name="slot"/> of table frame <paramref name="table"/> through the direct map.</summary>
+    internal ulong ReadEntry(int cpu, uint table, int slot) => Load(cpu, Va(table) + ((ulong)slot * 8));
+
+    private void RunCallback(int cpu, CallbackKind kind, ulong data)
+    {
+        switch (kind)
+        {
+            case CallbackKind.SetCurrentCr3:
+                XenCurrentCr3[cpu] = (uint)data;
+                break;
+            case CallbackKind.PteUnlock:
+                PteLocked[(uint)data - FirstFrame] = false;
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>IPIs sent (smp_call_function_*): one event-channel notification per target.</summary>
+    public long IpisSent { get; private set; }
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> on <paramref name="cpu"/> as an IPI handler: in interrupt context, so the lazy
+    /// mode reads NONE and every xen_mc_issue flushes. The model delivers it at once and waits for it (wait=1).
+    /// </summary>
+    internal void Ipi(int cpu, Action handler)
+    {
+        IpisSent++;
+        var was = InInterrupt[cpu];
+        InInterrupt[cpu] = true;
+        handler();
+        InInterrupt[cpu] = was;
+    }
+
+    /// <summary>HYPERVISOR_mmu_update with one request, outside the buffer (the non-lazy __xen_set_pte).</summary>
+    internal void DirectMmuUpdate(int cpu, MmuUpdateRequest u)
+    {
+        DirectHypercalls++;
+        var rc = Xen.MmuUpdate(cpu, [u], out _);
+        if (rc != 0)
+        {
+            Mc.Warnings.Add(new McWarning(cpu, 0, HypercallNumber.MmuUpdate, u.Ptr, rc));
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace PvMmu.Linux.Mm;
+
+/// <summary>x86-64 4-level address layout as a Xen PV Linux guest uses it.</summary>
+public static class Layout
+{
+    /// <summary>PAGE_OFFSET: the direct map, L4 slot 273 (0xffff888000000000).</summary>
+    public const ulong PageOffset = 0xFFFF_8880_0000_0000UL;
+
+    /// <summary>USER_LIMIT for the pin walk: the user half, L4 slots 0–255.</summary>
+    public const int UserPgdSlots = 256;
+
+    /// <summary>The L4 slot of the vsyscall page (VSYSCALL_ADDR 0xffffffffff600000), mapped in every user pgd.</summary>
+    public const int VsyscallPgdSlot = 511;
+
+    public static int PgdIndex(ulong va) => (int)((va >> 39) & 511);
+
+    public static int PudIndex(ulong va) => (int)((va >> 30) & 511);
+
+    public static int PmdIndex(ulong va) => (int)((va >> 21) & 511);
+
+    public static int PteIndex(ulong va) => (int)((va >> 12) & 511);
+}

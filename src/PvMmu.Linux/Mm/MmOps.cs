@@ -1,0 +1,148 @@
+using PvMmu.Linux.Multicalls;
+using PvMmu.Linux.Pvops;
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Linux.Mm;
+
+/// <summary>
+/// Address-space operations: pgd_alloc with xen_pgd_alloc (arch/x86/mm/pgtable.c, mmu_pv.c), anonymous mappings and
+/// the fault path that populates them (mm/memory.c __handle_mm_fault → __pud_alloc/__pmd_alloc/__pte_alloc →
+/// do_anonymous_page → set_pte_at), xen_write_cr3 and switch_mm.
+/// </summary>
+public static class MmOps
+{
+    /// <summary>mm_alloc + pgd_alloc: a pgd with init_mm's kernel half copied in (pgd_ctor), and its user pgd (xen_pgd_alloc).</summary>
+    public static int CreateMm(Kernel k, int cpu)
+    {
+        var mm = k.Mms.Allocate();
+        var pgd = k.AllocPage(cpu);
+        for (var slot = Layout.UserPgdSlots; slot < 512; slot++)
+        {
+            var e = k.ReadEntry(cpu, k.SwapperPgd, slot);
+            if (e != 0)
+            {
+                k.Store(cpu, k.Va(pgd) + ((ulong)slot * 8), e);
+            }
+        }
+
+        var user = k.AllocPage(cpu);
+        k.Store(cpu, k.Va(user) + ((ulong)Layout.VsyscallPgdSlot * 8), PageFlags.Entry(k.VsyscallL3, PteFlags.PageTable));
+        k.UserPgdOf[pgd - k.FirstFrame] = user;
+        k.Mms.Pgd[mm] = pgd;
+        return mm;
+    }
+
+    /// <summary>An anonymous mapping [start, start + pages·4 KiB), as mmap(MAP_ANONYMOUS) makes one: a VMA, no tables yet.</summary>
+    public static void MapAnonymous(Kernel k, int mm, ulong start, int pages)
+    {
+        var n = k.Mms.VmaCount[mm];
+        if (n == MmTable.MaxVmas)
+        {
+            throw new InvalidOperationException($"mm {mm} has {n} VMAs already");
+        }
+
+        k.Mms.VmaStart[(mm * MmTable.MaxVmas) + n] = start;
+        k.Mms.VmaEnd[(mm * MmTable.MaxVmas) + n] = start + ((ulong)pages << 12);
+        k.Mms.VmaCount[mm] = n + 1;
+    }
+
+    /// <summary>
+    /// A write fault on an anonymous page (outside lazy MMU mode): missing tables are allocated and hooked in
+    /// (alloc hook first, then the parent entry), then a fresh page is mapped with set_pte_at — one mmu_update
+    /// hypercall, pinned or not. Returns the data page.
+    /// </summary>
+    public static uint FaultIn(Kernel k, int cpu, int mm, ulong va)
+    {
+        var pgd = k.Mms.Pgd[mm];
+        var pud = Child(k, cpu, mm, pgd, Layout.PgdIndex(va), PtLevel.Pud);
+        var pmd = Child(k, cpu, mm, pud, Layout.PudIndex(va), PtLevel.Pmd);
+        var pte = Child(k, cpu, mm, pmd, Layout.PmdIndex(va), PtLevel.Pte);
+        var slot = Layout.PteIndex(va);
+        var old = k.ReadEntry(cpu, pte, slot);
+        if (PageFlags.IsPresent(old))
+        {
+            return PageFlags.Mfn(old);
+        }
+
+        var page = k.AllocPage(cpu);
+        PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, PteFlags.UserRw));
+        return page;
+    }
+
+    /// <summary>The table below entry <paramref name="slot"/> of <paramref name="table"/>, allocated and hooked in if missing (p4d/pud/pmd_populate).</summary>
+    private static uint Child(Kernel k, int cpu, int mm, uint table, int slot, PtLevel level)
+    {
+        var e = k.ReadEntry(cpu, table, slot);
+        if (PageFlags.IsPresent(e))
+        {
+            return PageFlags.Mfn(e);
+        }
+
+        var page = k.AllocPage(cpu);
+        var pgd = k.Mms.Pgd[mm];
+        PtSetters.AllocPtpage(k, cpu, pgd, page, level);
+        var entry = PageFlags.Entry(page, PteFlags.PageTable);
+        if (level == PtLevel.Pud)
+        {
+            PtSetters.SetP4d(k, cpu, table, slot, entry);
+        }
+        else
+        {
+            PtSetters.SetUpper(k, cpu, table, slot, entry);
+        }
+
+        return page;
+    }
+
+    /// <summary>Faults in every page of the mm's VMAs (a process touching all of its memory).</summary>
+    public static void TouchAll(Kernel k, int cpu, int mm)
+    {
+        for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
+        {
+            var i = (mm * MmTable.MaxVmas) + v;
+            for (var va = k.Mms.VmaStart[i]; va < k.Mms.VmaEnd[i]; va += 4096)
+            {
+                FaultIn(k, cpu, mm, va);
+            }
+        }
+    }
+
+    /// <summary>
+    /// xen_write_cr3: one mmuext entry {NEW_BASEPTR pgd, NEW_USER_BASEPTR user pgd or 0}; xen_cr3 now,
+    /// xen_current_cr3 in the flush callback; deferred in lazy CPU mode.
+    /// </summary>
+    public static void WriteCr3(Kernel k, int cpu, uint pgd)
+    {
+        var user = pgd == k.SwapperPgd ? 0 : k.UserPgdOf[pgd - k.FirstFrame];
+        k.XenCr3[cpu] = pgd;
+        k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.NewBaseptr(pgd));
+        k.Mc.Callback(cpu, CallbackKind.SetCurrentCr3, pgd);
+        k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.NewUserBaseptr(user));
+        k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Cpu);
+    }
+
+    /// <summary>switch_mm_irqs_off (6.x before the lazy cpumask trimming of 6.14): load next's pgd, move the cpumask bit.</summary>
+    public static void SwitchMm(Kernel k, int cpu, int next)
+    {
+        k.IsLazyTlb[cpu] = false;
+        var prev = k.LoadedMm[cpu];
+        if (prev == next)
+        {
+            return;
+        }
+
+        k.LoadedMm[cpu] = next;
+        k.Mms.CpuMask[next] |= 1UL << cpu;
+        WriteCr3(k, cpu, k.Mms.Pgd[next]);
+        k.Mms.CpuMask[prev] &= ~(1UL << cpu);
+    }
+
+    /// <summary>leave_mm: switch to init_mm (unless already there).</summary>
+    public static void LeaveMm(Kernel k, int cpu)
+    {
+        if (k.LoadedMm[cpu] != 0)
+        {
+            SwitchMm(k, cpu, 0);
+        }
+    }
+}

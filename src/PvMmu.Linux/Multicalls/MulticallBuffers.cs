@@ -1,0 +1,238 @@
+using PvMmu.Xen;
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Linux.Multicalls;
+
+/// <summary>
+/// The per-CPU multicall buffer of arch/x86/xen/multicalls.c: 32 entries (MC_BATCH), 512 bytes of argument space
+/// (MC_ARGS; at most 511 usable, the checks use &gt;=), 32 callbacks. Consecutive mmu_update or mmuext_op requests
+/// extend the previous entry of the same op (xen_mc_extend_args); a flush of one entry is a plain hypercall
+/// (the singleton shortcut), of more a HYPERVISOR_multicall; callbacks run after it even when entries failed,
+/// and every failed entry is a WARN. Everything is per-CPU arrays, so it can be snapshotted.
+/// </summary>
+public sealed class MulticallBuffers
+{
+    public const int McBatch = 32;
+    public const int McArgs = 512;
+    public const int MmuUpdateBytes = 16;
+    public const int MmuExtOpBytes = 24;
+
+    private readonly Hypervisor _xen;
+    private readonly Action<int, CallbackKind, ulong> _runCallback;
+    private readonly MulticallEntry[] _entries;
+    private readonly int[] _mcidx;
+    private readonly int[] _argidx;
+    private readonly int[] _cbidx;
+    private readonly MmuUpdateRequest[] _mmu;
+    private readonly int[] _mmuUsed;
+    private readonly MmuExtOpRequest[] _ext;
+    private readonly int[] _extUsed;
+    private readonly CallbackKind[] _cbKind;
+    private readonly ulong[] _cbData;
+
+    public MulticallBuffers(Hypervisor xen, int cpus, Action<int, CallbackKind, ulong> runCallback)
+    {
+        _xen = xen;
+        _runCallback = runCallback;
+        Cpus = cpus;
+        _entries = new MulticallEntry[cpus * McBatch];
+        _mcidx = new int[cpus];
+        _argidx = new int[cpus];
+        _cbidx = new int[cpus];
+        _mmu = new MmuUpdateRequest[cpus * McBatch];
+        _mmuUsed = new int[cpus];
+        _ext = new MmuExtOpRequest[cpus * McBatch];
+        _extUsed = new int[cpus];
+        _cbKind = new CallbackKind[cpus * McBatch];
+        _cbData = new ulong[cpus * McBatch];
+    }
+
+    public int Cpus { get; }
+
+    /// <summary>Guest-side counts: what the guest issued, as the xen:* tracepoints would show it.</summary>
+    public GuestCounters Counters { get; } = new();
+
+    /// <summary>Every failed entry a flush WARNed about, in order.</summary>
+    public List<McWarning> Warnings { get; } = [];
+
+    public int Pending(int cpu) => _mcidx[cpu];
+
+    public int ArgBytes(int cpu) => _argidx[cpu];
+
+    /// <summary>__xen_mc_entry(size): a new entry with <paramref name="argBytes"/> of arguments, flushing first if it does not fit.</summary>
+    private int NewEntry(int cpu, int argBytes)
+    {
+        var argidx = RoundUp8(_argidx[cpu]);
+        if (_mcidx[cpu] == McBatch || argidx + argBytes >= McArgs)
+        {
+            Flush(cpu);
+            argidx = RoundUp8(_argidx[cpu]);
+        }
+
+        var i = _mcidx[cpu]++;
+        _argidx[cpu] = argidx + argBytes;
+        return (cpu * McBatch) + i;
+    }
+
+    /// <summary>xen_mc_extend_args(op, size): the last entry, if it is <paramref name="op"/> and the bytes fit; else -1.</summary>
+    private int Extend(int cpu, HypercallNumber op, int argBytes)
+    {
+        if (_mcidx[cpu] == 0 || _entries[(cpu * McBatch) + _mcidx[cpu] - 1].Op != op)
+        {
+            return -1;
+        }
+
+        if (_argidx[cpu] + argBytes >= McArgs)
+        {
+            return -1;
+        }
+
+        _argidx[cpu] += argBytes;
+        return (cpu * McBatch) + _mcidx[cpu] - 1;
+    }
+
+    private static int RoundUp8(int n) => (n + 7) & ~7;
+
+    /// <summary>xen_extend_mmu_update: append to the last mmu_update entry or start one with count 1.</summary>
+    public void ExtendMmuUpdate(int cpu, MmuUpdateRequest request)
+    {
+        var e = Extend(cpu, HypercallNumber.MmuUpdate, MmuUpdateBytes);
+        if (e >= 0)
+        {
+            _entries[e].Arg1++;
+        }
+        else
+        {
+            e = NewEntry(cpu, MmuUpdateBytes);
+            _entries[e] = MulticallEntry.MmuUpdate(_mmuUsed[cpu], 1);
+        }
+
+        _mmu[(cpu * McBatch) + _mmuUsed[cpu]++] = request;
+    }
+
+    /// <summary>xen_extend_mmuext_op: append to the last mmuext_op entry or start one with count 1.</summary>
+    public void ExtendMmuextOp(int cpu, MmuExtOpRequest op)
+    {
+        var e = Extend(cpu, HypercallNumber.MmuextOp, MmuExtOpBytes);
+        if (e >= 0)
+        {
+            _entries[e].Arg1++;
+        }
+        else
+        {
+            e = NewEntry(cpu, MmuExtOpBytes);
+            _entries[e] = MulticallEntry.MmuextOp(_extUsed[cpu], 1);
+        }
+
+        _ext[(cpu * McBatch) + _extUsed[cpu]++] = op;
+    }
+
+    /// <summary>MULTI_update_va_mapping in a fresh entry (no argument bytes).</summary>
+    public void UpdateVaMapping(int cpu, ulong va, ulong val, ulong flags)
+    {
+        var e = NewEntry(cpu, 0);
+        _entries[e] = MulticallEntry.UpdateVaMapping(va, val, flags);
+    }
+
+    /// <summary>xen_mc_callback(fn, data): run after the next flush's hypercall; a full callback list flushes first.</summary>
+    public void Callback(int cpu, CallbackKind kind, ulong data)
+    {
+        if (_cbidx[cpu] == McBatch)
+        {
+            Flush(cpu);
+        }
+
+        var i = (cpu * McBatch) + _cbidx[cpu]++;
+        _cbKind[i] = kind;
+        _cbData[i] = data;
+    }
+
+    /// <summary>xen_mc_issue(mode): flush unless the CPU's lazy mode is one of <paramref name="mayDefer"/>.</summary>
+    public void Issue(int cpu, LazyMode current, LazyMode mayDefer)
+    {
+        if ((current & mayDefer) == 0)
+        {
+            Flush(cpu);
+        }
+    }
+
+    /// <summary>
+    /// xen_mc_flush: nothing for an empty buffer; one entry is issued as its own hypercall; more as one
+    /// multicall. Failed entries are WARNed, then the buffer is reset and the callbacks run in order.
+    /// </summary>
+    public void Flush(int cpu)
+    {
+        var n = _mcidx[cpu];
+        var b = cpu * McBatch;
+        var failed = 0;
+        if (n == 1)
+        {
+            ref var e = ref _entries[b];
+            e.Result = Single(cpu, ref e);
+            failed = e.Result < 0 ? 1 : 0;
+            Counters.Singletons++;
+        }
+        else if (n > 1)
+        {
+            var rc = _xen.Multicall(cpu, _entries.AsSpan(b, n), _mmu.AsSpan(b, _mmuUsed[cpu]), _ext.AsSpan(b, _extUsed[cpu]));
+            if (rc != 0)
+            {
+                throw new InvalidOperationException($"BUG: HYPERVISOR_multicall returned {rc}");
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                failed += _entries[b + i].Result < 0 ? 1 : 0;
+            }
+
+            Counters.Multicalls++;
+        }
+
+        if (n > 0)
+        {
+            Counters.Flushes++;
+            Counters.Entries += n;
+        }
+
+        if (failed > 0)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                if (_entries[b + i].Result < 0)
+                {
+                    Warnings.Add(new McWarning(cpu, i, _entries[b + i].Op, _entries[b + i].Arg0, _entries[b + i].Result));
+                }
+            }
+
+            Counters.FailedEntries += failed;
+        }
+
+        _mcidx[cpu] = 0;
+        _argidx[cpu] = 0;
+        _mmuUsed[cpu] = 0;
+        _extUsed[cpu] = 0;
+        var callbacks = _cbidx[cpu];
+        _cbidx[cpu] = 0;
+        for (var i = 0; i < callbacks; i++)
+        {
+            _runCallback(cpu, _cbKind[b + i], _cbData[b + i]);
+        }
+    }
+
+    /// <summary>The singleton shortcut: the entry's hypercall made directly (xen_single_call).</summary>
+    private long Single(int cpu, ref MulticallEntry e)
+    {
+        var b = cpu * McBatch;
+        switch (e.Op)
+        {
+            case HypercallNumber.MmuUpdate:
+                return _xen.MmuUpdate(cpu, _mmu.AsSpan(b + (int)e.Arg0, (int)e.Arg1), out _);
+            case HypercallNumber.MmuextOp:
+                return _xen.MmuextOp(cpu, _ext.AsSpan(b + (int)e.Arg0, (int)e.Arg1), out _);
+            case HypercallNumber.UpdateVaMapping:
+                return _xen.UpdateVaMapping(cpu, e.Arg0, e.Arg1, e.Arg2);
+            default:
+                throw new InvalidOperationException($"no singleton path for hypercall {e.Op}");
+        }
+    }
+}

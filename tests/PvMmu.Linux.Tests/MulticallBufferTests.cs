@@ -1,0 +1,118 @@
+using PvMmu.Linux.Boot;
+using PvMmu.Linux.Multicalls;
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Events;
+
+namespace PvMmu.Linux.Tests;
+
+/// <summary>The multicall buffer's geometry and flush rules (arch/x86/xen/multicalls.c, spec §2).</summary>
+public sealed class MulticallBufferTests
+{
+    private static Kernel Boot() => Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = 1024 });
+
+    [Fact]
+    public void ThirtyOneMmuUpdatesShareOneEntryAndTheThirtySecondFlushesFirst()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        for (var i = 0; i < 31; i++)
+        {
+            k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, i, (ulong)i));
+        }
+
+        Assert.Equal(1, k.Mc.Pending(0));
+        Assert.Equal(31 * 16, k.Mc.ArgBytes(0));
+        Assert.Equal(0, k.Mc.Counters.Flushes);
+
+        // 496 + 16 = 512 ≥ MC_ARGS: no extension, and a new entry does not fit either: flush, then start over.
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 31, 31));
+        Assert.Equal(1, k.Mc.Counters.Flushes);
+        Assert.Equal(1, k.Mc.Counters.Singletons);
+        Assert.Equal(1, k.Mc.Pending(0));
+        k.Mc.Flush(0);
+        Assert.Equal(31UL, k.Xen.Entry(page, 31));
+        Assert.Equal(2, k.Xen.Events.Total(XenEvent.Hypercall));
+        Assert.Equal(32, k.Xen.Events.Total(XenEvent.MmuUpdateRequest));
+    }
+
+    [Fact]
+    public void TwentyOneMmuextOpsShareOneEntry()
+    {
+        var k = Boot();
+        for (var i = 0; i < 22; i++)
+        {
+            k.Mc.ExtendMmuextOp(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+        }
+
+        // 21 × 24 = 504; a 22nd would need 528.
+        Assert.Equal(1, k.Mc.Counters.Flushes);
+        k.Mc.Flush(0);
+        Assert.Equal(22, k.Xen.Events.Total(XenEvent.MmuExtOp));
+        Assert.Equal(2, k.Xen.Events.Total(XenEvent.Hypercall));
+    }
+
+    [Fact]
+    public void ThirtyTwoEntriesAreOneMulticallAndTheThirtyThirdFlushes()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        for (var i = 0; i < 33; i++)
+        {
+            k.Mc.UpdateVaMapping(0, k.Va(page), PvMmu.Xen.Abi.PageFlags.Entry(page, Mm.PteFlags.PageKernel), 0);
+        }
+
+        Assert.Equal(1, k.Mc.Counters.Multicalls);
+        Assert.Equal(32, k.Mc.Counters.Entries);
+        Assert.Equal(32, k.Xen.Events.Total(XenEvent.MulticallEntry));
+        Assert.Equal(1, k.Mc.Pending(0));
+    }
+
+    [Fact]
+    public void AnUpdateVaMappingEntryBreaksARunOfUpdates()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 0, 1));
+        k.Mc.UpdateVaMapping(0, k.Va(page), PvMmu.Xen.Abi.PageFlags.Entry(page, Mm.PteFlags.PageKernel), 0);
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 1, 1));
+        Assert.Equal(3, k.Mc.Pending(0));
+        k.Mc.Flush(0);
+        Assert.Equal(1, k.Mc.Counters.Multicalls);
+        Assert.Equal(3, k.Xen.Events.Total(XenEvent.MulticallEntry));
+    }
+
+    [Fact]
+    public void FailedEntriesAreWarnedAndCallbacksStillRunInOrder()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        k.Mc.ExtendMmuextOp(0, MmuExtOpRequest.NewBaseptr(page));
+        k.Mc.Callback(0, CallbackKind.SetCurrentCr3, page);
+        k.Mc.UpdateVaMapping(0, k.Va(page), PvMmu.Xen.Abi.PageFlags.Entry(page, Mm.PteFlags.PageKernelRo), 0);
+        k.Mc.Flush(0);
+
+        // NEW_BASEPTR of a frame still mapped writable fails, yet set_current_cr3 runs: the guest now believes it.
+        var w = Assert.Single(k.Mc.Warnings);
+        Assert.Equal(HypercallNumber.MmuextOp, w.Op);
+        Assert.Equal(-Errno.EINVAL, w.Result);
+        Assert.Equal(page, k.XenCurrentCr3[0]);
+        Assert.Equal(k.SwapperPgd, k.Xen.Vcpu(0).GuestTable);
+    }
+
+    [Fact]
+    public void IssueDefersOnlyInTheNamedLazyModeAndNeverInAnInterrupt()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        k.Lazy[0] = LazyMode.Mmu;
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 0, 1));
+        k.Mc.Issue(0, k.LazyNow(0), LazyMode.Mmu);
+        Assert.Equal(1, k.Mc.Pending(0));
+        k.Mc.Issue(0, k.LazyNow(0), LazyMode.Cpu);
+        Assert.Equal(0, k.Mc.Pending(0));
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 1, 1));
+        k.InInterrupt[0] = true;
+        k.Mc.Issue(0, k.LazyNow(0), LazyMode.Mmu);
+        Assert.Equal(0, k.Mc.Pending(0));
+    }
+}
