@@ -11,7 +11,11 @@ namespace PvMmu.Linux.Exit;
 /// </summary>
 public static class ExitPath
 {
-    /// <summary>exit_mm: the task keeps the mm lazily (mmgrab, enter_lazy_tlb) and drops its user reference.</summary>
+    /// <summary>
+    /// exit_mm: the task keeps the mm lazily (mmgrab, enter_lazy_tlb) and drops its user reference (mmput); the last
+    /// user's __mmput runs exit_mmap and then drops the reference all users held together (mmdrop). The lazy
+    /// reference stays until the CPU next switches to a user task (finish_task_switch).
+    /// </summary>
     public static void ExitMm(Kernel k, int cpu, int mm, IExitStrategy strategy)
     {
         k.Mms.Count[mm]++;
@@ -19,6 +23,7 @@ public static class ExitPath
         if (--k.Mms.Users[mm] == 0)
         {
             ExitMmap(k, cpu, mm, strategy);
+            MmDrop(k, cpu, mm, strategy);
         }
     }
 
