@@ -201,24 +201,29 @@ public sealed class Kernel
 
     public void FreePage(uint mfn) => _free[_freeTop++] = mfn;
 
+    /// <summary>Kernel oopses: a kernel access that faulted (a finding; the access did not happen).</summary>
+    public List<string> Oopses { get; } = [];
+
+    private void Oops(string what, int cpu, ulong va) => Oopses.Add($"CPU {cpu}: kernel page fault {what} {va:x}");
+
     /// <summary>A plain store by the kernel through its direct map; a fault here is a kernel oops.</summary>
     internal AccessResult Store(int cpu, ulong va, ulong value)
     {
         var r = Xen.Store(cpu, va, value);
         if (r == AccessResult.PageFault)
         {
-            throw new GuestOopsException($"kernel page fault writing {va:x} on CPU {cpu}");
+            Oops("writing", cpu, va);
         }
 
         return r;
     }
 
-    /// <summary>A native xchg (ptep_get_and_clear); returns the old value.</summary>
+    /// <summary>A native locked exchange (xchg, or the locked bit operations); returns the old value.</summary>
     internal ulong Xchg(int cpu, ulong va, ulong value)
     {
         if (Xen.Xchg(cpu, va, value, out var old) == AccessResult.PageFault)
         {
-            throw new GuestOopsException($"kernel page fault on xchg at {va:x} on CPU {cpu}");
+            Oops("exchanging", cpu, va);
         }
 
         return old;
@@ -228,7 +233,7 @@ public sealed class Kernel
     {
         if (Xen.Load(cpu, va, out var value) == AccessResult.PageFault)
         {
-            throw new GuestOopsException($"kernel page fault reading {va:x} on CPU {cpu}");
+            Oops("reading", cpu, va);
         }
 
         return value;

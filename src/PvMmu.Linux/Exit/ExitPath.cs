@@ -19,7 +19,7 @@ public static class ExitPath
     public static void ExitMm(Kernel k, int cpu, int mm, IExitStrategy strategy)
     {
         k.Mms.Count[mm]++;
-        k.IsLazyTlb[cpu] = true;
+        MmOps.EnterLazyTlb(k, cpu, strategy.LazyTlbLeavesCpumask);
         if (--k.Mms.Users[mm] == 0)
         {
             ExitMmap(k, cpu, mm, strategy);

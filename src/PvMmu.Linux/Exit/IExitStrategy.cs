@@ -14,4 +14,10 @@ public interface IExitStrategy
 
     /// <summary>Extra work in xen_pgd_free, before the pgd pages are freed.</summary>
     void PgdFree(Kernel k, int cpu, int mm);
+
+    /// <summary>
+    /// Whether enter_lazy_tlb clears the CPU from mm_cpumask (4.14-rc1's lazy TLB rework, 94b1b03b519b); before it,
+    /// and again from 4.14-rc5 on with is_lazy, a lazy CPU stays in the mask.
+    /// </summary>
+    bool LazyTlbLeavesCpumask => false;
 }

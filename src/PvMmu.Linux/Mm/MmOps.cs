@@ -137,6 +137,19 @@ public static class MmOps
         k.Mms.CpuMask[prev] &= ~(1UL << cpu);
     }
 
+    /// <summary>
+    /// enter_lazy_tlb: a kernel thread (or an exiting task) keeps the loaded mm; with 4.14-rc1's rules the CPU also
+    /// leaves mm_cpumask.
+    /// </summary>
+    public static void EnterLazyTlb(Kernel k, int cpu, bool leavesCpumask)
+    {
+        k.IsLazyTlb[cpu] = true;
+        if (leavesCpumask)
+        {
+            k.Mms.CpuMask[k.LoadedMm[cpu]] &= ~(1UL << cpu);
+        }
+    }
+
     /// <summary>leave_mm: switch to init_mm (unless already there).</summary>
     public static void LeaveMm(Kernel k, int cpu)
     {
