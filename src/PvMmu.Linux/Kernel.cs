@@ -31,6 +31,7 @@ public sealed class Kernel
         PagePinned = new bool[FrameCount];
         UserPgdOf = new uint[FrameCount];
         PteLocked = new bool[FrameCount];
+        PageRefs = new int[FrameCount];
         _free = new uint[FrameCount];
         LoadedMm = new int[Cpus];
         IsLazyTlb = new bool[Cpus];
@@ -77,6 +78,9 @@ public sealed class Kernel
 
     /// <summary>page->private of a kernel pgd: its user pgd frame (xen_get_user_pgd), or 0.</summary>
     public uint[] UserPgdOf { get; }
+
+    /// <summary>struct page's reference count per guest frame: mappings of a data page (COW shares it), 1 for a table.</summary>
+    public int[] PageRefs { get; }
 
     /// <summary>Split PTE locks held, per guest frame (xen_pte_lock until the batch's xen_pte_unlock callback).</summary>
     public bool[] PteLocked { get; }
@@ -188,6 +192,7 @@ public sealed class Kernel
         }
 
         var mfn = _free[--_freeTop];
+        PageRefs[mfn - FirstFrame] = 1;
         for (var s = 0; s < 512; s++)
         {
             if (Xen.Entry(mfn, s) != 0)
@@ -199,7 +204,20 @@ public sealed class Kernel
         return mfn;
     }
 
-    public void FreePage(uint mfn) => _free[_freeTop++] = mfn;
+    public void FreePage(uint mfn)
+    {
+        PageRefs[mfn - FirstFrame] = 0;
+        _free[_freeTop++] = mfn;
+    }
+
+    /// <summary>put_page on a mapped data page: freed when its last mapping goes.</summary>
+    public void PutDataPage(uint mfn)
+    {
+        if (--PageRefs[mfn - FirstFrame] == 0)
+        {
+            _free[_freeTop++] = mfn;
+        }
+    }
 
     /// <summary>Kernel oopses: a kernel access that faulted (a finding; the access did not happen).</summary>
     public List<string> Oopses { get; } = [];

@@ -31,11 +31,19 @@ public static class ExitPath
     public static void ExitMmap(Kernel k, int cpu, int mm, IExitStrategy strategy)
     {
         strategy.ArchExitMmap(k, cpu, mm);
-        var freed = new List<uint>();
-        UnmapVmas(k, cpu, mm, freed);
-        FreePgtables(k, cpu, mm, freed);
+        var dataPages = new List<uint>();
+        var tables = new List<uint>();
+        UnmapVmas(k, cpu, mm, dataPages);
+        FreePgtables(k, cpu, mm, tables);
         TlbFinishMmu(k, cpu, mm);
-        foreach (var page in freed)
+
+        // The mmu_gather frees what it collected once the TLBs are flushed.
+        foreach (var page in dataPages)
+        {
+            k.PutDataPage(page);
+        }
+
+        foreach (var page in tables)
         {
             k.FreePage(page);
         }
@@ -47,7 +55,7 @@ public static class ExitPath
     /// unmap_vmas: per VMA and per PTE page, one zap_pte_range slice in lazy MMU mode; each present PTE is cleared
     /// with ptep_get_and_clear_full (fullmm: a read and a native store, which traps on a pinned L1).
     /// </summary>
-    private static void UnmapVmas(Kernel k, int cpu, int mm, List<uint> freed)
+    private static void UnmapVmas(Kernel k, int cpu, int mm, List<uint> dataPages)
     {
         var pgd = k.Mms.Pgd[mm];
         for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
@@ -58,7 +66,7 @@ public static class ExitPath
             while (va < end)
             {
                 var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
-                var pte = PteTable(k, cpu, pgd, va);
+                var pte = MmOps.FindPteTable(k, cpu, pgd, va);
                 if (pte != 0)
                 {
                     k.Lazy[cpu] = LazyMode.Mmu;
@@ -70,7 +78,7 @@ public static class ExitPath
                         if (PageFlags.IsPresent(old))
                         {
                             k.Store(cpu, ptep, 0);
-                            freed.Add(PageFlags.Mfn(old));
+                            dataPages.Add(PageFlags.Mfn(old));
                         }
                     }
 
@@ -82,24 +90,6 @@ public static class ExitPath
                 va = sliceEnd;
             }
         }
-    }
-
-    private static uint PteTable(Kernel k, int cpu, uint pgd, ulong va)
-    {
-        var e = k.ReadEntry(cpu, pgd, Layout.PgdIndex(va));
-        if (!PageFlags.IsPresent(e))
-        {
-            return 0;
-        }
-
-        e = k.ReadEntry(cpu, PageFlags.Mfn(e), Layout.PudIndex(va));
-        if (!PageFlags.IsPresent(e))
-        {
-            return 0;
-        }
-
-        e = k.ReadEntry(cpu, PageFlags.Mfn(e), Layout.PmdIndex(va));
-        return PageFlags.IsPresent(e) ? PageFlags.Mfn(e) : 0;
     }
 
     /// <summary>

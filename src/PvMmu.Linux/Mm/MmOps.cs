@@ -53,10 +53,7 @@ public static class MmOps
     /// </summary>
     public static uint FaultIn(Kernel k, int cpu, int mm, ulong va)
     {
-        var pgd = k.Mms.Pgd[mm];
-        var pud = Child(k, cpu, mm, pgd, Layout.PgdIndex(va), PtLevel.Pud);
-        var pmd = Child(k, cpu, mm, pud, Layout.PudIndex(va), PtLevel.Pmd);
-        var pte = Child(k, cpu, mm, pmd, Layout.PmdIndex(va), PtLevel.Pte);
+        var pte = PteTableFor(k, cpu, mm, va);
         var slot = Layout.PteIndex(va);
         var old = k.ReadEntry(cpu, pte, slot);
         if (PageFlags.IsPresent(old))
@@ -67,6 +64,33 @@ public static class MmOps
         var page = k.AllocPage(cpu);
         PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, PteFlags.UserRw));
         return page;
+    }
+
+    /// <summary>The PTE page that maps <paramref name="va"/> under <paramref name="pgd"/>, or 0 if the walk finds none.</summary>
+    public static uint FindPteTable(Kernel k, int cpu, uint pgd, ulong va)
+    {
+        var e = k.ReadEntry(cpu, pgd, Layout.PgdIndex(va));
+        if (!PageFlags.IsPresent(e))
+        {
+            return 0;
+        }
+
+        e = k.ReadEntry(cpu, PageFlags.Mfn(e), Layout.PudIndex(va));
+        if (!PageFlags.IsPresent(e))
+        {
+            return 0;
+        }
+
+        e = k.ReadEntry(cpu, PageFlags.Mfn(e), Layout.PmdIndex(va));
+        return PageFlags.IsPresent(e) ? PageFlags.Mfn(e) : 0;
+    }
+
+    /// <summary>The PTE page for <paramref name="va"/> in <paramref name="mm"/>, allocating the path to it (pte_alloc and above).</summary>
+    public static uint PteTableFor(Kernel k, int cpu, int mm, ulong va)
+    {
+        var pud = Child(k, cpu, mm, k.Mms.Pgd[mm], Layout.PgdIndex(va), PtLevel.Pud);
+        var pmd = Child(k, cpu, mm, pud, Layout.PudIndex(va), PtLevel.Pmd);
+        return Child(k, cpu, mm, pmd, Layout.PmdIndex(va), PtLevel.Pte);
     }
 
     /// <summary>The table below entry <paramref name="slot"/> of <paramref name="table"/>, allocated and hooked in if missing (p4d/pud/pmd_populate).</summary>

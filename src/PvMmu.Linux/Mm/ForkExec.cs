@@ -1,0 +1,122 @@
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Multicalls;
+using PvMmu.Linux.Pvops;
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Linux.Mm;
+
+/// <summary>
+/// fork's dup_mmap (kernel/fork.c) with copy_page_range → copy_pte_range (mm/memory.c) and the pin at the end
+/// (arch_dup_mmap → xen_dup_mmap / xen_enter_mmap); exec's new mm (fs/exec.c: bprm_mm_init, the stack faulted in,
+/// exec_mmap → activate_mm, mmput of the old mm).
+/// </summary>
+public static class ForkExec
+{
+    /// <summary>
+    /// dup_mmap: a new mm with the parent's VMAs; per (VMA × PTE page) slice, the child's tables are allocated (an
+    /// unpinned mm: plain stores), then in lazy MMU mode each present PTE is copied: a writable one is
+    /// write-protected in the parent with a native locked bit-clear (a trap on the pinned parent L1) and the child's
+    /// copy written with set_pte_at (a queued mmu_update). Then the child is pinned and the parent's TLB flushed.
+    /// </summary>
+    public static int Fork(Kernel k, int cpu, int parent)
+    {
+        var child = MmOps.CreateMm(k, cpu);
+        var ppgd = k.Mms.Pgd[parent];
+        for (var v = 0; v < k.Mms.VmaCount[parent]; v++)
+        {
+            var i = (parent * MmTable.MaxVmas) + v;
+            var start = k.Mms.VmaStart[i];
+            var end = k.Mms.VmaEnd[i];
+            MmOps.MapAnonymous(k, child, start, (int)((end - start) >> 12));
+            var va = start;
+            while (va < end)
+            {
+                var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
+                var src = MmOps.FindPteTable(k, cpu, ppgd, va);
+                if (src != 0)
+                {
+                    var dst = MmOps.PteTableFor(k, cpu, child, va);
+                    k.Lazy[cpu] = LazyMode.Mmu;
+                    for (var a = va; a < sliceEnd; a += 4096)
+                    {
+                        var slot = Layout.PteIndex(a);
+                        var srcp = k.Va(src) + ((ulong)slot * 8);
+                        var pte = k.Load(cpu, srcp);
+                        if (!PageFlags.IsPresent(pte))
+                        {
+                            continue;
+                        }
+
+                        if ((pte & PageFlags.Rw) != 0)
+                        {
+                            // ptep_set_wrprotect: clear_bit(_PAGE_BIT_RW), a locked RMW on the parent's table.
+                            pte &= ~PageFlags.Rw;
+                            k.Xchg(cpu, srcp, pte);
+                        }
+
+                        k.PageRefs[PageFlags.Mfn(pte) - k.FirstFrame]++;
+                        PtSetters.SetPte(k, cpu, dst, slot, pte);
+                    }
+
+                    k.Mc.Flush(cpu);
+                    k.Lazy[cpu] = LazyMode.None;
+                }
+
+                va = sliceEnd;
+            }
+        }
+
+        // arch_dup_mmap → xen_dup_mmap (xen_enter_mmap since 6.4): pin the child under page_table_lock.
+        Pinning.PgdPin(k, cpu, k.Mms.Pgd[child]);
+
+        // flush_tlb_mm(oldmm): the parent's write-protects must reach every CPU that may cache them.
+        FlushTlbMm(k, cpu, parent);
+        return child;
+    }
+
+    /// <summary>
+    /// flush_tlb_mm (6.x before 6.14): other CPUs in mm_cpumask → flush_tlb_multi (one TLB_FLUSH_MULTI); only this
+    /// CPU → xen_flush_tlb (TLB_FLUSH_LOCAL); both issued at once outside lazy MMU mode.
+    /// </summary>
+    public static void FlushTlbMm(Kernel k, int cpu, int mm)
+    {
+        var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
+        var here = k.LoadedMm[cpu] == mm;
+        if (others != 0)
+        {
+            k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.FlushMulti(others | (here ? 1UL << cpu : 0)));
+        }
+        else if (here)
+        {
+            k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+        }
+        else
+        {
+            return;
+        }
+
+        k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
+    }
+
+    /// <summary>
+    /// exec: a fresh mm whose stack pages are faulted in while it is unpinned (one direct mmu_update each), then
+    /// activate_mm pins it and switches to it, and the old mm's last user drops it (its full teardown).
+    /// </summary>
+    public static int Exec(Kernel k, int cpu, int old, int stackPages, IExitStrategy strategy)
+    {
+        var mm = MmOps.CreateMm(k, cpu);
+        const ulong stackTop = 0x7FFF_FFFF_F000UL;
+        var start = stackTop - ((ulong)stackPages << 12);
+        MmOps.MapAnonymous(k, mm, start, stackPages);
+        MmOps.TouchAll(k, cpu, mm);
+        Pinning.PgdPin(k, cpu, k.Mms.Pgd[mm]);
+        MmOps.SwitchMm(k, cpu, mm);
+        if (--k.Mms.Users[old] == 0)
+        {
+            ExitPath.ExitMmap(k, cpu, old, strategy);
+            ExitPath.MmDrop(k, cpu, old, strategy);
+        }
+
+        return mm;
+    }
+}
