@@ -14,12 +14,25 @@ public static class Program
         var root = new RootCommand("PvMmu: an executable model of the Xen PV MMU and of the Linux guest code that drives it.")
         {
             XenCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr),
         };
         root.SetAction(_ => DefaultJob.Run(stdout, stderr));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try
         {
-            return root.Parse(args).Invoke(config);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // One line per error, no help screen: a bad flag is bad input, exit 1.
+                foreach (var e in parse.Errors)
+                {
+                    stderr.WriteLine("pvmmu: " + string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+                }
+
+                return ExitCodes.BadInput;
+            }
+
+            return parse.Invoke(config);
         }
         catch (IOException e)
         {

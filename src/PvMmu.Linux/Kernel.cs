@@ -129,6 +129,7 @@ public sealed class Kernel
             OtherFrames = 1,
             FreeFrames = 2,
             Version = config.Xen,
+            Phases = config.Phases,
         });
         var k = new Kernel(xen, config);
         var f = k.FirstFrame;

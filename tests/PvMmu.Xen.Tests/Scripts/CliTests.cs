@@ -111,4 +111,37 @@ public sealed class CliTests
         Assert.Contains("Xen 4.8 rules", output, StringComparison.Ordinal);
         Assert.DoesNotContain("Xen current rules", output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--workload", "bogus", "fork-exit")]
+    [InlineData("--strategy", "Linux99", "Linux61")]
+    public void RunRejectsAnUnknownNameListingTheValidOnes(string flag, string value, string listed)
+    {
+        var (exit, output, err) = Run("run", flag, value);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(string.Empty, output);
+        Assert.Contains(listed, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RunPrintsTheSeedFirstAndExitsTwoOnAWarn()
+    {
+        var (exit, output, _) = Run("run", "--workload", "lazy-exit", "--strategy", "BrokenNoDropMmRef", "--pages", "16", "--seed", "5");
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.StartsWith("seed 5\n", output, StringComparison.Ordinal);
+        Assert.Contains("WARNING: cpu", output, StringComparison.Ordinal);
+
+        var ok = Run("run", "--workload", "teardown", "--pages", "16", "--json");
+        Assert.Equal(ExitCodes.Ok, ok.Exit);
+        Assert.StartsWith("{\n  \"seed\": 1,", ok.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RunRejectsLazyExitOnOneVcpu()
+    {
+        var (exit, _, err) = Run("run", "--workload", "lazy-exit", "--vcpus", "1");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("lazy-exit needs at least 2 vCPUs", err, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Sim.Reports;
+
+/// <summary>A run's counts as a table for people and as JSON (snake_case, fixed order) for tools.</summary>
+public static partial class RunReport
+{
+    [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
+    private static partial Regex Camel();
+
+    public static string MetricName(Metric m) => Camel().Replace(m.ToString(), "_$1").ToLowerInvariant();
+
+    public static string Table(RunResult r)
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"workload {r.Workload}, strategy {r.Strategy}, {r.Vcpus} vCPUs, {r.Pages} pages, Xen {r.Xen}\n");
+        var cols = r.Phases.Concat(["total"]).ToList();
+        sb.Append(inv, $"{"",-22}");
+        foreach (var c in cols)
+        {
+            sb.Append(inv, $"{c,12}");
+        }
+
+        sb.Append('\n');
+        foreach (var m in Enum.GetValues<Metric>())
+        {
+            sb.Append(inv, $"{MetricName(m),-22}");
+            for (var p = 0; p < r.Phases.Count; p++)
+            {
+                sb.Append(inv, $"{r.Get(p, m),12}");
+            }
+
+            sb.Append(inv, $"{r.Total(m),12}\n");
+        }
+
+        foreach (var w in r.WarningList)
+        {
+            sb.Append(inv, $"WARNING: cpu {w.Cpu}: call {w.Entry + 1}: {w.Op} arg {w.Arg0:x} failed: {Errno.Name(w.Result)}\n");
+        }
+
+        foreach (var o in r.Oopses)
+        {
+            sb.Append("OOPS: ").Append(o).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    public static string Json(RunResult r)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seed", r.Seed);
+            w.WriteString("workload", r.Workload);
+            w.WriteString("strategy", r.Strategy);
+            w.WriteNumber("vcpus", r.Vcpus);
+            w.WriteNumber("pages", r.Pages);
+            w.WriteString("xen", r.Xen);
+            w.WriteStartObject("phases");
+            for (var p = 0; p < r.Phases.Count; p++)
+            {
+                w.WriteStartObject(r.Phases[p]);
+                foreach (var m in Enum.GetValues<Metric>())
+                {
+                    w.WriteNumber(MetricName(m), r.Get(p, m));
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+            w.WriteStartObject("totals");
+            foreach (var m in Enum.GetValues<Metric>())
+            {
+                w.WriteNumber(MetricName(m), r.Total(m));
+            }
+
+            w.WriteEndObject();
+            w.WriteStartArray("warning_list");
+            foreach (var x in r.WarningList)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("cpu", x.Cpu);
+                w.WriteNumber("call", x.Entry + 1);
+                w.WriteString("op", x.Op.ToString());
+                w.WriteString("arg", "0x" + x.Arg0.ToString("x", CultureInfo.InvariantCulture));
+                w.WriteString("result", Errno.Name(x.Result));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("oopses");
+            foreach (var o in r.Oopses)
+            {
+                w.WriteStringValue(o);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+}

@@ -1,0 +1,60 @@
+using PvMmu.Linux.Multicalls;
+
+namespace PvMmu.Sim.Reports;
+
+/// <summary>What one workload run counted: per phase and per metric, the warnings, and the oopses.</summary>
+public sealed class RunResult
+{
+    public static readonly int MetricCount = Enum.GetValues<Metric>().Length;
+
+    public RunResult(string workload, string strategy, int vcpus, int pages, ulong seed, string xen, IReadOnlyList<string> phases)
+    {
+        Workload = workload;
+        Strategy = strategy;
+        Vcpus = vcpus;
+        Pages = pages;
+        Seed = seed;
+        Xen = xen;
+        Phases = phases;
+        Counts = new long[phases.Count * MetricCount];
+    }
+
+    public string Workload { get; }
+
+    public string Strategy { get; }
+
+    public int Vcpus { get; }
+
+    public int Pages { get; }
+
+    public ulong Seed { get; }
+
+    public string Xen { get; }
+
+    public IReadOnlyList<string> Phases { get; }
+
+    /// <summary>[phase × metric].</summary>
+    public long[] Counts { get; }
+
+    public List<McWarning> WarningList { get; } = [];
+
+    public List<string> Oopses { get; } = [];
+
+    /// <summary>Hypervisor invariants (spec §1.11) found broken after the run; empty when all hold.</summary>
+    public List<string> XenViolations { get; } = [];
+
+    public long Get(int phase, Metric m) => Counts[(phase * MetricCount) + (int)m];
+
+    public void Add(int phase, Metric m, long n) => Counts[(phase * MetricCount) + (int)m] += n;
+
+    public long Total(Metric m)
+    {
+        long t = 0;
+        for (var p = 0; p < Phases.Count; p++)
+        {
+            t += Get(p, m);
+        }
+
+        return t;
+    }
+}

@@ -1,0 +1,69 @@
+using PvMmu.Linux.Exit;
+using PvMmu.Sim.Reports;
+using PvMmu.Sim.Workloads;
+using PvMmu.Xen;
+
+namespace PvMmu.Linux.Tests;
+
+/// <summary>Every built-in workload under every strategy, on 1–4 vCPUs and many seeds.</summary>
+public sealed class WorkloadTests
+{
+    private static readonly string[] Broken = ["BrokenNoDropMmRef", "BrokenCpumaskOnly"];
+
+    public static TheoryData<string, string> Pairs()
+    {
+        var d = new TheoryData<string, string>();
+        foreach (var w in WorkloadRunner.Names)
+        {
+            foreach (var s in ExitStrategies.All)
+            {
+                d.Add(w, s.Name);
+            }
+        }
+
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public void XensInvariantsHoldAndUpstreamStrategiesNeverWarn(string workload, string strategy)
+    {
+        for (var vcpus = workload == "lazy-exit" ? 2 : 1; vcpus <= 4; vcpus++)
+        {
+            for (ulong seed = 0; seed < 25; seed++)
+            {
+                var r = WorkloadRunner.Run(workload, ExitStrategies.Find(strategy)!, vcpus, 40, seed, XenVersion.Current);
+                var label = $"{workload} {strategy} {vcpus} vCPUs seed {seed}";
+                Assert.True(r.XenViolations.Count == 0, label + ": " + string.Join("; ", r.XenViolations));
+                if (!Broken.Contains(strategy))
+                {
+                    Assert.True(r.WarningList.Count == 0 && r.Oopses.Count == 0, label);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheLazyExitScenarioShowsTheThreadsTradeOff()
+    {
+        var with = WorkloadRunner.Run("lazy-exit", new Linux61(), 2, 2048, 0, XenVersion.Current);
+        var without = WorkloadRunner.Run("lazy-exit", new NoExitUnpin(), 2, 2048, 0, XenVersion.Current);
+
+        // One IPI and no traps, against one trap per present PTE and no IPI.
+        Assert.Equal((1, 0), (with.Total(Metric.Ipis), with.Total(Metric.PtwrEmulations)));
+        Assert.Equal((0, 2048), (without.Total(Metric.Ipis), without.Total(Metric.PtwrEmulations)));
+        Assert.True(without.Total(Metric.Hypercalls) > with.Total(Metric.Hypercalls));
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameJson()
+    {
+        var a = RunReport.Json(WorkloadRunner.Run("fork-exec-exit", new Linux413(), 3, 300, 7, XenVersion.Xen48));
+        var b = RunReport.Json(WorkloadRunner.Run("fork-exec-exit", new Linux413(), 3, 300, 7, XenVersion.Xen48));
+        Assert.Equal(a, b);
+        foreach (var field in new[] { "\"hypercalls\"", "\"multicalls\"", "\"multicall_entries\"", "\"mmu_update_requests\"", "\"mmuext_ops\"", "\"update_va_mappings\"", "\"ptwr_emulations\"", "\"injected_faults\"", "\"ipis\"", "\"local_flushes\"", "\"remote_flushes\"", "\"cr3_loads\"", "\"validations\"", "\"warnings\"", "\"warning_list\"", "\"totals\"" })
+        {
+            Assert.Contains(field, a, StringComparison.Ordinal);
+        }
+    }
+}
