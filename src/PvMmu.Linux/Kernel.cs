@@ -205,6 +205,22 @@ public sealed class Kernel
         return mfn;
     }
 
+    /// <summary>The frames on the allocator's free list.</summary>
+    public ReadOnlySpan<uint> FreeList() => _free.AsSpan(0, _freeTop);
+
+    /// <summary>
+    /// The direct-map entry of a guest frame, read from the hypervisor's copy of init_mm's tables (for checkers; the
+    /// kernel itself reads its tables through loads).
+    /// </summary>
+    public ulong DirectMapPte(uint mfn)
+    {
+        var va = Va(mfn);
+        var e = Xen.Entry(SwapperPgd, Mm.Layout.PgdIndex(va));
+        e = Xen.Entry(PageFlags.Mfn(e), Mm.Layout.PudIndex(va));
+        e = Xen.Entry(PageFlags.Mfn(e), Mm.Layout.PmdIndex(va));
+        return Xen.Entry(PageFlags.Mfn(e), Mm.Layout.PteIndex(va));
+    }
+
     public void FreePage(uint mfn)
     {
         PageRefs[mfn - FirstFrame] = 0;

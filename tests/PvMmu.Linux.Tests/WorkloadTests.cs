@@ -38,9 +38,20 @@ public sealed class WorkloadTests
                 if (!Broken.Contains(strategy))
                 {
                     Assert.True(r.WarningList.Count == 0 && r.Oopses.Count == 0, label);
+                    Assert.True(r.GuestViolations.Count == 0, label + ": " + string.Join("; ", r.GuestViolations));
                 }
             }
         }
+    }
+
+    [Theory]
+    [InlineData("BrokenNoDropMmRef")]
+    [InlineData("BrokenCpumaskOnly")]
+    public void TheGuestCheckerCatchesTheBrokenVariants(string strategy)
+    {
+        var r = WorkloadRunner.Run("lazy-exit", ExitStrategies.Find(strategy)!, 2, 64, 0, XenVersion.Current);
+        Assert.Contains(r.GuestViolations, v => v.StartsWith("exit: G1:", StringComparison.Ordinal));
+        Assert.Contains(r.GuestViolations, v => v.Contains("G4:", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public static class RunCommand
         var xen = new Option<string>("--xen") { Description = "current (default) or 4.8.", DefaultValueFactory = _ => "current" };
         xen.AcceptOnlyFromAmong("current", "4.17", "4.8");
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var cmd = new Command("run", "Run a built-in workload and print its event counts per phase; exit 2 if a WARN or oops occurred.")
+        var cmd = new Command("run", "Run a built-in workload and print its event counts per phase; exit 2 on a WARN, an oops or a broken invariant.")
         {
             workload, strategy, vcpus, pages, seed, xen, json,
         };
@@ -71,7 +71,9 @@ public static class RunCommand
                 stdout.Write(RunReport.Table(result));
             }
 
-            return result.WarningList.Count > 0 || result.Oopses.Count > 0 ? ExitCodes.Finding : ExitCodes.Ok;
+            return result.WarningList.Count > 0 || result.Oopses.Count > 0 || result.GuestViolations.Count > 0 || result.XenViolations.Count > 0
+                ? ExitCodes.Finding
+                : ExitCodes.Ok;
         });
         return cmd;
     }

@@ -48,6 +48,11 @@ public static partial class RunReport
             sb.Append("OOPS: ").Append(o).Append('\n');
         }
 
+        foreach (var v in r.GuestViolations.Concat(r.XenViolations))
+        {
+            sb.Append("VIOLATION: ").Append(v).Append('\n');
+        }
+
         return sb.ToString();
     }
 
@@ -100,6 +105,13 @@ public static partial class RunReport
             foreach (var o in r.Oopses)
             {
                 w.WriteStringValue(o);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("violations");
+            foreach (var v in r.GuestViolations.Concat(r.XenViolations))
+            {
+                w.WriteStringValue(v);
             }
 
             w.WriteEndArray();

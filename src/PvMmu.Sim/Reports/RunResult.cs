@@ -40,6 +40,9 @@ public sealed class RunResult
 
     public List<string> Oopses { get; } = [];
 
+    /// <summary>Guest invariants found broken at a phase boundary, each once, with the phase.</summary>
+    public List<string> GuestViolations { get; } = [];
+
     /// <summary>Hypervisor invariants (spec §1.11) found broken after the run; empty when all hold.</summary>
     public List<string> XenViolations { get; } = [];
 

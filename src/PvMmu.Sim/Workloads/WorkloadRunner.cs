@@ -145,6 +145,15 @@ public static class WorkloadRunner
                 return;
             }
 
+            foreach (var v in PvMmu.Linux.Invariants.GuestInvariantChecker.Check(k))
+            {
+                var line = $"{result.Phases[_phase]}: {v}";
+                if (!result.GuestViolations.Contains(line))
+                {
+                    result.GuestViolations.Add(line);
+                }
+            }
+
             var e = k.Xen.Events;
             long Xen(XenEvent ev)
             {

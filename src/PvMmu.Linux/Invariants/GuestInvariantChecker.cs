@@ -1,0 +1,108 @@
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Frames;
+
+namespace PvMmu.Linux.Invariants;
+
+/// <summary>
+/// The guest's invariants, checked between operations (when every CPU's multicall buffer is empty). A checker may
+/// look at the hypervisor's state as Xen's debug keys would; the guest itself never does.
+/// </summary>
+public static class GuestInvariantChecker
+{
+    public static List<string> Check(Kernel k)
+    {
+        var errors = new List<string>();
+
+        // An unpin (or any batch) is never followed by a failed entry: no WARN from xen_mc_flush.
+        foreach (var w in k.Mc.Warnings)
+        {
+            errors.Add($"G1: CPU {w.Cpu}: multicall entry {w.Entry + 1} ({w.Op} {w.Arg0:x}) failed with {Errno.Name(w.Result)}");
+        }
+
+        foreach (var o in k.Oopses)
+        {
+            errors.Add("G1: oops: " + o);
+        }
+
+        for (var cpu = 0; cpu < k.Cpus; cpu++)
+        {
+            if (k.Mc.Pending(cpu) != 0)
+            {
+                errors.Add($"CPU {cpu}: {k.Mc.Pending(cpu)} multicall entries still queued between operations");
+            }
+
+            // xen_current_cr3 never claims a base pointer that Xen has not installed.
+            var installed = k.Xen.Vcpu(cpu).GuestTable;
+            if (k.XenCurrentCr3[cpu] != installed)
+            {
+                errors.Add($"G3: CPU {cpu}: xen_current_cr3 says frame {k.XenCurrentCr3[cpu]}, Xen has {installed}");
+            }
+
+            var loaded = k.LoadedMm[cpu];
+            if (!k.Mms.Live[loaded])
+            {
+                errors.Add($"G5: CPU {cpu} has freed mm {loaded} loaded");
+            }
+            else if (k.XenCr3[cpu] != k.Mms.Pgd[loaded])
+            {
+                errors.Add($"CPU {cpu}: cpu_tlbstate.loaded_mm is mm {loaded} but xen_cr3 is frame {k.XenCr3[cpu]}");
+            }
+        }
+
+        var isFree = new bool[k.FrameCount];
+        foreach (var f in k.FreeList())
+        {
+            isFree[f - k.FirstFrame] = true;
+        }
+
+        for (var i = 0; i < k.FrameCount; i++)
+        {
+            var mfn = k.FirstFrame + (uint)i;
+            var info = k.Xen.Frame(mfn);
+            var tableInUse = info.Type is >= PageType.L1 and <= PageType.L4 && info.TypeCount > 0;
+
+            // No page is freed while Xen still holds it as a table or some vCPU still has it as a base pointer.
+            if (isFree[i] && (tableInUse || IsBasePointer(k, mfn)))
+            {
+                errors.Add($"G2: frame {mfn} is free in the guest but Xen holds it ({info})");
+            }
+
+            if (k.PteLocked[i])
+            {
+                errors.Add($"frame {mfn}: split PTE lock still held between operations");
+            }
+
+            // PagePinned ⇔ read-only in the direct map.
+            var pte = k.DirectMapPte(mfn);
+            var ro = PageFlags.IsPresent(pte) && (pte & PageFlags.Rw) == 0;
+            if (k.PagePinned[i] != ro)
+            {
+                errors.Add($"G4: frame {mfn}: PagePinned {k.PagePinned[i]} but its direct-map entry is {PageFlags.Format(pte)}");
+            }
+        }
+
+        for (var mm = 1; mm < k.Mms.Capacity; mm++)
+        {
+            if (k.Mms.Live[mm] && (k.Mms.Count[mm] < 1 || k.Mms.Users[mm] < 0))
+            {
+                errors.Add($"G5: mm {mm}: mm_users {k.Mms.Users[mm]}, mm_count {k.Mms.Count[mm]}");
+            }
+        }
+
+        return errors;
+    }
+
+    private static bool IsBasePointer(Kernel k, uint mfn)
+    {
+        for (var v = 0; v < k.Cpus; v++)
+        {
+            var info = k.Xen.Vcpu(v);
+            if (info.GuestTable == mfn || info.GuestTableUser == mfn)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
