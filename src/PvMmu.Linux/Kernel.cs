@@ -296,15 +296,27 @@ public sealed class Kernel
     public long IpisSent { get; private set; }
 
     /// <summary>
-    /// Runs <paramref name="handler"/> on <paramref name="cpu"/> as an IPI handler: in interrupt context, so the lazy
-    /// mode reads NONE and every xen_mc_issue flushes. The model delivers it at once and waits for it (wait=1).
+    /// Runs an IPI's <paramref name="handler"/> for <paramref name="mm"/> on <paramref name="cpu"/>: in interrupt
+    /// context, so the lazy mode reads NONE and every xen_mc_issue flushes, including what the interrupted code
+    /// had queued.
     /// </summary>
-    internal void Ipi(int cpu, Action handler)
+    public void RunIpi(int cpu, Exit.IpiHandler handler, int mm)
     {
         IpisSent++;
         var was = InInterrupt[cpu];
         InInterrupt[cpu] = true;
-        handler();
+        switch (handler)
+        {
+            case Exit.IpiHandler.DropOtherMmRef:
+                Exit.Linux61.DropOtherMmRef(this, cpu, mm);
+                break;
+            case Exit.IpiHandler.DropMmRefThisCpu:
+                Exit.Linux61.DropMmRefThisCpu(this, cpu, mm);
+                break;
+            default:
+                break;
+        }
+
         InInterrupt[cpu] = was;
     }
 

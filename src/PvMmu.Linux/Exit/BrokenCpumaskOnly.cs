@@ -1,5 +1,3 @@
-using PvMmu.Linux.Pvops;
-
 namespace PvMmu.Linux.Exit;
 
 /// <summary>
@@ -12,26 +10,11 @@ public sealed class BrokenCpumaskOnly : IExitStrategy
 
     public bool LazyTlbLeavesCpumask => true;
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
-    {
-        Linux61.DropMmRefThisCpu(k, cpu, mm);
-        var mask = k.Mms.CpuMask[mm];
-        for (var t = 0; t < k.Cpus; t++)
-        {
-            if (t != cpu && (mask & (1UL << t)) != 0)
-            {
-                var target = t;
-                k.Ipi(target, () => Linux61.DropMmRefThisCpu(k, target, mm));
-            }
-        }
+    public IpiHandler Handler => IpiHandler.DropMmRefThisCpu;
 
-        if (k.Pinned(k.Mms.Pgd[mm]))
-        {
-            Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
-        }
-    }
+    public void DropLocal(Kernel k, int cpu, int mm) => Linux61.DropMmRefThisCpu(k, cpu, mm);
 
-    public void PgdFree(Kernel k, int cpu, int mm)
-    {
-    }
+    public ulong IpiMask(Kernel k, int cpu, int mm) => k.Mms.CpuMask[mm] & ~(1UL << cpu);
+
+    public void AfterIpis(Kernel k, int cpu, int mm) => Linux61.UnpinIfPinned(k, cpu, mm);
 }

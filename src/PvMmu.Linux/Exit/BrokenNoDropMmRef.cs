@@ -1,5 +1,3 @@
-using PvMmu.Linux.Pvops;
-
 namespace PvMmu.Linux.Exit;
 
 /// <summary>Deliberately broken: xen_exit_mmap without xen_drop_mm_ref. The unpin meets CPUs that still hold the pgd.</summary>
@@ -7,15 +5,9 @@ public sealed class BrokenNoDropMmRef : IExitStrategy
 {
     public string Name => "BrokenNoDropMmRef";
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
+    public void DropLocal(Kernel k, int cpu, int mm)
     {
-        if (k.Pinned(k.Mms.Pgd[mm]))
-        {
-            Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
-        }
     }
 
-    public void PgdFree(Kernel k, int cpu, int mm)
-    {
-    }
+    public void AfterIpis(Kernel k, int cpu, int mm) => Linux61.UnpinIfPinned(k, cpu, mm);
 }

@@ -1,5 +1,3 @@
-using PvMmu.Linux.Pvops;
-
 namespace PvMmu.Linux.Exit;
 
 /// <summary>
@@ -11,35 +9,12 @@ public sealed class Linux413 : IExitStrategy
 {
     public string Name => "Linux413";
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
-    {
-        Linux61.DropMmRefThisCpu(k, cpu, mm);
-        var pgd = k.Mms.Pgd[mm];
-        var mask = k.Mms.CpuMask[mm];
-        for (var t = 0; t < k.Cpus; t++)
-        {
-            if (k.XenCurrentCr3[t] == pgd)
-            {
-                mask |= 1UL << t;
-            }
-        }
+    public IpiHandler Handler => IpiHandler.DropMmRefThisCpu;
 
-        for (var t = 0; t < k.Cpus; t++)
-        {
-            if (t != cpu && (mask & (1UL << t)) != 0)
-            {
-                var target = t;
-                k.Ipi(target, () => Linux61.DropMmRefThisCpu(k, target, mm));
-            }
-        }
+    public void DropLocal(Kernel k, int cpu, int mm) => Linux61.DropMmRefThisCpu(k, cpu, mm);
 
-        if (k.Pinned(pgd))
-        {
-            Pinning.PgdUnpin(k, cpu, pgd);
-        }
-    }
+    public ulong IpiMask(Kernel k, int cpu, int mm) =>
+        (k.Mms.CpuMask[mm] & ~(1UL << cpu)) | Linux61.CurrentCr3Mask(k, cpu, mm);
 
-    public void PgdFree(Kernel k, int cpu, int mm)
-    {
-    }
+    public void AfterIpis(Kernel k, int cpu, int mm) => Linux61.UnpinIfPinned(k, cpu, mm);
 }

@@ -10,16 +10,11 @@ public sealed class Linux414 : IExitStrategy
 
     public bool LazyTlbLeavesCpumask => true;
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
-    {
-        Linux61.DropMmRef(k, cpu, mm);
-        if (k.Pinned(k.Mms.Pgd[mm]))
-        {
-            PvMmu.Linux.Pvops.Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
-        }
-    }
+    public IpiHandler Handler => IpiHandler.DropMmRefThisCpu;
 
-    public void PgdFree(Kernel k, int cpu, int mm)
-    {
-    }
+    public void DropLocal(Kernel k, int cpu, int mm) => Linux61.DropMmRefThisCpu(k, cpu, mm);
+
+    public ulong IpiMask(Kernel k, int cpu, int mm) => Linux61.CurrentCr3Mask(k, cpu, mm);
+
+    public void AfterIpis(Kernel k, int cpu, int mm) => Linux61.UnpinIfPinned(k, cpu, mm);
 }

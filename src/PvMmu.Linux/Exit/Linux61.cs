@@ -12,30 +12,35 @@ public sealed class Linux61 : IExitStrategy
 {
     public string Name => "Linux61";
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
+    public IpiHandler Handler => IpiHandler.DropMmRefThisCpu;
+
+    public void DropLocal(Kernel k, int cpu, int mm) => DropMmRefThisCpu(k, cpu, mm);
+
+    public ulong IpiMask(Kernel k, int cpu, int mm) => CurrentCr3Mask(k, cpu, mm);
+
+    public void AfterIpis(Kernel k, int cpu, int mm) => UnpinIfPinned(k, cpu, mm);
+
+    /// <summary>The other online CPUs whose xen_current_cr3 is the mm's pgd.</summary>
+    public static ulong CurrentCr3Mask(Kernel k, int cpu, int mm)
     {
-        DropMmRef(k, cpu, mm);
+        ulong mask = 0;
+        for (var t = 0; t < k.Cpus; t++)
+        {
+            if (t != cpu && k.XenCurrentCr3[t] == k.Mms.Pgd[mm])
+            {
+                mask |= 1UL << t;
+            }
+        }
+
+        return mask;
+    }
+
+    /// <summary>xen_exit_mmap's second half: unpin under page_table_lock if the pgd is pinned.</summary>
+    public static void UnpinIfPinned(Kernel k, int cpu, int mm)
+    {
         if (k.Pinned(k.Mms.Pgd[mm]))
         {
             Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
-        }
-    }
-
-    public void PgdFree(Kernel k, int cpu, int mm)
-    {
-    }
-
-    /// <summary>xen_drop_mm_ref (V414+): this CPU, then an IPI to each CPU with xen_current_cr3 == pgd.</summary>
-    public static void DropMmRef(Kernel k, int cpu, int mm)
-    {
-        DropMmRefThisCpu(k, cpu, mm);
-        var pgd = k.Mms.Pgd[mm];
-        for (var t = 0; t < k.Cpus; t++)
-        {
-            if (t != cpu && k.XenCurrentCr3[t] == pgd)
-            {
-                k.Ipi(t, () => DropMmRefThisCpu(k, t, mm));
-            }
         }
     }
 
@@ -50,6 +55,20 @@ public sealed class Linux61 : IExitStrategy
         if (k.XenCurrentCr3[cpu] == k.Mms.Pgd[mm])
         {
             k.Mc.Flush(cpu);
+        }
+    }
+
+    /// <summary>drop_other_mm_ref (4.11): leave a lazily used mm; load_cr3(swapper_pg_dir) if xen_current_cr3 is still the pgd.</summary>
+    public static void DropOtherMmRef(Kernel k, int cpu, int mm)
+    {
+        if (k.LoadedMm[cpu] == mm && k.IsLazyTlb[cpu])
+        {
+            MmOps.LeaveMm(k, cpu);
+        }
+
+        if (k.XenCurrentCr3[cpu] == k.Mms.Pgd[mm])
+        {
+            MmOps.WriteCr3(k, cpu, k.SwapperPgd);
         }
     }
 }

@@ -1,5 +1,3 @@
-using PvMmu.Linux.Pvops;
-
 namespace PvMmu.Linux.Exit;
 
 /// <summary>
@@ -11,15 +9,13 @@ public sealed class NoExitUnpin : IExitStrategy
 {
     public string Name => "NoExitUnpin";
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
+    public void DropLocal(Kernel k, int cpu, int mm)
     {
     }
 
-    public void PgdFree(Kernel k, int cpu, int mm)
+    public void AfterIpis(Kernel k, int cpu, int mm)
     {
-        if (k.Pinned(k.Mms.Pgd[mm]))
-        {
-            Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
-        }
     }
+
+    public void PgdFree(Kernel k, int cpu, int mm) => Linux61.UnpinIfPinned(k, cpu, mm);
 }

@@ -1,5 +1,4 @@
 using PvMmu.Linux.Mm;
-using PvMmu.Linux.Pvops;
 
 namespace PvMmu.Linux.Exit;
 
@@ -12,33 +11,21 @@ public sealed class TryUnpin : IExitStrategy
 {
     public string Name => "TryUnpin";
 
-    public void ArchExitMmap(Kernel k, int cpu, int mm)
+    public void DropLocal(Kernel k, int cpu, int mm)
     {
         if (k.LoadedMm[cpu] == mm)
         {
             MmOps.LeaveMm(k, cpu);
         }
-
-        var pgd = k.Mms.Pgd[mm];
-        for (var t = 0; t < k.Cpus; t++)
-        {
-            if (k.XenCurrentCr3[t] == pgd)
-            {
-                return;
-            }
-        }
-
-        if (k.Pinned(pgd))
-        {
-            Pinning.PgdUnpin(k, cpu, pgd);
-        }
     }
 
-    public void PgdFree(Kernel k, int cpu, int mm)
+    public void AfterIpis(Kernel k, int cpu, int mm)
     {
-        if (k.Pinned(k.Mms.Pgd[mm]))
+        if (Linux61.CurrentCr3Mask(k, cpu, mm) == 0 && k.XenCurrentCr3[cpu] != k.Mms.Pgd[mm])
         {
-            Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
+            Linux61.UnpinIfPinned(k, cpu, mm);
         }
     }
+
+    public void PgdFree(Kernel k, int cpu, int mm) => Linux61.UnpinIfPinned(k, cpu, mm);
 }
