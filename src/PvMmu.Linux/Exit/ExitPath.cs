@@ -32,8 +32,17 @@ public static class ExitPath
     {
         strategy.ArchExitMmap(k, cpu, mm);
         var dataPages = new List<uint>();
+        for (var slice = 0; ZapSlice(k, cpu, mm, slice, dataPages); slice++)
+        {
+        }
+
+        FinishExitMmap(k, cpu, mm, dataPages);
+    }
+
+    /// <summary>free_pgtables, tlb_finish_mmu, and the gathered pages back to the allocator: exit_mmap after unmap_vmas.</summary>
+    public static void FinishExitMmap(Kernel k, int cpu, int mm, List<uint> dataPages)
+    {
         var tables = new List<uint>();
-        UnmapVmas(k, cpu, mm, dataPages);
         FreePgtables(k, cpu, mm, tables);
         TlbFinishMmu(k, cpu, mm);
 
@@ -48,55 +57,75 @@ public static class ExitPath
             k.FreePage(page);
         }
 
+        dataPages.Clear();
         k.Mms.VmaCount[mm] = 0;
     }
 
-    /// <summary>
-    /// unmap_vmas: per VMA and per PTE page, one zap_pte_range slice in lazy MMU mode; each present PTE is cleared
-    /// with ptep_get_and_clear_full (fullmm: a read and a native store, which traps on a pinned L1).
-    /// </summary>
-    private static void UnmapVmas(Kernel k, int cpu, int mm, List<uint> dataPages)
+    /// <summary>The <paramref name="index"/>-th (VMA × PTE page) range of the mm, in unmap_vmas order.</summary>
+    private static bool SliceAt(Kernel k, int mm, int index, out ulong va, out ulong end)
     {
-        var pgd = k.Mms.Pgd[mm];
         for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
         {
             var i = (mm * MmTable.MaxVmas) + v;
-            var va = k.Mms.VmaStart[i];
-            var end = k.Mms.VmaEnd[i];
-            while (va < end)
+            va = k.Mms.VmaStart[i];
+            var vend = k.Mms.VmaEnd[i];
+            while (va < vend)
             {
-                var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
-                var pte = MmOps.FindPteTable(k, cpu, pgd, va);
-                if (pte != 0)
+                end = Math.Min(vend, (va | 0x1F_FFFFUL) + 1);
+                if (index-- == 0)
                 {
-                    k.Lazy[cpu] = LazyMode.Mmu;
-                    for (var a = va; a < sliceEnd; a += 4096)
-                    {
-                        var slot = Layout.PteIndex(a);
-                        var ptep = k.Va(pte) + ((ulong)slot * 8);
-                        var old = k.Load(cpu, ptep);
-                        if (PageFlags.IsPresent(old))
-                        {
-                            k.Store(cpu, ptep, 0);
-                            dataPages.Add(PageFlags.Mfn(old));
-                        }
-                    }
-
-                    // arch_leave_lazy_mmu_mode → xen_leave_lazy_mmu: flush what the slice queued, then leave.
-                    k.Mc.Flush(cpu);
-                    k.Lazy[cpu] = LazyMode.None;
+                    return true;
                 }
 
-                va = sliceEnd;
+                va = end;
             }
         }
+
+        va = end = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// One zap_pte_range slice of unmap_vmas, in lazy MMU mode: each present PTE is cleared with
+    /// ptep_get_and_clear_full (fullmm: a read and a native store, which traps on a pinned L1) and its page gathered.
+    /// False when there is no such slice.
+    /// </summary>
+    public static bool ZapSlice(Kernel k, int cpu, int mm, int index, List<uint> dataPages)
+    {
+        if (!SliceAt(k, mm, index, out var va, out var end))
+        {
+            return false;
+        }
+
+        var pte = MmOps.FindPteTable(k, cpu, k.Mms.Pgd[mm], va);
+        if (pte == 0)
+        {
+            return true;
+        }
+
+        k.Lazy[cpu] = LazyMode.Mmu;
+        for (var a = va; a < end; a += 4096)
+        {
+            var ptep = k.Va(pte) + ((ulong)Layout.PteIndex(a) * 8);
+            var old = k.Load(cpu, ptep);
+            if (PageFlags.IsPresent(old))
+            {
+                k.Store(cpu, ptep, 0);
+                dataPages.Add(PageFlags.Mfn(old));
+            }
+        }
+
+        // arch_leave_lazy_mmu_mode → xen_leave_lazy_mmu: flush what the slice queued, then leave.
+        k.Mc.Flush(cpu);
+        k.Lazy[cpu] = LazyMode.None;
+        return true;
     }
 
     /// <summary>
     /// free_pgtables over the whole user half (exit_mmap's floor and ceiling): free_pte_range clears the PMD entry
     /// and releases the PTE page; each PMD page, then PUD page, likewise once its entries are gone (not in lazy mode).
     /// </summary>
-    private static void FreePgtables(Kernel k, int cpu, int mm, List<uint> freed)
+    public static void FreePgtables(Kernel k, int cpu, int mm, List<uint> freed)
     {
         var pgd = k.Mms.Pgd[mm];
         for (var i = 0; i < Layout.UserPgdSlots; i++)
@@ -145,7 +174,7 @@ public static class ExitPath
     /// tlb_finish_mmu → flush_tlb_mm (6.x, before 6.14's lazy cpumask): other CPUs in mm_cpumask get a flush
     /// hypercall; if the mm is still loaded here, flush_tlb_func on a lazy CPU switches to init_mm instead.
     /// </summary>
-    private static void TlbFinishMmu(Kernel k, int cpu, int mm)
+    public static void TlbFinishMmu(Kernel k, int cpu, int mm)
     {
         var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
         if (others != 0)

@@ -1,0 +1,15 @@
+namespace PvMmu.Linux.Sched;
+
+/// <summary>One operation of a vCPU's program: a kind, the process it concerns, and an argument.</summary>
+public readonly record struct Op(OpKind Kind, int Process = 0, int Arg = 0)
+{
+    public override string ToString() => Kind switch
+    {
+        OpKind.Kthread => "kthread",
+        OpKind.Signal => $"signal {Arg}",
+        OpKind.Wait => $"wait {Arg}",
+        OpKind.Touch => $"touch P{Process} {Arg}",
+        OpKind.Fork => $"fork P{Process} -> P{Arg}",
+        _ => $"{Kind.ToString().ToLowerInvariant()} P{Process}",
+    };
+}

@@ -1,0 +1,16 @@
+namespace PvMmu.Linux.Sched;
+
+/// <summary>A uniformly random enabled move, from a seeded xorshift64* generator: the same seed, the same run.</summary>
+public sealed class SeededRandomScheduler(ulong seed) : IScheduler
+{
+    private ulong _state = seed == 0 ? 0x9E37_79B9_7F4A_7C15UL : seed;
+
+    public int Choose(ReadOnlySpan<Choice> enabled)
+    {
+        _state ^= _state >> 12;
+        _state ^= _state << 25;
+        _state ^= _state >> 27;
+        var r = _state * 0x2545_F491_4F6C_DD1DUL;
+        return (int)(r % (ulong)enabled.Length);
+    }
+}

@@ -1,0 +1,125 @@
+using PvMmu.Linux.Boot;
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Invariants;
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Pvops;
+using PvMmu.Linux.Sched;
+using PvMmu.Xen.Invariants;
+
+namespace PvMmu.Linux.Tests;
+
+/// <summary>
+/// The thread's scenarios under the scheduler seam: every interleaving a round-robin or seeded random scheduler
+/// picks must keep the upstream exit paths clean, and the broken ones must be caught.
+/// </summary>
+public sealed class ScheduledTests
+{
+    private static readonly string[] Upstream = ["Linux411", "Linux413", "Linux414", "Linux61", "NoExitUnpin", "TryUnpin"];
+
+    private static (Machine M, int[] Procs) Build(IExitStrategy strategy, Op[][] programs, int processes, int threadsOfP0)
+    {
+        var k = Kernel.Boot(new KernelConfig { Vcpus = programs.Length, Frames = 2048 });
+        var procs = new int[8];
+        for (var p = 0; p < processes; p++)
+        {
+            var mm = MmOps.CreateMm(k, 0);
+            MmOps.MapAnonymous(k, mm, 0x40_0000UL, 16);
+            MmOps.TouchAll(k, 0, mm);
+            Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
+            procs[p] = mm;
+        }
+
+        k.Mms.Users[procs[0]] = threadsOfP0;
+        return (new Machine(k, strategy, programs, procs), procs);
+    }
+
+    /// <summary>The lazy-exit scenario: P0 ran on vCPU 1, whose kernel thread keeps its mm; P0 exits on vCPU 0.</summary>
+    private static Op[][] LazyExit() =>
+    [
+        [new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Touch, 0, 4), new(OpKind.Exit, 0)],
+        [new(OpKind.Run, 0), new(OpKind.Kthread), new(OpKind.Signal, 0, 0)],
+    ];
+
+    /// <summary>
+    /// The exit-vs-switch race: two threads of P0; the one on vCPU 1 exits and vCPU 1 switches to P1 (its CR3 switch
+    /// queued, xen_current_cr3 not yet updated) while the last thread exits on vCPU 0.
+    /// </summary>
+    private static Op[][] ExitVsSwitch() =>
+    [
+        [new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)],
+        [new(OpKind.Run, 0), new(OpKind.Signal, 0, 0), new(OpKind.Exit, 0), new(OpKind.Run, 1)],
+    ];
+
+    private static List<string> RunAndCheck(Machine m, IScheduler s)
+    {
+        Assert.True(m.Run(s), "deadlock: " + string.Join(" ", m.History));
+        m.Quiesce();
+        var errors = GuestInvariantChecker.Check(m.K);
+        errors.AddRange(new InvariantChecker().Check(m.K.Xen).Select(e => "xen: " + e));
+        return errors;
+    }
+
+    public static TheoryData<string> UpstreamNames() => [.. Upstream];
+
+    [Theory]
+    [MemberData(nameof(UpstreamNames))]
+    public void UpstreamPathsAreCleanUnderEveryScheduleTried(string name)
+    {
+        foreach (var (programs, procs, threads) in new[] { (LazyExit(), 1, 1), (ExitVsSwitch(), 2, 2) })
+        {
+            var (rr, _) = Build(ExitStrategies.Find(name)!, programs, procs, threads);
+            Assert.Empty(RunAndCheck(rr, new RoundRobinScheduler()));
+            for (ulong seed = 1; seed <= 100; seed++)
+            {
+                var (m, p) = Build(ExitStrategies.Find(name)!, programs, procs, threads);
+                var errors = RunAndCheck(m, new SeededRandomScheduler(seed));
+                Assert.True(errors.Count == 0, $"{name} seed {seed}: {string.Join("; ", errors)} after {string.Join(" ", m.History)}");
+                Assert.False(m.K.Mms.Live[p[0]]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("BrokenNoDropMmRef")]
+    [InlineData("BrokenCpumaskOnly")]
+    public void BrokenPathsWarnUnderSomeSchedule(string name)
+    {
+        foreach (var (programs, procs, threads) in new[] { (LazyExit(), 1, 1), (ExitVsSwitch(), 2, 2) })
+        {
+            var caught = 0;
+            for (ulong seed = 1; seed <= 100; seed++)
+            {
+                var (m, _) = Build(ExitStrategies.Find(name)!, programs, procs, threads);
+                Assert.True(m.Run(new SeededRandomScheduler(seed)));
+                caught += m.K.Mc.Warnings.Count > 0 ? 1 : 0;
+            }
+
+            Assert.True(caught > 0, $"{name}: no schedule of 100 showed the failed unpin");
+        }
+    }
+
+    [Fact]
+    public void ExitVsSwitchMakesTheExitWaitForTheSwitchingCpu()
+    {
+        // Drive the race by hand: vCPU 1 queues its switch to P1, then vCPU 0 exits P0's last thread.
+        var (m, procs) = Build(new Linux61(), ExitVsSwitch(), 2, 2);
+        Choice v0 = new(0, ChoiceKind.Step), v1 = new(1, ChoiceKind.Step);
+        m.Apply(v1); m.Apply(v1);                 // vCPU 1: run P0 (start, end)
+        m.Apply(v1);                              // signal
+        m.Apply(v1);                              // exit P0 (2 → 1 users)
+        m.Apply(v1);                              // run P1: start — CR3 switch queued, IRQs off
+        Assert.Equal(m.K.Mms.Pgd[procs[0]], m.K.XenCurrentCr3[1]);
+        m.Apply(v0); m.Apply(v0); m.Apply(v0);    // vCPU 0: wait, run P0 (start, end)
+        m.Apply(v0);                              // exit: last user, local drop
+        m.Apply(v0);                              // IPI posted to vCPU 1 (its xen_current_cr3 still names P0)
+        Assert.DoesNotContain(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
+        Assert.DoesNotContain(v0, m.Enabled().ToArray());
+        m.Apply(v1);                              // vCPU 1 ends its switch: interrupts back on
+        Assert.Equal(m.K.Mms.Pgd[procs[1]], m.K.XenCurrentCr3[1]);
+        Assert.Contains(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
+        m.Apply(new Choice(1, ChoiceKind.TakeIpi));
+        Assert.True(m.Run(new RoundRobinScheduler()));
+        Assert.Empty(m.K.Mc.Warnings);
+        Assert.Equal(1, m.K.IpisSent);
+    }
+}
