@@ -24,15 +24,19 @@ public sealed class WorkloadTests
         return d;
     }
 
+    /// <summary>
+    /// 100 seeds for each vCPU count from 1 to 4: each seed is one interleaving of the vCPUs' programs (and the roles
+    /// they play), with the hypervisor's and the guest's invariants checked after every move.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Pairs))]
-    public void XensInvariantsHoldAndUpstreamStrategiesNeverWarn(string workload, string strategy)
+    public void InvariantsHoldThroughoutAndUpstreamStrategiesNeverWarn(string workload, string strategy)
     {
         for (var vcpus = workload == "lazy-exit" ? 2 : 1; vcpus <= 4; vcpus++)
         {
-            for (ulong seed = 0; seed < 25; seed++)
+            for (ulong seed = 0; seed < 100; seed++)
             {
-                var r = WorkloadRunner.Run(workload, ExitStrategies.Find(strategy)!, vcpus, 40, seed, XenVersion.Current);
+                var r = WorkloadRunner.Run(workload, ExitStrategies.Find(strategy)!, vcpus, 24, seed, XenVersion.Current, checkEveryMove: !Broken.Contains(strategy));
                 var label = $"{workload} {strategy} {vcpus} vCPUs seed {seed}";
                 Assert.True(r.XenViolations.Count == 0, label + ": " + string.Join("; ", r.XenViolations));
                 if (!Broken.Contains(strategy))
@@ -49,8 +53,8 @@ public sealed class WorkloadTests
     [InlineData("BrokenCpumaskOnly")]
     public void TheGuestCheckerCatchesTheBrokenVariants(string strategy)
     {
-        var r = WorkloadRunner.Run("lazy-exit", ExitStrategies.Find(strategy)!, 2, 64, 0, XenVersion.Current);
-        Assert.Contains(r.GuestViolations, v => v.StartsWith("exit: G1:", StringComparison.Ordinal));
+        var r = WorkloadRunner.Run("lazy-exit", ExitStrategies.Find(strategy)!, 2, 64, 0, XenVersion.Current, checkEveryMove: true);
+        Assert.Contains(r.GuestViolations, v => v.Contains("G1:", StringComparison.Ordinal));
         Assert.Contains(r.GuestViolations, v => v.Contains("G4:", StringComparison.Ordinal));
     }
 

@@ -9,7 +9,13 @@ namespace PvMmu.Linux.Invariants;
 /// </summary>
 public static class GuestInvariantChecker
 {
-    public static List<string> Check(Kernel k)
+    public static List<string> Check(Kernel k) => Check(k, _ => false);
+
+    /// <summary>
+    /// The same, between scheduler moves: a CPU for which <paramref name="inContextSwitch"/> holds may have its CR3
+    /// switch queued (its lazy CPU window), and its cpu_tlbstate already names the next mm.
+    /// </summary>
+    public static List<string> Check(Kernel k, Func<int, bool> inContextSwitch)
     {
         var errors = new List<string>();
 
@@ -26,7 +32,8 @@ public static class GuestInvariantChecker
 
         for (var cpu = 0; cpu < k.Cpus; cpu++)
         {
-            if (k.Mc.Pending(cpu) != 0)
+            var switching = inContextSwitch(cpu);
+            if (k.Mc.Pending(cpu) != 0 && !switching)
             {
                 errors.Add($"CPU {cpu}: {k.Mc.Pending(cpu)} multicall entries still queued between operations");
             }
@@ -43,7 +50,7 @@ public static class GuestInvariantChecker
             {
                 errors.Add($"G5: CPU {cpu} has freed mm {loaded} loaded");
             }
-            else if (k.XenCr3[cpu] != k.Mms.Pgd[loaded])
+            else if (k.XenCr3[cpu] != k.Mms.Pgd[loaded] && !switching)
             {
                 errors.Add($"CPU {cpu}: cpu_tlbstate.loaded_mm is mm {loaded} but xen_cr3 is frame {k.XenCr3[cpu]}");
             }

@@ -67,8 +67,20 @@ public sealed class Machine
 
     public IExitStrategy Strategy { get; }
 
+    /// <summary>When set, called after every move; a non-empty answer stops the run (a violation).</summary>
+    public Func<Machine, List<string>>? CheckAfterEachMove { get; set; }
+
+    /// <summary>The first violation found by <see cref="CheckAfterEachMove"/>, with the move that led to it.</summary>
+    public List<string> Violations { get; } = [];
+
+    /// <summary>Whether vCPU <paramref name="cpu"/> is inside a context switch's IRQs-off window (its CR3 switch queued).</summary>
+    public bool InContextSwitch(int cpu) => _irqsOff[cpu];
+
     /// <summary>Every move made, in order: the schedule, for replay.</summary>
     public List<Choice> History { get; } = [];
+
+    /// <summary>The operation vCPU <paramref name="cpu"/> is in or about to start, or null when its program has ended.</summary>
+    public Op? CurrentOp(int cpu) => _pc[cpu] < _programs[cpu].Length ? _programs[cpu][_pc[cpu]] : null;
 
     /// <summary>Every program has ended and no IPI is pending.</summary>
     public bool Done
@@ -150,6 +162,15 @@ public sealed class Machine
             }
 
             Apply(enabled[scheduler.Choose(enabled)]);
+            if (CheckAfterEachMove != null)
+            {
+                var errors = CheckAfterEachMove(this);
+                if (errors.Count > 0)
+                {
+                    Violations.Add($"after move {History.Count} ({History[^1]}): {string.Join("; ", errors)}");
+                    return true;
+                }
+            }
         }
 
         return Done;
@@ -196,6 +217,7 @@ public sealed class Machine
             OpKind.Touch => StepTouch(cpu, MmOf(op.Process), op.Arg),
             OpKind.Exit => StepExit(cpu, MmOf(op.Process)),
             OpKind.Fork => StepFork(cpu, op),
+            OpKind.Exec => StepExec(cpu, op),
             OpKind.Signal => SetFlag(op.Arg),
             _ => true,
         };
@@ -292,6 +314,12 @@ public sealed class Machine
     {
         _processMm[op.Arg] = ForkExec.Fork(K, cpu, MmOf(op.Process));
         K.Mms.Users[_processMm[op.Arg]] = 1;
+        return true;
+    }
+
+    private bool StepExec(int cpu, Op op)
+    {
+        _processMm[op.Process] = ForkExec.Exec(K, cpu, MmOf(op.Process), op.Arg, Strategy);
         return true;
     }
 

@@ -10,6 +10,7 @@ public readonly record struct Op(OpKind Kind, int Process = 0, int Arg = 0)
         OpKind.Wait => $"wait {Arg}",
         OpKind.Touch => $"touch P{Process} {Arg}",
         OpKind.Fork => $"fork P{Process} -> P{Arg}",
+        OpKind.Exec => $"exec P{Process} {Arg}",
         _ => $"{Kind.ToString().ToLowerInvariant()} P{Process}",
     };
 }

@@ -18,6 +18,12 @@ public enum OpKind : byte
     /// <summary>The process forks; the child becomes process Arg (one step).</summary>
     Fork,
 
+    /// <summary>
+    /// The process execs a program of Arg stack pages: a new mm is built, pinned and switched to, and the old one
+    /// dropped (one step; the old mm's exit_mmap, if this was its last user, runs its IPIs on the spot).
+    /// </summary>
+    Exec,
+
     /// <summary>Set flag Arg, for ordering across vCPUs.</summary>
     Signal,
 

@@ -40,7 +40,10 @@ public sealed class RunResult
 
     public List<string> Oopses { get; } = [];
 
-    /// <summary>Guest invariants found broken at a phase boundary, each once, with the phase.</summary>
+    /// <summary>The moves the scheduler made, in order.</summary>
+    public List<string> Schedule { get; } = [];
+
+    /// <summary>Guest invariants found broken (after a move, or at the end), each with where.</summary>
     public List<string> GuestViolations { get; } = [];
 
     /// <summary>Hypervisor invariants (spec §1.11) found broken after the run; empty when all hold.</summary>

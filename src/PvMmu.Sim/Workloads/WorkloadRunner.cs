@@ -1,37 +1,41 @@
 using PvMmu.Linux;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
+using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
+using PvMmu.Linux.Sched;
 using PvMmu.Sim.Reports;
 using PvMmu.Xen;
 using PvMmu.Xen.Events;
+using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Sim.Workloads;
 
 /// <summary>
-/// The built-in workloads of <c>pvmmu run</c>, each a fixed sequence of kernel operations on chosen vCPUs, counted per
-/// phase. The seed chooses which vCPUs play which part; the same seed gives the same run.
+/// The built-in workloads of <c>pvmmu run</c>: a process is set up (mapped, touched, pinned), then every vCPU runs a
+/// program on the scheduler seam, interleaved by a seeded random scheduler. Events are charged to the phase of the
+/// operation that caused them (an IPI's to the exit that sent it). With checking on, the hypervisor's and the guest's
+/// invariants are checked after every move. The seed fixes the vCPUs' roles and the interleaving.
 /// </summary>
 public static class WorkloadRunner
 {
     public static IReadOnlyList<string> Names { get; } = ["fork-exit", "fork-exec-exit", "teardown", "lazy-exit"];
+
+    public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit"];
 
     /// <summary>Pages of stack an exec'd program starts with (its argument and stack pages).</summary>
     public const int ExecStackPages = 16;
 
     private const ulong HeapStart = 0x40_0000UL;
 
-    public static RunResult Run(string workload, IExitStrategy strategy, int vcpus, int pages, ulong seed, XenVersion xen)
+    public static RunResult Run(string workload, IExitStrategy strategy, int vcpus, int pages, ulong seed, XenVersion xen, bool checkEveryMove = false)
     {
-        string[] phases = workload switch
+        if (!Names.Contains(workload))
         {
-            "fork-exit" => ["setup", "fork", "exit"],
-            "fork-exec-exit" => ["setup", "fork", "exec", "exit"],
-            "teardown" => ["setup", "exit"],
-            "lazy-exit" => ["setup", "exit"],
-            _ => throw new ArgumentException($"unknown workload '{workload}'; valid: {string.Join(", ", Names)}"),
-        };
+            throw new ArgumentException($"unknown workload '{workload}'; valid: {string.Join(", ", Names)}");
+        }
+
         if (workload == "lazy-exit" && vcpus < 2)
         {
             throw new ArgumentException("lazy-exit needs at least 2 vCPUs");
@@ -40,147 +44,168 @@ public static class WorkloadRunner
         var k = Kernel.Boot(new KernelConfig
         {
             Vcpus = vcpus,
-            Frames = (3 * pages) + (pages / 128) + 2048,
+            Frames = (3 * pages) + (pages / 128) + 1024,
             Xen = xen,
-            Phases = phases.Length,
+            Phases = Phases.Count,
         });
-        var result = new RunResult(workload, strategy.Name, vcpus, pages, seed, XenRules.Name(xen), phases);
-        var rec = new PhaseRecorder(k, result);
+        var result = new RunResult(workload, strategy.Name, vcpus, pages, seed, XenRules.Name(xen), Phases);
 
         // The process's CPU, and a second one (another CPU when there is one).
         var a = (int)(seed % (ulong)vcpus);
         var b = vcpus == 1 ? a : (a + 1 + (int)(seed / (ulong)vcpus % (ulong)(vcpus - 1))) % vcpus;
 
-        rec.Begin(0);
         var mm = MmOps.CreateMm(k, a);
         MmOps.MapAnonymous(k, mm, HeapStart, pages);
         MmOps.TouchAll(k, a, mm);
         Pinning.PgdPin(k, a, k.Mms.Pgd[mm]);
-        MmOps.SwitchMm(k, a, mm);
-        switch (workload)
+        var counts = new GuestCounts();
+        Charge(k, result, 0, counts);
+
+        var programs = Programs(workload, vcpus, a, b);
+        var machine = new Machine(k, strategy, programs, [mm, 0, 0, 0]);
+        var scheduler = new SeededRandomScheduler(seed + 1);
+        while (!machine.Done)
         {
-            case "teardown":
-                rec.Begin(1);
-                Exit(k, a, mm, strategy);
-                break;
-            case "lazy-exit":
-                // The process ran on b, which then switched to a kernel thread that keeps the mm lazily; it exits on a.
-                MmOps.SwitchMm(k, b, mm);
-                k.Mms.Count[mm]++;
-                MmOps.EnterLazyTlb(k, b, strategy.LazyTlbLeavesCpumask);
-                rec.Begin(1);
-                ExitPath.ExitMm(k, a, mm, strategy);
-                Release(k, b, mm, strategy);
-                Release(k, a, mm, strategy);
-                break;
-            case "fork-exit":
+            var enabled = machine.Enabled();
+            if (enabled.Length == 0)
             {
-                rec.Begin(1);
-                var child = ForkExec.Fork(k, a, mm);
-                rec.Begin(2);
-                MmOps.SwitchMm(k, b, child);
-                Exit(k, b, child, strategy);
+                result.GuestViolations.Add("deadlock: no vCPU can move; schedule " + string.Join(" ", machine.History));
                 break;
             }
 
-            default:
+            var choice = enabled[scheduler.Choose(enabled)];
+            var phase = PhaseOf(machine, choice);
+            k.Xen.Events.Phase = phase;
+            machine.Apply(choice);
+            Charge(k, result, phase, counts);
+            if (checkEveryMove)
             {
-                rec.Begin(1);
-                var child = ForkExec.Fork(k, a, mm);
-                rec.Begin(2);
-                MmOps.SwitchMm(k, b, child);
-                var image = ForkExec.Exec(k, b, child, ExecStackPages, strategy);
-                rec.Begin(3);
-                Exit(k, b, image, strategy);
-                break;
+                var errors = GuestInvariantChecker.Check(k, machine.InContextSwitch);
+                errors.AddRange(new InvariantChecker().Check(k.Xen).Select(e => "xen: " + e));
+                foreach (var e in errors)
+                {
+                    var line = $"after move {machine.History.Count} ({choice}, {machine.CurrentOp(choice.Cpu)?.ToString() ?? "idle"}): {e}";
+                    if (result.GuestViolations.Count < 50)
+                    {
+                        result.GuestViolations.Add(line);
+                    }
+                }
             }
         }
 
-        rec.End();
+        k.Xen.Events.Phase = 1;
+        machine.Quiesce();
+        Charge(k, result, 1, counts);
+        foreach (var e in GuestInvariantChecker.Check(k))
+        {
+            result.GuestViolations.Add("at the end: " + e);
+        }
+
+        CollectXen(k, result);
         result.WarningList.AddRange(k.Mc.Warnings);
         result.Oopses.AddRange(k.Oopses);
-        result.XenViolations.AddRange(new PvMmu.Xen.Invariants.InvariantChecker().Check(k.Xen));
+        result.XenViolations.AddRange(new InvariantChecker().Check(k.Xen));
+        result.Schedule.AddRange(machine.History.Select(c => c.ToString()));
         return result;
     }
 
-    /// <summary>A process exits on <paramref name="cpu"/>; the CPU then runs another task, dropping its lazy reference.</summary>
-    private static void Exit(Kernel k, int cpu, int mm, IExitStrategy strategy)
+    private static Op[][] Programs(string workload, int vcpus, int a, int b)
     {
-        ExitPath.ExitMm(k, cpu, mm, strategy);
-        Release(k, cpu, mm, strategy);
-    }
-
-    private static void Release(Kernel k, int cpu, int mm, IExitStrategy strategy)
-    {
-        if (k.LoadedMm[cpu] == mm)
+        var p = new List<Op>[vcpus];
+        for (var i = 0; i < vcpus; i++)
         {
-            MmOps.SwitchMm(k, cpu, 0);
+            p[i] = [];
         }
 
-        ExitPath.MmDrop(k, cpu, mm, strategy);
-    }
-
-    /// <summary>Charges events to phases: Xen's counters by their phase index, the guest's by differences.</summary>
-    private sealed class PhaseRecorder(Kernel k, RunResult result)
-    {
-        private int _phase = -1;
-        private long _multicalls;
-        private long _ipis;
-        private int _warnings;
-
-        public void Begin(int phase)
+        switch (workload)
         {
-            End();
-            _phase = phase;
-            k.Xen.Events.Phase = phase;
-            _multicalls = k.Mc.Counters.Multicalls;
-            _ipis = k.IpisSent;
-            _warnings = k.Mc.Warnings.Count;
-        }
-
-        public void End()
-        {
-            if (_phase < 0)
-            {
-                return;
-            }
-
-            foreach (var v in PvMmu.Linux.Invariants.GuestInvariantChecker.Check(k))
-            {
-                var line = $"{result.Phases[_phase]}: {v}";
-                if (!result.GuestViolations.Contains(line))
+            case "teardown":
+                p[a].AddRange([new(OpKind.Run, 0), new(OpKind.Exit, 0)]);
+                break;
+            case "lazy-exit":
+                // The process ran on b, which then switched to a kernel thread that keeps the mm lazily; it exits on a.
+                p[b].AddRange([new(OpKind.Run, 0), new(OpKind.Kthread), new(OpKind.Signal, 0, 0)]);
+                p[a].AddRange([new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)]);
+                break;
+            default:
+                p[a].AddRange([new(OpKind.Run, 0), new(OpKind.Fork, 0, 1), new(OpKind.Signal, 0, 0)]);
+                p[b].AddRange([new(OpKind.Wait, 0, 0), new(OpKind.Run, 1)]);
+                if (workload == "fork-exec-exit")
                 {
-                    result.GuestViolations.Add(line);
+                    p[b].Add(new(OpKind.Exec, 1, ExecStackPages));
                 }
-            }
 
-            var e = k.Xen.Events;
-            long Xen(XenEvent ev)
+                p[b].Add(new(OpKind.Exit, 1));
+                break;
+        }
+
+        return [.. p.Select(x => x.ToArray())];
+    }
+
+    private static int PhaseOf(Machine m, Choice c)
+    {
+        if (c.Kind == ChoiceKind.TakeIpi)
+        {
+            return 4;
+        }
+
+        return m.CurrentOp(c.Cpu)?.Kind switch
+        {
+            OpKind.Fork => 2,
+            OpKind.Exec => 3,
+            OpKind.Exit => 4,
+            _ => 1,
+        };
+    }
+
+    /// <summary>The guest-side counters last charged, so that each move's difference goes to its phase (Xen keeps its own per phase).</summary>
+    private sealed class GuestCounts
+    {
+        public long Multicalls { get; set; }
+
+        public long Ipis { get; set; }
+
+        public int Warnings { get; set; }
+    }
+
+    private static void Charge(Kernel k, RunResult result, int phase, GuestCounts c)
+    {
+        result.Add(phase, Metric.Multicalls, k.Mc.Counters.Multicalls - c.Multicalls);
+        result.Add(phase, Metric.Ipis, k.IpisSent - c.Ipis);
+        result.Add(phase, Metric.Warnings, k.Mc.Warnings.Count - c.Warnings);
+        c.Multicalls = k.Mc.Counters.Multicalls;
+        c.Ipis = k.IpisSent;
+        c.Warnings = k.Mc.Warnings.Count;
+    }
+
+    /// <summary>Fills the hypervisor-side metrics of every phase from Xen's per-phase counters.</summary>
+    public static void CollectXen(Kernel k, RunResult result)
+    {
+        var e = k.Xen.Events;
+        for (var phase = 0; phase < result.Phases.Count; phase++)
+        {
+            long Sum(XenEvent ev)
             {
                 long n = 0;
                 for (var v = 0; v < k.Cpus; v++)
                 {
-                    n += e.Get(_phase, v, ev);
+                    n += e.Get(phase, v, ev);
                 }
 
                 return n;
             }
 
-            result.Add(_phase, Metric.Hypercalls, Xen(XenEvent.Hypercall));
-            result.Add(_phase, Metric.Multicalls, k.Mc.Counters.Multicalls - _multicalls);
-            result.Add(_phase, Metric.MulticallEntries, Xen(XenEvent.MulticallEntry));
-            result.Add(_phase, Metric.MmuUpdateRequests, Xen(XenEvent.MmuUpdateRequest));
-            result.Add(_phase, Metric.MmuextOps, Xen(XenEvent.MmuExtOp));
-            result.Add(_phase, Metric.UpdateVaMappings, Xen(XenEvent.UpdateVaMapping));
-            result.Add(_phase, Metric.PtwrEmulations, Xen(XenEvent.PtwrEmulation));
-            result.Add(_phase, Metric.InjectedFaults, Xen(XenEvent.FaultInjected));
-            result.Add(_phase, Metric.Ipis, k.IpisSent - _ipis);
-            result.Add(_phase, Metric.LocalFlushes, Xen(XenEvent.LocalFlush));
-            result.Add(_phase, Metric.RemoteFlushes, Xen(XenEvent.RemoteFlush));
-            result.Add(_phase, Metric.Cr3Loads, Xen(XenEvent.Cr3Load));
-            result.Add(_phase, Metric.Validations, Xen(XenEvent.TableValidated));
-            result.Add(_phase, Metric.Warnings, k.Mc.Warnings.Count - _warnings);
-            _phase = -1;
+            result.Add(phase, Metric.Hypercalls, Sum(XenEvent.Hypercall));
+            result.Add(phase, Metric.MulticallEntries, Sum(XenEvent.MulticallEntry));
+            result.Add(phase, Metric.MmuUpdateRequests, Sum(XenEvent.MmuUpdateRequest));
+            result.Add(phase, Metric.MmuextOps, Sum(XenEvent.MmuExtOp));
+            result.Add(phase, Metric.UpdateVaMappings, Sum(XenEvent.UpdateVaMapping));
+            result.Add(phase, Metric.PtwrEmulations, Sum(XenEvent.PtwrEmulation));
+            result.Add(phase, Metric.InjectedFaults, Sum(XenEvent.FaultInjected));
+            result.Add(phase, Metric.LocalFlushes, Sum(XenEvent.LocalFlush));
+            result.Add(phase, Metric.RemoteFlushes, Sum(XenEvent.RemoteFlush));
+            result.Add(phase, Metric.Cr3Loads, Sum(XenEvent.Cr3Load));
+            result.Add(phase, Metric.Validations, Sum(XenEvent.TableValidated));
         }
     }
 }
