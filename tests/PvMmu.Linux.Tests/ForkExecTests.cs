@@ -42,6 +42,7 @@ public sealed class ForkExecTests
 
     [Theory]
     [MemberData(nameof(PinningTests.Shapes), MemberType = typeof(PinningTests))]
+    [MemberData(nameof(PinningTests.OneGib), MemberType = typeof(PinningTests))]
     public void ForkTrapsOncePerWritablePteAndBatchesTheChildsCopies(ulong start, int pages, int t3, int t2, int t1)
     {
         var (k, parent) = Running(start, pages);

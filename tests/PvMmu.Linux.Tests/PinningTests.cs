@@ -23,9 +23,12 @@ public sealed class PinningTests
         { 0x7F_FFE0_0000UL, 1024, 2, 2, 2 },                // across a 512 GiB boundary: two PUD pages
     };
 
+    /// <summary>1 GiB: 262,144 pages in 512 PTE pages under one PMD and one PUD page.</summary>
+    public static TheoryData<ulong, int, int, int, int> OneGib() => new() { { 0x40_0000_0000UL, 512 * 512, 1, 1, 512 } };
+
     private static (Kernel K, int Mm, uint Pgd) Process(ulong start, int pages)
     {
-        var k = Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = pages + 1024 });
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = pages + (pages / 256) + 1024 });
         var mm = MmOps.CreateMm(k, 0);
         MmOps.MapAnonymous(k, mm, start, pages);
         MmOps.TouchAll(k, 0, mm);
@@ -36,6 +39,7 @@ public sealed class PinningTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
+    [MemberData(nameof(OneGib))]
     public void PinIssuesT3PlusT2PlusTwoT1PlusFourEntries(ulong start, int pages, int t3, int t2, int t1)
     {
         var (k, _, pgd) = Process(start, pages);
@@ -55,6 +59,7 @@ public sealed class PinningTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
+    [MemberData(nameof(OneGib))]
     public void UnpinIssuesT3PlusT2PlusTwoT1PlusThreeEntries(ulong start, int pages, int t3, int t2, int t1)
     {
         var (k, _, pgd) = Process(start, pages);

@@ -1,0 +1,89 @@
+using PvMmu.Linux.Boot;
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Pvops;
+using PvMmu.Xen.Events;
+using PvMmu.Xen.Invariants;
+
+namespace PvMmu.Linux.Tests;
+
+/// <summary>munmap on a pinned, running mm: one trap per present PTE, then the ranged flush of spec §9.</summary>
+public sealed class MunmapTests
+{
+    private const ulong Start = 0x40_0000UL;
+
+    private static (Kernel K, int Mm) Running(int pages, bool alsoOnVcpu1 = false)
+    {
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = pages + 1024 });
+        var mm = MmOps.CreateMm(k, 0);
+        MmOps.MapAnonymous(k, mm, Start, pages);
+        MmOps.TouchAll(k, 0, mm);
+        Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
+        if (alsoOnVcpu1)
+        {
+            k.Mms.Users[mm] = 2;
+            MmOps.SwitchMm(k, 1, mm);
+        }
+
+        MmOps.SwitchMm(k, 0, mm);
+        k.Xen.Events.Reset();
+        return (k, mm);
+    }
+
+    private static long Issued(Kernel k) => k.Mc.Counters.Flushes + k.DirectHypercalls;
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(33, 33)]
+    [InlineData(34, 1)]
+    public void ALocalMunmapTrapsPerPteAndFlushesPerPageUpToTheCeiling(int pages, int flushHypercalls)
+    {
+        var (k, mm) = Running(600);
+        var before = Issued(k);
+        Munmap.Unmap(k, 0, mm, Start + 0x1000, pages);
+        Assert.Equal(pages, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(flushHypercalls, Issued(k) - before);
+        Assert.Equal(pages <= Munmap.SinglePageFlushCeiling ? pages : 0, k.Xen.Events.Total(XenEvent.LocalInvlpg));
+        Assert.Empty(k.Mc.Warnings);
+        Assert.Empty(new InvariantChecker().Check(k.Xen));
+    }
+
+    [Fact]
+    public void AWholePtePageIsFreedWithTwoHypercalls()
+    {
+        var (k, mm) = Running(1024);
+        var before = Issued(k);
+        var free = k.FreeFrames;
+        Munmap.Unmap(k, 0, mm, Start, 512);
+
+        // 512 traps; set_pmd_hyper (1) and xen_release_pte's [UNPIN_L1][UVM RW] multicall (1); one full local flush.
+        Assert.Equal(512, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(3, Issued(k) - before);
+        Assert.Equal(free + 512 + 1, k.FreeFrames);
+        Assert.Empty(k.Mc.Warnings);
+        Assert.Empty(new InvariantChecker().Check(k.Xen));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    public void WithAnotherCpuInTheMaskOneMultiFlushCoversBoth(int pages)
+    {
+        var (k, mm) = Running(600, alsoOnVcpu1: true);
+        var before = Issued(k);
+        Munmap.Unmap(k, 0, mm, Start + 0x1000, pages);
+        Assert.Equal(1, Issued(k) - before);
+        Assert.Equal(1, k.Xen.Events.Total(XenEvent.RemoteFlush));
+        Assert.Equal(pages == 1 ? 1 : 0, k.Xen.Events.Total(XenEvent.LocalInvlpg));
+        Assert.Empty(new InvariantChecker().Check(k.Xen));
+    }
+
+    [Fact]
+    public void AHoleSplitsTheMapping()
+    {
+        var (k, mm) = Running(64);
+        Munmap.Unmap(k, 0, mm, Start + (10 * 4096), 4);
+        Assert.Equal(2, k.Mms.VmaCount[mm]);
+        Assert.Equal(Start + (10 * 4096), k.Mms.VmaEnd[mm * MmTable.MaxVmas]);
+        Assert.Equal(Start + (14 * 4096), k.Mms.VmaStart[(mm * MmTable.MaxVmas) + 1]);
+    }
+}
