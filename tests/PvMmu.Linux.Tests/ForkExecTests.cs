@@ -1,7 +1,5 @@
-using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
-using PvMmu.Linux.Pvops;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Events;
 using PvMmu.Xen.Invariants;
@@ -11,17 +9,7 @@ namespace PvMmu.Linux.Tests;
 /// <summary>The fork and exec streams of spec §8.4, counted exactly at several sizes.</summary>
 public sealed class ForkExecTests
 {
-    private static (Kernel K, int Mm) Running(ulong start, int pages, int vcpus = 2)
-    {
-        var k = Kernel.Boot(new KernelConfig { Vcpus = vcpus, Frames = (2 * pages) + (pages / 128) + 1024 });
-        var mm = MmOps.CreateMm(k, 0);
-        MmOps.MapAnonymous(k, mm, start, pages);
-        MmOps.TouchAll(k, 0, mm);
-        Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
-        MmOps.SwitchMm(k, 0, mm);
-        k.Xen.Events.Reset();
-        return (k, mm);
-    }
+    private static (Kernel K, int Mm) Running(ulong start, int pages) => Processes.Running(start, pages, copies: 2);
 
     private static long Issued(Kernel k) => k.Mc.Counters.Flushes + k.DirectHypercalls;
 

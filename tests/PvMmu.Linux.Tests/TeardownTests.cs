@@ -1,4 +1,3 @@
-using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
@@ -15,18 +14,7 @@ public sealed class TeardownTests
 {
     public static TheoryData<ulong, int, int, int, int> Shapes() => PinningTests.Shapes();
 
-    private static (Kernel K, int Mm) RunningProcess(ulong start, int pages)
-    {
-        // Room for the direct map's own tables (one L1 per 512 frames) and the process's.
-        var k = Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = pages + (pages / 256) + 1024 });
-        var mm = MmOps.CreateMm(k, 0);
-        MmOps.MapAnonymous(k, mm, start, pages);
-        MmOps.TouchAll(k, 0, mm);
-        Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
-        MmOps.SwitchMm(k, 0, mm);
-        k.Xen.Events.Reset();
-        return (k, mm);
-    }
+    private static (Kernel K, int Mm) RunningProcess(ulong start, int pages) => Processes.Running(start, pages);
 
     private static long Flushes(Kernel k) => k.Mc.Counters.Flushes + k.DirectHypercalls;
 

@@ -710,35 +710,9 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         switch (w[0])
         {
             case "mmu_update":
-            {
-                var (args, opts) = SplitOptions(rest, "foreigndom");
-                var reqs = ParseBatch(args, ParseRequest, "request");
-                uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
-                return (ctx, b) =>
-                {
-                    var first = b.Mmu.Count;
-                    b.Mmu.AddRange(reqs.Select(r => r(ctx)));
-                    var e = MulticallEntry.MmuUpdate(first, reqs.Count, fd);
-                    e.Result = NotRun;
-                    return e;
-                };
-            }
-
+                return BatchEntry(rest, ParseRequest, "request", b => b.Mmu, MulticallEntry.MmuUpdate);
             case "mmuext":
-            {
-                var (args, opts) = SplitOptions(rest, "foreigndom");
-                var ops = ParseBatch(args, ParseExtOp, "command");
-                uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
-                return (ctx, b) =>
-                {
-                    var first = b.Ext.Count;
-                    b.Ext.AddRange(ops.Select(o => o(ctx)));
-                    var e = MulticallEntry.MmuextOp(first, ops.Count, fd);
-                    e.Result = NotRun;
-                    return e;
-                };
-            }
-
+                return BatchEntry(rest, ParseExtOp, "command", b => b.Ext, MulticallEntry.MmuextOp);
             case "update_va_mapping":
             {
                 var (va, entry, flags, mask, other) = ParseUvmArgs(rest);
@@ -773,6 +747,24 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             default:
                 throw new FormatException($"expected a multicall entry (mmu_update, mmuext, update_va_mapping, iret, xen_version, multicall, raw N) or 'end', got '{w[0]}'");
         }
+    }
+
+    /// <summary>A batched multicall entry: its requests go to the multicall's argument area, the entry points at them.</summary>
+    private Func<ScriptContext, MulticallBuild, MulticallEntry> BatchEntry<T>(
+        string[] rest, Func<string[], Func<ScriptContext, T>> parse, string what, Func<MulticallBuild, List<T>> area, Func<int, int, uint, MulticallEntry> make)
+    {
+        var (args, opts) = SplitOptions(rest, "foreigndom");
+        var items = ParseBatch(args, parse, what);
+        uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
+        return (ctx, b) =>
+        {
+            var list = area(b);
+            var first = list.Count;
+            list.AddRange(items.Select(item => item(ctx)));
+            var e = make(first, items.Count, fd);
+            e.Result = NotRun;
+            return e;
+        };
     }
 
     // ---- Assertions ------------------------------------------------------------------------------------------

@@ -14,16 +14,7 @@ namespace PvMmu.Xen.Hypercalls;
 internal static class MmuExtOps
 {
     public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
-    {
-        h.Events.Add(XenEvent.Hypercall);
-        var rc = Run(h, ops, out done, foreignDom, listHandle);
-        if (rc != 0)
-        {
-            h.Events.Add(XenEvent.HypercallError);
-        }
-
-        return rc;
-    }
+        => Continuations.Counted(h, Run(h, ops, out done, foreignDom, listHandle));
 
     /// <summary>The hypercall's body without its entry, as a multicall entry runs it.</summary>
     public static long Run(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
@@ -69,19 +60,10 @@ internal static class MmuExtOps
                 }
             }
 
-            if (rc == -Errno.ERestart || h.Vcpus.OldGuestTable[v] != 0)
+            if (!Continuations.NextLeg(h, v, ref rc))
             {
-                h.Events.Add(XenEvent.Continuation);
-                h.Events.Add(XenEvent.Hypercall);
-                PageTableEntries.PutOldGuestTable(h, v);
-                if (rc == -Errno.ERestart)
-                {
-                    rc = 0;
-                    continue;
-                }
+                break;
             }
-
-            break;
         }
 
         done = (uint)i;

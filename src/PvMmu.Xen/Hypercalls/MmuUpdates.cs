@@ -15,16 +15,7 @@ namespace PvMmu.Xen.Hypercalls;
 internal static class MmuUpdates
 {
     public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
-    {
-        h.Events.Add(XenEvent.Hypercall);
-        var rc = Run(h, requests, out done, foreignDom, listHandle);
-        if (rc != 0)
-        {
-            h.Events.Add(XenEvent.HypercallError);
-        }
-
-        return rc;
-    }
+        => Continuations.Counted(h, Run(h, requests, out done, foreignDom, listHandle));
 
     /// <summary>The hypercall's body without its entry, as a multicall entry runs it.</summary>
     public static long Run(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
@@ -89,22 +80,10 @@ internal static class MmuUpdates
             }
 
             flushLinear = false;
-            if (rc == -Errno.ERestart || h.Vcpus.OldGuestTable[v] != 0)
+            if (!Continuations.NextLeg(h, v, ref rc))
             {
-                // hypercall_create_continuation: back to the guest, which re-executes the hypercall; its
-                // prologue performs the deferred put. A batch that ended with one re-enters in the "final value"
-                // form only to return rc.
-                h.Events.Add(XenEvent.Continuation);
-                h.Events.Add(XenEvent.Hypercall);
-                PageTableEntries.PutOldGuestTable(h, v);
-                if (rc == -Errno.ERestart)
-                {
-                    rc = 0;
-                    continue;
-                }
+                break;
             }
-
-            break;
         }
 
         done = (uint)i;

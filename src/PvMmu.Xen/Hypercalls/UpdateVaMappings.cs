@@ -17,15 +17,8 @@ internal static class UpdateVaMappings
 {
     public static long Hypercall(Hypervisor h, ulong va, ulong val, ulong flags, ulong vcpuMask, ushort foreignDom)
     {
-        h.Events.Add(XenEvent.Hypercall);
         h.Events.Add(XenEvent.UpdateVaMapping);
-        var rc = Update(h, va, val, flags, vcpuMask, foreignDom);
-        if (rc != 0)
-        {
-            h.Events.Add(XenEvent.HypercallError);
-        }
-
-        return rc;
+        return Continuations.Counted(h, Update(h, va, val, flags, vcpuMask, foreignDom));
     }
 
     /// <summary>The call without its hypercall entry, as a multicall entry runs it.</summary>
