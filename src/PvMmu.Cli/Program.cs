@@ -16,7 +16,7 @@ public static class Program
             XenCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
         };
-        root.SetAction(_ => DefaultJob.Run(stdout, stderr));
+        root.SetAction(_ => DefaultJob.Run(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try
         {
