@@ -330,4 +330,73 @@ public sealed class Kernel
             Mc.Warnings.Add(new McWarning(cpu, 0, HypercallNumber.MmuUpdate, u.Ptr, rc));
         }
     }
+
+    // ---- Snapshots -------------------------------------------------------------------------------------------
+
+    /// <summary>A copy of the whole guest and hypervisor state, for <see cref="Restore"/>.</summary>
+    public KernelSnapshot Snapshot()
+    {
+        var copy = new Kernel(Xen, Config);
+        copy.CopyStateFrom(this);
+        return new KernelSnapshot(copy, Xen.Snapshot());
+    }
+
+    public void Restore(KernelSnapshot s)
+    {
+        Xen.Restore(s.Xen);
+        CopyStateFrom(s.Guest);
+    }
+
+    private void CopyStateFrom(Kernel s)
+    {
+        s.XenCr3.CopyTo(XenCr3, 0);
+        s.XenCurrentCr3.CopyTo(XenCurrentCr3, 0);
+        s.Lazy.CopyTo(Lazy, 0);
+        s.InInterrupt.CopyTo(InInterrupt, 0);
+        s.PagePinned.CopyTo(PagePinned, 0);
+        s.UserPgdOf.CopyTo(UserPgdOf, 0);
+        s.PteLocked.CopyTo(PteLocked, 0);
+        s.PageRefs.CopyTo(PageRefs, 0);
+        s.LoadedMm.CopyTo(LoadedMm, 0);
+        s.IsLazyTlb.CopyTo(IsLazyTlb, 0);
+        s._free.CopyTo(_free, 0);
+        _freeTop = s._freeTop;
+        SwapperPgd = s.SwapperPgd;
+        VsyscallL3 = s.VsyscallL3;
+        DirectHypercalls = s.DirectHypercalls;
+        IpisSent = s.IpisSent;
+        Mms.CopyFrom(s.Mms);
+        Mc.CopyFrom(s.Mc);
+        Oopses.Clear();
+        Oopses.AddRange(s.Oopses);
+    }
+
+    /// <summary>
+    /// A 64-bit fingerprint of the state that decides what happens next: the hypervisor's, and the guest's arrays
+    /// and queued multicalls (counters and the WARN and oops logs excluded).
+    /// </summary>
+    public ulong Fingerprint()
+    {
+        var x = new System.IO.Hashing.XxHash64();
+        Span<byte> word = stackalloc byte[8];
+        System.Runtime.InteropServices.MemoryMarshal.Write(word, Xen.Fingerprint());
+        x.Append(word);
+        Hash(x, XenCr3);
+        Hash(x, XenCurrentCr3);
+        Hash(x, Lazy);
+        Hash(x, InInterrupt);
+        Hash(x, PagePinned);
+        Hash(x, UserPgdOf);
+        Hash(x, PteLocked);
+        Hash(x, PageRefs);
+        Hash(x, LoadedMm);
+        Hash(x, IsLazyTlb);
+        Hash(x, _free.AsSpan(0, _freeTop).ToArray());
+        Mms.Hash(x);
+        Mc.Hash(x);
+        return x.GetCurrentHashAsUInt64();
+
+        static void Hash<T>(System.IO.Hashing.XxHash64 h, T[] a)
+            where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
+    }
 }

@@ -57,4 +57,30 @@ public sealed class MmTable
 
         throw new InvalidOperationException("no free mm_struct");
     }
+
+    /// <summary>Makes this table equal to <paramref name="s"/> (same capacity).</summary>
+    public void CopyFrom(MmTable s)
+    {
+        s.Pgd.CopyTo(Pgd, 0);
+        s.Users.CopyTo(Users, 0);
+        s.Count.CopyTo(Count, 0);
+        s.CpuMask.CopyTo(CpuMask, 0);
+        s.VmaStart.CopyTo(VmaStart, 0);
+        s.VmaEnd.CopyTo(VmaEnd, 0);
+        s.VmaCount.CopyTo(VmaCount, 0);
+        s.Live.CopyTo(Live, 0);
+    }
+
+    /// <summary>Adds the table's state to a fingerprint.</summary>
+    public void Hash(System.IO.Hashing.XxHash64 x)
+    {
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Pgd.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Users.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Count.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(CpuMask.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(VmaStart.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(VmaEnd.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(VmaCount.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Live.AsSpan()));
+    }
 }

@@ -17,4 +17,13 @@ public sealed class GuestCounters
 
     /// <summary>Entries whose result was negative: each a line of xen_mc_flush's WARN.</summary>
     public long FailedEntries { get; set; }
+
+    public void CopyFrom(GuestCounters s)
+    {
+        Flushes = s.Flushes;
+        Singletons = s.Singletons;
+        Multicalls = s.Multicalls;
+        Entries = s.Entries;
+        FailedEntries = s.FailedEntries;
+    }
 }

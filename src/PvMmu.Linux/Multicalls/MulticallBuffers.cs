@@ -235,4 +235,37 @@ public sealed class MulticallBuffers
                 throw new InvalidOperationException($"no singleton path for hypercall {e.Op}");
         }
     }
+
+    /// <summary>Makes these buffers equal to <paramref name="s"/> (same CPU count).</summary>
+    public void CopyFrom(MulticallBuffers s)
+    {
+        s._entries.CopyTo(_entries, 0);
+        s._mcidx.CopyTo(_mcidx, 0);
+        s._argidx.CopyTo(_argidx, 0);
+        s._cbidx.CopyTo(_cbidx, 0);
+        s._mmu.CopyTo(_mmu, 0);
+        s._mmuUsed.CopyTo(_mmuUsed, 0);
+        s._ext.CopyTo(_ext, 0);
+        s._extUsed.CopyTo(_extUsed, 0);
+        s._cbKind.CopyTo(_cbKind, 0);
+        s._cbData.CopyTo(_cbData, 0);
+        Counters.CopyFrom(s.Counters);
+        Warnings.Clear();
+        Warnings.AddRange(s.Warnings);
+    }
+
+    /// <summary>Adds what is queued to a fingerprint (counters and the WARN log excluded).</summary>
+    public void Hash(System.IO.Hashing.XxHash64 x)
+    {
+        for (var cpu = 0; cpu < Cpus; cpu++)
+        {
+            var b = cpu * McBatch;
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_entries.AsSpan(b, _mcidx[cpu])));
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_mmu.AsSpan(b, _mmuUsed[cpu])));
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_ext.AsSpan(b, _extUsed[cpu])));
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_cbKind.AsSpan(b, _cbidx[cpu])));
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_cbData.AsSpan(b, _cbidx[cpu])));
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_argidx.AsSpan(cpu, 1)));
+        }
+    }
 }

@@ -416,4 +416,73 @@ public sealed class Machine
                 throw new InvalidOperationException($"exit step {_step[cpu]}");
         }
     }
+
+    // ---- Snapshots -------------------------------------------------------------------------------------------
+
+    /// <summary>A copy of the machine's whole state: kernel, hypervisor, and every vCPU's place in its program.</summary>
+    public MachineSnapshot Snapshot() => new(
+        K.Snapshot(),
+        [(int[])_pc.Clone(), (int[])_step.Clone(), (int[])_cursor.Clone(), (int[])_pendingMm.Clone(), (int[])_lazyRef.Clone(), (int[])_processMm.Clone()],
+        [(ulong[])_waitingFor.Clone(), (ulong[])_serialLeft.Clone(), (ulong[])_pendingFrom.Clone()],
+        (bool[])_irqsOff.Clone(),
+        (bool[])_flags.Clone(),
+        (IpiHandler[])_pendingHandler.Clone(),
+        [.. _gather.Select(g => g.ToArray())],
+        History.Count);
+
+    /// <summary>Puts the machine back where <paramref name="s"/> was taken; the history is cut back to that point.</summary>
+    public void Restore(MachineSnapshot s)
+    {
+        K.Restore(s.Kernel);
+        int[][] ints = [_pc, _step, _cursor, _pendingMm, _lazyRef, _processMm];
+        for (var i = 0; i < ints.Length; i++)
+        {
+            s.Ints[i].CopyTo(ints[i], 0);
+        }
+
+        ulong[][] masks = [_waitingFor, _serialLeft, _pendingFrom];
+        for (var i = 0; i < masks.Length; i++)
+        {
+            s.Masks[i].CopyTo(masks[i], 0);
+        }
+
+        s.IrqsOff.CopyTo(_irqsOff, 0);
+        s.Flags.CopyTo(_flags, 0);
+        s.PendingHandler.CopyTo(_pendingHandler, 0);
+        for (var c = 0; c < _gather.Length; c++)
+        {
+            _gather[c].Clear();
+            _gather[c].AddRange(s.Gather[c]);
+        }
+
+        History.RemoveRange(s.HistoryLength, History.Count - s.HistoryLength);
+    }
+
+    /// <summary>The kernel's fingerprint combined with every vCPU's place in its program and what is pending.</summary>
+    public ulong Fingerprint()
+    {
+        var x = new System.IO.Hashing.XxHash64();
+        Span<byte> word = stackalloc byte[8];
+        System.Runtime.InteropServices.MemoryMarshal.Write(word, K.Fingerprint());
+        x.Append(word);
+        foreach (var a in new[] { _pc, _step, _cursor, _pendingMm, _lazyRef, _processMm })
+        {
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
+        }
+
+        foreach (var a in new[] { _waitingFor, _serialLeft, _pendingFrom })
+        {
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
+        }
+
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_irqsOff.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_flags.AsSpan()));
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingHandler.AsSpan()));
+        foreach (var g in _gather)
+        {
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(g)));
+        }
+
+        return x.GetCurrentHashAsUInt64();
+    }
 }

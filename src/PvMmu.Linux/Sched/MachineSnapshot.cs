@@ -1,0 +1,35 @@
+using PvMmu.Linux.Exit;
+
+namespace PvMmu.Linux.Sched;
+
+/// <summary>A saved copy of a <see cref="Machine"/>'s state, for <see cref="Machine.Restore"/>.</summary>
+public sealed class MachineSnapshot
+{
+    internal MachineSnapshot(KernelSnapshot kernel, int[][] ints, ulong[][] masks, bool[] irqsOff, bool[] flags, IpiHandler[] pendingHandler, uint[][] gather, int historyLength)
+    {
+        Kernel = kernel;
+        Ints = ints;
+        Masks = masks;
+        IrqsOff = irqsOff;
+        Flags = flags;
+        PendingHandler = pendingHandler;
+        Gather = gather;
+        HistoryLength = historyLength;
+    }
+
+    internal KernelSnapshot Kernel { get; }
+
+    internal int[][] Ints { get; }
+
+    internal ulong[][] Masks { get; }
+
+    internal bool[] IrqsOff { get; }
+
+    internal bool[] Flags { get; }
+
+    internal IpiHandler[] PendingHandler { get; }
+
+    internal uint[][] Gather { get; }
+
+    internal int HistoryLength { get; }
+}
