@@ -204,7 +204,6 @@ internal static class MmuUpdates
     public static int ModL1Entry(Hypervisor h, uint table, int slot, ulong nl1e, bool preserveAd, ushort pgOwner)
     {
         var ol1e = h.ReadContents(table, slot);
-        var owner = h.Frames.Owner[table];
         if ((nl1e & PageFlags.Present) != 0)
         {
             if ((nl1e & PageTableEntries.L1DisallowMask(h)) != 0)
@@ -218,7 +217,7 @@ internal static class MmuUpdates
                 return 0;
             }
 
-            var rc = PageTableEntries.GetPageFromL1e(h, nl1e, owner, pgOwner);
+            var rc = PageTableEntries.GetPageFromL1e(h, nl1e, pgOwner);
             if (rc != 0)
             {
                 return rc;

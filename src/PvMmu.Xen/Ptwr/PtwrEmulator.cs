@@ -69,7 +69,7 @@ internal static class PtwrEmulator
     {
         var owner = h.Frames.Owner[table];
         old = h.ReadContents(table, slot);
-        if (PageTableEntries.GetPageFromL1e(h, nl1e, owner, owner) != 0)
+        if (PageTableEntries.GetPageFromL1e(h, nl1e, owner) != 0)
         {
             return false;
         }

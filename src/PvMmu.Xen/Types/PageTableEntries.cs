@@ -23,9 +23,10 @@ internal static class PageTableEntries
     /// <summary>
     /// get_page_from_l1e(l1e, l1e_owner, pg_owner): a general reference on the mapped frame, and a writable type
     /// reference when the entry has RW. -EINVAL for a disallowed flag, -EPERM for MMIO without I/O rights,
-    /// -EBUSY when the frame is not the owner's or the writable type is refused.
+    /// -EBUSY when the frame is not the owner's or the writable type is refused. Xen's l1e_owner matters only
+    /// for a privileged page owner passing on mapping rights, which an unprivileged guest never has.
     /// </summary>
-    public static int GetPageFromL1e(Hypervisor h, ulong l1e, ushort l1eOwner, ushort pgOwner)
+    public static int GetPageFromL1e(Hypervisor h, ulong l1e, ushort pgOwner)
     {
         if ((l1e & PageFlags.Present) == 0)
         {
@@ -61,7 +62,6 @@ internal static class PageTableEntries
         if (realOwner != pgOwner)
         {
             // Only a privileged pg_owner may pass on the right to map its target's pages; a domU never can.
-            _ = l1eOwner;
             PageRefs.PutPage(h, mfn);
             return -Errno.EBUSY;
         }

@@ -82,7 +82,7 @@ internal static class Validation
             }
 
             present++;
-            var rc = PageTableEntries.GetPageFromL1e(h, e, owner, owner);
+            var rc = PageTableEntries.GetPageFromL1e(h, e, owner);
             if (rc != 0)
             {
                 h.Events.Add(XenEvent.EntriesValidated, present);

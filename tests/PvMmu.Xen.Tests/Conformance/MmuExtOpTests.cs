@@ -44,7 +44,7 @@ public sealed class MmuExtOpTests
     [Fact]
     public void PinningTwiceIsEinvalAndDropsTheExtraReference()
     {
-        var (m, l4, _, _, l1, _) = Built();
+        var (m, l4, _, _, _, _) = Built();
         Ok(m.Ext(0, MmuExtOpRequest.Pin(4, l4)));
         m.MakeRo(m.G(30));
         Ok(m.Ext(0, MmuExtOpRequest.Pin(1, m.G(30))));
@@ -60,7 +60,6 @@ public sealed class MmuExtOpTests
         Assert.Equal(-Errno.EINVAL, m.Ext(0, MmuExtOpRequest.Pin(1, m.G(30))));
         Assert.Equal(l1Before, m.F(m.G(30)));
         Assert.Equal(0, m.Count(XenEvent.Continuation));
-        _ = l1;
         m.AssertInvariants();
     }
 

@@ -68,7 +68,7 @@ public sealed class MulticallTests
     public void AContinuationInsideAMulticallIsAnotherGuestRoundTrip()
     {
         var m = new TestMachine();
-        var (l4, l3, l2, l1) = m.BuildProcess(8, m.G(20));
+        var (l4, _, l2, l1) = m.BuildProcess(8, m.G(20));
         Ok(m.Ext(0, MmuExtOpRequest.Pin(4, l4)));
         m.H.Events.Reset();
         MulticallEntry[] calls = [MulticallEntry.MmuUpdate(0, 1)];
@@ -77,6 +77,5 @@ public sealed class MulticallTests
         Assert.Equal(2, m.Count(XenEvent.Hypercall));
         Assert.Equal(1, m.Count(XenEvent.Continuation));
         Assert.Equal(0u, m.F(l1).TypeCount);
-        _ = l3;
     }
 }
