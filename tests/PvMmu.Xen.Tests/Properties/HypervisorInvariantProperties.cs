@@ -21,7 +21,9 @@ public sealed class HypervisorInvariantProperties
     private static void Holds(XenVersion version, (int Vcpus, FuzzOp[] Ops) s)
     {
         var h = new Hypervisor(FuzzRunner.Config(version, s.Vcpus));
-        var checker = new InvariantChecker();
+
+        // Xen 4.8 has no XSA-286 flush: translations through replaced upper tables may stay cached there.
+        var checker = new InvariantChecker { CheckStalePaths = version == XenVersion.Current };
         for (var i = 0; i < s.Ops.Length; i++)
         {
             FuzzRunner.Apply(h, s.Ops[i]);
