@@ -1,0 +1,83 @@
+using PvMmu.Linux.Invariants;
+using PvMmu.Linux.Sched;
+using PvMmu.Xen.Invariants;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// Bounded exhaustive search over a <see cref="Machine"/>'s schedules: depth-first over every enabled move, with a
+/// visited set of state fingerprints, so that each distinct state is expanded once. After every move the
+/// hypervisor's and the guest's invariants are checked; at every end state, after every CPU has let go of its
+/// lazy references, the guest's again (a WARN or an oops is a violation). The first violation stops the search.
+/// </summary>
+public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
+{
+    private readonly InvariantChecker _xen = new();
+    private readonly HashSet<ulong> _visited = [];
+    private long _states;
+    private int _deepest;
+    private bool _cut;
+
+    public ExplorationResult Run()
+    {
+        var m = build();
+        var path = new List<Choice>();
+        var violation = Visit(m, path, 0);
+        return new ExplorationResult(_states, _visited.Count, _deepest, violation == null && !_cut, violation, violation == null ? [] : [.. path]);
+    }
+
+    private string? Visit(Machine m, List<Choice> path, int depth)
+    {
+        _states++;
+        _deepest = Math.Max(_deepest, depth);
+        if (!_visited.Add(m.Fingerprint()))
+        {
+            return null;
+        }
+
+        var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitch);
+        errors.AddRange(_xen.Check(m.K.Xen).Select(e => "xen: " + e));
+        if (errors.Count > 0)
+        {
+            return string.Join("; ", errors);
+        }
+
+        if (m.Done)
+        {
+            var snapshot = m.Snapshot();
+            m.Quiesce();
+            var end = GuestInvariantChecker.Check(m.K);
+            m.Restore(snapshot);
+            return end.Count > 0 ? "at the end: " + string.Join("; ", end) : null;
+        }
+
+        var enabled = m.Enabled().ToArray();
+        if (enabled.Length == 0)
+        {
+            return "deadlock: no vCPU can move";
+        }
+
+        if (depth >= maxDepth || _states >= maxStates)
+        {
+            _cut = true;
+            return null;
+        }
+
+        var here = m.Snapshot();
+        foreach (var c in enabled)
+        {
+            path.Add(c);
+            m.Apply(c);
+            var v = Visit(m, path, depth + 1);
+            if (v != null)
+            {
+                return v;
+            }
+
+            path.RemoveAt(path.Count - 1);
+            m.Restore(here);
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,78 @@
+using PvMmu.Linux;
+using PvMmu.Linux.Boot;
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Pvops;
+using PvMmu.Linux.Sched;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// The thread's scenarios (spec linux-xen-pv-guest §10) as vCPU programs over small processes: each scenario names
+/// how many processes exist (mapped, touched, pinned, running nowhere yet), how many threads the first one has, and
+/// what each vCPU does.
+/// </summary>
+public static class Scenarios
+{
+    public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback"];
+
+    /// <summary>A factory of fresh machines for the scenario on <paramref name="vcpus"/> vCPUs (2 or more).</summary>
+    public static Func<Machine> Build(string name, IExitStrategy strategy, int vcpus, int pages = 8)
+    {
+        if (vcpus < 2)
+        {
+            throw new ArgumentException("the scenarios need at least 2 vCPUs");
+        }
+
+        var (processes, threads, programs) = name switch
+        {
+            // P0 ran on vCPU 1, whose kernel thread keeps its mm; P0 exits on vCPU 0. Other vCPUs run kernel threads.
+            "lazy-exit" or "gfp-atomic-fallback" => (1, 1, Programs(vcpus,
+                [new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)],
+                [new(OpKind.Run, 0), new(OpKind.Kthread), new(OpKind.Signal, 0, 0)])),
+
+            // P0's thread on vCPU 1 exits and vCPU 1 switches to P1 while P0's last thread exits on vCPU 0.
+            "exit-vs-switch" => (2, 2, Programs(vcpus,
+                [new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)],
+                [new(OpKind.Run, 0), new(OpKind.Signal, 0, 0), new(OpKind.Exit, 0), new(OpKind.Run, 1)])),
+
+            // Two threads of P0 exit on different vCPUs, in either order.
+            "threads-exit" => (1, 2, Programs(vcpus,
+                [new(OpKind.Run, 0), new(OpKind.Exit, 0)],
+                [new(OpKind.Run, 0), new(OpKind.Exit, 0)])),
+            _ => throw new ArgumentException($"unknown scenario '{name}'; valid: {string.Join(", ", Names)}"),
+        };
+        var used = name == "gfp-atomic-fallback" ? new Linux411 { AtomicAllocFails = true } : strategy;
+        return () =>
+        {
+            var k = Kernel.Boot(new KernelConfig { Vcpus = vcpus, Frames = 256 + (processes * (pages + 8)) });
+            var procs = new int[8];
+            for (var p = 0; p < processes; p++)
+            {
+                var mm = MmOps.CreateMm(k, 0);
+                MmOps.MapAnonymous(k, mm, 0x40_0000UL, pages);
+                MmOps.TouchAll(k, 0, mm);
+                Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
+                procs[p] = mm;
+            }
+
+            k.Mms.Users[procs[0]] = threads;
+            k.Xen.Events.Reset();
+            return new Machine(k, used, programs, procs);
+        };
+    }
+
+    /// <summary>vCPU 0 and 1 get the two programs; every further vCPU runs P0 once and then a kernel thread.</summary>
+    private static Op[][] Programs(int vcpus, Op[] cpu0, Op[] cpu1)
+    {
+        var p = new Op[vcpus][];
+        p[0] = cpu0;
+        p[1] = cpu1;
+        for (var c = 2; c < vcpus; c++)
+        {
+            p[c] = [new(OpKind.Kthread)];
+        }
+
+        return p;
+    }
+}
