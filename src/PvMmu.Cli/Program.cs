@@ -15,6 +15,8 @@ public static class Program
         {
             XenCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
+            CheckCommand.Create(stdout, stderr),
+            CheckCommand.CreateReplay(stdout, stderr),
         };
         root.SetAction(_ => DefaultJob.Run(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

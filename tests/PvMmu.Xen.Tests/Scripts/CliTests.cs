@@ -151,4 +151,46 @@ public sealed class CliTests
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains("lazy-exit needs at least 2 vCPUs", err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CheckFindsTheBrokenVariantAndReplayReproducesItByteForByte()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", "exit-vs-switch", "--strategy", "BrokenCpumaskOnly", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("violation after ", output, StringComparison.Ordinal);
+        Assert.Contains("replay file: " + path, output, StringComparison.Ordinal);
+        Assert.True(File.Exists(path));
+
+        var first = Run("replay", path);
+        var second = Run("replay", path);
+        Assert.Equal(ExitCodes.Finding, first.Exit);
+        Assert.Equal(first.Out, second.Out);
+        Assert.Contains("the violation reproduced", first.Out, StringComparison.Ordinal);
+        Assert.Contains("WARN UpdateVaMapping", first.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckOfAnUpstreamPathCoversEveryScheduleAndExitsZero()
+    {
+        var (exit, output, _) = Run("check", "--scenario", "lazy-exit", "--strategy", "Linux411", "--vcpus", "3");
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.StartsWith("seed 0\n", output, StringComparison.Ordinal);
+        Assert.Contains("no violation: every schedule explored (", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{ not json", "expected JSON")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": 2, \"schedule\": [\"v9 jump\"]}", "expected \"vN step\" or \"vN ipi\"")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux99\", \"vcpus\": 2, \"schedule\": []}", "unknown strategy")]
+    [InlineData("{\"strategy\": \"Linux61\", \"vcpus\": 2, \"schedule\": []}", "expected a string field \"scenario\"")]
+    public void AMalformedReplayFileIsOneLineAndExitOne(string text, string message)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-bad-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, text);
+        var (exit, _, err) = Run("replay", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
 }

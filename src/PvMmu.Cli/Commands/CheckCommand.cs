@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using PvMmu.Explore;
+using PvMmu.Linux.Exit;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary><c>pvmmu check</c> and <c>pvmmu replay</c>: every schedule of a scenario, and one schedule again.</summary>
+public static class CheckCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit or gfp-atomic-fallback.", DefaultValueFactory = _ => "lazy-exit" };
+        scenario.AcceptOnlyFromAmong([.. Scenarios.Names]);
+        var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
+        strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
+        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 2 to 8.", DefaultValueFactory = _ => 2 };
+        vcpus.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 2 or > 8)
+            {
+                r.AddError("--vcpus must be from 2 to 8");
+            }
+        });
+        var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<ulong>("--seed") { Description = "Printed first; the exhaustive search does not draw on it.", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
+        var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
+        {
+            scenario, strategy, vcpus, bound, seed, output,
+        };
+        check.SetAction(pr =>
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var name = pr.GetValue(strategy)!;
+            var sc = pr.GetValue(scenario)!;
+            var n = pr.GetValue(vcpus);
+            stdout.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
+            stdout.WriteLine($"check: scenario {sc}, strategy {name}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
+            var r = new ExhaustiveExplorer(Scenarios.Build(sc, ExitStrategies.Find(name)!, n), pr.GetValue(bound)).Run();
+            var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
+            if (r.Violation == null)
+            {
+                stdout.WriteLine(r.Exhausted
+                    ? $"no violation: every schedule explored ({covered})"
+                    : $"no violation within the bound ({covered}); schedules beyond it were not explored");
+                return ExitCodes.Ok;
+            }
+
+            var file = new ReplayFile(sc, name, n, r.Counterexample, r.Violation);
+            var path = Path.GetFullPath(pr.GetValue(output)!);
+            try
+            {
+                File.WriteAllText(path, file.ToJson());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"pvmmu check: cannot write {path}: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            stdout.WriteLine($"violation after {r.Counterexample.Count.ToString(inv)} moves ({covered}): {r.Violation}");
+            stdout.WriteLine($"replay file: {path}");
+            stdout.Write(Replayer.Run(file).Timeline);
+            return ExitCodes.Finding;
+        });
+        return check;
+    }
+
+    public static Command CreateReplay(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<string>("file") { Description = "A replay file written by pvmmu check." };
+        var replay = new Command("replay", "Re-run a counterexample's schedule and print its timeline; exit 2 if the violation reproduces.") { file };
+        replay.SetAction(pr =>
+        {
+            var path = pr.GetValue(file)!;
+            try
+            {
+                var (violated, timeline) = Replayer.Run(ReplayFile.Parse(File.ReadAllText(path)));
+                stdout.Write(timeline);
+                return violated ? ExitCodes.Finding : ExitCodes.Ok;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"{path}: cannot read: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                stderr.WriteLine($"{path}: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return replay;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text;
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Invariants;
+using PvMmu.Linux.Sched;
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// Re-runs a schedule exactly and prints a per-move timeline of what matters: which vCPU did what, CR3 changes as
+/// Xen and the guest see them, IPIs, failed multicall entries and oopses. Returns whether a violation reappeared.
+/// </summary>
+public static class Replayer
+{
+    public static (bool Violated, string Timeline) Run(ReplayFile file)
+    {
+        var strategy = ExitStrategies.Find(file.Strategy) ?? throw new FormatException($"unknown strategy \"{file.Strategy}\"; valid: {ExitStrategies.Names}");
+        var m = Scenarios.Build(file.Scenario, strategy, file.Vcpus)();
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"replay: scenario {file.Scenario}, strategy {file.Strategy}, {file.Vcpus} vCPUs, {file.Schedule.Count} moves\n");
+        var violated = false;
+        for (var i = 0; i < file.Schedule.Count; i++)
+        {
+            var c = file.Schedule[i];
+            if (!m.Enabled().ToArray().Contains(c))
+            {
+                sb.Append(inv, $"move {i + 1}: {c} is not possible here; the schedule does not fit this scenario\n");
+                return (false, sb.ToString());
+            }
+
+            var op = m.CurrentOp(c.Cpu);
+            var warnings = m.K.Mc.Warnings.Count;
+            var oopses = m.K.Oopses.Count;
+            var ipis = m.K.IpisSent;
+            var cr3 = (uint[])m.K.XenCurrentCr3.Clone();
+            m.Apply(c);
+            sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {(c.Kind == ChoiceKind.TakeIpi ? "takes IPI" : op?.ToString() ?? "idle"),-22}");
+            for (var v = 0; v < m.K.Cpus; v++)
+            {
+                if (m.K.XenCurrentCr3[v] != cr3[v])
+                {
+                    sb.Append(inv, $"  v{v} xen_current_cr3 {Name(m, cr3[v])} -> {Name(m, m.K.XenCurrentCr3[v])}");
+                }
+            }
+
+            if (m.K.IpisSent != ipis)
+            {
+                sb.Append(inv, $"  IPI handled");
+            }
+
+            foreach (var w in m.K.Mc.Warnings.Skip(warnings))
+            {
+                sb.Append(inv, $"  WARN {w.Op} {w.Arg0:x} {Errno.Name(w.Result)}");
+            }
+
+            foreach (var o in m.K.Oopses.Skip(oopses))
+            {
+                sb.Append("  OOPS ").Append(o);
+            }
+
+            sb.Append('\n');
+            var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitch);
+            if (errors.Count > 0)
+            {
+                sb.Append("      violation: ").Append(string.Join("; ", errors)).Append('\n');
+                violated = true;
+                break;
+            }
+        }
+
+        sb.Append(violated ? "the violation reproduced\n" : "no violation on this schedule\n");
+        return (violated, sb.ToString());
+    }
+
+    private static string Name(Machine m, uint pgd)
+    {
+        if (pgd == m.K.SwapperPgd)
+        {
+            return "swapper";
+        }
+
+        for (var mm = 1; mm < m.K.Mms.Capacity; mm++)
+        {
+            if (m.K.Mms.Live[mm] && m.K.Mms.Pgd[mm] == pgd)
+            {
+                return "mm" + mm.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
+        return "frame " + pgd.ToString(CultureInfo.InvariantCulture);
+    }
+}
