@@ -18,6 +18,14 @@ public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, 
     private int _deepest;
     private bool _cut;
 
+    private readonly HashSet<ulong> _ends = [];
+
+    /// <summary>The fingerprints of every distinct state reached (after <see cref="Run"/>).</summary>
+    public IReadOnlySet<ulong> Visited => _visited;
+
+    /// <summary>The kernel fingerprints of every end state (all programs done), after the CPUs let go of the mms.</summary>
+    public IReadOnlySet<ulong> EndStates => _ends;
+
     public ExplorationResult Run()
     {
         var m = build();
@@ -47,6 +55,7 @@ public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, 
             var snapshot = m.Snapshot();
             m.Quiesce();
             var end = GuestInvariantChecker.Check(m.K);
+            _ends.Add(m.K.Fingerprint());
             m.Restore(snapshot);
             return end.Count > 0 ? "at the end: " + string.Join("; ", end) : null;
         }

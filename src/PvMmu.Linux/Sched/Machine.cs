@@ -195,6 +195,8 @@ public sealed class Machine
         _pendingFrom[cpu] &= ~(1UL << from);
         var slot = (cpu * K.Cpus) + from;
         K.RunIpi(cpu, _pendingHandler[slot], _pendingMm[slot]);
+        _pendingHandler[slot] = IpiHandler.None;
+        _pendingMm[slot] = 0;
         _waitingFor[from] &= ~(1UL << cpu);
     }
 
