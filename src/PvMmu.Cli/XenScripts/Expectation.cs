@@ -37,7 +37,13 @@ public sealed class Expectation
                 throw new FormatException($"expected 'current: OUTCOME; 4.8: OUTCOME', got '{part}'");
             }
 
-            e._byVersion[v] = part[(colon + 1)..].Trim();
+            var outcome = part[(colon + 1)..].Trim();
+            if (outcome.Length == 0)
+            {
+                throw new FormatException($"expected an outcome after '{part[..colon]}:'");
+            }
+
+            e._byVersion[v] = outcome;
         }
 
         return e;

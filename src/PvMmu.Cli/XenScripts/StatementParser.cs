@@ -29,6 +29,11 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             var opText = arrow >= 0 ? body[..arrow].Trim() : body;
             var expect = arrow >= 0 ? Expectation.Parse(body[(arrow + 2)..]) : Expectation.None;
             var words = Words(opText);
+            if (words.Length == 0)
+            {
+                throw new FormatException("expected an operation before '->'");
+            }
+
             var vcpu = 0;
             var m = VcpuPrefix().Match(words[0]);
             if (m.Success)
