@@ -1,4 +1,3 @@
-using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Invariants;
 
@@ -43,21 +42,20 @@ public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, 
             return null;
         }
 
-        var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitch);
-        errors.AddRange(_xen.Check(m.K.Xen).Select(e => "xen: " + e));
-        if (errors.Count > 0)
+        var error = ScheduleCheck.StateViolation(m, _xen);
+        if (error != null)
         {
-            return string.Join("; ", errors);
+            return error;
         }
 
         if (m.Done)
         {
+            var end = ScheduleCheck.EndViolation(m);
             var snapshot = m.Snapshot();
             m.Quiesce();
-            var end = GuestInvariantChecker.Check(m.K);
             _ends.Add(m.K.Fingerprint());
             m.Restore(snapshot);
-            return end.Count > 0 ? "at the end: " + string.Join("; ", end) : null;
+            return end;
         }
 
         var enabled = m.Enabled().ToArray();

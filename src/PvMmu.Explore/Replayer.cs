@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using PvMmu.Linux.Exit;
-using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Abi;
+using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore;
 
@@ -21,6 +21,7 @@ public static class Replayer
         var inv = CultureInfo.InvariantCulture;
         sb.Append(inv, $"replay: scenario {file.Scenario}, strategy {file.Strategy}, {file.Vcpus} vCPUs, {file.Schedule.Count} moves\n");
         var violated = false;
+        var xen = new InvariantChecker();
         for (var i = 0; i < file.Schedule.Count; i++)
         {
             var c = file.Schedule[i];
@@ -61,13 +62,18 @@ public static class Replayer
             }
 
             sb.Append('\n');
-            var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitch);
-            if (errors.Count > 0)
+            if (ScheduleCheck.StateViolation(m, xen) is { } error)
             {
-                sb.Append("      violation: ").Append(string.Join("; ", errors)).Append('\n');
+                sb.Append("      violation: ").Append(error).Append('\n');
                 violated = true;
                 break;
             }
+        }
+
+        if (!violated && m.Done && ScheduleCheck.EndViolation(m) is { } end)
+        {
+            sb.Append("      violation: ").Append(end).Append('\n');
+            violated = true;
         }
 
         sb.Append(violated ? "the violation reproduced\n" : "no violation on this schedule\n");

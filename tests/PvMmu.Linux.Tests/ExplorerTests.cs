@@ -87,4 +87,73 @@ public sealed class ExplorerTests
         Assert.NotEmpty(v411.EndStates);
         Assert.True(v411.EndStates.SetEquals(v413.EndStates), $"{v411.EndStates.Count} vs {v413.EndStates.Count} end states");
     }
+
+    /// <summary>
+    /// Random walks find the broken paths from any seed on 3 vCPUs, where idle moves pad the schedule; ddmin shrinks
+    /// it to a 1-minimal schedule of at most 20 moves that still fails, and the replay reproduces it byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData("BrokenNoDropMmRef", "lazy-exit", 1UL)]
+    [InlineData("BrokenNoDropMmRef", "exit-vs-switch", 2UL)]
+    [InlineData("BrokenCpumaskOnly", "lazy-exit", 3UL)]
+    [InlineData("BrokenCpumaskOnly", "exit-vs-switch", 4UL)]
+    [InlineData("BrokenCpumaskOnly", "exit-vs-switch", 5UL)]
+    public void ARandomWalkCounterexampleShrinksToAOneMinimalScheduleThatReplays(string strategy, string scenario, ulong seed)
+    {
+        var build = Scenarios.Build(scenario, ExitStrategies.Find(strategy)!, 3);
+        var r = new RandomWalkExplorer(build, seed, 1000).Run();
+        Assert.NotNull(r.Violation);
+        Assert.Equal(r.Violation, ScheduleCheck.Run(build, r.Counterexample).Violation);
+
+        var shrunk = Shrinker.Shrink(build, r.Counterexample);
+        Assert.InRange(shrunk.Count, 1, Math.Min(20, r.Counterexample.Count));
+        var (fits, violation, at) = ScheduleCheck.Run(build, shrunk);
+        Assert.True(fits);
+        Assert.Contains("G1:", violation, StringComparison.Ordinal);
+        Assert.Equal(shrunk.Count, at);
+        for (var drop = 0; drop < shrunk.Count; drop++)
+        {
+            var fewer = shrunk.Where((_, i) => i != drop).ToList();
+            var (f, v, _) = ScheduleCheck.Run(build, fewer);
+            Assert.False(f && v != null, $"still fails without move {drop + 1}: {string.Join(" ", fewer)}");
+        }
+
+        var file = new ReplayFile(scenario, strategy, 3, shrunk, violation!);
+        var again = ReplayFile.Parse(file.ToJson());
+        var first = Replayer.Run(again);
+        Assert.True(first.Violated);
+        Assert.Equal(first.Timeline, Replayer.Run(ReplayFile.Parse(file.ToJson())).Timeline);
+    }
+
+    [Fact]
+    public void TheSameSeedDrawsTheSameSchedulesAndUpstreamHoldsInThem()
+    {
+        var build = Scenarios.Build("threads-exit", new Linux413(), 3);
+        var a = new RandomWalkExplorer(build, 42, 300).Run();
+        var b = new RandomWalkExplorer(build, 42, 300).Run();
+        Assert.Null(a.Violation);
+        Assert.Equal(300, a.Schedules);
+        Assert.Equal((a.States, a.DistinctStates, a.MaxDepth), (b.States, b.DistinctStates, b.MaxDepth));
+
+        // The walk reaches only states the exhaustive search also reaches (which counts the start state too).
+        var all = new ExhaustiveExplorer(build).Run();
+        Assert.InRange(a.DistinctStates, 10, all.DistinctStates - 1);
+
+        var broken = Scenarios.Build("lazy-exit", ExitStrategies.Find("BrokenNoDropMmRef")!, 3);
+        var c = new RandomWalkExplorer(broken, 9, 1000).Run();
+        var d = new RandomWalkExplorer(broken, 9, 1000).Run();
+        Assert.Equal(c.Counterexample, d.Counterexample);
+        Assert.Equal(c.Schedules, d.Schedules);
+    }
+
+    [Fact]
+    public void AScheduleThatDoesNotFailCannotBeShrunk()
+    {
+        var build = Scenarios.Build("lazy-exit", new Linux61(), 2);
+        var r = new RandomWalkExplorer(build, 1, 1).Run();
+        Assert.Null(r.Violation);
+        var m = build();
+        m.Run(new PvMmu.Linux.Sched.SeededRandomScheduler(1));
+        Assert.Throws<ArgumentException>(() => Shrinker.Shrink(build, m.History));
+    }
 }

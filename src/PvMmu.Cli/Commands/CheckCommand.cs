@@ -23,11 +23,28 @@ public static class CheckCommand
             }
         });
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
-        var seed = new Option<ulong>("--seed") { Description = "Printed first; the exhaustive search does not draw on it.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "The random walk's seed; printed first (the exhaustive search does not draw on it).", DefaultValueFactory = _ => 0 };
+        var search = new Option<string>("--search") { Description = "exhaustive (every schedule to --bound) or random (--schedules seeded random walks).", DefaultValueFactory = _ => "exhaustive" };
+        search.AcceptOnlyFromAmong("exhaustive", "random");
+        var schedules = new Option<long>("--schedules") { Description = "How many schedules the random walk draws.", DefaultValueFactory = _ => 10_000 };
+        schedules.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() < 1)
+            {
+                r.AddError("--schedules must be at least 1");
+            }
+        });
+        bound.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError("--bound must be at least 1");
+            }
+        });
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
         {
-            scenario, strategy, vcpus, bound, seed, output,
+            scenario, strategy, vcpus, search, bound, schedules, seed, output,
         };
         check.SetAction(pr =>
         {
@@ -36,18 +53,29 @@ public static class CheckCommand
             var sc = pr.GetValue(scenario)!;
             var n = pr.GetValue(vcpus);
             stdout.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
-            stdout.WriteLine($"check: scenario {sc}, strategy {name}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
-            var r = new ExhaustiveExplorer(Scenarios.Build(sc, ExitStrategies.Find(name)!, n), pr.GetValue(bound)).Run();
+            var build = Scenarios.Build(sc, ExitStrategies.Find(name)!, n);
+            var random = pr.GetValue(search) == "random";
+            stdout.WriteLine(random
+                ? $"check: scenario {sc}, strategy {name}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} random schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
+                : $"check: scenario {sc}, strategy {name}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
+            var r = random
+                ? new RandomWalkExplorer(build, pr.GetValue(seed), pr.GetValue(schedules), pr.GetValue(bound)).Run()
+                : new ExhaustiveExplorer(build, pr.GetValue(bound)).Run();
             var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
             if (r.Violation == null)
             {
-                stdout.WriteLine(r.Exhausted
+                stdout.WriteLine(random
+                    ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}); other schedules were not explored"
+                    : r.Exhausted
                     ? $"no violation: every schedule explored ({covered})"
                     : $"no violation within the bound ({covered}); schedules beyond it were not explored");
                 return ExitCodes.Ok;
             }
 
-            var file = new ReplayFile(sc, name, n, r.Counterexample, r.Violation);
+            var shrunk = Shrinker.Shrink(build, r.Counterexample);
+            var violation = ScheduleCheck.Run(build, shrunk).Violation!;
+            stdout.WriteLine($"violation after {r.Counterexample.Count.ToString(inv)} moves ({covered}), shrunk to {shrunk.Count.ToString(inv)} moves");
+            var file = new ReplayFile(sc, name, n, shrunk, violation);
             var path = Path.GetFullPath(pr.GetValue(output)!);
             try
             {
@@ -59,7 +87,7 @@ public static class CheckCommand
                 return ExitCodes.BadInput;
             }
 
-            stdout.WriteLine($"violation after {r.Counterexample.Count.ToString(inv)} moves ({covered}): {r.Violation}");
+            stdout.WriteLine($"violation: {violation}");
             stdout.WriteLine($"replay file: {path}");
             stdout.Write(Replayer.Run(file).Timeline);
             return ExitCodes.Finding;

@@ -171,6 +171,37 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void ARandomCheckIsDeterministicForItsSeedAndWritesTheShrunkSchedule()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        string[] args = ["check", "--scenario", "lazy-exit", "--strategy", "BrokenNoDropMmRef", "--vcpus", "3", "--search", "random", "--seed", "1", "--out", path];
+        var (exit, output, _) = Run(args);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.StartsWith("seed 1\n", output, StringComparison.Ordinal);
+        var line = output.Split('\n').Single(l => l.StartsWith("violation after ", StringComparison.Ordinal));
+        var shrunk = int.Parse(line[(line.LastIndexOf("shrunk to ", StringComparison.Ordinal) + 10)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(shrunk, 1, 20);
+        Assert.Equal(output, Run(args).Out);
+
+        var (replayExit, timeline, _) = Run("replay", path);
+        Assert.Equal(ExitCodes.Finding, replayExit);
+        Assert.Contains($", {shrunk} moves\n", timeline, StringComparison.Ordinal);
+        Assert.EndsWith(timeline, output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--search", "dfs", "'dfs' not recognized")]
+    [InlineData("--schedules", "0", "--schedules must be at least 1")]
+    [InlineData("--bound", "0", "--bound must be at least 1")]
+    public void ABadCheckFlagIsOneLineAndExitOne(string flag, string value, string message)
+    {
+        var (exit, _, err) = Run("check", flag, value);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
     public void CheckOfAnUpstreamPathCoversEveryScheduleAndExitsZero()
     {
         var (exit, output, _) = Run("check", "--scenario", "lazy-exit", "--strategy", "Linux411", "--vcpus", "3");

@@ -1,0 +1,67 @@
+using PvMmu.Linux.Invariants;
+using PvMmu.Linux.Sched;
+using PvMmu.Xen.Invariants;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// The properties every search strategy, the shrinker and the replayer check, in one place so that they agree on
+/// what a violation is: after every move the guest's invariants (G1–G5) and the hypervisor's (I1–I8); when every
+/// program is done, the guest's again after every CPU has let go of its lazy references; and no deadlock.
+/// </summary>
+public static class ScheduleCheck
+{
+    /// <summary>The violations of the state <paramref name="m"/> is in, or null.</summary>
+    public static string? StateViolation(Machine m, InvariantChecker xen)
+    {
+        var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitch);
+        foreach (var e in xen.Check(m.K.Xen))
+        {
+            errors.Add("xen: " + e);
+        }
+
+        return errors.Count > 0 ? string.Join("; ", errors) : null;
+    }
+
+    /// <summary>At an end state: quiesce on a copy, check, and put the machine back as it was.</summary>
+    public static string? EndViolation(Machine m)
+    {
+        var snapshot = m.Snapshot();
+        m.Quiesce();
+        var end = GuestInvariantChecker.Check(m.K);
+        m.Restore(snapshot);
+        return end.Count > 0 ? "at the end: " + string.Join("; ", end) : null;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="schedule"/> on a fresh machine. <c>Fits</c> is false when some move is not possible where
+    /// it comes; otherwise <c>Violation</c> is the first one met and <c>At</c> the number of moves that reached it.
+    /// </summary>
+    public static (bool Fits, string? Violation, int At) Run(Func<Machine> build, IReadOnlyList<Choice> schedule)
+    {
+        var m = build();
+        var xen = new InvariantChecker();
+        for (var i = 0; i < schedule.Count; i++)
+        {
+            if (!m.Enabled().Contains(schedule[i]))
+            {
+                return (false, null, i);
+            }
+
+            m.Apply(schedule[i]);
+            var v = StateViolation(m, xen);
+            if (v != null)
+            {
+                return (true, v, i + 1);
+            }
+        }
+
+        if (m.Done)
+        {
+            var end = EndViolation(m);
+            return (true, end, schedule.Count);
+        }
+
+        return (true, m.Enabled().Length == 0 ? "deadlock: no vCPU can move" : null, schedule.Count);
+    }
+}
