@@ -1,28 +1,30 @@
 using PvMmu.Linux.Sched;
-using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore;
 
 /// <summary>
-/// Bounded exhaustive search over a <see cref="Machine"/>'s schedules: depth-first over every enabled move, with a
-/// visited set of state fingerprints, so that each distinct state is expanded once. After every move the
-/// hypervisor's and the guest's invariants are checked; at every end state, after every CPU has let go of its
-/// lazy references, the guest's again (a WARN or an oops is a violation). The first violation stops the search.
+/// Bounded exhaustive search over a scenario's schedules: depth-first over every enabled move, with a visited set of
+/// state fingerprints, so that each distinct state is expanded once. After every move the scenario's invariants are
+/// checked; at every end state, once everything has settled, its end properties (for a guest scenario, after every
+/// CPU has let go of its lazy references, a WARN or an oops is a violation). The first violation stops the search.
 /// </summary>
-public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
+public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 200, long maxStates = 2_000_000)
 {
-    private readonly InvariantChecker _xen = new();
     private readonly HashSet<ulong> _visited = [];
+    private readonly HashSet<ulong> _ends = [];
     private long _states;
     private int _deepest;
     private bool _cut;
 
-    private readonly HashSet<ulong> _ends = [];
+    public ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
+        : this(() => new MachineModel(build()), maxDepth, maxStates)
+    {
+    }
 
     /// <summary>The fingerprints of every distinct state reached (after <see cref="Run"/>).</summary>
     public IReadOnlySet<ulong> Visited => _visited;
 
-    /// <summary>The kernel fingerprints of every end state (all programs done), after the CPUs let go of the mms.</summary>
+    /// <summary>The fingerprints of every end state (all programs done), once settled.</summary>
     public IReadOnlySet<ulong> EndStates => _ends;
 
     public ExplorationResult Run()
@@ -33,7 +35,7 @@ public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, 
         return new ExplorationResult(_states, _visited.Count, _deepest, violation == null && !_cut, violation, violation == null ? [] : [.. path]);
     }
 
-    private string? Visit(Machine m, List<Choice> path, int depth)
+    private string? Visit(IExplorable m, List<Choice> path, int depth)
     {
         _states++;
         _deepest = Math.Max(_deepest, depth);
@@ -42,19 +44,15 @@ public sealed class ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, 
             return null;
         }
 
-        var error = ScheduleCheck.StateViolation(m, _xen);
-        if (error != null)
+        if (m.StateViolation() is { } error)
         {
             return error;
         }
 
         if (m.Done)
         {
-            var end = ScheduleCheck.EndViolation(m);
-            var snapshot = m.Snapshot();
-            m.Quiesce();
-            _ends.Add(m.K.Fingerprint());
-            m.Restore(snapshot);
+            var end = m.EndViolation(out var settled);
+            _ends.Add(settled);
             return end;
         }
 

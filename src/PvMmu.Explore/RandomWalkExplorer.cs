@@ -1,5 +1,4 @@
 using PvMmu.Linux.Sched;
-using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore;
 
@@ -8,12 +7,16 @@ namespace PvMmu.Explore;
 /// ones by <see cref="SeededRandomScheduler"/>, every state checked as the exhaustive search checks it. It covers no
 /// bound, only the schedules it drew, but reaches deep states cheaply; the same seed draws the same schedules.
 /// </summary>
-public sealed class RandomWalkExplorer(Func<Machine> build, ulong seed, long schedules, int maxDepth = 10_000)
+public sealed class RandomWalkExplorer(Func<IExplorable> build, ulong seed, long schedules, int maxDepth = 10_000)
 {
+    public RandomWalkExplorer(Func<Machine> build, ulong seed, long schedules, int maxDepth = 10_000)
+        : this(() => new MachineModel(build()), seed, schedules, maxDepth)
+    {
+    }
+
     public ExplorationResult Run()
     {
         var rng = new SeededRandomScheduler(seed);
-        var xen = new InvariantChecker();
         var distinct = new HashSet<ulong>();
         var start = build();
         var origin = start.Snapshot();
@@ -39,12 +42,12 @@ public sealed class RandomWalkExplorer(Func<Machine> build, ulong seed, long sch
                 start.Apply(c);
                 states++;
                 distinct.Add(start.Fingerprint());
-                violation = ScheduleCheck.StateViolation(start, xen);
+                violation = start.StateViolation();
             }
 
             if (violation == null && start.Done)
             {
-                violation = ScheduleCheck.EndViolation(start);
+                violation = start.EndViolation(out _);
             }
 
             deepest = Math.Max(deepest, path.Count);

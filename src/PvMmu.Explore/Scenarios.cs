@@ -14,7 +14,39 @@ namespace PvMmu.Explore;
 /// </summary>
 public static class Scenarios
 {
+    /// <summary>The guest scenarios, run under an exit path.</summary>
     public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback"];
+
+    /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401.</summary>
+    public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401"];
+
+    /// <summary>
+    /// A factory of fresh models for any scenario: a guest scenario under the exit path named
+    /// <paramref name="strategyOrOrdering"/>, or xsa-401 under a Xen ordering (<see cref="Xsa401Race.Orderings"/>,
+    /// 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones.
+    /// </summary>
+    public static Func<IExplorable> Explorable(string name, string strategyOrOrdering, int vcpus)
+    {
+        if (name == "xsa-401")
+        {
+            if (!Xsa401Race.Orderings.Contains(strategyOrOrdering))
+            {
+                throw new ArgumentException($"xsa-401 runs under a Xen ordering, one of {string.Join(", ", Xsa401Race.Orderings)}; got '{strategyOrOrdering}'");
+            }
+
+            if (vcpus != 2)
+            {
+                throw new ArgumentException("xsa-401 is a race of 2 vCPUs");
+            }
+
+            var pre = strategyOrOrdering == "pre-xsa-401";
+            return () => new Xsa401Race(pre);
+        }
+
+        var strategy = ExitStrategies.Find(strategyOrOrdering) ?? throw new ArgumentException($"unknown strategy \"{strategyOrOrdering}\"; valid: {ExitStrategies.Names}");
+        var build = Build(name, strategy, vcpus);
+        return () => new MachineModel(build());
+    }
 
     /// <summary>A factory of fresh machines for the scenario on <paramref name="vcpus"/> vCPUs (2 or more).</summary>
     public static Func<Machine> Build(string name, IExitStrategy strategy, int vcpus, int pages = 8)

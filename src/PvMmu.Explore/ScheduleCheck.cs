@@ -34,13 +34,12 @@ public static class ScheduleCheck
     }
 
     /// <summary>
-    /// Runs <paramref name="schedule"/> on a fresh machine. <c>Fits</c> is false when some move is not possible where
+    /// Runs <paramref name="schedule"/> on a fresh model. <c>Fits</c> is false when some move is not possible where
     /// it comes; otherwise <c>Violation</c> is the first one met and <c>At</c> the number of moves that reached it.
     /// </summary>
-    public static (bool Fits, string? Violation, int At) Run(Func<Machine> build, IReadOnlyList<Choice> schedule)
+    public static (bool Fits, string? Violation, int At) Run(Func<IExplorable> build, IReadOnlyList<Choice> schedule)
     {
         var m = build();
-        var xen = new InvariantChecker();
         for (var i = 0; i < schedule.Count; i++)
         {
             if (!m.Enabled().Contains(schedule[i]))
@@ -49,8 +48,7 @@ public static class ScheduleCheck
             }
 
             m.Apply(schedule[i]);
-            var v = StateViolation(m, xen);
-            if (v != null)
+            if (m.StateViolation() is { } v)
             {
                 return (true, v, i + 1);
             }
@@ -58,10 +56,13 @@ public static class ScheduleCheck
 
         if (m.Done)
         {
-            var end = EndViolation(m);
-            return (true, end, schedule.Count);
+            return (true, m.EndViolation(out _), schedule.Count);
         }
 
         return (true, m.Enabled().Length == 0 ? "deadlock: no vCPU can move" : null, schedule.Count);
     }
+
+    /// <inheritdoc cref="Run(Func{IExplorable}, IReadOnlyList{Choice})"/>
+    public static (bool Fits, string? Violation, int At) Run(Func<Machine> build, IReadOnlyList<Choice> schedule) =>
+        Run(() => new MachineModel(build()), schedule);
 }

@@ -10,7 +10,10 @@ namespace PvMmu.Explore;
 /// </summary>
 public static class Shrinker
 {
-    public static IReadOnlyList<Choice> Shrink(Func<Machine> build, IReadOnlyList<Choice> failing)
+    public static IReadOnlyList<Choice> Shrink(Func<Machine> build, IReadOnlyList<Choice> failing) =>
+        Shrink(() => new MachineModel(build()), failing);
+
+    public static IReadOnlyList<Choice> Shrink(Func<IExplorable> build, IReadOnlyList<Choice> failing)
     {
         List<Choice>? Fails(List<Choice> candidate)
         {

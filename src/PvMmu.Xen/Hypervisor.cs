@@ -45,7 +45,7 @@ public sealed class Hypervisor
         }
 
         Config = config;
-        Rules = XenRules.For(config.Version);
+        Rules = config.Rules ?? XenRules.For(config.Version);
         Frames = new FrameTable(config.TotalFrames);
         Tables = new PageTablePool();
         Vcpus = new VcpuTable(config.Vcpus);
@@ -153,6 +153,54 @@ public sealed class Hypervisor
         Enter(vcpu);
         return MmuUpdates.Hypercall(this, requests, out done, foreignDom, listHandle);
     }
+
+    /// <summary>
+    /// The first half of _get_page_type's cmpxchg loop (mm.c), split off so that a two-vCPU race can put moves
+    /// between it and the cmpxchg (spec §6, XSA-401): <paramref name="vcpu"/>, on its way to give
+    /// <paramref name="mfn"/> <paramref name="type"/>, reads its type_info. With count 0 and another type, Xen before
+    /// XSA-401 made its safety flush here. A read with count above 0 and another type is already the call's end
+    /// (-EINVAL, no cmpxchg): <see cref="TypeInfoRead.Conflict"/>.
+    /// </summary>
+    public TypeInfoRead ReadTypeInfo(int vcpu, uint mfn, PageType type)
+    {
+        Enter(vcpu);
+        var read = new TypeInfoRead(mfn, type, Frames.Type[mfn], Frames.TypeCount[mfn], Frames.Has(mfn, FrameFlags.Validated));
+        if (!Rules.TypeChangeFlushAfterClaim && read.Count == 0 && read.Type != type)
+        {
+            PageTypes.TypeChangeFlush(this, mfn);
+        }
+
+        return read;
+    }
+
+    /// <summary>
+    /// The second half: the cmpxchg of <paramref name="read"/>'s frame against what was read, then the rest of the
+    /// hypercall that takes the type reference (<paramref name="hypercall"/>, run at once). Null when type_info
+    /// changed since the read (Xen loops and reads again). The flush that <see cref="ReadTypeInfo"/> already made
+    /// is not made twice.
+    /// </summary>
+    public long? ClaimAfterRead(TypeInfoRead read, Func<Hypervisor, long> hypercall)
+    {
+        ArgumentNullException.ThrowIfNull(hypercall);
+        var mfn = read.Mfn;
+        if (Frames.Type[mfn] != read.Type || Frames.TypeCount[mfn] != read.Count || Frames.Has(mfn, FrameFlags.Validated) != read.Validated)
+        {
+            return null;
+        }
+
+        FlushedBeforeClaim = Rules.TypeChangeFlushAfterClaim ? uint.MaxValue : mfn;
+        try
+        {
+            return hypercall(this);
+        }
+        finally
+        {
+            FlushedBeforeClaim = uint.MaxValue;
+        }
+    }
+
+    /// <summary>A frame whose type-change flush a split read already made (pre-XSA-401 order); none outside the split.</summary>
+    internal uint FlushedBeforeClaim = uint.MaxValue;
 
     /// <summary>HYPERVISOR_mmuext_op (do_mmuext_op).</summary>
     public long MmuextOp(int vcpu, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)

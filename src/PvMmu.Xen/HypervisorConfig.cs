@@ -19,6 +19,9 @@ public sealed record HypervisorConfig
 
     public XenVersion Version { get; init; } = XenVersion.Current;
 
+    /// <summary>Rules other than a release's (e.g. <see cref="XenRules.PreXsa401"/>); null means <see cref="XenRules.For"/> the version.</summary>
+    public XenRules? Rules { get; init; }
+
     /// <summary>TLB entries per vCPU.</summary>
     public int TlbEntries { get; init; } = 64;
 

@@ -42,6 +42,14 @@ public sealed record XenRules
     /// <summary>XSA-252 (4.11): decrease_reservation no longer unpins a pinned frame.</summary>
     public bool NoImplicitUnpinOnRelease { get; init; }
 
+    /// <summary>
+    /// XSA-401 (4.17): _get_page_type's safety flush on a type change runs after the cmpxchg that claimed the new
+    /// type. Before it the flush ran inside the loop, before the cmpxchg, so another vCPU could map the frame
+    /// writable, write through it and unmap it in between, and the claim still succeeded with that vCPU's writable
+    /// TLB entry live. Only a split <see cref="Hypervisor.ReadTypeInfo"/> can tell the orders apart.
+    /// </summary>
+    public bool TypeChangeFlushAfterClaim { get; init; }
+
     /// <summary>Linear (same-level) page tables are allowed at all (pv-linear-pt, default true).</summary>
     public bool LinearPageTables { get; init; } = true;
 
@@ -56,7 +64,11 @@ public sealed record XenRules
         NoFlushOnFailedUpdate = true,
         IretEndsMulticall = true,
         NoImplicitUnpinOnRelease = true,
+        TypeChangeFlushAfterClaim = true,
     };
+
+    /// <summary>Current rules with _get_page_type's flush before the cmpxchg, as it was until XSA-401 (xsa-401 scenario).</summary>
+    public static XenRules PreXsa401 { get; } = Current with { TypeChangeFlushAfterClaim = false };
 
     public static XenRules Xen48 { get; } = new()
     {

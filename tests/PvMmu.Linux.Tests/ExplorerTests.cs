@@ -156,4 +156,32 @@ public sealed class ExplorerTests
         m.Run(new PvMmu.Linux.Sched.SeededRandomScheduler(1));
         Assert.Throws<ArgumentException>(() => Shrinker.Shrink(build, m.History));
     }
+    /// <summary>
+    /// XSA-401 on the hypervisor alone: with the flush after the type cmpxchg no schedule leaves a writable TLB entry
+    /// to a live L1; with it before, exactly the advisory's race does (read, map, write, unmap, cmpxchg), already
+    /// minimal, and it replays byte for byte.
+    /// </summary>
+    [Fact]
+    public void Xsa401IsSafeNowAndThePreFixOrderingLosesTheRace()
+    {
+        var safe = new ExhaustiveExplorer(Scenarios.Explorable("xsa-401", "current", 2)).Run();
+        Assert.Null(safe.Violation);
+        Assert.True(safe.Exhausted);
+
+        var build = Scenarios.Explorable("xsa-401", "pre-xsa-401", 2);
+        var r = new ExhaustiveExplorer(build).Run();
+        Assert.NotNull(r.Violation);
+        Assert.Contains("I8: vCPU 1 caches a writable translation", r.Violation, StringComparison.Ordinal);
+        Assert.Equal("v0 step,v1 step,v1 step,v1 step,v0 step", string.Join(",", r.Counterexample));
+        Assert.Equal(r.Counterexample, Shrinker.Shrink(build, r.Counterexample));
+
+        var file = new ReplayFile("xsa-401", "pre-xsa-401", 2, r.Counterexample, r.Violation!);
+        var first = Replayer.Run(ReplayFile.Parse(file.ToJson()));
+        Assert.True(first.Violated);
+        Assert.Contains("cmpxchg done, pin 0", first.Timeline, StringComparison.Ordinal);
+        Assert.Equal(first.Timeline, Replayer.Run(ReplayFile.Parse(file.ToJson())).Timeline);
+
+        // The same schedule under the current order: the claim's flush empties vCPU 1's TLB.
+        Assert.False(Replayer.Run(file with { Strategy = "current" }).Violated);
+    }
 }

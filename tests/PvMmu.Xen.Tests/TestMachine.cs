@@ -14,9 +14,9 @@ internal sealed class TestMachine
 {
     public const int KernelL4Slot = 273;
 
-    public TestMachine(int vcpus = 2, XenVersion version = XenVersion.Current, int guestFrames = 48, bool writablePagetables = true)
+    public TestMachine(int vcpus = 2, XenVersion version = XenVersion.Current, int guestFrames = 48, bool writablePagetables = true, XenRules? rules = null)
     {
-        H = new Hypervisor(new HypervisorConfig { Vcpus = vcpus, Version = version, GuestFrames = guestFrames, FreeFrames = 4, OtherFrames = 2, XenFrames = 2, WritablePagetables = writablePagetables });
+        H = new Hypervisor(new HypervisorConfig { Vcpus = vcpus, Version = version, GuestFrames = guestFrames, FreeFrames = 4, OtherFrames = 2, XenFrames = 2, WritablePagetables = writablePagetables, Rules = rules });
         KL4 = G(0);
         KL3 = G(1);
         KL2 = G(2);

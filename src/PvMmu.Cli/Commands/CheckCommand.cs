@@ -10,8 +10,10 @@ public static class CheckCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit or gfp-atomic-fallback.", DefaultValueFactory = _ => "lazy-exit" };
-        scenario.AcceptOnlyFromAmong([.. Scenarios.Names]);
+        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, or xsa-401 (the hypervisor alone).", DefaultValueFactory = _ => "lazy-exit" };
+        scenario.AcceptOnlyFromAmong([.. Scenarios.AllNames]);
+        var xen = new Option<string>("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it).", DefaultValueFactory = _ => "current" };
+        xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
         strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 2 to 8.", DefaultValueFactory = _ => 2 };
@@ -44,20 +46,31 @@ public static class CheckCommand
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
         {
-            scenario, strategy, vcpus, search, bound, schedules, seed, output,
+            scenario, strategy, xen, vcpus, search, bound, schedules, seed, output,
         };
         check.SetAction(pr =>
         {
             var inv = CultureInfo.InvariantCulture;
-            var name = pr.GetValue(strategy)!;
             var sc = pr.GetValue(scenario)!;
+            var name = sc == "xsa-401" ? pr.GetValue(xen)! : pr.GetValue(strategy)!;
             var n = pr.GetValue(vcpus);
+            Func<IExplorable> build;
+            try
+            {
+                build = Scenarios.Explorable(sc, name, n);
+            }
+            catch (ArgumentException e)
+            {
+                stderr.WriteLine($"pvmmu check: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
             stdout.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
-            var build = Scenarios.Build(sc, ExitStrategies.Find(name)!, n);
             var random = pr.GetValue(search) == "random";
+            string What() => sc == "xsa-401" ? "xen " + name : "strategy " + name;
             stdout.WriteLine(random
-                ? $"check: scenario {sc}, strategy {name}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} random schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
-                : $"check: scenario {sc}, strategy {name}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
+                ? $"check: scenario {sc}, {What()}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} random schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
+                : $"check: scenario {sc}, {What()}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
             var r = random
                 ? new RandomWalkExplorer(build, pr.GetValue(seed), pr.GetValue(schedules), pr.GetValue(bound)).Run()
                 : new ExhaustiveExplorer(build, pr.GetValue(bound)).Run();

@@ -60,18 +60,10 @@ internal static class PageTypes
             return 0;
         }
 
-        if (oldType != type)
+        if (oldType != type && h.FlushedBeforeClaim != mfn)
         {
-            // On a type change no CPU may keep a writable mapping of a frame that becomes a page table (and
-            // none a table walk through one that becomes writable): flush every dirty CPU that has not flushed
-            // since the frame was last released. Since XSA-401 this follows the cmpxchg that claimed the type.
-            var owner = f.Owner[mfn];
-            var mask = TlbFlush.Filter(h, h.Domains.DirtyCpuMask[owner], f.TlbStamp[mfn]);
-            if (mask != 0)
-            {
-                h.Events.Add(XenEvent.TypeChangeFlush);
-                TlbFlush.FlushMask(h, mask, FlushKind.All);
-            }
+            // Since XSA-401 this follows the cmpxchg that claimed the type (before it, see ReadTypeInfo).
+            TypeChangeFlush(h, mfn);
         }
 
         if (type is PageType.Writable or PageType.Shared)
@@ -111,6 +103,21 @@ internal static class PageTypes
         }
 
         return rc;
+    }
+
+    /// <summary>
+    /// On a type change no CPU may keep a writable mapping of a frame that becomes a page table (and none a table
+    /// walk through one that becomes writable): flush every dirty CPU that has not flushed since the frame was last
+    /// released.
+    /// </summary>
+    public static void TypeChangeFlush(Hypervisor h, uint mfn)
+    {
+        var mask = TlbFlush.Filter(h, h.Domains.DirtyCpuMask[h.Frames.Owner[mfn]], h.Frames.TlbStamp[mfn]);
+        if (mask != 0)
+        {
+            h.Events.Add(XenEvent.TypeChangeFlush);
+            TlbFlush.FlushMask(h, mask, FlushKind.All);
+        }
     }
 
     /// <summary>get_page_type: the non-preemptible boolean wrapper.</summary>

@@ -189,13 +189,32 @@ public sealed class CliTests
         Assert.EndsWith(timeline, output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CheckFindsThePreXsa401RaceAndNotTheCurrentOne()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", "xsa-401", "--xen", "pre-xsa-401", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("shrunk to 5 moves", output, StringComparison.Ordinal);
+        var replay = Run("replay", path);
+        Assert.Equal(ExitCodes.Finding, replay.Exit);
+        Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
+
+        var safe = Run("check", "--scenario", "xsa-401");
+        Assert.Equal(ExitCodes.Ok, safe.Exit);
+        Assert.Contains("xen current", safe.Out, StringComparison.Ordinal);
+        Assert.Contains("no violation: every schedule explored", safe.Out, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--search", "dfs", "'dfs' not recognized")]
+    [InlineData("--xen", "4.8", "'4.8' not recognized")]
     [InlineData("--schedules", "0", "--schedules must be at least 1")]
     [InlineData("--bound", "0", "--bound must be at least 1")]
+    [InlineData("--vcpus", "3", "xsa-401 is a race of 2 vCPUs")]
     public void ABadCheckFlagIsOneLineAndExitOne(string flag, string value, string message)
     {
-        var (exit, _, err) = Run("check", flag, value);
+        var (exit, _, err) = Run("check", "--scenario", "xsa-401", flag, value);
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Contains(message, err, StringComparison.Ordinal);
         Assert.Single(err.TrimEnd().Split('\n'));

@@ -1,0 +1,37 @@
+using PvMmu.Linux.Sched;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// A scenario as the search strategies, the shrinker and the replayer see it: moves chosen among the enabled ones,
+/// a state that can be snapshotted, restored and fingerprinted, and the properties checked after every move and at
+/// the end. The guest scenarios (<see cref="MachineModel"/>) and the hypervisor-only race (<see cref="Xsa401Race"/>)
+/// both are one.
+/// </summary>
+public interface IExplorable
+{
+    ReadOnlySpan<Choice> Enabled();
+
+    void Apply(Choice choice);
+
+    /// <summary>Every program has run to its end.</summary>
+    bool Done { get; }
+
+    ulong Fingerprint();
+
+    object Snapshot();
+
+    void Restore(object snapshot);
+
+    /// <summary>The invariants broken in the current state, or null.</summary>
+    string? StateViolation();
+
+    /// <summary>At an end state: what is wrong once everything has settled, or null; and the settled state's fingerprint.</summary>
+    string? EndViolation(out ulong settled);
+
+    /// <summary>What <paramref name="choice"/> would do now, for a timeline.</summary>
+    string Describe(Choice choice);
+
+    /// <summary>What the last move did (results, faults), for a timeline; empty if the model says nothing.</summary>
+    string LastOutcome { get; }
+}
