@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PvMmu.Linux.Sched;
 
 namespace PvMmu.Explore;
@@ -15,11 +16,20 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     private long _states;
     private int _deepest;
     private bool _cut;
+    private bool _timedOut;
+    private Stopwatch? _clock;
+    private TimeSpan _nextReport;
 
     public ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
         : this(() => new MachineModel(build()), maxDepth, maxStates)
     {
     }
+
+    /// <summary>Stop (as a cut, not exhausted) once this much time has passed.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
+    /// <summary>Called about once a second with (states, distinct states, deepest, elapsed).</summary>
+    public Action<long, long, int, TimeSpan>? Progress { get; init; }
 
     /// <summary>The fingerprints of every distinct state reached (after <see cref="Run"/>).</summary>
     public IReadOnlySet<ulong> Visited => _visited;
@@ -29,10 +39,12 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
 
     public ExplorationResult Run()
     {
+        _clock = Stopwatch.StartNew();
+        _nextReport = TimeSpan.FromSeconds(1);
         var m = build();
         var path = new List<Choice>();
         var violation = Visit(m, path, 0);
-        return new ExplorationResult(_states, _visited.Count, _deepest, violation == null && !_cut, violation, violation == null ? [] : [.. path]);
+        return new ExplorationResult(_states, _visited.Count, _deepest, violation == null && !_cut, violation, violation == null ? [] : [.. path]) { TimedOut = _timedOut };
     }
 
     private string? Visit(IExplorable m, List<Choice> path, int depth)
@@ -60,6 +72,23 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         if (enabled.Length == 0)
         {
             return "deadlock: no vCPU can move";
+        }
+
+        if ((_states & 255) == 0 && (TimeLimit != null || Progress != null))
+        {
+            var elapsed = _clock!.Elapsed;
+            if (elapsed >= _nextReport)
+            {
+                Progress?.Invoke(_states, _visited.Count, _deepest, elapsed);
+                _nextReport = elapsed + TimeSpan.FromSeconds(1);
+            }
+
+            if (elapsed >= TimeLimit)
+            {
+                _cut = true;
+                _timedOut = true;
+                return null;
+            }
         }
 
         if (depth >= maxDepth || _states >= maxStates)

@@ -7,4 +7,7 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
 {
     /// <summary>For a sampling strategy, how many schedules it ran (the last one may have stopped at a violation).</summary>
     public long Schedules { get; init; }
+
+    /// <summary>The time limit stopped the search before it covered what it was asked to.</summary>
+    public bool TimedOut { get; init; }
 }

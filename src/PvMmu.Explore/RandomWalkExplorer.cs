@@ -1,30 +1,64 @@
+using System.Diagnostics;
 using PvMmu.Linux.Sched;
 
 namespace PvMmu.Explore;
 
 /// <summary>
-/// Seeded random walk: schedule after schedule from the scenario's start, each move drawn uniformly among the enabled
-/// ones by <see cref="SeededRandomScheduler"/>, every state checked as the exhaustive search checks it. It covers no
-/// bound, only the schedules it drew, but reaches deep states cheaply; the same seed draws the same schedules.
+/// Sampling search: schedule after schedule from the scenario's start, every state checked as the exhaustive search
+/// checks it. By default each move is drawn uniformly among the enabled ones by one <see cref="SeededRandomScheduler"/>
+/// (a random walk); <paramref name="schedulerFor"/> gives each schedule a scheduler of its own instead (PCT). It
+/// covers no bound, only the schedules it drew, but reaches deep states cheaply; the same seed draws the same
+/// schedules, so what it reports is the same as long as <paramref name="timeLimit"/> does not cut it short.
 /// </summary>
-public sealed class RandomWalkExplorer(Func<IExplorable> build, ulong seed, long schedules, int maxDepth = 10_000)
+public sealed class RandomWalkExplorer(
+    Func<IExplorable> build,
+    ulong seed,
+    long schedules,
+    int maxDepth = 10_000,
+    Func<long, IScheduler>? schedulerFor = null,
+    TimeSpan? timeLimit = null)
 {
     public RandomWalkExplorer(Func<Machine> build, ulong seed, long schedules, int maxDepth = 10_000)
         : this(() => new MachineModel(build()), seed, schedules, maxDepth)
     {
     }
 
+    /// <summary>Called about once a second with (states, distinct states, deepest, elapsed).</summary>
+    public Action<long, long, int, TimeSpan>? Progress { get; init; }
+
+    /// <summary>Seeded PCT with bug depth <paramref name="depth"/>, change points among the first <paramref name="steps"/> moves.</summary>
+    public static Func<long, IScheduler> Pct(ulong seed, int vcpus, int depth, int steps) =>
+        i => new PctScheduler(Mix(seed, (ulong)i), vcpus, depth, steps);
+
     public ExplorationResult Run()
     {
-        var rng = new SeededRandomScheduler(seed);
+        var uniform = new SeededRandomScheduler(seed);
         var distinct = new HashSet<ulong>();
         var start = build();
         var origin = start.Snapshot();
         var path = new List<Choice>();
+        var clock = Stopwatch.StartNew();
+        var nextReport = TimeSpan.FromSeconds(1);
         long states = 0;
         var deepest = 0;
         for (long s = 0; s < schedules; s++)
         {
+            if (s > 0 && (timeLimit is { } limit || Progress != null))
+            {
+                var elapsed = clock.Elapsed;
+                if (elapsed >= nextReport)
+                {
+                    Progress?.Invoke(states, distinct.Count, deepest, elapsed);
+                    nextReport = elapsed + TimeSpan.FromSeconds(1);
+                }
+
+                if (timeLimit is { } t && elapsed >= t)
+                {
+                    return new ExplorationResult(states, distinct.Count, deepest, false, null, []) { Schedules = s, TimedOut = true };
+                }
+            }
+
+            var scheduler = schedulerFor?.Invoke(s) ?? uniform;
             start.Restore(origin);
             path.Clear();
             string? violation = null;
@@ -37,7 +71,7 @@ public sealed class RandomWalkExplorer(Func<IExplorable> build, ulong seed, long
                     break;
                 }
 
-                var c = enabled[rng.Choose(enabled)];
+                var c = enabled[scheduler.Choose(enabled)];
                 path.Add(c);
                 start.Apply(c);
                 states++;
@@ -58,5 +92,14 @@ public sealed class RandomWalkExplorer(Func<IExplorable> build, ulong seed, long
         }
 
         return new ExplorationResult(states, distinct.Count, deepest, false, null, []) { Schedules = schedules };
+    }
+
+    /// <summary>SplitMix64 of seed and schedule index: independent, reproducible per-schedule seeds.</summary>
+    private static ulong Mix(ulong seed, ulong i)
+    {
+        var z = seed + ((i + 1) * 0x9E37_79B9_7F4A_7C15UL);
+        z = (z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL;
+        return z ^ (z >> 31);
     }
 }

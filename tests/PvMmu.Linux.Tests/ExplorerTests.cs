@@ -184,4 +184,40 @@ public sealed class ExplorerTests
         // The same schedule under the current order: the claim's flush empties vCPU 1's TLB.
         Assert.False(Replayer.Run(file with { Strategy = "current" }).Violated);
     }
+    /// <summary>
+    /// PCT of depth 1 has no change point: the vCPU of highest priority runs until it cannot, so the XSA-401 race
+    /// (which needs vCPU 0 preempted between its read and its cmpxchg) is never drawn, and every schedule is one
+    /// vCPU's moves then the other's. Depth 2 adds one change point and finds the race.
+    /// </summary>
+    [Fact]
+    public void PctDepthOneNeverPreemptsAndDepthTwoFindsTheXsa401Race()
+    {
+        var build = Scenarios.Explorable("xsa-401", "pre-xsa-401", 2);
+        var orders = new HashSet<string>();
+        for (ulong seed = 1; seed <= 40; seed++)
+        {
+            var pct = new PctScheduler(seed, 2, 1, 5);
+            var m = build();
+            var moves = new List<string>();
+            while (!m.Done)
+            {
+                var enabled = m.Enabled();
+                var c = enabled[pct.Choose(enabled)];
+                moves.Add(c.ToString());
+                m.Apply(c);
+            }
+
+            orders.Add(string.Join(",", moves));
+        }
+
+        Assert.Equal(
+            ["v0 step,v0 step,v1 step,v1 step,v1 step", "v1 step,v1 step,v1 step,v0 step,v0 step"],
+            orders.Order(StringComparer.Ordinal));
+
+        var depth1 = new RandomWalkExplorer(build, 7, 500, schedulerFor: RandomWalkExplorer.Pct(7, 2, 1, 5)).Run();
+        Assert.Null(depth1.Violation);
+        var depth2 = new RandomWalkExplorer(build, 7, 500, schedulerFor: RandomWalkExplorer.Pct(7, 2, 2, 5)).Run();
+        Assert.Contains("I8:", depth2.Violation, StringComparison.Ordinal);
+        Assert.Equal(depth2.Counterexample, new RandomWalkExplorer(build, 7, 500, schedulerFor: RandomWalkExplorer.Pct(7, 2, 2, 5)).Run().Counterexample);
+    }
 }

@@ -26,8 +26,24 @@ public static class CheckCommand
         });
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
         var seed = new Option<ulong>("--seed") { Description = "The random walk's seed; printed first (the exhaustive search does not draw on it).", DefaultValueFactory = _ => 0 };
-        var search = new Option<string>("--search") { Description = "exhaustive (every schedule to --bound) or random (--schedules seeded random walks).", DefaultValueFactory = _ => "exhaustive" };
-        search.AcceptOnlyFromAmong("exhaustive", "random");
+        var search = new Option<string>("--search") { Description = "exhaustive (every schedule to --bound), random (--schedules seeded random walks) or pct (--schedules seeded PCT runs of depth --pct-depth).", DefaultValueFactory = _ => "exhaustive" };
+        search.AcceptOnlyFromAmong("exhaustive", "random", "pct");
+        var pctDepth = new Option<int>("--pct-depth") { Description = "PCT's bug depth d: d - 1 priority change points per schedule.", DefaultValueFactory = _ => 3 };
+        pctDepth.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 16)
+            {
+                r.AddError("--pct-depth must be from 1 to 16");
+            }
+        });
+        var time = new Option<string?>("--time") { Description = "Stop after this long (e.g. 60s, 2m, 500ms); what was covered is reported." };
+        time.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } t && Duration(t) == null)
+            {
+                r.AddError($"--time: expected a duration such as 60s, 2m or 500ms, got '{t}'");
+            }
+        });
         var schedules = new Option<long>("--schedules") { Description = "How many schedules the random walk draws.", DefaultValueFactory = _ => 10_000 };
         schedules.Validators.Add(r =>
         {
@@ -46,7 +62,7 @@ public static class CheckCommand
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
         {
-            scenario, strategy, xen, vcpus, search, bound, schedules, seed, output,
+            scenario, strategy, xen, vcpus, search, bound, schedules, pctDepth, time, seed, output,
         };
         check.SetAction(pr =>
         {
@@ -66,19 +82,32 @@ public static class CheckCommand
             }
 
             stdout.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
-            var random = pr.GetValue(search) == "random";
+            var how = pr.GetValue(search)!;
+            var random = how != "exhaustive";
+            var limit = pr.GetValue(time) is { } tt ? Duration(tt) : null;
+            void Report(long states, long distinct, int deepest, TimeSpan elapsed) =>
+                stderr.WriteLine($"progress: {states.ToString(inv)} states, {distinct.ToString(inv)} distinct, {(states / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("F0", inv)} states/s, deepest {deepest.ToString(inv)}, {elapsed.TotalSeconds.ToString("F0", inv)} s");
             string What() => sc == "xsa-401" ? "xen " + name : "strategy " + name;
             stdout.WriteLine(random
-                ? $"check: scenario {sc}, {What()}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} random schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
+                ? $"check: scenario {sc}, {What()}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} {(how == "pct" ? $"PCT (depth {pr.GetValue(pctDepth).ToString(inv)})" : "random")} schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
                 : $"check: scenario {sc}, {What()}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
             var r = random
-                ? new RandomWalkExplorer(build, pr.GetValue(seed), pr.GetValue(schedules), pr.GetValue(bound)).Run()
-                : new ExhaustiveExplorer(build, pr.GetValue(bound)).Run();
+                ? new RandomWalkExplorer(
+                    build,
+                    pr.GetValue(seed),
+                    pr.GetValue(schedules),
+                    pr.GetValue(bound),
+                    how == "pct" ? RandomWalkExplorer.Pct(pr.GetValue(seed), n, pr.GetValue(pctDepth), ScheduleLength(build)) : null,
+                    limit)
+                { Progress = Report }.Run()
+                : new ExhaustiveExplorer(build, pr.GetValue(bound)) { TimeLimit = limit, Progress = Report }.Run();
             var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
             if (r.Violation == null)
             {
                 stdout.WriteLine(random
-                    ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}); other schedules were not explored"
+                    ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}){(r.TimedOut ? ", stopped by --time" : string.Empty)}; other schedules were not explored"
+                    : r.TimedOut
+                    ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
                     : r.Exhausted
                     ? $"no violation: every schedule explored ({covered})"
                     : $"no violation within the bound ({covered}); schedules beyond it were not explored");
@@ -106,6 +135,33 @@ public static class CheckCommand
             return ExitCodes.Finding;
         });
         return check;
+    }
+
+    /// <summary>"60s", "2m", "500ms" or a bare number of seconds; null if it is none of those or not positive.</summary>
+    internal static TimeSpan? Duration(string text)
+    {
+        var t = text.Trim();
+        var (digits, unit) = t.EndsWith("ms", StringComparison.Ordinal) ? (t[..^2], 0.001)
+            : t.EndsWith('s') ? (t[..^1], 1.0)
+            : t.EndsWith('m') ? (t[..^1], 60.0)
+            : (t, 1.0);
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && n < 1_000_000_000
+            ? TimeSpan.FromSeconds(n * unit)
+            : null;
+    }
+
+    /// <summary>The length of one schedule (always the first enabled move): PCT's k, where its change points fall.</summary>
+    private static int ScheduleLength(Func<IExplorable> build)
+    {
+        var m = build();
+        var moves = 0;
+        while (!m.Done && m.Enabled().Length > 0 && moves < 10_000)
+        {
+            m.Apply(m.Enabled()[0]);
+            moves++;
+        }
+
+        return Math.Max(moves, 1);
     }
 
     public static Command CreateReplay(TextWriter stdout, TextWriter stderr)

@@ -190,6 +190,21 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void PctFindsTheRaceAndATimeLimitStopsASearchWithAnHonestVerdict()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", "xsa-401", "--xen", "pre-xsa-401", "--search", "pct", "--seed", "3", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("PCT (depth 3)", output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Finding, Run("replay", path).Exit);
+
+        var (timedExit, timed, progress) = Run("check", "--scenario", "threads-exit", "--vcpus", "3", "--search", "random", "--schedules", "100000000", "--time", "1500ms");
+        Assert.Equal(ExitCodes.Ok, timedExit);
+        Assert.Contains("stopped by --time; other schedules were not explored", timed, StringComparison.Ordinal);
+        Assert.Contains("progress: ", progress, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CheckFindsThePreXsa401RaceAndNotTheCurrentOne()
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
@@ -212,6 +227,8 @@ public sealed class CliTests
     [InlineData("--schedules", "0", "--schedules must be at least 1")]
     [InlineData("--bound", "0", "--bound must be at least 1")]
     [InlineData("--vcpus", "3", "xsa-401 is a race of 2 vCPUs")]
+    [InlineData("--time", "5x", "--time: expected a duration such as 60s")]
+    [InlineData("--pct-depth", "0", "--pct-depth must be from 1 to 16")]
     public void ABadCheckFlagIsOneLineAndExitOne(string flag, string value, string message)
     {
         var (exit, _, err) = Run("check", "--scenario", "xsa-401", flag, value);
