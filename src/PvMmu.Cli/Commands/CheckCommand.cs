@@ -59,10 +59,11 @@ public static class CheckCommand
                 r.AddError("--bound must be at least 1");
             }
         });
+        var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
         {
-            scenario, strategy, xen, vcpus, search, bound, schedules, pctDepth, time, seed, output,
+            scenario, strategy, xen, vcpus, search, bound, schedules, pctDepth, time, seed, output, json,
         };
         check.SetAction(pr =>
         {
@@ -81,14 +82,16 @@ public static class CheckCommand
                 return ExitCodes.BadInput;
             }
 
-            stdout.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
+            var asJson = pr.GetValue(json);
+            var text = asJson ? TextWriter.Null : stdout;
+            text.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
             var how = pr.GetValue(search)!;
             var random = how != "exhaustive";
             var limit = pr.GetValue(time) is { } tt ? Duration(tt) : null;
             void Report(long states, long distinct, int deepest, TimeSpan elapsed) =>
                 stderr.WriteLine($"progress: {states.ToString(inv)} states, {distinct.ToString(inv)} distinct, {(states / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("F0", inv)} states/s, deepest {deepest.ToString(inv)}, {elapsed.TotalSeconds.ToString("F0", inv)} s");
             string What() => sc == "xsa-401" ? "xen " + name : "strategy " + name;
-            stdout.WriteLine(random
+            text.WriteLine(random
                 ? $"check: scenario {sc}, {What()}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} {(how == "pct" ? $"PCT (depth {pr.GetValue(pctDepth).ToString(inv)})" : "random")} schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
                 : $"check: scenario {sc}, {What()}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
             var r = random
@@ -102,9 +105,16 @@ public static class CheckCommand
                 { Progress = Report }.Run()
                 : new ExhaustiveExplorer(build, pr.GetValue(bound)) { TimeLimit = limit, Progress = Report }.Run();
             var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
+            string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
+                CheckJson.Write(sc, name, n, how, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
             if (r.Violation == null)
             {
-                stdout.WriteLine(random
+                if (asJson)
+                {
+                    stdout.Write(Json(null, null, null));
+                }
+
+                text.WriteLine(random
                     ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}){(r.TimedOut ? ", stopped by --time" : string.Empty)}; other schedules were not explored"
                     : r.TimedOut
                     ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
@@ -116,7 +126,7 @@ public static class CheckCommand
 
             var shrunk = Shrinker.Shrink(build, r.Counterexample);
             var violation = ScheduleCheck.Run(build, shrunk).Violation!;
-            stdout.WriteLine($"violation after {r.Counterexample.Count.ToString(inv)} moves ({covered}), shrunk to {shrunk.Count.ToString(inv)} moves");
+            text.WriteLine($"violation after {r.Counterexample.Count.ToString(inv)} moves ({covered}), shrunk to {shrunk.Count.ToString(inv)} moves");
             var file = new ReplayFile(sc, name, n, shrunk, violation);
             var path = Path.GetFullPath(pr.GetValue(output)!);
             try
@@ -129,9 +139,14 @@ public static class CheckCommand
                 return ExitCodes.BadInput;
             }
 
-            stdout.WriteLine($"violation: {violation}");
-            stdout.WriteLine($"replay file: {path}");
-            stdout.Write(Replayer.Run(file).Timeline);
+            text.WriteLine($"violation: {violation}");
+            text.WriteLine($"replay file: {path}");
+            text.Write(Replayer.Run(file).Timeline);
+            if (asJson)
+            {
+                stdout.Write(Json(shrunk, violation, path));
+            }
+
             return ExitCodes.Finding;
         });
         return check;

@@ -205,6 +205,30 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void CheckJsonIsOneParsableObjectWithTheVerdictAndCoverage()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", "xsa-401", "--xen", "pre-xsa-401", "--json", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        using (var doc = System.Text.Json.JsonDocument.Parse(output))
+        {
+            var root = doc.RootElement;
+            Assert.Equal("pre-xsa-401", root.GetProperty("xen").GetString());
+            Assert.Equal(5, root.GetProperty("shrunk_schedule").GetArrayLength());
+            Assert.Equal(path, root.GetProperty("replay_file").GetString());
+            Assert.Contains("I8:", root.GetProperty("violation").GetString(), StringComparison.Ordinal);
+        }
+
+        var safe = Run("check", "--scenario", "xsa-401", "--json");
+        Assert.Equal(ExitCodes.Ok, safe.Exit);
+        using var clean = System.Text.Json.JsonDocument.Parse(safe.Out);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, clean.RootElement.GetProperty("violation").ValueKind);
+        Assert.True(clean.RootElement.GetProperty("exhausted").GetBoolean());
+        Assert.Equal(19, clean.RootElement.GetProperty("distinct_states").GetInt64());
+        Assert.Equal(safe.Out, Run("check", "--scenario", "xsa-401", "--json").Out);
+    }
+
+    [Fact]
     public void CheckFindsThePreXsa401RaceAndNotTheCurrentOne()
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");

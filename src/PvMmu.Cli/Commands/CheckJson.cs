@@ -1,0 +1,65 @@
+using System.Text;
+using System.Text.Json;
+using PvMmu.Explore;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary><c>pvmmu check --json</c>: the verdict and what was covered as one JSON object, fields in a fixed order.</summary>
+internal static class CheckJson
+{
+    public static string Write(
+        string scenario,
+        string strategy,
+        int vcpus,
+        string search,
+        ulong seed,
+        int bound,
+        ExplorationResult r,
+        IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk,
+        string? violation,
+        string? replayFile)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("scenario", scenario);
+            w.WriteString(scenario == "xsa-401" ? "xen" : "strategy", strategy);
+            w.WriteNumber("vcpus", vcpus);
+            w.WriteString("search", search);
+            w.WriteNumber("seed", seed);
+            w.WriteNumber("bound", bound);
+            w.WriteNumber("states", r.States);
+            w.WriteNumber("distinct_states", r.DistinctStates);
+            w.WriteNumber("deepest", r.MaxDepth);
+            w.WriteBoolean("exhausted", r.Exhausted);
+            w.WriteBoolean("timed_out", r.TimedOut);
+            if (search != "exhaustive")
+            {
+                w.WriteNumber("schedules", r.Schedules);
+            }
+
+            if (violation == null)
+            {
+                w.WriteNull("violation");
+            }
+            else
+            {
+                w.WriteString("violation", violation);
+                w.WriteNumber("counterexample_moves", r.Counterexample.Count);
+                w.WriteStartArray("shrunk_schedule");
+                foreach (var c in shrunk ?? [])
+                {
+                    w.WriteStringValue(c.ToString());
+                }
+
+                w.WriteEndArray();
+                w.WriteString("replay_file", replayFile);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+}
