@@ -28,6 +28,9 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     /// <summary>Stop (as a cut, not exhausted) once this much time has passed.</summary>
     public TimeSpan? TimeLimit { get; init; }
 
+    /// <summary>Stop (as a cut) when this is cancelled: a portfolio's stronger search has answered.</summary>
+    public CancellationToken Cancel { get; init; }
+
     /// <summary>Called about once a second with (states, distinct states, deepest, elapsed).</summary>
     public Action<long, long, int, TimeSpan>? Progress { get; init; }
 
@@ -72,6 +75,12 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         if (enabled.Length == 0)
         {
             return "deadlock: no vCPU can move";
+        }
+
+        if ((_states & 255) == 0 && Cancel.IsCancellationRequested)
+        {
+            _cut = true;
+            return null;
         }
 
         if ((_states & 255) == 0 && (TimeLimit != null || Progress != null))

@@ -23,6 +23,9 @@ public sealed class RandomWalkExplorer(
     {
     }
 
+    /// <summary>Stop before the next schedule when this is cancelled: a portfolio's stronger search has answered.</summary>
+    public CancellationToken Cancel { get; init; }
+
     /// <summary>Called about once a second with (states, distinct states, deepest, elapsed).</summary>
     public Action<long, long, int, TimeSpan>? Progress { get; init; }
 
@@ -56,6 +59,11 @@ public sealed class RandomWalkExplorer(
                 {
                     return new ExplorationResult(states, distinct.Count, deepest, false, null, []) { Schedules = s, TimedOut = true };
                 }
+            }
+
+            if (Cancel.IsCancellationRequested)
+            {
+                return new ExplorationResult(states, distinct.Count, deepest, false, null, []) { Schedules = s };
             }
 
             var scheduler = schedulerFor?.Invoke(s) ?? uniform;

@@ -220,4 +220,33 @@ public sealed class ExplorerTests
         Assert.Contains("I8:", depth2.Violation, StringComparison.Ordinal);
         Assert.Equal(depth2.Counterexample, new RandomWalkExplorer(build, 7, 500, schedulerFor: RandomWalkExplorer.Pct(7, 2, 2, 5)).Run().Counterexample);
     }
+    /// <summary>
+    /// The portfolio reports the strongest search's answer whatever the threads' speeds: exhaustive when it answers;
+    /// when it is cut short (here by a 3-state budget), PCT's violation, the same one on every run.
+    /// </summary>
+    [Fact]
+    public void ThePortfolioReportsTheStrongestAnswerDeterministically()
+    {
+        var build = Scenarios.Explorable("exit-vs-switch", "BrokenCpumaskOnly", 3);
+        var full = new PortfolioExplorer(build, 1, 200, 200, 3, 3, 16).Run();
+        Assert.Equal("exhaustive", full.From);
+        Assert.NotNull(full.Result.Violation);
+
+        var cut = new PortfolioExplorer(build, 1, 200, 200, 3, 3, 16, maxStates: 3).Run();
+        Assert.Null(cut.Exhaustive.Violation);
+        Assert.False(cut.Exhaustive.Exhausted);
+        Assert.Equal("pct", cut.From);
+        Assert.Contains("G1:", cut.Result.Violation, StringComparison.Ordinal);
+        for (var run = 0; run < 3; run++)
+        {
+            var again = new PortfolioExplorer(build, 1, 200, 200, 3, 3, 16, maxStates: 3).Run();
+            Assert.Equal("pct", again.From);
+            Assert.Equal(cut.Result.Counterexample, again.Result.Counterexample);
+        }
+
+        var safe = new PortfolioExplorer(Scenarios.Explorable("threads-exit", "Linux61", 3), 1, 100, 200, 3, 3, 16).Run();
+        Assert.Equal("exhaustive", safe.From);
+        Assert.True(safe.Result.Exhausted);
+        Assert.Null(safe.Result.Violation);
+    }
 }

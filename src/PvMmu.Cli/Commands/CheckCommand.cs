@@ -26,8 +26,8 @@ public static class CheckCommand
         });
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
         var seed = new Option<ulong>("--seed") { Description = "The random walk's seed; printed first (the exhaustive search does not draw on it).", DefaultValueFactory = _ => 0 };
-        var search = new Option<string>("--search") { Description = "exhaustive (every schedule to --bound), random (--schedules seeded random walks) or pct (--schedules seeded PCT runs of depth --pct-depth).", DefaultValueFactory = _ => "exhaustive" };
-        search.AcceptOnlyFromAmong("exhaustive", "random", "pct");
+        var search = new Option<string>("--search") { Description = "portfolio (the three below at once), exhaustive (every schedule to --bound), random (--schedules seeded random walks) or pct (--schedules seeded PCT runs of depth --pct-depth).", DefaultValueFactory = _ => "portfolio" };
+        search.AcceptOnlyFromAmong("portfolio", "exhaustive", "random", "pct");
         var pctDepth = new Option<int>("--pct-depth") { Description = "PCT's bug depth d: d - 1 priority change points per schedule.", DefaultValueFactory = _ => 3 };
         pctDepth.Validators.Add(r =>
         {
@@ -86,24 +86,42 @@ public static class CheckCommand
             var text = asJson ? TextWriter.Null : stdout;
             text.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
             var how = pr.GetValue(search)!;
-            var random = how != "exhaustive";
             var limit = pr.GetValue(time) is { } tt ? Duration(tt) : null;
             void Report(long states, long distinct, int deepest, TimeSpan elapsed) =>
                 stderr.WriteLine($"progress: {states.ToString(inv)} states, {distinct.ToString(inv)} distinct, {(states / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("F0", inv)} states/s, deepest {deepest.ToString(inv)}, {elapsed.TotalSeconds.ToString("F0", inv)} s");
             string What() => sc == "xsa-401" ? "xen " + name : "strategy " + name;
-            text.WriteLine(random
-                ? $"check: scenario {sc}, {What()}, {n} vCPUs, {pr.GetValue(schedules).ToString(inv)} {(how == "pct" ? $"PCT (depth {pr.GetValue(pctDepth).ToString(inv)})" : "random")} schedules of at most {pr.GetValue(bound).ToString(inv)} moves"
-                : $"check: scenario {sc}, {What()}, {n} vCPUs, exhaustive to {pr.GetValue(bound).ToString(inv)} moves");
-            var r = random
-                ? new RandomWalkExplorer(
-                    build,
-                    pr.GetValue(seed),
-                    pr.GetValue(schedules),
-                    pr.GetValue(bound),
-                    how == "pct" ? RandomWalkExplorer.Pct(pr.GetValue(seed), n, pr.GetValue(pctDepth), ScheduleLength(build)) : null,
-                    limit)
-                { Progress = Report }.Run()
-                : new ExhaustiveExplorer(build, pr.GetValue(bound)) { TimeLimit = limit, Progress = Report }.Run();
+            var (sched, depthD, boundK) = (pr.GetValue(schedules), pr.GetValue(pctDepth), pr.GetValue(bound));
+            var pctName = $"PCT (depth {depthD.ToString(inv)})";
+            text.WriteLine(how switch
+            {
+                "exhaustive" => $"check: scenario {sc}, {What()}, {n} vCPUs, exhaustive to {boundK.ToString(inv)} moves",
+                "portfolio" => $"check: scenario {sc}, {What()}, {n} vCPUs, portfolio: exhaustive to {boundK.ToString(inv)} moves, {sched.ToString(inv)} {pctName} and {sched.ToString(inv)} random schedules",
+                _ => $"check: scenario {sc}, {What()}, {n} vCPUs, {sched.ToString(inv)} {(how == "pct" ? pctName : "random")} schedules of at most {boundK.ToString(inv)} moves",
+            });
+            var seedK = pr.GetValue(seed);
+            ExplorationResult r;
+            var from = how;
+            string? others = null;
+            if (how == "portfolio")
+            {
+                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit) { Progress = Report }.Run();
+                (r, from) = (p.Result, p.From);
+                if (from == "exhaustive" && p.Result.Violation == null && !p.Result.Exhausted)
+                {
+                    // No search answered, so none was stopped: the sampled coverage is the same on every run.
+                    others = $"; {p.Pct.Schedules.ToString(inv)} PCT and {p.Random.Schedules.ToString(inv)} random schedules sampled, no violation";
+                }
+
+                text.WriteLine($"portfolio: the answer comes from {from}");
+            }
+            else
+            {
+                r = how == "exhaustive"
+                    ? new ExhaustiveExplorer(build, boundK) { TimeLimit = limit, Progress = Report }.Run()
+                    : new RandomWalkExplorer(build, seedK, sched, boundK, how == "pct" ? RandomWalkExplorer.Pct(seedK, n, depthD, ScheduleLength(build)) : null, limit) { Progress = Report }.Run();
+            }
+
+            var random = from != "exhaustive";
             var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
             string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
                 CheckJson.Write(sc, name, n, how, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
@@ -120,7 +138,7 @@ public static class CheckCommand
                     ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
                     : r.Exhausted
                     ? $"no violation: every schedule explored ({covered})"
-                    : $"no violation within the bound ({covered}); schedules beyond it were not explored");
+                    : $"no violation within the bound ({covered}); schedules beyond it were not explored{others}");
                 return ExitCodes.Ok;
             }
 
