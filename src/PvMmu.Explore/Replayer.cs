@@ -13,7 +13,8 @@ namespace PvMmu.Explore;
 /// </summary>
 public static class Replayer
 {
-    public static (bool Violated, string Timeline) Run(ReplayFile file)
+    /// <summary>Replays <paramref name="file"/>; with <paramref name="trace"/>, also records each move as a slice for a Perfetto trace.</summary>
+    public static (bool Violated, string Timeline) Run(ReplayFile file, List<TraceSlice>? trace = null)
     {
         if (!Scenarios.AllNames.Contains(file.Scenario))
         {
@@ -22,7 +23,7 @@ public static class Replayer
 
         if (file.Scenario == "xsa-401")
         {
-            return RunModel(file, Scenarios.Explorable(file.Scenario, file.Strategy, file.Vcpus)());
+            return RunModel(file, Scenarios.Explorable(file.Scenario, file.Strategy, file.Vcpus)(), trace);
         }
 
         var strategy = ExitStrategies.Find(file.Strategy) ?? throw new FormatException($"unknown strategy \"{file.Strategy}\"; valid: {ExitStrategies.Names}");
@@ -47,7 +48,9 @@ public static class Replayer
             var ipis = m.K.IpisSent;
             var cr3 = (uint[])m.K.XenCurrentCr3.Clone();
             m.Apply(c);
-            sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {(c.Kind == ChoiceKind.TakeIpi ? "takes IPI" : op?.ToString() ?? "idle"),-22}");
+            var label = c.Kind == ChoiceKind.TakeIpi ? "takes IPI" : op?.ToString() ?? "idle";
+            sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {label,-22}");
+            var notesAt = sb.Length;
             for (var v = 0; v < m.K.Cpus; v++)
             {
                 if (m.K.XenCurrentCr3[v] != cr3[v])
@@ -71,8 +74,11 @@ public static class Replayer
                 sb.Append("  OOPS ").Append(o);
             }
 
+            var notes = sb.ToString(notesAt, sb.Length - notesAt).Trim();
             sb.Append('\n');
-            if (ScheduleCheck.StateViolation(m, xen) is { } error)
+            var error = ScheduleCheck.StateViolation(m, xen);
+            trace?.Add(new TraceSlice(i + 1, c.Cpu, label, notes, error));
+            if (error != null)
             {
                 sb.Append("      violation: ").Append(error).Append('\n');
                 violated = true;
@@ -91,7 +97,7 @@ public static class Replayer
     }
 
     /// <summary>The timeline of a scenario that is not a guest machine: each move as the model describes it, and its outcome.</summary>
-    private static (bool Violated, string Timeline) RunModel(ReplayFile file, IExplorable m)
+    private static (bool Violated, string Timeline) RunModel(ReplayFile file, IExplorable m, List<TraceSlice>? trace)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -115,7 +121,9 @@ public static class Replayer
             }
 
             sb.Append('\n');
-            if (m.StateViolation() is { } error)
+            var error = m.StateViolation();
+            trace?.Add(new TraceSlice(i + 1, c.Cpu, what, m.LastOutcome, error));
+            if (error != null)
             {
                 sb.Append("      violation: ").Append(error).Append('\n');
                 violated = true;

@@ -200,14 +200,30 @@ public static class CheckCommand
     public static Command CreateReplay(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("file") { Description = "A replay file written by pvmmu check." };
-        var replay = new Command("replay", "Re-run a counterexample's schedule and print its timeline; exit 2 if the violation reproduces.") { file };
+        var perfetto = new Option<string?>("--perfetto") { Description = "Also write the timeline as a trace (Chrome JSON trace events) that ui.perfetto.dev opens." };
+        var replay = new Command("replay", "Re-run a counterexample's schedule and print its timeline; exit 2 if the violation reproduces.") { file, perfetto };
         replay.SetAction(pr =>
         {
             var path = pr.GetValue(file)!;
             try
             {
-                var (violated, timeline) = Replayer.Run(ReplayFile.Parse(File.ReadAllText(path)));
+                var parsed = ReplayFile.Parse(File.ReadAllText(path));
+                var slices = new List<TraceSlice>();
+                var (violated, timeline) = Replayer.Run(parsed, slices);
                 stdout.Write(timeline);
+                if (pr.GetValue(perfetto) is { } tracePath)
+                {
+                    try
+                    {
+                        File.WriteAllText(tracePath, PerfettoTrace.ToJson($"{parsed.Scenario} {parsed.Strategy}", parsed.Vcpus, slices));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        stderr.WriteLine($"{tracePath}: cannot write: {e.Message}");
+                        return ExitCodes.BadInput;
+                    }
+                }
+
                 return violated ? ExitCodes.Finding : ExitCodes.Ok;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

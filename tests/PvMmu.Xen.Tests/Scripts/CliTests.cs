@@ -229,6 +229,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void ReplayWritesAPerfettoTraceWithOneSlicePerMoveAndTheViolation()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var trace = Path.ChangeExtension(path, ".trace.json");
+        Assert.Equal(ExitCodes.Finding, Run("check", "--scenario", "lazy-exit", "--strategy", "BrokenNoDropMmRef", "--out", path).Exit);
+        var moves = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("schedule").GetArrayLength();
+
+        Assert.Equal(ExitCodes.Finding, Run("replay", path, "--perfetto", trace).Exit);
+        var first = File.ReadAllText(trace);
+        using (var doc = System.Text.Json.JsonDocument.Parse(first))
+        {
+            var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+            Assert.Equal(moves, events.Count(e => e.GetProperty("ph").GetString() == "X"));
+            var violation = Assert.Single(events, e => e.GetProperty("ph").GetString() == "i");
+            Assert.Contains("G1:", violation.GetProperty("args").GetProperty("violation").GetString(), StringComparison.Ordinal);
+            Assert.Equal(2, events.Count(e => e.GetProperty("name").GetString() == "thread_name"));
+        }
+
+        Assert.Equal(ExitCodes.Finding, Run("replay", path, "--perfetto", trace).Exit);
+        Assert.Equal(first, File.ReadAllText(trace));
+    }
+
+    [Fact]
     public void CheckFindsThePreXsa401RaceAndNotTheCurrentOne()
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
