@@ -124,7 +124,7 @@ public static class CheckCommand
             var random = from != "exhaustive";
             var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
             string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
-                CheckJson.Write(sc, name, n, how, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
+                CheckJson.Write(sc, name, n, how, from, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
             if (r.Violation == null)
             {
                 if (asJson)

@@ -12,6 +12,7 @@ internal static class CheckJson
         string strategy,
         int vcpus,
         string search,
+        string answerFrom,
         ulong seed,
         int bound,
         ExplorationResult r,
@@ -27,6 +28,7 @@ internal static class CheckJson
             w.WriteString(scenario == "xsa-401" ? "xen" : "strategy", strategy);
             w.WriteNumber("vcpus", vcpus);
             w.WriteString("search", search);
+            w.WriteString("answer_from", answerFrom);
             w.WriteNumber("seed", seed);
             w.WriteNumber("bound", bound);
             w.WriteNumber("states", r.States);

@@ -214,6 +214,7 @@ public sealed class CliTests
         {
             var root = doc.RootElement;
             Assert.Equal("pre-xsa-401", root.GetProperty("xen").GetString());
+            Assert.Equal("exhaustive", root.GetProperty("answer_from").GetString());
             Assert.Equal(5, root.GetProperty("shrunk_schedule").GetArrayLength());
             Assert.Equal(path, root.GetProperty("replay_file").GetString());
             Assert.Contains("I8:", root.GetProperty("violation").GetString(), StringComparison.Ordinal);
