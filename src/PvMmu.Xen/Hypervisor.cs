@@ -163,6 +163,8 @@ public sealed class Hypervisor
     /// </summary>
     public TypeInfoRead ReadTypeInfo(int vcpu, uint mfn, PageType type)
     {
+        // Not a hypercall but a scenario's handle on one: a frame outside the machine is the scenario's mistake.
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(mfn, (uint)FrameCount);
         Enter(vcpu);
         var read = new TypeInfoRead(mfn, type, Frames.Type[mfn], Frames.TypeCount[mfn], Frames.Has(mfn, FrameFlags.Validated));
         if (!Rules.TypeChangeFlushAfterClaim && read.Count == 0 && read.Type != type)
