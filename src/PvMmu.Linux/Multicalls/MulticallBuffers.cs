@@ -257,12 +257,34 @@ public sealed class MulticallBuffers
     /// <summary>Adds what is queued to a fingerprint (counters and the WARN log excluded).</summary>
     public void Hash(System.IO.Hashing.XxHash64 x)
     {
+        Span<ulong> words = stackalloc ulong[7];
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
             var b = cpu * McBatch;
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_entries.AsSpan(b, _mcidx[cpu])));
+            // Field by field: MulticallEntry and MmuExtOpRequest have 4 padding bytes after their 32-bit first
+            // field, which the JIT need not zero, so hashing their raw bytes could tell equal states apart.
+            foreach (ref readonly var e in _entries.AsSpan(b, _mcidx[cpu]))
+            {
+                words[0] = (ulong)e.Op;
+                words[1] = (ulong)e.Result;
+                words[2] = e.Arg0;
+                words[3] = e.Arg1;
+                words[4] = e.Arg2;
+                words[5] = e.Arg3;
+                words[6] = e.Arg4;
+                x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words));
+            }
+
             x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_mmu.AsSpan(b, _mmuUsed[cpu])));
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_ext.AsSpan(b, _extUsed[cpu])));
+            foreach (ref readonly var o in _ext.AsSpan(b, _extUsed[cpu]))
+            {
+                words[0] = (ulong)o.Cmd;
+                words[1] = o.Arg1;
+                words[2] = o.Arg2;
+                words[3] = o.VcpuMask;
+                x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..4]));
+            }
+
             x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_cbKind.AsSpan(b, _cbidx[cpu])));
             x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_cbData.AsSpan(b, _cbidx[cpu])));
             x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_argidx.AsSpan(cpu, 1)));
