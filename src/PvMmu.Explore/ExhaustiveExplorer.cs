@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PvMmu.Linux.Sched;
 
 namespace PvMmu.Explore;
@@ -17,8 +16,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     private int _deepest;
     private bool _cut;
     private bool _timedOut;
-    private Stopwatch? _clock;
-    private TimeSpan _nextReport;
+    private SearchClock? _clock;
 
     public ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
         : this(() => new MachineModel(build()), maxDepth, maxStates)
@@ -42,8 +40,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
 
     public ExplorationResult Run()
     {
-        _clock = Stopwatch.StartNew();
-        _nextReport = TimeSpan.FromSeconds(1);
+        _clock = new SearchClock(TimeLimit, Progress);
         var m = build();
         var path = new List<Choice>();
         var violation = Visit(m, path, 0);
@@ -74,28 +71,15 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         var enabled = m.Enabled().ToArray();
         if (enabled.Length == 0)
         {
-            return "deadlock: no vCPU can move";
+            return ScheduleCheck.Deadlock;
         }
 
-        if ((_states & 255) == 0 && Cancel.IsCancellationRequested)
+        if ((_states & 255) == 0)
         {
-            _cut = true;
-            return null;
-        }
-
-        if ((_states & 255) == 0 && (TimeLimit != null || Progress != null))
-        {
-            var elapsed = _clock!.Elapsed;
-            if (elapsed >= _nextReport)
-            {
-                Progress?.Invoke(_states, _visited.Count, _deepest, elapsed);
-                _nextReport = elapsed + TimeSpan.FromSeconds(1);
-            }
-
-            if (elapsed >= TimeLimit)
+            _timedOut = _clock!.Expired(_states, _visited.Count, _deepest);
+            if (_timedOut || Cancel.IsCancellationRequested)
             {
                 _cut = true;
-                _timedOut = true;
                 return null;
             }
         }

@@ -14,14 +14,14 @@ public sealed class PctScheduler : IScheduler
 {
     private readonly int[] _priority;
     private readonly int[] _changeAt;
-    private ulong _state;
+    private readonly SeededRandomScheduler _random;
     private int _moves;
 
     public PctScheduler(ulong seed, int vcpus, int depth, int steps)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        _state = seed == 0 ? 0x9E37_79B9_7F4A_7C15UL : seed;
+        _random = new SeededRandomScheduler(seed);
         _priority = new int[vcpus];
         for (var v = 0; v < vcpus; v++)
         {
@@ -87,11 +87,5 @@ public sealed class PctScheduler : IScheduler
         return best;
     }
 
-    private ulong Next()
-    {
-        _state ^= _state >> 12;
-        _state ^= _state << 25;
-        _state ^= _state >> 27;
-        return _state * 0x2545_F491_4F6C_DD1DUL;
-    }
+    private ulong Next() => _random.Next();
 }

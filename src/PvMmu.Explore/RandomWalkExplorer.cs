@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PvMmu.Linux.Sched;
 
 namespace PvMmu.Explore;
@@ -40,25 +39,14 @@ public sealed class RandomWalkExplorer(
         var start = build();
         var origin = start.Snapshot();
         var path = new List<Choice>();
-        var clock = Stopwatch.StartNew();
-        var nextReport = TimeSpan.FromSeconds(1);
+        var clock = new SearchClock(timeLimit, Progress);
         long states = 0;
         var deepest = 0;
         for (long s = 0; s < schedules; s++)
         {
-            if (s > 0 && (timeLimit is { } limit || Progress != null))
+            if (s > 0 && clock.Expired(states, distinct.Count, deepest))
             {
-                var elapsed = clock.Elapsed;
-                if (elapsed >= nextReport)
-                {
-                    Progress?.Invoke(states, distinct.Count, deepest, elapsed);
-                    nextReport = elapsed + TimeSpan.FromSeconds(1);
-                }
-
-                if (timeLimit is { } t && elapsed >= t)
-                {
-                    return new ExplorationResult(states, distinct.Count, deepest, false, null, []) { Schedules = s, TimedOut = true };
-                }
+                return new ExplorationResult(states, distinct.Count, deepest, false, null, []) { Schedules = s, TimedOut = true };
             }
 
             if (Cancel.IsCancellationRequested)
@@ -75,7 +63,7 @@ public sealed class RandomWalkExplorer(
                 var enabled = start.Enabled();
                 if (enabled.Length == 0)
                 {
-                    violation = "deadlock: no vCPU can move";
+                    violation = ScheduleCheck.Deadlock;
                     break;
                 }
 

@@ -86,7 +86,7 @@ public static class Replayer
             }
         }
 
-        if (!violated && m.Done && ScheduleCheck.EndViolation(m) is { } end)
+        if (!violated && m.Done && ScheduleCheck.EndViolation(m, out _) is { } end)
         {
             sb.Append("      violation: ").Append(end).Append('\n');
             violated = true;

@@ -23,12 +23,19 @@ public static class ScheduleCheck
         return errors.Count > 0 ? string.Join("; ", errors) : null;
     }
 
-    /// <summary>At an end state: quiesce on a copy, check, and put the machine back as it was.</summary>
-    public static string? EndViolation(Machine m)
+    /// <summary>What a search reports when no vCPU can move before every program is done.</summary>
+    public const string Deadlock = "deadlock: no vCPU can move";
+
+    /// <summary>
+    /// At an end state: let every CPU drop its lazy references, check, note the settled kernel's fingerprint, and
+    /// put the machine back as it was.
+    /// </summary>
+    public static string? EndViolation(Machine m, out ulong settled)
     {
         var snapshot = m.Snapshot();
         m.Quiesce();
         var end = GuestInvariantChecker.Check(m.K);
+        settled = m.K.Fingerprint();
         m.Restore(snapshot);
         return end.Count > 0 ? "at the end: " + string.Join("; ", end) : null;
     }
@@ -59,7 +66,7 @@ public static class ScheduleCheck
             return (true, m.EndViolation(out _), schedule.Count);
         }
 
-        return (true, m.Enabled().Length == 0 ? "deadlock: no vCPU can move" : null, schedule.Count);
+        return (true, m.Enabled().Length == 0 ? Deadlock : null, schedule.Count);
     }
 
     /// <inheritdoc cref="Run(Func{IExplorable}, IReadOnlyList{Choice})"/>

@@ -166,7 +166,7 @@ public sealed class Hypervisor
         // Not a hypercall but a scenario's handle on one: a frame outside the machine is the scenario's mistake.
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(mfn, (uint)FrameCount);
         Enter(vcpu);
-        var read = new TypeInfoRead(mfn, type, Frames.Type[mfn], Frames.TypeCount[mfn], Frames.Has(mfn, FrameFlags.Validated));
+        var read = TypeInfoNow(mfn, type);
         if (!Rules.TypeChangeFlushAfterClaim && read.Count == 0 && read.Type != type)
         {
             PageTypes.TypeChangeFlush(this, mfn);
@@ -184,13 +184,12 @@ public sealed class Hypervisor
     public long? ClaimAfterRead(TypeInfoRead read, Func<Hypervisor, long> hypercall)
     {
         ArgumentNullException.ThrowIfNull(hypercall);
-        var mfn = read.Mfn;
-        if (Frames.Type[mfn] != read.Type || Frames.TypeCount[mfn] != read.Count || Frames.Has(mfn, FrameFlags.Validated) != read.Validated)
+        if (TypeInfoNow(read.Mfn, read.Wanted) != read)
         {
             return null;
         }
 
-        FlushedBeforeClaim = Rules.TypeChangeFlushAfterClaim ? uint.MaxValue : mfn;
+        FlushedBeforeClaim = Rules.TypeChangeFlushAfterClaim ? uint.MaxValue : read.Mfn;
         try
         {
             return hypercall(this);
@@ -200,6 +199,9 @@ public sealed class Hypervisor
             FlushedBeforeClaim = uint.MaxValue;
         }
     }
+
+    private TypeInfoRead TypeInfoNow(uint mfn, PageType wanted) =>
+        new(mfn, wanted, Frames.Type[mfn], Frames.TypeCount[mfn], Frames.Has(mfn, FrameFlags.Validated));
 
     /// <summary>A frame whose type-change flush a split read already made (pre-XSA-401 order); none outside the split.</summary>
     internal uint FlushedBeforeClaim = uint.MaxValue;

@@ -5,12 +5,14 @@ public sealed class SeededRandomScheduler(ulong seed) : IScheduler
 {
     private ulong _state = seed == 0 ? 0x9E37_79B9_7F4A_7C15UL : seed;
 
-    public int Choose(ReadOnlySpan<Choice> enabled)
+    public int Choose(ReadOnlySpan<Choice> enabled) => (int)(Next() % (ulong)enabled.Length);
+
+    /// <summary>The generator's next 64-bit output, for schedulers that draw other choices from the same stream.</summary>
+    public ulong Next()
     {
         _state ^= _state >> 12;
         _state ^= _state << 25;
         _state ^= _state >> 27;
-        var r = _state * 0x2545_F491_4F6C_DD1DUL;
-        return (int)(r % (ulong)enabled.Length);
+        return _state * 0x2545_F491_4F6C_DD1DUL;
     }
 }
