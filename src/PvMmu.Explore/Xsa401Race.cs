@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
+using PvMmu.Xen.Domains;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Invariants;
 using PvMmu.Xen.Types;
@@ -50,22 +51,8 @@ public sealed class Xsa401Race : IExplorable
             XenFrames = 1,
             Rules = preFix ? XenRules.PreXsa401 : XenRules.Current,
         });
-        var kl4 = G(0);
-        var kl3 = G(1);
-        var kl2 = G(2);
-        _kl1 = G(3);
+        _kl1 = DirectMapBuilder.Build(_h, DirectSlot).L1;
         Pg = G(4);
-        _h.BuilderWrite(kl4, DirectSlot, PageFlags.Entry(kl3, PageFlags.Present | PageFlags.Rw));
-        _h.BuilderWrite(kl3, 0, PageFlags.Entry(kl2, PageFlags.Present | PageFlags.Rw));
-        _h.BuilderWrite(kl2, 0, PageFlags.Entry(_kl1, PageFlags.Present | PageFlags.Rw));
-        for (var i = 0; i < Frames; i++)
-        {
-            _h.BuilderWrite(_kl1, i, PageFlags.Entry(G(i), PageFlags.Present | (i < 4 ? 0 : PageFlags.Rw)));
-        }
-
-        Require(_h.MmuextOp(0, [MmuExtOpRequest.Pin(4, kl4)], out _));
-        Require(_h.MmuextOp(0, [MmuExtOpRequest.NewBaseptr(kl4)], out _));
-        Require(_h.MmuextOp(1, [MmuExtOpRequest.NewBaseptr(kl4)], out _));
 
         // Pg was a writable page: its direct-map entry goes, leaving type writable, count 0.
         Require(_h.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), 0)], out _));

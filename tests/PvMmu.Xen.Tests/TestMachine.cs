@@ -17,25 +17,7 @@ internal sealed class TestMachine
     public TestMachine(int vcpus = 2, XenVersion version = XenVersion.Current, int guestFrames = 48, bool writablePagetables = true, XenRules? rules = null)
     {
         H = new Hypervisor(new HypervisorConfig { Vcpus = vcpus, Version = version, GuestFrames = guestFrames, FreeFrames = 4, OtherFrames = 2, XenFrames = 2, WritablePagetables = writablePagetables, Rules = rules });
-        KL4 = G(0);
-        KL3 = G(1);
-        KL2 = G(2);
-        KL1 = G(3);
-        H.BuilderWrite(KL4, KernelL4Slot, PageFlags.Entry(KL3, PageFlags.Present | PageFlags.Rw));
-        H.BuilderWrite(KL3, 0, PageFlags.Entry(KL2, PageFlags.Present | PageFlags.Rw));
-        H.BuilderWrite(KL2, 0, PageFlags.Entry(KL1, PageFlags.Present | PageFlags.Rw));
-        for (var i = 0; i < guestFrames; i++)
-        {
-            var rw = i < 4 ? 0 : PageFlags.Rw;
-            H.BuilderWrite(KL1, i, PageFlags.Entry(G(i), PageFlags.Present | rw));
-        }
-
-        Ok(H.MmuextOp(0, [MmuExtOpRequest.Pin(4, KL4)], out _));
-        for (var v = 0; v < vcpus; v++)
-        {
-            Ok(H.MmuextOp(v, [MmuExtOpRequest.NewBaseptr(KL4)], out _));
-        }
-
+        (KL4, KL3, KL2, KL1) = PvMmu.Xen.Domains.DirectMapBuilder.Build(H, KernelL4Slot);
         H.Events.Reset();
     }
 
