@@ -40,7 +40,7 @@ public class ForkExitBenchmarks
     [Benchmark]
     public int ForkAndExit()
     {
-        var child = ForkExec.Fork(_k, 0, _parent);
+        var child = ForkExec.Fork(_k, 0, _parent, new Linux61());
         MmOps.SwitchMm(_k, 1, child);
         ExitPath.ExitMm(_k, 1, child, _strategy);
         MmOps.SwitchMm(_k, 1, 0);

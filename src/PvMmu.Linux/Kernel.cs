@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
@@ -37,7 +38,11 @@ public sealed class Kernel
         IsLazyTlb = new bool[Cpus];
         Mms = new MmTable(64);
         Mms.Live[0] = true;
+        Counts = new GuestEventCounters(Cpus, config.Phases, () => xen.Events.Phase);
     }
+
+    /// <summary>What the guest did that the cost model prices and Xen never counts, per phase and vCPU.</summary>
+    public GuestEventCounters Counts { get; }
 
     /// <summary>cpu_tlbstate.loaded_mm: the mm whose pgd is this CPU's CR3 (0: init_mm).</summary>
     public int[] LoadedMm { get; }
@@ -102,7 +107,8 @@ public sealed class Kernel
     /// <summary>The direct-map address of a guest frame (__va).</summary>
     public ulong Va(uint mfn) => Layout.PageOffset + ((ulong)(mfn - FirstFrame) << 12);
 
-    internal bool Pinned(uint mfn) => PagePinned[mfn - FirstFrame];
+    /// <summary>PagePinned of a guest frame.</summary>
+    public bool Pinned(uint mfn) => PagePinned[mfn - FirstFrame];
 
     internal void SetPinned(uint mfn, bool value) => PagePinned[mfn - FirstFrame] = value;
 
@@ -173,6 +179,7 @@ public sealed class Kernel
         }
 
         xen.Events.Reset();
+        k.Counts.Reset();
         return k;
     }
 
@@ -249,6 +256,10 @@ public sealed class Kernel
         {
             Oops("writing", cpu, va);
         }
+        else if (r == AccessResult.Ok)
+        {
+            Counts.Add(cpu, GuestEvent.NativePteStore);
+        }
 
         return r;
     }
@@ -256,9 +267,14 @@ public sealed class Kernel
     /// <summary>A native locked exchange (xchg, or the locked bit operations); returns the old value.</summary>
     internal ulong Xchg(int cpu, ulong va, ulong value)
     {
-        if (Xen.Xchg(cpu, va, value, out var old) == AccessResult.PageFault)
+        var r = Xen.Xchg(cpu, va, value, out var old);
+        if (r == AccessResult.PageFault)
         {
             Oops("exchanging", cpu, va);
+        }
+        else if (r == AccessResult.Ok)
+        {
+            Counts.Add(cpu, GuestEvent.NativePteStore);
         }
 
         return old;
@@ -303,6 +319,7 @@ public sealed class Kernel
     public void RunIpi(int cpu, Exit.IpiHandler handler, int mm)
     {
         IpisSent++;
+        Counts.Add(cpu, GuestEvent.IpiHandled);
         var was = InInterrupt[cpu];
         InInterrupt[cpu] = true;
         switch (handler)
@@ -365,6 +382,7 @@ public sealed class Kernel
         VsyscallL3 = s.VsyscallL3;
         DirectHypercalls = s.DirectHypercalls;
         IpisSent = s.IpisSent;
+        Counts.CopyFrom(s.Counts);
         Mms.CopyFrom(s.Mms);
         Mc.CopyFrom(s.Mc);
         Oopses.Clear();

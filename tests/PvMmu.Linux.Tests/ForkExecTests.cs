@@ -36,7 +36,7 @@ public sealed class ForkExecTests
         var (k, parent) = Running(start, pages);
         var before = Issued(k);
         var direct = k.DirectHypercalls;
-        var child = ForkExec.Fork(k, 0, parent);
+        var child = ForkExec.Fork(k, 0, parent, new Linux61());
 
         // Σ ⌈n_i/31⌉ queued child updates, the child's pin, one local TLB flush of the parent.
         var expected = Slices(start, pages).Sum(n => (n + 30) / 31) + (((t3 + t2 + (2 * t1) + 4) + 31) / 32) + 1;
@@ -59,7 +59,7 @@ public sealed class ForkExecTests
     public void AChildThatExitsLeavesTheParentsPagesAlive()
     {
         var (k, parent) = Running(0x40_0000UL, 600);
-        var child = ForkExec.Fork(k, 0, parent);
+        var child = ForkExec.Fork(k, 0, parent, new Linux61());
         var free = k.FreeFrames;
         ExitPath.ExitMm(k, 1, child, new Linux61());
         ExitPath.MmDrop(k, 1, child, new Linux61());

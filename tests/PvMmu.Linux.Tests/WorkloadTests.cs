@@ -10,10 +10,13 @@ public sealed class WorkloadTests
 {
     private static readonly string[] Broken = ["BrokenNoDropMmRef", "BrokenCpumaskOnly"];
 
+    /// <summary>The single-heap workloads: small enough to check after every move on many seeds.</summary>
+    private static readonly string[] Small = ["fork-exit", "fork-exec-exit", "teardown", "lazy-exit"];
+
     public static TheoryData<string, string> Pairs()
     {
         var d = new TheoryData<string, string>();
-        foreach (var w in WorkloadRunner.Names)
+        foreach (var w in Small)
         {
             foreach (var s in ExitStrategies.All)
             {
@@ -79,6 +82,56 @@ public sealed class WorkloadTests
         foreach (var field in new[] { "\"hypercalls\"", "\"multicalls\"", "\"multicall_entries\"", "\"mmu_update_requests\"", "\"mmuext_ops\"", "\"update_va_mappings\"", "\"ptwr_emulations\"", "\"injected_faults\"", "\"ipis\"", "\"local_flushes\"", "\"remote_flushes\"", "\"cr3_loads\"", "\"validations\"", "\"warnings\"", "\"warning_list\"", "\"totals\"" })
         {
             Assert.Contains(field, a, StringComparison.Ordinal);
+        }
+    }
+
+    public static TheoryData<string, string> LargePairs()
+    {
+        var d = new TheoryData<string, string>();
+        foreach (var w in WorkloadCatalog.Names.Except(Small))
+        {
+            foreach (var s in ExitStrategies.All.Where(s => !Broken.Contains(s.Name)))
+            {
+                d.Add(w, s.Name);
+            }
+        }
+
+        return d;
+    }
+
+    /// <summary>
+    /// The program-image workloads (lmbench, kbuild, threads) under every upstream strategy, on 1–4 vCPUs and a few
+    /// seeds: both models' invariants hold at the end, nothing warns, and every process's tables are gone.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(LargePairs))]
+    public void ProgramImageWorkloadsEndCleanUnderEveryUpstreamStrategy(string workload, string strategy)
+    {
+        for (var vcpus = 1; vcpus <= 4; vcpus++)
+        {
+            for (ulong seed = 0; seed < 3; seed++)
+            {
+                var r = WorkloadRunner.Run(workload, ExitStrategies.Find(strategy)!, vcpus, 0, seed, XenVersion.Current);
+                var label = $"{workload} {strategy} {vcpus} vCPUs seed {seed}";
+                Assert.True(r.XenViolations.Count == 0, label + ": " + string.Join("; ", r.XenViolations));
+                Assert.True(r.WarningList.Count == 0 && r.Oopses.Count == 0, label);
+                Assert.True(r.GuestViolations.Count == 0, label + ": " + string.Join("; ", r.GuestViolations));
+                Assert.True(r.Total(Metric.Hypercalls) > 0, label);
+            }
+        }
+    }
+
+    /// <summary>The threads workload checked after every move: many vCPUs sharing one mm while one thread forks.</summary>
+    [Theory]
+    [InlineData("Linux61")]
+    [InlineData("Linux411")]
+    [InlineData("EarlyPinLateUnpin")]
+    public void ThreadsHoldEveryInvariantAfterEveryMove(string strategy)
+    {
+        for (ulong seed = 0; seed < 5; seed++)
+        {
+            var r = WorkloadRunner.Run("threads", ExitStrategies.Find(strategy)!, 3, 0, seed, XenVersion.Current, checkEveryMove: true);
+            Assert.True(r.GuestViolations.Count == 0 && r.XenViolations.Count == 0, $"seed {seed}: " + string.Join("; ", r.GuestViolations.Concat(r.XenViolations)));
         }
     }
 }

@@ -13,6 +13,7 @@ public static class ExitStrategies
         new TryUnpin(),
         new BrokenNoDropMmRef(),
         new BrokenCpumaskOnly(),
+        new EarlyPinLateUnpin(),
     ];
 
     /// <summary>The strategy named <paramref name="name"/> (case-insensitive), or null.</summary>

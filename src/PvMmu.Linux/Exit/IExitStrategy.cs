@@ -16,6 +16,13 @@ public interface IExitStrategy
     /// </summary>
     bool LazyTlbLeavesCpumask => false;
 
+    /// <summary>
+    /// Whether pgd_alloc pins the new pgd at once ("early pin", Xen's guests before 8a181133e2): every table of the
+    /// mm is then built on pinned tables. Linux since has pinned late, at the first switch (activate_mm, and fork's
+    /// arch_dup_mmap).
+    /// </summary>
+    bool PinAtAlloc => false;
+
     /// <summary>The handler the IPIs run; None when the variant sends none.</summary>
     IpiHandler Handler => IpiHandler.None;
 
@@ -45,6 +52,11 @@ public interface IExitStrategy
         {
             if ((mask & (1UL << t)) != 0)
             {
+                if (t != cpu)
+                {
+                    k.Counts.Add(cpu, Accounting.GuestEvent.IpiSent);
+                }
+
                 k.RunIpi(t, Handler, mm);
             }
         }

@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
@@ -18,9 +19,15 @@ public static class ForkExec
     /// write-protected in the parent with a native locked bit-clear (a trap on the pinned parent L1) and the child's
     /// copy written with set_pte_at (a queued mmu_update). Then the child is pinned and the parent's TLB flushed.
     /// </summary>
-    public static int Fork(Kernel k, int cpu, int parent)
+    public static int Fork(Kernel k, int cpu, int parent, IExitStrategy strategy)
     {
+        k.Counts.Add(cpu, GuestEvent.Fork);
         var child = MmOps.CreateMm(k, cpu);
+        if (strategy.PinAtAlloc)
+        {
+            Pinning.PgdPin(k, cpu, k.Mms.Pgd[child]);
+        }
+
         var ppgd = k.Mms.Pgd[parent];
         for (var v = 0; v < k.Mms.VmaCount[parent]; v++)
         {
@@ -67,7 +74,10 @@ public static class ForkExec
         }
 
         // arch_dup_mmap → xen_dup_mmap (xen_enter_mmap since 6.4): pin the child under page_table_lock.
-        Pinning.PgdPin(k, cpu, k.Mms.Pgd[child]);
+        if (!k.Pinned(k.Mms.Pgd[child]))
+        {
+            Pinning.PgdPin(k, cpu, k.Mms.Pgd[child]);
+        }
 
         // flush_tlb_mm(oldmm): the parent's write-protects must reach every CPU that may cache them.
         FlushTlbMm(k, cpu, parent);
@@ -99,22 +109,47 @@ public static class ForkExec
     }
 
     /// <summary>
-    /// exec: a fresh mm whose stack pages are faulted in while it is unpinned (one direct mmu_update each), then
-    /// activate_mm pins it and switches to it, and the old mm's last user drops it (its full teardown).
+    /// exec of a program that is only its stack: see <see cref="Exec(Kernel, int, int, ProcessImage, IExitStrategy)"/>.
     /// </summary>
-    public static int Exec(Kernel k, int cpu, int old, int stackPages, IExitStrategy strategy)
+    public static int Exec(Kernel k, int cpu, int old, int stackPages, IExitStrategy strategy) =>
+        Exec(k, cpu, old, ProcessImage.StackOnly(stackPages), strategy);
+
+    /// <summary>
+    /// exec: a fresh mm whose stack pages are faulted in while it is unpinned (one direct mmu_update each), then
+    /// activate_mm pins it (unless the variant pinned it at pgd_alloc) and switches to it, and the old mm's last
+    /// user drops it (its full teardown). The new program then runs and faults in its regions, on the pinned mm.
+    /// </summary>
+    public static int Exec(Kernel k, int cpu, int old, ProcessImage image, IExitStrategy strategy)
     {
+        k.Counts.Add(cpu, GuestEvent.Exec);
         var mm = MmOps.CreateMm(k, cpu);
-        const ulong stackTop = 0x7FFF_FFFF_F000UL;
-        var start = stackTop - ((ulong)stackPages << 12);
-        MmOps.MapAnonymous(k, mm, start, stackPages);
+        if (strategy.PinAtAlloc)
+        {
+            Pinning.PgdPin(k, cpu, k.Mms.Pgd[mm]);
+        }
+
+        var start = ProcessImage.StackTop - ((ulong)image.StackPages << 12);
+        MmOps.MapAnonymous(k, mm, start, image.StackPages);
         MmOps.TouchAll(k, cpu, mm);
-        Pinning.PgdPin(k, cpu, k.Mms.Pgd[mm]);
+        if (!k.Pinned(k.Mms.Pgd[mm]))
+        {
+            Pinning.PgdPin(k, cpu, k.Mms.Pgd[mm]);
+        }
+
         MmOps.SwitchMm(k, cpu, mm);
         if (--k.Mms.Users[old] == 0)
         {
             ExitPath.ExitMmap(k, cpu, old, strategy);
             ExitPath.MmDrop(k, cpu, old, strategy);
+        }
+
+        foreach (var r in image.Regions)
+        {
+            MmOps.MapAnonymous(k, mm, r.Start, r.Pages);
+            for (var p = 0; p < r.Pages; p++)
+            {
+                MmOps.FaultIn(k, cpu, mm, r.Start + ((ulong)p << 12));
+            }
         }
 
         return mm;

@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
 using PvMmu.Xen.Abi;
@@ -61,6 +62,7 @@ public static class MmOps
             return PageFlags.Mfn(old);
         }
 
+        k.Counts.Add(cpu, GuestEvent.PageFault);
         var page = k.AllocPage(cpu);
         PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, PteFlags.UserRw));
         return page;

@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
@@ -66,6 +67,9 @@ public sealed class Machine
     public Kernel K { get; }
 
     public IExitStrategy Strategy { get; }
+
+    /// <summary>The programs an <see cref="OpKind.ExecImage"/> can exec, by index.</summary>
+    public IReadOnlyList<ProcessImage> Images { get; init; } = [];
 
     /// <summary>When set, called after every move; a non-empty answer stops the run (a violation).</summary>
     public Func<Machine, List<string>>? CheckAfterEachMove { get; set; }
@@ -207,6 +211,7 @@ public sealed class Machine
         _pendingMm[slot] = mm;
         _pendingFrom[target] |= 1UL << from;
         _waitingFor[from] |= 1UL << target;
+        K.Counts.Add(from, GuestEvent.IpiSent);
     }
 
     private void Step(int cpu)
@@ -220,6 +225,7 @@ public sealed class Machine
             OpKind.Exit => StepExit(cpu, MmOf(op.Process)),
             OpKind.Fork => StepFork(cpu, op),
             OpKind.Exec => StepExec(cpu, op),
+            OpKind.ExecImage => StepExecImage(cpu, op),
             OpKind.Signal => SetFlag(op.Arg),
             _ => true,
         };
@@ -246,6 +252,7 @@ public sealed class Machine
     {
         if (_step[cpu] == 0)
         {
+            K.Counts.Add(cpu, GuestEvent.ContextSwitch);
             _irqsOff[cpu] = true;
             K.Lazy[cpu] = LazyMode.Cpu;
             MmOps.SwitchMm(K, cpu, mm);
@@ -263,6 +270,7 @@ public sealed class Machine
     {
         if (_step[cpu] == 0)
         {
+            K.Counts.Add(cpu, GuestEvent.ContextSwitch);
             _irqsOff[cpu] = true;
             K.Lazy[cpu] = LazyMode.Cpu;
             var mm = K.LoadedMm[cpu];
@@ -314,7 +322,7 @@ public sealed class Machine
 
     private bool StepFork(int cpu, Op op)
     {
-        _processMm[op.Arg] = ForkExec.Fork(K, cpu, MmOf(op.Process));
+        _processMm[op.Arg] = ForkExec.Fork(K, cpu, MmOf(op.Process), Strategy);
         K.Mms.Users[_processMm[op.Arg]] = 1;
         return true;
     }
@@ -322,6 +330,12 @@ public sealed class Machine
     private bool StepExec(int cpu, Op op)
     {
         _processMm[op.Process] = ForkExec.Exec(K, cpu, MmOf(op.Process), op.Arg, Strategy);
+        return true;
+    }
+
+    private bool StepExecImage(int cpu, Op op)
+    {
+        _processMm[op.Process] = ForkExec.Exec(K, cpu, MmOf(op.Process), Images[op.Arg], Strategy);
         return true;
     }
 
@@ -335,6 +349,7 @@ public sealed class Machine
         switch (_step[cpu])
         {
             case 0:
+                K.Counts.Add(cpu, GuestEvent.Exit);
                 K.Mms.Count[mm]++;
                 DropLazyRef(cpu);
                 _lazyRef[cpu] = mm;

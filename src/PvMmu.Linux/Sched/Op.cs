@@ -11,6 +11,7 @@ public readonly record struct Op(OpKind Kind, int Process = 0, int Arg = 0)
         OpKind.Touch => $"touch P{Process} {Arg}",
         OpKind.Fork => $"fork P{Process} -> P{Arg}",
         OpKind.Exec => $"exec P{Process} {Arg}",
+        OpKind.ExecImage => $"exec P{Process} image {Arg}",
         _ => $"{Kind.ToString().ToLowerInvariant()} P{Process}",
     };
 }

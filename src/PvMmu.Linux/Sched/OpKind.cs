@@ -29,4 +29,7 @@ public enum OpKind : byte
 
     /// <summary>Wait until flag Arg is set.</summary>
     Wait,
+
+    /// <summary>The process execs program image Arg of the machine's <see cref="Machine.Images"/> (one step).</summary>
+    ExecImage,
 }

@@ -33,6 +33,9 @@ public sealed class RunResult
 
     public IReadOnlyList<string> Phases { get; }
 
+    /// <summary>The priced counts per phase and vCPU (set when the run ends).</summary>
+    public Costs.CostCounts? Costs { get; set; }
+
     /// <summary>[phase × metric].</summary>
     public long[] Counts { get; }
 

@@ -5,6 +5,7 @@ using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
+using PvMmu.Sim.Costs;
 using PvMmu.Sim.Reports;
 using PvMmu.Xen;
 using PvMmu.Xen.Events;
@@ -13,56 +14,60 @@ using PvMmu.Xen.Invariants;
 namespace PvMmu.Sim.Workloads;
 
 /// <summary>
-/// The built-in workloads of <c>pvmmu run</c>: a process is set up (mapped, touched, pinned), then every vCPU runs a
-/// program on the scheduler seam, interleaved by a seeded random scheduler. Events are charged to the phase of the
-/// operation that caused them (an IPI's to the exit that sent it). With checking on, the hypervisor's and the guest's
-/// invariants are checked after every move. The seed fixes the vCPUs' roles and the interleaving.
+/// Runs a workload on the guest and hypervisor models: the initial processes are set up (mapped, touched, pinned),
+/// then every vCPU runs its program on the scheduler seam, interleaved by a seeded random scheduler. Events are
+/// charged to the phase of the operation that caused them (an IPI's to the exit that sent it). With checking on,
+/// the hypervisor's and the guest's invariants are checked after every move. The seed fixes the interleaving (and,
+/// in the built-in workloads, the vCPUs' roles).
 /// </summary>
 public static class WorkloadRunner
 {
-    public static IReadOnlyList<string> Names { get; } = ["fork-exit", "fork-exec-exit", "teardown", "lazy-exit"];
+    /// <summary>The built-in workloads (<see cref="WorkloadCatalog"/>).</summary>
+    public static IReadOnlyList<string> Names => WorkloadCatalog.Names;
 
     public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit"];
 
     /// <summary>Pages of stack an exec'd program starts with (its argument and stack pages).</summary>
-    public const int ExecStackPages = 16;
+    public const int ExecStackPages = WorkloadCatalog.ExecStackPages;
 
-    private const ulong HeapStart = 0x40_0000UL;
+    /// <summary>A built-in workload by name.</summary>
+    public static RunResult Run(string workload, IExitStrategy strategy, int vcpus, int pages, ulong seed, XenVersion xen, bool checkEveryMove = false) =>
+        Run(WorkloadCatalog.Build(workload, vcpus, pages, seed), strategy, seed, xen, checkEveryMove, pages);
 
-    public static RunResult Run(string workload, IExitStrategy strategy, int vcpus, int pages, ulong seed, XenVersion xen, bool checkEveryMove = false)
+    /// <summary>
+    /// Runs <paramref name="spec"/>; <paramref name="observe"/>, when given, sees every move before it is applied
+    /// (with its phase) and the end of the programs (phase −1), for traces.
+    /// </summary>
+    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Choice, int>? observe = null)
     {
-        if (!Names.Contains(workload))
-        {
-            throw new ArgumentException($"unknown workload '{workload}'; valid: {string.Join(", ", Names)}");
-        }
-
-        if (workload == "lazy-exit" && vcpus < 2)
-        {
-            throw new ArgumentException("lazy-exit needs at least 2 vCPUs");
-        }
-
         var k = Kernel.Boot(new KernelConfig
         {
-            Vcpus = vcpus,
-            Frames = (3 * pages) + (pages / 128) + 1024,
+            Vcpus = spec.Vcpus,
+            Frames = spec.FramesNeeded(),
             Xen = xen,
             Phases = Phases.Count,
         });
-        var result = new RunResult(workload, strategy.Name, vcpus, pages, seed, XenRules.Name(xen), Phases);
+        if (pages == 0)
+        {
+            foreach (var p in spec.Processes)
+            {
+                pages += spec.Images[p.Image].TotalPages;
+            }
+        }
 
-        // The process's CPU, and a second one (another CPU when there is one).
-        var a = (int)(seed % (ulong)vcpus);
-        var b = vcpus == 1 ? a : (a + 1 + (int)(seed / (ulong)vcpus % (ulong)(vcpus - 1))) % vcpus;
+        var result = new RunResult(spec.Name, strategy.Name, spec.Vcpus, pages, seed, XenRules.Name(xen), Phases);
+        var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
+        for (var i = 0; i < spec.Processes.Count; i++)
+        {
+            var p = spec.Processes[i];
+            processMm[i] = SetUp(k, strategy, spec.Images[p.Image], p.Cpu);
+            k.Mms.Users[processMm[i]] = p.Threads;
+        }
 
-        var mm = MmOps.CreateMm(k, a);
-        MmOps.MapAnonymous(k, mm, HeapStart, pages);
-        MmOps.TouchAll(k, a, mm);
-        Pinning.PgdPin(k, a, k.Mms.Pgd[mm]);
         var counts = new GuestCounts();
         Charge(k, result, 0, counts);
 
-        var programs = Programs(workload, vcpus, a, b);
-        var machine = new Machine(k, strategy, programs, [mm, 0, 0, 0]);
+        var machine = new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images };
         var scheduler = new SeededRandomScheduler(seed + 1);
         while (!machine.Done)
         {
@@ -76,6 +81,7 @@ public static class WorkloadRunner
             var choice = enabled[scheduler.Choose(enabled)];
             var phase = PhaseOf(machine, choice);
             k.Xen.Events.Phase = phase;
+            observe?.Invoke(machine, choice, phase);
             machine.Apply(choice);
             Charge(k, result, phase, counts);
             if (checkEveryMove)
@@ -94,6 +100,7 @@ public static class WorkloadRunner
         }
 
         k.Xen.Events.Phase = 1;
+        observe?.Invoke(machine, default, -1);
         machine.Quiesce();
         Charge(k, result, 1, counts);
         foreach (var e in GuestInvariantChecker.Check(k))
@@ -102,6 +109,7 @@ public static class WorkloadRunner
         }
 
         CollectXen(k, result);
+        result.Costs = CostCounts.From(k);
         result.WarningList.AddRange(k.Mc.Warnings);
         result.Oopses.AddRange(k.Oopses);
         result.XenViolations.AddRange(new InvariantChecker().Check(k.Xen));
@@ -109,37 +117,35 @@ public static class WorkloadRunner
         return result;
     }
 
-    private static Op[][] Programs(string workload, int vcpus, int a, int b)
+    /// <summary>
+    /// A process as the setup phase builds it: a new mm (pinned at once under an early-pin variant), its image's
+    /// regions mapped and every page faulted in, then pinned (it has run).
+    /// </summary>
+    private static int SetUp(Kernel k, IExitStrategy strategy, ProcessImage image, int cpu)
     {
-        var p = new List<Op>[vcpus];
-        for (var i = 0; i < vcpus; i++)
+        var mm = MmOps.CreateMm(k, cpu);
+        if (strategy.PinAtAlloc)
         {
-            p[i] = [];
+            Pinning.PgdPin(k, cpu, k.Mms.Pgd[mm]);
         }
 
-        switch (workload)
+        foreach (var r in image.Regions)
         {
-            case "teardown":
-                p[a].AddRange([new(OpKind.Run, 0), new(OpKind.Exit, 0)]);
-                break;
-            case "lazy-exit":
-                // The process ran on b, which then switched to a kernel thread that keeps the mm lazily; it exits on a.
-                p[b].AddRange([new(OpKind.Run, 0), new(OpKind.Kthread), new(OpKind.Signal, 0, 0)]);
-                p[a].AddRange([new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)]);
-                break;
-            default:
-                p[a].AddRange([new(OpKind.Run, 0), new(OpKind.Fork, 0, 1), new(OpKind.Signal, 0, 0)]);
-                p[b].AddRange([new(OpKind.Wait, 0, 0), new(OpKind.Run, 1)]);
-                if (workload == "fork-exec-exit")
-                {
-                    p[b].Add(new(OpKind.Exec, 1, ExecStackPages));
-                }
-
-                p[b].Add(new(OpKind.Exit, 1));
-                break;
+            MmOps.MapAnonymous(k, mm, r.Start, r.Pages);
         }
 
-        return [.. p.Select(x => x.ToArray())];
+        if (image.StackPages > 0)
+        {
+            MmOps.MapAnonymous(k, mm, ProcessImage.StackTop - ((ulong)image.StackPages << 12), image.StackPages);
+        }
+
+        MmOps.TouchAll(k, cpu, mm);
+        if (!k.Pinned(k.Mms.Pgd[mm]))
+        {
+            Pinning.PgdPin(k, cpu, k.Mms.Pgd[mm]);
+        }
+
+        return mm;
     }
 
     private static int PhaseOf(Machine m, Choice c)
@@ -152,7 +158,7 @@ public static class WorkloadRunner
         return m.CurrentOp(c.Cpu)?.Kind switch
         {
             OpKind.Fork => 2,
-            OpKind.Exec => 3,
+            OpKind.Exec or OpKind.ExecImage => 3,
             OpKind.Exit => 4,
             _ => 1,
         };

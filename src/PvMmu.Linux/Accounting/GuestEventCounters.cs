@@ -1,0 +1,46 @@
+namespace PvMmu.Linux.Accounting;
+
+/// <summary>
+/// Guest event counts as one flat array indexed by [phase, vCPU, event], the guest's twin of the hypervisor's
+/// EventCounters. The phase is the one the hypervisor's counters charge now (the workload sets it there), so both
+/// sides of one move land in the same phase.
+/// </summary>
+public sealed class GuestEventCounters
+{
+    public static readonly int EventCount = Enum.GetValues<GuestEvent>().Length;
+
+    private readonly long[] _counts;
+    private readonly Func<int> _phase;
+
+    public GuestEventCounters(int vcpus, int phases, Func<int> phase)
+    {
+        Vcpus = vcpus;
+        Phases = phases;
+        _phase = phase;
+        _counts = new long[phases * vcpus * EventCount];
+    }
+
+    public int Vcpus { get; }
+
+    public int Phases { get; }
+
+    public void Add(int vcpu, GuestEvent e, long n = 1) => _counts[(((_phase() * Vcpus) + vcpu) * EventCount) + (int)e] += n;
+
+    public long Get(int phase, int vcpu, GuestEvent e) => _counts[(((phase * Vcpus) + vcpu) * EventCount) + (int)e];
+
+    /// <summary>The count of one event over every vCPU and phase.</summary>
+    public long Total(GuestEvent e)
+    {
+        long sum = 0;
+        for (var i = (int)e; i < _counts.Length; i += EventCount)
+        {
+            sum += _counts[i];
+        }
+
+        return sum;
+    }
+
+    public void Reset() => Array.Clear(_counts);
+
+    public void CopyFrom(GuestEventCounters s) => s._counts.CopyTo(_counts, 0);
+}

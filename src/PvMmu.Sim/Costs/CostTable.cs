@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
+
+namespace PvMmu.Sim.Costs;
+
+/// <summary>
+/// A named, replaceable price list: modeled nanoseconds per counted event (<see cref="CostEvent"/>). Read from TOML
+/// (<c>--cost FILE</c>): a top-level <c>name</c> and a <c>[prices_ns]</c> table of <c>event = number</c>. A price the
+/// file leaves out keeps the built-in table's value. The built-in table is src/PvMmu.Sim/Costs/default.toml,
+/// fitted to Xen commit 8a181133e2's lmbench deltas (docs/performance.md).
+/// </summary>
+public sealed partial class CostTable
+{
+    private static readonly Lazy<CostTable> BuiltIn = new(LoadBuiltIn);
+
+    private readonly double[] _ns;
+
+    private CostTable(string name, string source, double[] ns)
+    {
+        Name = name;
+        Source = source;
+        _ns = ns;
+    }
+
+    /// <summary>The built-in table (default.toml, embedded).</summary>
+    public static CostTable Default => BuiltIn.Value;
+
+    public string Name { get; }
+
+    /// <summary>Where it came from: a file path, or "built-in".</summary>
+    public string Source { get; }
+
+    public double this[CostEvent e] => _ns[(int)e];
+
+    /// <summary>The TOML key of an event's price (hypercall_entry, ...).</summary>
+    public static string Key(CostEvent e) => Camel().Replace(e.ToString(), "_$1").ToLowerInvariant();
+
+    [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
+    private static partial Regex Camel();
+
+    /// <summary>A copy with some prices replaced (for the fit and for what-if tables).</summary>
+    public CostTable With(string name, IReadOnlyDictionary<CostEvent, double> prices)
+    {
+        var ns = (double[])_ns.Clone();
+        foreach (var (e, v) in prices)
+        {
+            ns[(int)e] = v;
+        }
+
+        return new CostTable(name, "derived", ns);
+    }
+
+    /// <summary>Reads a cost table file; a malformed one throws <see cref="CostTableException"/> with file:line:column.</summary>
+    public static CostTable Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CostTableException(path, 1, 1, "cannot read the cost table: " + e.Message);
+        }
+
+        return Parse(text, path, Default._ns);
+    }
+
+    /// <summary>Parses TOML text; prices it leaves out come from <paramref name="inherit"/> (all required when null).</summary>
+    public static CostTable Parse(string text, string file, double[]? inherit)
+    {
+        var doc = SyntaxParser.Parse(text, file, validate: true);
+        foreach (var d in doc.Diagnostics)
+        {
+            if (d.Kind == DiagnosticMessageKind.Error)
+            {
+                throw new CostTableException(file, d.Span.Start.Line + 1, d.Span.Start.Column + 1, "not valid TOML: " + d.Message);
+            }
+        }
+
+        string? name = null;
+        foreach (var kv in doc.KeyValues)
+        {
+            var (line, col) = Where(kv);
+            var key = kv.Key?.ToString().Trim() ?? string.Empty;
+            if (key != "name")
+            {
+                throw new CostTableException(file, line, col, $"unknown key '{key}' at the top level; expected 'name' and a [prices_ns] table");
+            }
+
+            if (kv.Value is not StringValueSyntax s || string.IsNullOrWhiteSpace(s.Value))
+            {
+                throw new CostTableException(file, line, col, "'name' must be a non-empty string");
+            }
+
+            name = s.Value;
+        }
+
+        var ns = inherit is null ? new double[CostCounts.EventCount] : (double[])inherit.Clone();
+        var given = new bool[CostCounts.EventCount];
+        var keys = Enum.GetValues<CostEvent>().ToDictionary(Key);
+        foreach (var table in doc.Tables)
+        {
+            var (tl, tc) = Where(table);
+            var tname = table.Name?.ToString().Trim() ?? string.Empty;
+            if (table is not TableSyntax || tname != "prices_ns")
+            {
+                throw new CostTableException(file, tl, tc, $"unknown table '{tname}'; expected [prices_ns]");
+            }
+
+            foreach (var item in table.Items)
+            {
+                if (item is not KeyValueSyntax kv)
+                {
+                    continue;
+                }
+
+                var (line, col) = Where(kv);
+                var key = kv.Key?.ToString().Trim() ?? string.Empty;
+                if (!keys.TryGetValue(key, out var e))
+                {
+                    throw new CostTableException(file, line, col, $"unknown price '{key}'; expected one of: {string.Join(", ", keys.Keys)}");
+                }
+
+                double v = kv.Value switch
+                {
+                    IntegerValueSyntax i => i.Value,
+                    FloatValueSyntax f => f.Value,
+                    _ => double.NaN,
+                };
+                if (!double.IsFinite(v) || v < 0)
+                {
+                    throw new CostTableException(file, line, col, $"price '{key}' must be a finite number of nanoseconds ≥ 0");
+                }
+
+                ns[(int)e] = v;
+                given[(int)e] = true;
+            }
+        }
+
+        if (inherit is null)
+        {
+            var missing = Enum.GetValues<CostEvent>().Where(e => !given[(int)e]).Select(Key).ToList();
+            if (missing.Count > 0)
+            {
+                throw new CostTableException(file, 1, 1, "missing prices: " + string.Join(", ", missing));
+            }
+        }
+
+        return new CostTable(name ?? Path.GetFileNameWithoutExtension(file), inherit is null ? "built-in" : file, ns);
+    }
+
+    private static (int Line, int Column) Where(SyntaxNodeBase n) => (n.Span.Start.Line + 1, n.Span.Start.Column + 1);
+
+    private static CostTable LoadBuiltIn()
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("PvMmu.Sim.Costs.default.toml")
+            ?? throw new InvalidOperationException("the built-in cost table is not embedded");
+        using var r = new StreamReader(s);
+        return Parse(r.ReadToEnd(), "default.toml", null);
+    }
+
+    /// <summary>The table as TOML, every price on its own line (what <c>pvmmu costs</c> prints).</summary>
+    public string ToToml()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"name = \"{Name}\"\n\n[prices_ns]\n");
+        foreach (var e in Enum.GetValues<CostEvent>())
+        {
+            sb.Append(inv, $"{Key(e)} = {this[e]:0.###}\n");
+        }
+
+        return sb.ToString();
+    }
+}
