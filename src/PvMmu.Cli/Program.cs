@@ -17,6 +17,7 @@ public static class Program
             RunCommand.Create(stdout, stderr),
             CheckCommand.Create(stdout, stderr),
             CheckCommand.CreateReplay(stdout, stderr),
+            CalibrateCommand.Create(stdout, stderr),
         };
         root.SetAction(_ => DefaultJob.Run(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

@@ -15,7 +15,8 @@ namespace PvMmu.Sim.Costs;
 /// </summary>
 public sealed partial class CostTable
 {
-    private static readonly Lazy<CostTable> BuiltIn = new(LoadBuiltIn);
+    private static readonly Lazy<CostTable> BuiltIn = new(() => LoadResource("default.toml"));
+    private static readonly Lazy<CostTable> PriorTable = new(() => LoadResource("priors.toml"));
 
     private readonly double[] _ns;
 
@@ -26,8 +27,11 @@ public sealed partial class CostTable
         _ns = ns;
     }
 
-    /// <summary>The built-in table (default.toml, embedded).</summary>
+    /// <summary>The built-in table (default.toml, embedded): the calibrated one.</summary>
     public static CostTable Default => BuiltIn.Value;
+
+    /// <summary>The priors the calibration starts from (priors.toml, embedded).</summary>
+    public static CostTable Priors => PriorTable.Value;
 
     public string Name { get; }
 
@@ -156,13 +160,19 @@ public sealed partial class CostTable
 
     private static (int Line, int Column) Where(SyntaxNodeBase n) => (n.Span.Start.Line + 1, n.Span.Start.Column + 1);
 
-    private static CostTable LoadBuiltIn()
+    private static CostTable LoadResource(string file)
     {
-        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("PvMmu.Sim.Costs.default.toml")
-            ?? throw new InvalidOperationException("the built-in cost table is not embedded");
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("PvMmu.Sim.Costs." + file)
+            ?? throw new InvalidOperationException($"the built-in cost table {file} is not embedded");
         using var r = new StreamReader(s);
-        return Parse(r.ReadToEnd(), "default.toml", null);
+        return Parse(r.ReadToEnd(), file, null);
     }
+
+    /// <summary>The prices as an array indexed by <see cref="CostEvent"/> (a copy).</summary>
+    public double[] ToArray() => (double[])_ns.Clone();
+
+    /// <summary>A table from prices indexed by <see cref="CostEvent"/>.</summary>
+    public static CostTable FromArray(string name, double[] ns) => new(name, "derived", (double[])ns.Clone());
 
     /// <summary>The table as TOML, every price on its own line (what <c>pvmmu costs</c> prints).</summary>
     public string ToToml()
