@@ -1,0 +1,563 @@
+using System.Globalization;
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Sched;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace PvMmu.Sim.Workloads;
+
+/// <summary>
+/// Reads a workload scenario file (YAML, docs/scenario-format.md): named program images, named initial processes
+/// and one list of steps per vCPU, into a <see cref="WorkloadSpec"/>. Names become indices: images in file order;
+/// process slots for the initial processes first, then one for each new fork child. Everything is checked before
+/// the spec is built; the first problem throws a <see cref="ScenarioException"/> pointing at the node at fault.
+/// The representation model is used (not deserialization) because every node keeps its line and column.
+/// </summary>
+public sealed class WorkloadFile
+{
+    /// <summary>The most pages a region, a stack, an exec or a touch may have (16 GiB of 4 KiB pages).</summary>
+    public const int MaxPages = 4_194_304;
+
+    /// <summary>Regions per image: an mm holds <see cref="MmTable.MaxVmas"/> VMAs and exec's stack takes one.</summary>
+    public const int MaxRegions = MmTable.MaxVmas - 1;
+
+    /// <summary>vCPUs: the machine keeps per-vCPU bitmaps in 64-bit words.</summary>
+    public const int MaxVcpus = 64;
+
+    /// <summary>Threads (mm users) of an initial process; a bound only so that typos fail early.</summary>
+    public const int MaxThreads = 65_536;
+
+    /// <summary>Signal/wait flags: the machine has 64.</summary>
+    public const int Flags = 64;
+
+    private const ulong PageSize = 4096;
+
+    /// <summary>The end of the user half (TASK_SIZE rounded up: the canonical-address hole starts here).</summary>
+    private const ulong UserLimit = 0x8000_0000_0000UL;
+
+    private static readonly string[] TopKeys = ["name", "vcpus", "images", "processes", "programs"];
+    private static readonly string[] ImageKeys = ["stack", "regions"];
+    private static readonly string[] RegionKeys = ["start", "pages"];
+    private static readonly string[] ProcessKeys = ["name", "image", "cpu", "threads"];
+    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait"];
+
+    private readonly string _file;
+    private readonly List<ProcessImage> _images = [];
+    private readonly Dictionary<string, int> _imageIndex = new(StringComparer.Ordinal);
+
+    /// <summary>Process name → slot, in the order names are defined (initial processes, then fork children).</summary>
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+
+    /// <summary>Names some earlier step (in file order) exits: only those may be reused as a fork's child.</summary>
+    private readonly HashSet<string> _exited = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Each process's first mapping, by file order: what a touch step faults in. Setup maps the image's regions
+    /// first; exec maps its stack first; a fork's child copies the parent's mappings in order.
+    /// </summary>
+    private readonly Dictionary<string, (ulong Start, int Pages, string What)> _firstMapping = new(StringComparer.Ordinal);
+
+    private readonly bool[] _signalled = new bool[Flags];
+    private readonly List<(int Flag, YamlNode Node)> _waits = [];
+    private int _vcpus;
+
+    private WorkloadFile(string file) => _file = file;
+
+    /// <summary>Reads and parses a scenario file; any problem, unreadable file included, is a <see cref="ScenarioException"/>.</summary>
+    public static WorkloadSpec Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ScenarioException(path, 1, 1, "cannot read the scenario file: " + e.Message);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses scenario text; <paramref name="file"/> names it in errors and gives the default workload name.</summary>
+    public static WorkloadSpec Parse(string text, string file) => new WorkloadFile(file).Read(text);
+
+    private WorkloadSpec Read(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new ScenarioException(_file, Math.Max(1, (int)e.Start.Line), Math.Max(1, (int)e.Start.Column), "not valid YAML: " + e.Message);
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            throw new ScenarioException(_file, 1, 1, "the file is empty; expected a mapping with vcpus, images, processes and programs");
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            throw At(stream.Documents[1].RootNode, "one workload per file; this is a second YAML document");
+        }
+
+        var root = Mapping(stream.Documents[0].RootNode, "a mapping with vcpus, images, processes and programs");
+        var top = Keys(root, TopKeys, "at the top level");
+        var name = top.TryGetValue("name", out var n) ? Text(n, "the workload's name") : DefaultName();
+        _vcpus = Int(Required(root, top, "vcpus", "at the top level"), "vcpus", 1, MaxVcpus);
+        ReadImages(Required(root, top, "images", "at the top level"));
+        var processes = ReadProcesses(Required(root, top, "processes", "at the top level"));
+        var programs = ReadPrograms(Required(root, top, "programs", "at the top level"));
+        return new WorkloadSpec
+        {
+            Name = name,
+            Vcpus = _vcpus,
+            Images = [.. _images],
+            Processes = processes,
+            Programs = programs,
+            ProcessSlots = _slots.Count,
+        };
+    }
+
+    private string DefaultName()
+    {
+        var name = Path.GetFileNameWithoutExtension(_file);
+        return string.IsNullOrEmpty(name) ? "scenario" : name;
+    }
+
+    private void ReadImages(YamlNode node)
+    {
+        var map = Mapping(node, "images: a mapping from image name to { stack, regions }");
+        if (map.Children.Count == 0)
+        {
+            throw At(map, "no images; define at least one");
+        }
+
+        foreach (var (key, value) in map.Children)
+        {
+            var name = Text(key, "an image name");
+            if (!_imageIndex.TryAdd(name, _images.Count))
+            {
+                throw At(key, $"image '{name}' is defined twice");
+            }
+
+            _images.Add(ReadImage(name, value));
+        }
+    }
+
+    private ProcessImage ReadImage(string name, YamlNode node)
+    {
+        var map = Mapping(node, $"image '{name}': a mapping with stack and regions");
+        var keys = Keys(map, ImageKeys, $"in image '{name}'");
+        var stack = keys.TryGetValue("stack", out var s) ? Int(s, "stack pages", 0, MaxPages) : 0;
+        var stackBottom = StackBottom(stack);
+        var regions = new List<(MemoryRegion Region, YamlNode Node)>();
+        if (keys.TryGetValue("regions", out var rs))
+        {
+            foreach (var item in Sequence(rs, "regions: a list of { start, pages }").Children)
+            {
+                if (regions.Count == MaxRegions)
+                {
+                    throw At(item, $"image '{name}' has more than {MaxRegions} regions (an mm has {MmTable.MaxVmas} VMAs and the stack takes one)");
+                }
+
+                var region = ReadRegion(item);
+                var end = region.Start + ((ulong)region.Pages * PageSize);
+                if (end > stackBottom)
+                {
+                    throw At(item, stack > 0
+                        ? $"region {Range(region.Start, end)} overlaps the stack area {Range(stackBottom, ProcessImage.StackTop)}"
+                        : $"region {Range(region.Start, end)} runs past the top of the stack area (0x{ProcessImage.StackTop:x})");
+                }
+
+                foreach (var (other, otherNode) in regions)
+                {
+                    var otherEnd = other.Start + ((ulong)other.Pages * PageSize);
+                    if (region.Start < otherEnd && other.Start < end)
+                    {
+                        throw At(item, $"region {Range(region.Start, end)} overlaps region {Range(other.Start, otherEnd)} (line {otherNode.Start.Line})");
+                    }
+                }
+
+                regions.Add((region, item));
+            }
+        }
+
+        if (stack == 0 && regions.Count == 0)
+        {
+            throw At(map, $"image '{name}' maps nothing; give it regions or stack pages");
+        }
+
+        return new ProcessImage(name, [.. regions.Select(r => r.Region)], stack);
+    }
+
+    private MemoryRegion ReadRegion(YamlNode node)
+    {
+        var map = Mapping(node, "a region: { start: ADDRESS, pages: N }");
+        var keys = Keys(map, RegionKeys, "in a region");
+        var startNode = Required(map, keys, "start", "in a region");
+        if (!TryNumber(startNode, out var start))
+        {
+            throw At(startNode, $"expected start: an address (0x... or decimal), found {Describe(startNode)}");
+        }
+
+        if (start >= UserLimit)
+        {
+            throw At(startNode, $"start 0x{start:x} is not a user address (user space ends at 0x{UserLimit:x})");
+        }
+
+        if (start % PageSize != 0)
+        {
+            throw At(startNode, $"start 0x{start:x} is not page-aligned (a multiple of 0x1000)");
+        }
+
+        var pages = Int(Required(map, keys, "pages", "in a region"), "pages", 1, MaxPages);
+        return new MemoryRegion(start, pages);
+    }
+
+    private List<InitialProcess> ReadProcesses(YamlNode node)
+    {
+        var seq = Sequence(node, "processes: a list of { name, image, cpu, threads }");
+        if (seq.Children.Count == 0)
+        {
+            throw At(seq, "no processes; define at least one");
+        }
+
+        var list = new List<InitialProcess>();
+        foreach (var item in seq.Children)
+        {
+            var map = Mapping(item, "a process: { name, image, cpu, threads }");
+            var keys = Keys(map, ProcessKeys, "in a process");
+            var nameNode = Required(map, keys, "name", "in a process");
+            var name = Text(nameNode, "a process name");
+            var image = ImageRef(Required(map, keys, "image", "in a process"));
+            var cpu = keys.TryGetValue("cpu", out var c) ? Int(c, $"cpu: a vCPU number (vcpus: {_vcpus})", 0, _vcpus - 1) : 0;
+            var threads = keys.TryGetValue("threads", out var t) ? Int(t, "threads", 1, MaxThreads) : 1;
+            if (!_slots.TryAdd(name, _slots.Count))
+            {
+                throw At(nameNode, $"process '{name}' is defined twice");
+            }
+
+            var im = _images[image];
+            _firstMapping[name] = im.Regions.Length > 0
+                ? (im.Regions[0].Start, im.Regions[0].Pages, $"the first region of image '{im.Name}'")
+                : (StackBottom(im.StackPages), im.StackPages, $"the stack of image '{im.Name}'");
+
+            list.Add(new InitialProcess(image, threads, cpu));
+        }
+
+        return list;
+    }
+
+    private Op[][] ReadPrograms(YamlNode node)
+    {
+        var map = Mapping(node, "programs: a mapping from vCPU number to a list of steps");
+        var programs = new Op[_vcpus][];
+        var seen = new YamlNode?[_vcpus];
+        var steps = 0;
+        foreach (var (key, value) in map.Children)
+        {
+            var cpu = Int(key, $"a vCPU number (vcpus: {_vcpus})", 0, _vcpus - 1);
+            if (seen[cpu] is { } first)
+            {
+                throw At(key, $"vCPU {cpu} has a program already (line {first.Start.Line})");
+            }
+
+            seen[cpu] = key;
+            var ops = new List<Op>();
+            foreach (var step in Sequence(value, $"vCPU {cpu}'s program: a list of steps").Children)
+            {
+                ops.Add(Step(step));
+            }
+
+            programs[cpu] = [.. ops];
+            steps += ops.Count;
+        }
+
+        if (steps == 0)
+        {
+            throw At(map, "the programs have no steps; give at least one vCPU a step");
+        }
+
+        foreach (var (flag, at) in _waits)
+        {
+            if (!_signalled[flag])
+            {
+                throw At(at, $"no step signals flag {flag}, so this wait would never end");
+            }
+        }
+
+        for (var c = 0; c < _vcpus; c++)
+        {
+            programs[c] ??= [];
+        }
+
+        return programs;
+    }
+
+    private Op Step(YamlNode node)
+    {
+        var kinds = string.Join(", ", StepKinds);
+        if (node is YamlScalarNode scalar)
+        {
+            if (scalar.Value == "kthread")
+            {
+                return new Op(OpKind.Kthread);
+            }
+
+            throw At(node, $"unknown step {Describe(node)}; expected kthread, or a mapping such as 'run: NAME' (steps: {kinds})");
+        }
+
+        var map = Mapping(node, $"a step (one of: {kinds})");
+        string? kind = null;
+        YamlNode arg = node;
+        foreach (var (key, value) in map.Children)
+        {
+            var k = Text(key, "a step kind");
+            if (!StepKinds.Contains(k))
+            {
+                continue;
+            }
+
+            if (kind != null)
+            {
+                throw At(key, $"'{kind}' and '{k}' in one step; start each step with its own '- '");
+            }
+
+            kind = k;
+            arg = value;
+        }
+
+        if (kind == null)
+        {
+            var first = map.Children.Count == 0 ? map : map.Children[0].Key;
+            throw At(first, $"unknown step {Describe(first)}; expected one of: {kinds}");
+        }
+
+        string[] allowed = kind switch
+        {
+            "touch" => ["touch", "pages"],
+            "fork" => ["fork", "child"],
+            "exec" => ["exec", "image", "stack"],
+            _ => [kind],
+        };
+        var keys = Keys(map, allowed, $"in a {kind} step");
+        switch (kind)
+        {
+            case "run":
+                return new Op(OpKind.Run, Process(arg));
+            case "exit":
+            {
+                var slot = Process(arg);
+                _exited.Add(Text(arg, "a process name"));
+                return new Op(OpKind.Exit, slot);
+            }
+
+            case "touch":
+                return Touch(map, arg, keys);
+            case "fork":
+                return Fork(map, arg, keys);
+            case "exec":
+                return Exec(map, arg, keys);
+            case "signal":
+            {
+                var flag = Int(arg, "a flag", 0, Flags - 1);
+                _signalled[flag] = true;
+                return new Op(OpKind.Signal, 0, flag);
+            }
+
+            case "wait":
+            {
+                var flag = Int(arg, "a flag", 0, Flags - 1);
+                _waits.Add((flag, arg));
+                return new Op(OpKind.Wait, 0, flag);
+            }
+
+            default:
+                if (!IsNothing(arg))
+                {
+                    throw At(arg, $"kthread takes no argument, found {Describe(arg)}");
+                }
+
+                return new Op(OpKind.Kthread);
+        }
+    }
+
+    /// <summary>
+    /// A touch faults pages from the start of the process's first mapping; beyond its end they would belong to no
+    /// VMA (and, past the stack, to no user address), so it may not ask for more pages than that mapping has.
+    /// </summary>
+    private Op Touch(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
+    {
+        var process = Process(processNode);
+        var pagesNode = Required(map, keys, "pages", "in a touch step");
+        var pages = Int(pagesNode, "pages", 1, MaxPages);
+        var name = Text(processNode, "a process name");
+        var (start, max, what) = _firstMapping[name];
+        if (pages > max)
+        {
+            throw At(pagesNode, max == 0
+                ? $"'{name}' has nothing to touch: its first mapping, {what}, is empty"
+                : $"a touch faults pages of the first mapping of '{name}', here {what} ({max} pages at 0x{start:x}); expected pages: a number from 1 to {max}, found {Describe(pagesNode)}");
+        }
+
+        return new Op(OpKind.Touch, process, pages);
+    }
+
+    /// <summary>A fork: the child's name gets a new slot, or the slot of a name an earlier step exited.</summary>
+    private Op Fork(YamlMappingNode map, YamlNode parentNode, Dictionary<string, YamlNode> keys)
+    {
+        var parent = Process(parentNode);
+        var childNode = Required(map, keys, "child", "in a fork step");
+        var child = Text(childNode, "the child's process name");
+        if (child == Text(parentNode, "a process name"))
+        {
+            throw At(childNode, $"process '{child}' cannot be its own child");
+        }
+
+        if (_slots.TryGetValue(child, out var slot))
+        {
+            // Reusing a live process's slot would lose its mm; only an exit earlier in the file frees the name.
+            if (!_exited.Remove(child))
+            {
+                throw At(childNode, $"process '{child}' is still in use; a fork's child needs a new name, or one an earlier exit step ended");
+            }
+        }
+        else
+        {
+            slot = _slots.Count;
+            _slots.Add(child, slot);
+        }
+
+        _firstMapping[child] = _firstMapping[Text(parentNode, "a process name")];
+        return new Op(OpKind.Fork, parent, slot);
+    }
+
+    /// <summary>An exec: of a named image (<see cref="OpKind.ExecImage"/>) or of a stack-only program (<see cref="OpKind.Exec"/>).</summary>
+    private Op Exec(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
+    {
+        var process = Process(processNode);
+        var hasImage = keys.TryGetValue("image", out var image);
+        var hasStack = keys.TryGetValue("stack", out var stack);
+        if (hasImage && hasStack)
+        {
+            throw At(stack!, "an exec step takes image or stack, not both");
+        }
+
+        var name = Text(processNode, "a process name");
+        if (hasImage)
+        {
+            var index = ImageRef(image!);
+            var pages = _images[index].StackPages;
+            _firstMapping[name] = (StackBottom(pages), pages, $"the stack exec built for image '{_images[index].Name}'");
+            return new Op(OpKind.ExecImage, process, index);
+        }
+
+        if (hasStack)
+        {
+            var pages = Int(stack!, "stack pages", 1, MaxPages);
+            _firstMapping[name] = (StackBottom(pages), pages, "the stack exec built");
+            return new Op(OpKind.Exec, process, pages);
+        }
+
+        throw At(map, "an exec step needs image: NAME (a program image) or stack: PAGES (a stack-only program)");
+    }
+
+    private int Process(YamlNode node)
+    {
+        var name = Text(node, "a process name");
+        if (!_slots.TryGetValue(name, out var slot))
+        {
+            throw At(node, $"unknown process '{name}'; define it under processes, or as the child of a fork step earlier in the file");
+        }
+
+        return slot;
+    }
+
+    private int ImageRef(YamlNode node)
+    {
+        var name = Text(node, "an image name");
+        if (!_imageIndex.TryGetValue(name, out var index))
+        {
+            throw At(node, $"unknown image '{name}'; images: {string.Join(", ", _imageIndex.Keys)}");
+        }
+
+        return index;
+    }
+
+    /// <summary>The mapping's entries by key, after checking every key is one of <paramref name="allowed"/>.</summary>
+    private Dictionary<string, YamlNode> Keys(YamlMappingNode map, string[] allowed, string where)
+    {
+        var keys = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (key, value) in map.Children)
+        {
+            var k = Text(key, "a key");
+            if (!allowed.Contains(k))
+            {
+                throw At(key, $"unknown key '{k}' {where}; allowed: {string.Join(", ", allowed)}");
+            }
+
+            keys[k] = value;
+        }
+
+        return keys;
+    }
+
+    private YamlNode Required(YamlMappingNode map, Dictionary<string, YamlNode> keys, string key, string where) =>
+        keys.TryGetValue(key, out var value) ? value : throw At(map, $"missing key '{key}' {where}");
+
+    private YamlMappingNode Mapping(YamlNode node, string what) =>
+        node as YamlMappingNode ?? throw At(node, $"expected {what}, found {Describe(node)}");
+
+    private YamlSequenceNode Sequence(YamlNode node, string what) =>
+        node as YamlSequenceNode ?? throw At(node, $"expected {what}, found {Describe(node)}");
+
+    private string Text(YamlNode node, string what) =>
+        node is YamlScalarNode { Value: { } v } && !IsNothing(node) ? v : throw At(node, $"expected {what}, found {Describe(node)}");
+
+    private int Int(YamlNode node, string what, int min, int max) =>
+        TryNumber(node, out var v) && v >= (ulong)min && v <= (ulong)max
+            ? (int)v
+            : throw At(node, $"expected {what}: a number from {min} to {max}, found {Describe(node)}");
+
+    /// <summary>A non-negative number: decimal or 0x hex, with '_' allowed between digits (0x7f00_0000_0000).</summary>
+    private static bool TryNumber(YamlNode node, out ulong value)
+    {
+        value = 0;
+        if (node is not YamlScalarNode { Value: { } raw } || raw.StartsWith('_') || raw.EndsWith('_'))
+        {
+            return false;
+        }
+
+        var s = raw.Replace("_", string.Empty, StringComparison.Ordinal);
+        if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            return s.Length > 2 && ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+        }
+
+        return s.Length > 0 && s.All(char.IsAsciiDigit) && ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>An empty value: a key with nothing after it, or YAML's null.</summary>
+    private static bool IsNothing(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlMappingNode => "a mapping",
+        YamlSequenceNode => "a list",
+        _ when IsNothing(node) => "nothing",
+        YamlScalarNode s => $"'{s.Value}'",
+        _ => "something else",
+    };
+
+    private static ulong StackBottom(int pages) => ProcessImage.StackTop - ((ulong)pages * PageSize);
+
+    private static string Range(ulong start, ulong end) => $"[0x{start:x}, 0x{end:x})";
+
+    private ScenarioException At(YamlNode node, string message) =>
+        new(_file, Math.Max(1, (int)node.Start.Line), Math.Max(1, (int)node.Start.Column), message);
+}
