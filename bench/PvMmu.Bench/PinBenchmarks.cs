@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using PvMmu.Sim.Bench;
 using PvMmu.Xen;
-using PvMmu.Xen.Abi;
 
 namespace PvMmu.Bench;
 
@@ -12,11 +12,11 @@ namespace PvMmu.Bench;
 [MemoryDiagnoser]
 public class PinBenchmarks
 {
-    public const int L1Tables = 512;
-    public const int Ptes = L1Tables * 512;
+    public const int L1Tables = PinTree.L1Tables;
+    public const int Ptes = PinTree.Ptes;
 
     /// <summary>Entries (de)validated by one pin + unpin: PTEs, L2 entries, the L3 entry and the L4 entry, twice.</summary>
-    public const int Operations = 2 * (Ptes + L1Tables + 1 + 1);
+    public const int Operations = PinTree.Operations;
 
     private Hypervisor _h = null!;
     private uint _l4;
@@ -36,34 +36,9 @@ public class PinBenchmarks
         }
     }
 
-    /// <summary>Builds the tree with the domain builder's writes; shared with the bench self-check test.</summary>
-    public static Hypervisor Build(out uint l4)
-    {
-        var h = new Hypervisor(new HypervisorConfig { Vcpus = 1, GuestFrames = Ptes + L1Tables + 3, XenFrames = 1, OtherFrames = 0, FreeFrames = 0 });
-        var first = h.FirstGuestFrame;
-        l4 = first;
-        uint l3 = first + 1, l2 = first + 2, l1First = first + 3, dataFirst = l1First + L1Tables;
-        const ulong rw = PageFlags.Present | PageFlags.Rw | PageFlags.User;
-        h.BuilderWrite(l4, 0, PageFlags.Entry(l3, rw));
-        h.BuilderWrite(l3, 0, PageFlags.Entry(l2, rw));
-        for (var t = 0; t < L1Tables; t++)
-        {
-            var l1 = l1First + (uint)t;
-            h.BuilderWrite(l2, t, PageFlags.Entry(l1, rw));
-            for (var s = 0; s < 512; s++)
-            {
-                h.BuilderWrite(l1, s, PageFlags.Entry(dataFirst + (uint)((t * 512) + s), rw));
-            }
-        }
-
-        return h;
-    }
+    /// <summary>Builds the tree (<see cref="PinTree"/>); shared with the bench self-check test.</summary>
+    public static Hypervisor Build(out uint l4) => PinTree.Build(out l4);
 
     [Benchmark(OperationsPerInvoke = Operations)]
-    public long PinAndUnpin1GiB()
-    {
-        var rc = _h.MmuextOp(0, [MmuExtOpRequest.Pin(4, _l4)], out _);
-        rc |= _h.MmuextOp(0, [MmuExtOpRequest.Unpin(_l4)], out _);
-        return rc;
-    }
+    public long PinAndUnpin1GiB() => PinTree.PinAndUnpin(_h, _l4);
 }

@@ -18,6 +18,9 @@ public static class Program
             CheckCommand.Create(stdout, stderr),
             CheckCommand.CreateReplay(stdout, stderr),
             CalibrateCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr),
+            SweepCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout, stderr),
         };
         root.SetAction(_ => DefaultJob.Run(stdout));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

@@ -201,15 +201,43 @@ public sealed class Kernel
 
         var mfn = _free[--_freeTop];
         PageRefs[mfn - FirstFrame] = 1;
-        for (var s = 0; s < 512; s++)
+        // Only the non-zero entries need a store for the hypervisor to see them cleared; a frame that never held an
+        // entry has nothing to clear. The span is re-read after each store, which may copy a shared table.
+        for (var s = Xen.Entries(mfn).IndexOfAnyExcept(0UL); s >= 0; s = NextNonZero(mfn, s + 1))
         {
-            if (Xen.Entry(mfn, s) != 0)
-            {
-                Store(cpu, Va(mfn) + ((ulong)s * 8), 0);
-            }
+            Store(cpu, Va(mfn) + ((ulong)s * 8), 0);
         }
 
         return mfn;
+    }
+
+    /// <summary>
+    /// The next slot from <paramref name="from"/> (below <paramref name="end"/>) of table <paramref name="table"/> whose
+    /// entry is not all zeros, or −1. A table scan reads each such entry with <see cref="ReadEntry"/>; the empty ones
+    /// it skips would be loads that hit the TLB entry the scan's first load filled, so only their access count is lost.
+    /// </summary>
+    internal int NextUsed(uint table, int from, int end)
+    {
+        var e = Xen.Entries(table);
+        if (from >= end || e.IsEmpty)
+        {
+            return -1;
+        }
+
+        var i = e[from..end].IndexOfAnyExcept(0UL);
+        return i < 0 ? -1 : from + i;
+    }
+
+    private int NextNonZero(uint mfn, int from)
+    {
+        var e = Xen.Entries(mfn);
+        if (from >= e.Length)
+        {
+            return -1;
+        }
+
+        var i = e[from..].IndexOfAnyExcept(0UL);
+        return i < 0 ? -1 : from + i;
     }
 
     /// <summary>The frames on the allocator's free list.</summary>

@@ -344,6 +344,16 @@ public sealed class Hypervisor
 
     public ulong Entry(uint mfn, int slot) => ReadContents(mfn, slot);
 
+    /// <summary>
+    /// A frame's 512 entries as memory holds them, or an empty span for a frame that never held one (most data
+    /// pages): lets the guest model find what a zeroing must clear without reading 512 zeros.
+    /// </summary>
+    public ReadOnlySpan<ulong> Entries(uint mfn)
+    {
+        var t = Frames.TableIndex[mfn];
+        return t < 0 ? [] : Tables.View(t);
+    }
+
     public VcpuInfo Vcpu(int v) => new(v, Vcpus.GuestTable[v], Vcpus.GuestTableUser[v], Vcpus.KernelMode[v], Vcpus.Online[v], Vcpus.TlbFlushTime[v]);
 
     /// <summary>What vCPU <paramref name="v"/>'s TLB caches for <paramref name="va"/>, if anything.</summary>

@@ -1,28 +1,20 @@
 using System.CommandLine;
 using PvMmu.Linux.Exit;
+using PvMmu.Sim.Costs;
 using PvMmu.Sim.Reports;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
 
 namespace PvMmu.Cli.Commands;
 
-/// <summary><c>pvmmu run</c>: a built-in workload on the guest and hypervisor models, counted per phase.</summary>
+/// <summary>
+/// <c>pvmmu run</c>: a workload on the guest and hypervisor models, counted per phase and priced by the cost table;
+/// optionally a Perfetto trace and an HTML report.
+/// </summary>
 public static class RunCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Option<int> VcpusOption()
     {
-        var workload = new Option<string>("--workload")
-        {
-            Description = "fork-exit, fork-exec-exit, teardown or lazy-exit.",
-            DefaultValueFactory = _ => "lazy-exit",
-        };
-        workload.AcceptOnlyFromAmong([.. WorkloadRunner.Names]);
-        var strategy = new Option<string>("--strategy")
-        {
-            Description = "The exit path: " + ExitStrategies.Names + ".",
-            DefaultValueFactory = _ => "Linux61",
-        };
-        strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 1 to 64.", DefaultValueFactory = _ => 2 };
         vcpus.Validators.Add(r =>
         {
@@ -31,44 +23,103 @@ public static class RunCommand
                 r.AddError("--vcpus must be from 1 to 64");
             }
         });
-        var pages = new Option<int>("--pages") { Description = "Pages the process maps and touches.", DefaultValueFactory = _ => 1024 };
+        return vcpus;
+    }
+
+    public static Option<int> PagesOption()
+    {
+        var pages = new Option<int>("--pages") { Description = "Pages the process maps and touches (single-heap workloads).", DefaultValueFactory = _ => WorkloadCatalog.DefaultPages };
         pages.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 4 * 1024 * 1024)
+            if (r.GetValueOrDefault<int>() is < 1 or > PageSizes.Max)
             {
                 r.AddError("--pages must be from 1 to 4194304");
             }
         });
-        var seed = new Option<ulong>("--seed") { Description = "Chooses the vCPUs that play each part.", DefaultValueFactory = _ => 1 };
+        return pages;
+    }
+
+    public static Option<string> XenOption()
+    {
         var xen = new Option<string>("--xen") { Description = "current (default) or 4.8.", DefaultValueFactory = _ => "current" };
         xen.AcceptOnlyFromAmong("current", "4.17", "4.8");
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var cmd = new Command("run", "Run a built-in workload and print its event counts per phase; exit 2 on a WARN, an oops or a broken invariant.")
+        return xen;
+    }
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var workload = new Option<string>("--workload")
         {
-            workload, strategy, vcpus, pages, seed, xen, json,
+            Description = "A built-in workload: " + string.Join(", ", WorkloadCatalog.Names) + ".",
+            DefaultValueFactory = _ => "lazy-exit",
+        };
+        workload.AcceptOnlyFromAmong([.. WorkloadCatalog.Names]);
+        var strategy = new Option<string>("--strategy")
+        {
+            Description = "The exit path: " + ExitStrategies.Names + ".",
+            DefaultValueFactory = _ => "Linux61",
+        };
+        strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
+        var vcpus = VcpusOption();
+        var pages = PagesOption();
+        var seed = new Option<ulong>("--seed") { Description = "Fixes the interleaving (and the built-in workloads' roles).", DefaultValueFactory = _ => 1 };
+        var xen = XenOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var cost = CostOptions.Cost();
+        var report = CostOptions.Report();
+        var scenario = CostOptions.Scenario();
+        var trace = new Option<string?>("--trace") { Description = "Write a Chrome/Perfetto trace (JSON) of the run, on the modeled clock." };
+        var cmd = new Command("run", "Run a workload and print its event counts and modeled time per phase; exit 2 on a WARN, an oops or a broken invariant.")
+        {
+            workload, strategy, vcpus, pages, seed, xen, json, cost, report, scenario, trace,
         };
         cmd.SetAction(pr =>
         {
-            XenRules.TryParse(pr.GetValue(xen)!, out var version);
-            RunResult result;
-            try
+            var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "run");
+            var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "run");
+            if (table is null || spec is null)
             {
-                result = WorkloadRunner.Run(pr.GetValue(workload)!, ExitStrategies.Find(pr.GetValue(strategy)!)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), version);
-            }
-            catch (ArgumentException e)
-            {
-                stderr.WriteLine($"pvmmu run: {e.Message}");
                 return ExitCodes.BadInput;
             }
 
+            XenRules.TryParse(pr.GetValue(xen)!, out var version);
+            var s = pr.GetValue(seed);
+            var recorder = pr.GetValue(trace) is null ? null : new RunTrace(table);
+            var result = WorkloadRunner.Run(spec, ExitStrategies.Find(pr.GetValue(strategy)!)!, s, version, false, 0, recorder is null ? null : recorder.Observe);
+            var time = new ModeledTime(result.Costs!, table);
             if (pr.GetValue(json))
             {
-                stdout.Write(RunReport.Json(result));
+                stdout.Write(RunReport.Json(result, time));
             }
             else
             {
                 stdout.WriteLine($"seed {result.Seed}");
-                stdout.Write(RunReport.Table(result));
+                stdout.Write(RunReport.Table(result, time));
+            }
+
+            var info = pr.GetValue(json) ? stderr : stdout;
+            if (recorder is not null)
+            {
+                var path = pr.GetValue(trace)!;
+                try
+                {
+                    File.WriteAllText(path, recorder.ToJson($"pvmmu run {spec.Name} {result.Strategy} seed {s}"));
+                    info.WriteLine($"trace: {Path.GetFullPath(path)}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"pvmmu run: cannot write the trace to {path}: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+            }
+
+            if (pr.GetValue(report) is { } dir)
+            {
+                var c = Comparison.Run(spec, [ExitStrategies.Find(pr.GetValue(strategy)!)!], table, s, version);
+                if (!CostOptions.WriteReport(dir, c.ReportData(CostOptions.CommandLine(pr)), info, stderr, "run"))
+                {
+                    return ExitCodes.BadInput;
+                }
             }
 
             return result.WarningList.Count > 0 || result.Oopses.Count > 0 || result.GuestViolations.Count > 0 || result.XenViolations.Count > 0

@@ -128,7 +128,7 @@ public static class ExitPath
     public static void FreePgtables(Kernel k, int cpu, int mm, List<uint> freed)
     {
         var pgd = k.Mms.Pgd[mm];
-        for (var i = 0; i < Layout.UserPgdSlots; i++)
+        for (var i = k.NextUsed(pgd, 0, Layout.UserPgdSlots); i >= 0; i = k.NextUsed(pgd, i + 1, Layout.UserPgdSlots))
         {
             var pgde = k.ReadEntry(cpu, pgd, i);
             if (!PageFlags.IsPresent(pgde))
@@ -137,7 +137,7 @@ public static class ExitPath
             }
 
             var pud = PageFlags.Mfn(pgde);
-            for (var j = 0; j < 512; j++)
+            for (var j = k.NextUsed(pud, 0, 512); j >= 0; j = k.NextUsed(pud, j + 1, 512))
             {
                 var pude = k.ReadEntry(cpu, pud, j);
                 if (!PageFlags.IsPresent(pude))
@@ -146,7 +146,7 @@ public static class ExitPath
                 }
 
                 var pmd = PageFlags.Mfn(pude);
-                for (var m = 0; m < 512; m++)
+                for (var m = k.NextUsed(pmd, 0, 512); m >= 0; m = k.NextUsed(pmd, m + 1, 512))
                 {
                     var pmde = k.ReadEntry(cpu, pmd, m);
                     if (!PageFlags.IsPresent(pmde))

@@ -15,7 +15,7 @@ public static class Pinning
     /// <summary>__xen_pgd_walk(mm, pgd, func, USER_LIMIT): the user half depth-first, PUD before its PMDs before their PTE pages, the pgd last.</summary>
     private static void Walk(Kernel k, int cpu, uint pgd, bool pin)
     {
-        for (var i = 0; i < Layout.UserPgdSlots; i++)
+        for (var i = k.NextUsed(pgd, 0, Layout.UserPgdSlots); i >= 0; i = k.NextUsed(pgd, i + 1, Layout.UserPgdSlots))
         {
             var pgde = k.ReadEntry(cpu, pgd, i);
             if (!PageFlags.IsPresent(pgde))
@@ -25,7 +25,7 @@ public static class Pinning
 
             var pud = PageFlags.Mfn(pgde);
             Page(k, cpu, pud, PtLevel.Pud, pin);
-            for (var j = 0; j < 512; j++)
+            for (var j = k.NextUsed(pud, 0, 512); j >= 0; j = k.NextUsed(pud, j + 1, 512))
             {
                 var pude = k.ReadEntry(cpu, pud, j);
                 if (!PageFlags.IsPresent(pude))
@@ -35,7 +35,7 @@ public static class Pinning
 
                 var pmd = PageFlags.Mfn(pude);
                 Page(k, cpu, pmd, PtLevel.Pmd, pin);
-                for (var m = 0; m < 512; m++)
+                for (var m = k.NextUsed(pmd, 0, 512); m >= 0; m = k.NextUsed(pmd, m + 1, 512))
                 {
                     var pmde = k.ReadEntry(cpu, pmd, m);
                     if (PageFlags.IsPresent(pmde))

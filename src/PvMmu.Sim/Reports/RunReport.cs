@@ -14,7 +14,7 @@ public static partial class RunReport
 
     public static string MetricName(Metric m) => Camel().Replace(m.ToString(), "_$1").ToLowerInvariant();
 
-    public static string Table(RunResult r)
+    public static string Table(RunResult r, Costs.ModeledTime? time = null)
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -38,6 +38,24 @@ public static partial class RunReport
             sb.Append(inv, $"{r.Total(m),12}\n");
         }
 
+        if (time is not null)
+        {
+            sb.Append(inv, $"{"modeled_us",-22}");
+            for (var p = 0; p < r.Phases.Count; p++)
+            {
+                sb.Append(inv, $"{time.PhaseMicros(p),12:0.0}");
+            }
+
+            sb.Append(inv, $"{time.Micros(0, r.Phases.Count - 1),12:0.0}\n");
+            sb.Append(inv, $"(cost table {time.Table.Name}, {time.Table.Source}; per vCPU:");
+            for (var v = 0; v < r.Vcpus; v++)
+            {
+                sb.Append(inv, $" {time.VcpuMicros(v):0.0}");
+            }
+
+            sb.Append(" µs)\n");
+        }
+
         foreach (var w in r.WarningList)
         {
             sb.Append(inv, $"WARNING: cpu {w.Cpu}: call {w.Entry + 1}: {w.Op} arg {w.Arg0:x} failed: {Errno.Name(w.Result)}\n");
@@ -56,7 +74,7 @@ public static partial class RunReport
         return sb.ToString();
     }
 
-    public static string Json(RunResult r)
+    public static string Json(RunResult r, Costs.ModeledTime? time = null)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -77,6 +95,11 @@ public static partial class RunReport
                     w.WriteNumber(MetricName(m), r.Get(p, m));
                 }
 
+                if (time is not null)
+                {
+                    w.WriteNumber("modeled_us", Math.Round(time.PhaseMicros(p), 3));
+                }
+
                 w.WriteEndObject();
             }
 
@@ -87,7 +110,24 @@ public static partial class RunReport
                 w.WriteNumber(MetricName(m), r.Total(m));
             }
 
+            if (time is not null)
+            {
+                w.WriteNumber("modeled_us", Math.Round(time.Micros(0, r.Phases.Count - 1), 3));
+            }
+
             w.WriteEndObject();
+            if (time is not null)
+            {
+                w.WriteString("cost_table", time.Table.Name);
+                w.WriteStartArray("vcpu_modeled_us");
+                for (var v = 0; v < r.Vcpus; v++)
+                {
+                    w.WriteNumberValue(Math.Round(time.VcpuMicros(v), 3));
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteStartArray("warning_list");
             foreach (var x in r.WarningList)
             {

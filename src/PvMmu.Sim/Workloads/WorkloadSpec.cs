@@ -27,7 +27,11 @@ public sealed class WorkloadSpec
     /// <summary>Guest memory in frames; when 0, enough for every image the workload can have live at once.</summary>
     public int Frames { get; init; }
 
-    /// <summary>The frames the run needs: enough for every image ever mapped, its tables, and boot.</summary>
+    /// <summary>
+    /// The frames the run needs: every image page ever mapped (an upper bound on what is live at once, since freed
+    /// frames are reused; fork shares its data pages), the page-table pages of every mm ever created (its two pgds,
+    /// up to three upper tables and one PTE page per region and per 2 MiB), and room for boot.
+    /// </summary>
     public int FramesNeeded()
     {
         if (Frames > 0)
@@ -35,27 +39,48 @@ public sealed class WorkloadSpec
             return Frames;
         }
 
-        long pages = 0;
-        foreach (var p in Processes)
+        long frames = 1024;
+        void Mm(ProcessImage image)
         {
-            pages += Images[p.Image].TotalPages;
+            frames += image.TotalPages + 2 + (4 * (image.Regions.Length + 1)) + (image.TotalPages / 512);
         }
 
-        var ops = 0;
+        foreach (var p in Processes)
+        {
+            Mm(Images[p.Image]);
+        }
+
+        var slotImage = new int[Math.Max(ProcessSlots, Processes.Count)];
+        for (var i = 0; i < Processes.Count; i++)
+        {
+            slotImage[i] = Processes[i].Image;
+        }
+
         foreach (var program in Programs)
         {
             foreach (var op in program)
             {
-                ops++;
-                pages += op.Kind switch
+                switch (op.Kind)
                 {
-                    OpKind.ExecImage => Images[op.Arg].TotalPages,
-                    OpKind.Exec or OpKind.Touch => op.Arg,
-                    _ => 0,
-                };
+                    case OpKind.ExecImage:
+                        Mm(Images[op.Arg]);
+                        break;
+                    case OpKind.Exec:
+                        Mm(ProcessImage.StackOnly(op.Arg));
+                        break;
+                    case OpKind.Touch:
+                        frames += op.Arg + (op.Arg / 512) + 1;
+                        break;
+                    case OpKind.Fork:
+                        // The child's tables: as many as the largest image could need.
+                        frames += Images.Max(i => 2 + (4 * (i.Regions.Length + 1)) + (i.TotalPages / 512));
+                        break;
+                    default:
+                        break;
+                }
             }
         }
 
-        return (int)Math.Min(int.MaxValue, (3 * pages) + (pages / 128) + 1024 + (16L * ops));
+        return (int)Math.Min(int.MaxValue, frames);
     }
 }

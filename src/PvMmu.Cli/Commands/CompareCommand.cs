@@ -1,0 +1,59 @@
+using System.CommandLine;
+using PvMmu.Sim.Reports;
+using PvMmu.Sim.Workloads;
+using PvMmu.Xen;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary>
+/// <c>pvmmu compare</c>: one workload under several strategies, side by side like an lmbench comparison: modeled µs
+/// per phase and events, with deltas against the first strategy. Exit 2 when a strategy meets a finding.
+/// </summary>
+public static class CompareCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var workload = new Option<string>("--workload") { Description = "A built-in workload: " + string.Join(", ", WorkloadCatalog.Names) + ".", DefaultValueFactory = _ => "kbuild" };
+        workload.AcceptOnlyFromAmong([.. WorkloadCatalog.Names]);
+        var strategies = new Option<string>("--strategies") { Description = "Comma-separated strategies; the first is the baseline.", DefaultValueFactory = _ => "Linux61,NoExitUnpin" };
+        var vcpus = RunCommand.VcpusOption();
+        var pages = RunCommand.PagesOption();
+        var seed = new Option<ulong>("--seed") { Description = "Fixes the interleaving (and the built-in workloads' roles).", DefaultValueFactory = _ => 1 };
+        var xen = RunCommand.XenOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var cost = CostOptions.Cost();
+        var report = CostOptions.Report();
+        var scenario = CostOptions.Scenario();
+        var cmd = new Command("compare", "Run one workload under several strategies and compare events and modeled time per phase.")
+        {
+            workload, strategies, vcpus, pages, seed, xen, json, cost, report, scenario,
+        };
+        cmd.SetAction(pr =>
+        {
+            var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "compare");
+            var list = CostOptions.ParseStrategies(pr.GetValue(strategies)!, stderr, "compare");
+            var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "compare");
+            if (table is null || list is null || spec is null)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            XenRules.TryParse(pr.GetValue(xen)!, out var version);
+            var s = pr.GetValue(seed);
+            if (!pr.GetValue(json))
+            {
+                stdout.WriteLine($"seed {s}");
+            }
+
+            var c = ProgressBar.Run(stderr, $"compare {spec.Name}", list.Count, p => Comparison.Run(spec, list, table, s, version, p));
+            stdout.Write(pr.GetValue(json) ? c.Json() : c.TableText());
+            if (pr.GetValue(report) is { } dir && !CostOptions.WriteReport(dir, c.ReportData(CostOptions.CommandLine(pr)), pr.GetValue(json) ? stderr : stdout, stderr, "compare"))
+            {
+                return ExitCodes.BadInput;
+            }
+
+            return Enumerable.Range(0, list.Count).Any(i => c.Findings(i) > 0) ? ExitCodes.Finding : ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

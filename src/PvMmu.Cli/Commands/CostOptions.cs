@@ -1,0 +1,103 @@
+using System.CommandLine;
+using PvMmu.Linux.Exit;
+using PvMmu.Sim.Costs;
+using PvMmu.Sim.Reports;
+using PvMmu.Sim.Workloads;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary>
+/// What the cost commands (run, compare, sweep) share: the <c>--cost</c> table, the strategy list, the
+/// <c>--scenario</c> file, and the report directory, each read or written with one clear line on failure.
+/// </summary>
+public static class CostOptions
+{
+    public static Option<string?> Cost() => new("--cost") { Description = "A cost table (TOML) to price events with; prices it leaves out keep the built-in values." };
+
+    public static Option<string?> Report() => new("--report") { Description = "Write a static HTML report with plots into this directory." };
+
+    public static Option<string?> Scenario() => new("--scenario") { Description = "A workload scenario file (YAML) instead of a built-in workload." };
+
+    /// <summary>The cost table a command asked for; null (and one line on stderr) when it cannot be read.</summary>
+    public static CostTable? LoadCost(string? path, TextWriter stderr, string command)
+    {
+        if (path is null)
+        {
+            return CostTable.Default;
+        }
+
+        try
+        {
+            return CostTable.Load(path);
+        }
+        catch (CostTableException e)
+        {
+            stderr.WriteLine($"pvmmu {command}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>A comma-separated strategy list; null (and one line on stderr) for an unknown or repeated name.</summary>
+    public static List<IExitStrategy>? ParseStrategies(string list, TextWriter stderr, string command)
+    {
+        var result = new List<IExitStrategy>();
+        foreach (var raw in list.Split(','))
+        {
+            var name = raw.Trim();
+            var s = ExitStrategies.Find(name);
+            if (s is null)
+            {
+                stderr.WriteLine($"pvmmu {command}: --strategies: unknown strategy '{name}'; valid: {ExitStrategies.Names}");
+                return null;
+            }
+
+            if (result.Contains(s))
+            {
+                stderr.WriteLine($"pvmmu {command}: --strategies: '{name}' is listed twice");
+                return null;
+            }
+
+            result.Add(s);
+        }
+
+        return result;
+    }
+
+    /// <summary>A workload from a scenario file or the built-in list; null (and one line on stderr) on bad input.</summary>
+    public static WorkloadSpec? LoadWorkload(string? scenario, string workload, int vcpus, int pages, ulong seed, TextWriter stderr, string command)
+    {
+        try
+        {
+            return scenario is null ? WorkloadCatalog.Build(workload, vcpus, pages, seed) : WorkloadFile.Load(scenario);
+        }
+        catch (ScenarioException e)
+        {
+            stderr.WriteLine($"pvmmu {command}: {e.Message}");
+        }
+        catch (ArgumentException e)
+        {
+            stderr.WriteLine($"pvmmu {command}: {e.Message}");
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes the HTML report and prints its path; false (and one line on stderr) when it cannot be written.</summary>
+    public static bool WriteReport(string dir, CostReportData data, TextWriter stdout, TextWriter stderr, string command)
+    {
+        try
+        {
+            var index = HtmlReport.Write(dir, data);
+            stdout.WriteLine($"report: {index}");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"pvmmu {command}: cannot write the report to {dir}: {e.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>The command line as typed, for reports.</summary>
+    public static string CommandLine(ParseResult pr) => "pvmmu " + string.Join(' ', pr.Tokens.Select(t => t.Value.Contains(' ', StringComparison.Ordinal) ? $"\"{t.Value}\"" : t.Value));
+}

@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using PvMmu.Linux.Exit;
+using PvMmu.Sim.Costs;
+using PvMmu.Sim.Workloads;
+using PvMmu.Xen;
+
+namespace PvMmu.Sim.Reports;
+
+/// <summary>
+/// One workload run under several strategies with the same seed, priced by one cost table: the side-by-side table
+/// of <c>pvmmu compare</c> (events and modeled µs per phase, deltas against the first strategy, in %), its JSON,
+/// and the data of its HTML report. The setup phase (building the initial processes) is shown apart and left out
+/// of the totals: the totals are what the workload's operations cost.
+/// </summary>
+public sealed class Comparison
+{
+    private Comparison(WorkloadSpec spec, CostTable table, ulong seed, string xen, RunResult[] runs)
+    {
+        Spec = spec;
+        Table = table;
+        Seed = seed;
+        Xen = xen;
+        Runs = runs;
+        Times = [.. runs.Select(r => new ModeledTime(r.Costs!, table))];
+    }
+
+    public WorkloadSpec Spec { get; }
+
+    public CostTable Table { get; }
+
+    public ulong Seed { get; }
+
+    public string Xen { get; }
+
+    public IReadOnlyList<RunResult> Runs { get; }
+
+    public IReadOnlyList<ModeledTime> Times { get; }
+
+    /// <summary>Phases 1.. (every phase but setup).</summary>
+    public const int FirstPhase = 1;
+
+    public static Comparison Run(WorkloadSpec spec, IReadOnlyList<IExitStrategy> strategies, CostTable table, ulong seed, XenVersion xen, Action<int>? progress = null)
+    {
+        var runs = new RunResult[strategies.Count];
+        for (var i = 0; i < runs.Length; i++)
+        {
+            runs[i] = WorkloadRunner.Run(spec, strategies[i], seed, xen);
+            progress?.Invoke(i + 1);
+        }
+
+        return new Comparison(spec, table, seed, XenRules.Name(xen), runs);
+    }
+
+    /// <summary>Modeled µs of the workload's operations (every phase but setup) under strategy <paramref name="s"/>.</summary>
+    public double TotalMicros(int s) => Times[s].Micros(FirstPhase, Runs[s].Phases.Count - 1);
+
+    /// <summary>A strategy's findings: WARNs, oopses and broken invariants.</summary>
+    public int Findings(int s) => Runs[s].WarningList.Count + Runs[s].Oopses.Count + Runs[s].GuestViolations.Count + Runs[s].XenViolations.Count;
+
+    private long Events(int s, Metric m)
+    {
+        long n = 0;
+        for (var p = FirstPhase; p < Runs[s].Phases.Count; p++)
+        {
+            n += Runs[s].Get(p, m);
+        }
+
+        return n;
+    }
+
+    /// <summary>The cost events some strategy spends time on, in <see cref="CostEvent"/> order.</summary>
+    public IReadOnlyList<CostEvent> ActiveEvents() =>
+        [.. Enum.GetValues<CostEvent>().Where(e => Enumerable.Range(0, Runs.Count).Any(s => Times[s].EventMicros(e, FirstPhase, Runs[s].Phases.Count - 1) > 0))];
+
+    private static string Delta(double baseline, double x) =>
+        baseline == 0 ? (x == 0 ? "=" : "new") : (100 * (x - baseline) / baseline).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%";
+
+    public string TableText()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        var n = Runs.Count;
+        var w = Math.Max(12, Runs.Max(r => r.Strategy.Length) + 2);
+        sb.Append(inv, $"workload {Spec.Name}, {Spec.Vcpus} vCPU{(Spec.Vcpus == 1 ? string.Empty : "s")}, Xen {Xen}, cost table {Table.Name} ({Table.Source}); Δ against {Runs[0].Strategy}\n\n");
+        void Header(string title)
+        {
+            sb.Append(inv, $"{title,-26}");
+            for (var s = 0; s < n; s++)
+            {
+                sb.Append(Runs[s].Strategy.PadLeft(w));
+                if (s > 0)
+                {
+                    sb.Append("Δ".PadLeft(9));
+                }
+            }
+
+            sb.Append('\n');
+        }
+
+        void Row(string label, Func<int, double> value, string format)
+        {
+            sb.Append(inv, $"{label,-26}");
+            for (var s = 0; s < n; s++)
+            {
+                sb.Append(value(s).ToString(format, inv).PadLeft(w));
+                if (s > 0)
+                {
+                    sb.Append(Delta(value(0), value(s)).PadLeft(9));
+                }
+            }
+
+            sb.Append('\n');
+        }
+
+        Header("modeled µs");
+        for (var p = FirstPhase; p < Runs[0].Phases.Count; p++)
+        {
+            var phase = p;
+            Row("  " + Runs[0].Phases[p], s => Times[s].PhaseMicros(phase), "0.0");
+        }
+
+        Row("  total", TotalMicros, "0.0");
+        Row("  (setup, not in total)", s => Times[s].PhaseMicros(0), "0.0");
+        sb.Append('\n');
+        Header("events (all but setup)");
+        foreach (var m in Enum.GetValues<Metric>())
+        {
+            var metric = m;
+            Row("  " + RunReport.MetricName(m), s => Events(s, metric), "0");
+        }
+
+        sb.Append('\n');
+        Header("where the time goes (µs)");
+        foreach (var e in ActiveEvents())
+        {
+            var ev = e;
+            Row("  " + CostTable.Key(e), s => Times[s].EventMicros(ev, FirstPhase, Runs[s].Phases.Count - 1), "0.0");
+        }
+
+        for (var s = 0; s < n; s++)
+        {
+            if (Findings(s) > 0)
+            {
+                sb.Append(inv, $"\nFINDING: {Runs[s].Strategy}: {Runs[s].WarningList.Count} WARN, {Runs[s].Oopses.Count} oops, {Runs[s].GuestViolations.Count + Runs[s].XenViolations.Count} broken invariants");
+                foreach (var v in Runs[s].GuestViolations.Concat(Runs[s].XenViolations).Concat(Runs[s].Oopses).Take(3))
+                {
+                    sb.Append("\n  ").Append(v);
+                }
+
+                sb.Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public string Json()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seed", Seed);
+            w.WriteString("workload", Spec.Name);
+            w.WriteNumber("vcpus", Spec.Vcpus);
+            w.WriteString("xen", Xen);
+            w.WriteString("cost_table", Table.Name);
+            w.WriteString("cost_table_source", Table.Source);
+            w.WriteString("baseline", Runs[0].Strategy);
+            w.WriteStartArray("strategies");
+            for (var s = 0; s < Runs.Count; s++)
+            {
+                var r = Runs[s];
+                w.WriteStartObject();
+                w.WriteString("name", r.Strategy);
+                w.WriteNumber("total_micros", Math.Round(TotalMicros(s), 3));
+                if (s > 0 && TotalMicros(0) > 0)
+                {
+                    w.WriteNumber("delta_percent", Math.Round(100 * (TotalMicros(s) - TotalMicros(0)) / TotalMicros(0), 2));
+                }
+
+                w.WriteStartObject("phases");
+                for (var p = 0; p < r.Phases.Count; p++)
+                {
+                    w.WriteStartObject(r.Phases[p]);
+                    w.WriteNumber("micros", Math.Round(Times[s].PhaseMicros(p), 3));
+                    w.WriteStartObject("events");
+                    foreach (var m in Enum.GetValues<Metric>())
+                    {
+                        w.WriteNumber(RunReport.MetricName(m), r.Get(p, m));
+                    }
+
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndObject();
+                w.WriteStartArray("vcpu_micros");
+                for (var v = 0; v < r.Vcpus; v++)
+                {
+                    w.WriteNumberValue(Math.Round(Times[s].VcpuMicros(v), 3));
+                }
+
+                w.WriteEndArray();
+                w.WriteStartObject("cost_micros");
+                foreach (var e in Enum.GetValues<CostEvent>())
+                {
+                    w.WriteNumber(CostTable.Key(e), Math.Round(Times[s].EventMicros(e, FirstPhase, r.Phases.Count - 1), 3));
+                }
+
+                w.WriteEndObject();
+                w.WriteStartObject("cost_counts");
+                foreach (var e in Enum.GetValues<CostEvent>())
+                {
+                    long c = 0;
+                    for (var p = FirstPhase; p < r.Phases.Count; p++)
+                    {
+                        c += r.Costs!.InPhase(p, e);
+                    }
+
+                    w.WriteNumber(CostTable.Key(e), c);
+                }
+
+                w.WriteEndObject();
+                w.WriteNumber("warnings", r.WarningList.Count);
+                w.WriteNumber("oopses", r.Oopses.Count);
+                w.WriteStartArray("violations");
+                foreach (var v in r.GuestViolations.Concat(r.XenViolations))
+                {
+                    w.WriteStringValue(v);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>The data of the HTML report: µs per phase and per cost category, for each strategy.</summary>
+    public CostReportData ReportData(string command)
+    {
+        var phases = Runs[0].Phases.Skip(FirstPhase).ToList();
+        var events = ActiveEvents();
+        return new CostReportData
+        {
+            Title = $"{Spec.Name}: {string.Join(" vs ", Runs.Select(r => r.Strategy))}",
+            Command = command,
+            Seed = Seed,
+            CostTable = $"{Table.Name} ({Table.Source})",
+            Strategies = [.. Runs.Select(r => r.Strategy)],
+            Phases = phases,
+            PhaseMicros = [.. Enumerable.Range(0, Runs.Count).Select(s => Enumerable.Range(FirstPhase, phases.Count).Select(p => Times[s].PhaseMicros(p)).ToArray())],
+            Categories = [.. events.Select(CostTable.Key)],
+            CategoryMicros = [.. Enumerable.Range(0, Runs.Count).Select(s => events.Select(e => Times[s].EventMicros(e, FirstPhase, Runs[s].Phases.Count - 1)).ToArray())],
+            TableText = TableText(),
+        };
+    }
+}
