@@ -111,6 +111,25 @@ public sealed class WorkloadFileTests
     {
         var spec = WorkloadFile.Load(Path.Combine(RepoRoot(), "examples", "workloads", name));
         Assert.Equal(Path.GetFileNameWithoutExtension(name), spec.Name);
+        AssertRunsCleanly(spec);
+        Assert.True(Examples().Count >= 2);
+    }
+
+    /// <summary>The example in docs/scenario-format.md is a valid file too.</summary>
+    [Fact]
+    public void TheDocumentedExampleParsesAndRunsCleanly()
+    {
+        var doc = System.IO.File.ReadAllText(Path.Combine(RepoRoot(), "docs", "scenario-format.md"));
+        var section = doc[doc.IndexOf("## Workload scenario files", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        var yaml = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
+        var spec = WorkloadFile.Parse(yaml, "scenario-format.md");
+        Assert.Equal("two-compile-jobs", spec.Name);
+        AssertRunsCleanly(spec);
+    }
+
+    private static void AssertRunsCleanly(WorkloadSpec spec)
+    {
         for (ulong seed = 0; seed < 3; seed++)
         {
             var r = WorkloadRunner.Run(spec, new Linux61(), seed, XenVersion.Current, checkEveryMove: seed == 0);
@@ -119,8 +138,6 @@ public sealed class WorkloadFileTests
             Assert.Empty(r.WarningList);
             Assert.Empty(r.Oopses);
         }
-
-        Assert.True(Examples().Count >= 2);
     }
 
     /// <summary>Two examples restate built-in workloads: the file and the catalog must agree op for op.</summary>
