@@ -30,6 +30,9 @@ public sealed class WorkloadFile
     /// <summary>Signal/wait flags: the machine has 64.</summary>
     public const int Flags = 64;
 
+    /// <summary>YAML nesting allowed (a workload file needs six levels); deeper input is refused before it can overflow the stack.</summary>
+    public const int MaxDepth = 32;
+
     private const ulong PageSize = 4096;
 
     /// <summary>The end of the user half (TASK_SIZE rounded up: the canonical-address hole starts here).</summary>
@@ -85,13 +88,20 @@ public sealed class WorkloadFile
     private WorkloadSpec Read(string text)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new DepthLimitedParser(new Parser(scanner), _file, MaxDepth));
         }
         catch (YamlException e)
         {
-            throw new ScenarioException(_file, Math.Max(1, (int)e.Start.Line), Math.Max(1, (int)e.Start.Column), "not valid YAML: " + e.Message);
+            throw Error(e.Start, "not valid YAML: " + e.Message);
+        }
+        catch (Exception e) when (e is not (ScenarioException or OutOfMemoryException))
+        {
+            // YamlDotNet's scanner throws plain exceptions on some malformed input (an unclosed '{' followed by a
+            // 'key:' line, aaubry/YamlDotNet#541); where it stopped is still known.
+            throw Error(scanner.CurrentPosition, "not valid YAML: cannot read on from here (an unclosed '[' or '{' above?)");
         }
 
         if (stream.Documents.Count == 0)
@@ -170,7 +180,7 @@ public sealed class WorkloadFile
                 {
                     throw At(item, stack > 0
                         ? $"region {Range(region.Start, end)} overlaps the stack area {Range(stackBottom, ProcessImage.StackTop)}"
-                        : $"region {Range(region.Start, end)} runs past the top of the stack area (0x{ProcessImage.StackTop:x})");
+                        : $"region {Range(region.Start, end)} runs past 0x{ProcessImage.StackTop:x}, the top of the user stack");
                 }
 
                 foreach (var (other, otherNode) in regions)
@@ -234,7 +244,7 @@ public sealed class WorkloadFile
             var nameNode = Required(map, keys, "name", "in a process");
             var name = Text(nameNode, "a process name");
             var image = ImageRef(Required(map, keys, "image", "in a process"));
-            var cpu = keys.TryGetValue("cpu", out var c) ? Int(c, $"cpu: a vCPU number (vcpus: {_vcpus})", 0, _vcpus - 1) : 0;
+            var cpu = keys.TryGetValue("cpu", out var c) ? Int(c, "cpu", 0, _vcpus - 1, $" (vcpus is {_vcpus})") : 0;
             var threads = keys.TryGetValue("threads", out var t) ? Int(t, "threads", 1, MaxThreads) : 1;
             if (!_slots.TryAdd(name, _slots.Count))
             {
@@ -260,7 +270,7 @@ public sealed class WorkloadFile
         var steps = 0;
         foreach (var (key, value) in map.Children)
         {
-            var cpu = Int(key, $"a vCPU number (vcpus: {_vcpus})", 0, _vcpus - 1);
+            var cpu = Int(key, "a vCPU", 0, _vcpus - 1, $" (vcpus is {_vcpus})");
             if (seen[cpu] is { } first)
             {
                 throw At(key, $"vCPU {cpu} has a program already (line {first.Start.Line})");
@@ -518,10 +528,10 @@ public sealed class WorkloadFile
     private string Text(YamlNode node, string what) =>
         node is YamlScalarNode { Value: { } v } && !IsNothing(node) ? v : throw At(node, $"expected {what}, found {Describe(node)}");
 
-    private int Int(YamlNode node, string what, int min, int max) =>
+    private int Int(YamlNode node, string what, int min, int max, string note = "") =>
         TryNumber(node, out var v) && v >= (ulong)min && v <= (ulong)max
             ? (int)v
-            : throw At(node, $"expected {what}: a number from {min} to {max}, found {Describe(node)}");
+            : throw At(node, $"expected {what}: a number from {min} to {max}{note}, found {Describe(node)}");
 
     /// <summary>A non-negative number: decimal or 0x hex, with '_' allowed between digits (0x7f00_0000_0000).</summary>
     private static bool TryNumber(YamlNode node, out ulong value)
@@ -558,6 +568,8 @@ public sealed class WorkloadFile
 
     private static string Range(ulong start, ulong end) => $"[0x{start:x}, 0x{end:x})";
 
-    private ScenarioException At(YamlNode node, string message) =>
-        new(_file, Math.Max(1, (int)node.Start.Line), Math.Max(1, (int)node.Start.Column), message);
+    private ScenarioException At(YamlNode node, string message) => Error(node.Start, message);
+
+    private ScenarioException Error(Mark at, string message) =>
+        new(_file, Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column), message);
 }
