@@ -22,7 +22,7 @@ public static class Program
             SweepCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
         };
-        root.SetAction(_ => DefaultJob.Run(stdout));
+        root.SetAction(_ => DefaultJob.Run(stdout, stderr));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try
         {

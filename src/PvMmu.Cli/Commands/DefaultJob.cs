@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using PvMmu.Linux.Exit;
+using PvMmu.Sim.Costs;
 using PvMmu.Sim.Reports;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
@@ -8,28 +9,43 @@ using PvMmu.Xen;
 namespace PvMmu.Cli.Commands;
 
 /// <summary>
-/// <c>pvmmu</c> with no arguments: the 2017 thread's question on the models — a process exits while a kernel thread
-/// on another vCPU still borrows its mm — answered for every exit path: what each costs in events, and which ones
-/// fail. The deliberately broken variants are expected to fail; an upstream one failing is a finding.
+/// <c>pvmmu</c> with no arguments: the 2017 thread's question answered on the models. First what it costs: the
+/// default mix (kbuild) under the exit paths that matter, priced by the calibrated table, with an HTML report. Then
+/// whether it is safe: a process exits while a kernel thread on another vCPU still borrows its mm, under every
+/// exit path. The deliberately broken variants are expected to fail; an upstream one failing is a finding.
 /// </summary>
 public static class DefaultJob
 {
     public const int Pages = 4096;
     public const ulong Seed = 1;
+    public const int MixVcpus = 2;
 
     private static readonly string[] Broken = ["BrokenNoDropMmRef", "BrokenCpumaskOnly"];
 
-    public static int Run(TextWriter stdout)
+    /// <summary>The strategies the cost comparison shows: the thread's two sides first, then history.</summary>
+    public static readonly string[] Compared = ["Linux61", "NoExitUnpin", "Linux413", "Linux411", "EarlyPinLateUnpin"];
+
+    public const string ReportDir = "pvmmu-report";
+
+    public static int Run(TextWriter stdout, TextWriter stderr, string reportDir = ReportDir)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(inv, $"seed {Seed}\n");
-        sb.Append("PvMmu: is xen_exit_mmap worth keeping, and is its IPI right? (LKML, April 2017)\n");
-        sb.Append(inv, $"A process of {Pages} touched pages exits on one vCPU while a kernel thread on the other still borrows its mm\n");
+        stdout.Write(string.Create(inv, $"seed {Seed}\n"));
+        stdout.Write("PvMmu: is xen_exit_mmap worth keeping, and is its IPI right? (LKML, April 2017)\n\n");
+        stdout.Write(string.Create(inv, $"1. What it costs: the default mix (kbuild: on each of {MixVcpus} vCPUs a make forks {WorkloadCatalog.KbuildJobsPerVcpu} compile jobs that exec gcc, then cc1 or as;\n"));
+        stdout.Write("kernel threads borrow the last mm between jobs). NoExitUnpin is the thread's patch (xen_exit_mmap deleted).\n");
+        var spec = WorkloadCatalog.Build("kbuild", MixVcpus, 0, Seed);
+        var strategies = Compared.Select(n => ExitStrategies.Find(n)!).ToList();
+        var c = ProgressBar.Run(stderr, "compare kbuild", strategies.Count, p => Comparison.Run(spec, strategies, CostTable.Default, Seed, XenVersion.Current, p));
+        stdout.Write(c.TableText());
+        var finding = Enumerable.Range(0, strategies.Count).Any(i => c.Findings(i) > 0);
+        stdout.Write("\n2. Is it safe: ");
+        stdout.Flush();
+        sb.Append(inv, $"a process of {Pages} touched pages exits on one vCPU while a kernel thread on the other still borrows its mm\n");
         sb.Append("(workload lazy-exit, 2 vCPUs, current Xen). Events of the exit:\n\n");
         sb.Append(inv, $"{"strategy",-18}{"hypercalls",11}{"mc entries",11}{"ptwr traps",11}{"IPIs",6}{"CR3 loads",10}{"remote fl.",11}{"WARNs",7}{"oopses",8}\n");
-        var finding = false;
-        foreach (var s in ExitStrategies.All)
+        foreach (var s in ExitStrategies.All.Where(s => s.Name != "EarlyPinLateUnpin"))
         {
             var r = WorkloadRunner.Run("lazy-exit", s, 2, Pages, Seed, XenVersion.Current, checkEveryMove: false);
             const int exit = 4;
@@ -43,8 +59,14 @@ public static class DefaultJob
         sb.Append("teardown is plain stores after one unpin batch, at the price of an IPI to each vCPU still on the mm.\n");
         sb.Append("The broken variants show why the IPI mask must come from xen_current_cr3: their unpin is refused (WARN)\n");
         sb.Append("and the kernel then faults on its own page tables.\n\n");
-        sb.Append("More: pvmmu run --workload W --strategy S [--json];  pvmmu xen run examples/xen/seed-unpin-while-in-use.xen\n");
+        sb.Append("More: pvmmu compare --workload lat-proc-exec --strategies Linux61,NoExitUnpin;  pvmmu sweep --pages 1k..256k;\n");
+        sb.Append("      pvmmu check --scenario lazy-exit --strategy BrokenCpumaskOnly;  pvmmu xen run examples/xen/seed-unpin-while-in-use.xen\n");
         stdout.Write(sb.ToString());
+        if (!CostOptions.WriteReport(reportDir, c.ReportData("pvmmu"), stdout, stderr, "pvmmu"))
+        {
+            return ExitCodes.BadInput;
+        }
+
         return finding ? ExitCodes.Finding : ExitCodes.Ok;
     }
 }

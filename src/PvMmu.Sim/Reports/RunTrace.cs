@@ -196,10 +196,13 @@ public sealed class RunTrace
         }
     }
 
-    /// <summary>The trace as Chrome JSON: metadata names the tracks; slices sorted by track, start, then outermost first.</summary>
+    /// <summary>
+    /// The trace as Chrome JSON: metadata names the tracks; slices sorted by track, start, then outermost first (the
+    /// longer, then the shallower); a lazy mode entered and left within one instant is left out.
+    /// </summary>
     public string ToJson(string title)
     {
-        var ordered = _slices.OrderBy(s => s.Track).ThenBy(s => s.Start).ThenBy(s => s.Depth).ToList();
+        var ordered = _slices.Where(s => s.Duration > 0 || s.Depth > 0).OrderBy(s => s.Track).ThenBy(s => s.Start).ThenByDescending(s => s.Duration).ThenBy(s => s.Depth).ToList();
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
         {

@@ -1,0 +1,260 @@
+using System.Text.Json;
+using PvMmu.Cli;
+using PvMmu.Cli.Commands;
+
+namespace PvMmu.Xen.Tests.Scripts;
+
+/// <summary>The cost commands (default job, run, compare, sweep, bench): outputs, exact counts, traces, and bad input.</summary>
+public sealed class CostCliTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = Program.Run(args, o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    private static string Temp(string ext, string text)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.{ext}");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static string TempDir() => Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}");
+
+    [Fact]
+    public void TheDefaultJobComparesTheStrategiesOnTheDefaultMixAndWritesItsReport()
+    {
+        var dir = TempDir();
+        var o = new StringWriter();
+        var exit = DefaultJob.Run(o, new StringWriter(), dir);
+        var output = o.ToString();
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.StartsWith("seed 1\n", output, StringComparison.Ordinal);
+        Assert.Contains("workload kbuild, 2 vCPUs", output, StringComparison.Ordinal);
+        var header = output.Split('\n').First(l => l.StartsWith("modeled µs", StringComparison.Ordinal));
+        foreach (var s in DefaultJob.Compared)
+        {
+            Assert.Contains(s, header, StringComparison.Ordinal);
+        }
+
+        var index = Path.Combine(dir, "index.html");
+        Assert.EndsWith($"report: {index}\n", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(index));
+        var again = new StringWriter();
+        DefaultJob.Run(again, new StringWriter(), dir);
+        Assert.Equal(output, again.ToString());
+    }
+
+    /// <summary>
+    /// lat_proc's fork of a 144-page process (every page present and writable): fork write-protects each of the
+    /// parent's 144 PTEs with a locked bit-clear on its pinned table (144 ptwr traps, under every policy). With
+    /// xen_exit_mmap the child's teardown is plain stores after the unpin; without it every present PTE clear traps
+    /// once more (144), and the early-pin policy also copies each PTE into a pinned table as a validated update.
+    /// </summary>
+    [Fact]
+    public void CompareCountsTheTrapsThatXenExitMmapSaves()
+    {
+        var (exit, output, err) = Run("compare", "--workload", "lat-proc-fork", "--vcpus", "1", "--strategies", "Linux61,NoExitUnpin,EarlyPinLateUnpin", "--json");
+        Assert.True(exit == ExitCodes.Ok, err);
+        using var doc = JsonDocument.Parse(output);
+        var s = doc.RootElement.GetProperty("strategies");
+        long Count(int i, string e) => s[i].GetProperty("cost_counts").GetProperty(e).GetInt64();
+        const int pages = 12 + 12 + 80 + 8 + 24 + 8;
+        Assert.Equal(pages, Count(0, "ptwr_trap"));
+        Assert.Equal(2 * pages, Count(1, "ptwr_trap"));
+        Assert.Equal(2 * pages, Count(2, "ptwr_trap"));
+        Assert.Equal(1, Count(0, "fork"));
+        Assert.Equal(1, Count(0, "exit"));
+
+        // The unpin devalidates the child's 144 PTEs and its upper entries; the pinned teardown devalidates none of them one by one.
+        Assert.True(Count(0, "entry_devalidated") >= pages);
+        Assert.True(Count(1, "entry_devalidated") < pages);
+
+        // The early-pin child's copies are validated updates: one mmu_update request per PTE on top of the parent's.
+        Assert.True(Count(2, "mmu_update_request") >= Count(0, "mmu_update_request") + 15);
+        Assert.True(s[1].GetProperty("total_micros").GetDouble() > s[0].GetProperty("total_micros").GetDouble());
+        Assert.Equal(output, Run("compare", "--workload", "lat-proc-fork", "--vcpus", "1", "--strategies", "Linux61,NoExitUnpin,EarlyPinLateUnpin", "--json").Out);
+    }
+
+    [Fact]
+    public void ACheaperTrapTableChangesTheTimeButNotTheCounts()
+    {
+        var cheap = Temp("toml", "name = \"cheap-traps\"\n[prices_ns]\nptwr_trap = 10\n");
+        var a = JsonDocument.Parse(Run("compare", "--workload", "lat-proc-fork", "--vcpus", "1", "--strategies", "NoExitUnpin", "--json").Out).RootElement.GetProperty("strategies")[0];
+        var b = JsonDocument.Parse(Run("compare", "--workload", "lat-proc-fork", "--vcpus", "1", "--strategies", "NoExitUnpin", "--json", "--cost", cheap).Out).RootElement.GetProperty("strategies")[0];
+        Assert.Equal(a.GetProperty("cost_counts").ToString(), b.GetProperty("cost_counts").ToString());
+        var traps = a.GetProperty("cost_counts").GetProperty("ptwr_trap").GetInt64();
+        Assert.Equal(traps * 10 / 1000.0, b.GetProperty("cost_micros").GetProperty("ptwr_trap").GetDouble(), 3);
+        Assert.True(b.GetProperty("total_micros").GetDouble() < a.GetProperty("total_micros").GetDouble());
+    }
+
+    [Fact]
+    public void TheSweepGrowsLinearlyInTrapsWithoutXenExitMmap()
+    {
+        var (exit, output, err) = Run("sweep", "--pages", "1k..4k", "--strategies", "Linux61,NoExitUnpin", "--vcpus", "1", "--json");
+        Assert.True(exit == ExitCodes.Ok, err);
+        using var doc = JsonDocument.Parse(output);
+        var points = doc.RootElement.GetProperty("strategies")[1].GetProperty("points");
+        Assert.Equal(3, points.GetArrayLength());
+        var sizes = new[] { 1024, 2048, 4096 };
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            Assert.Equal(sizes[i], points[i].GetProperty("pages").GetInt32());
+
+            // The teardown of N present PTEs on pinned tables traps once per PTE.
+            Assert.Equal(sizes[i], points[i].GetProperty("events").GetProperty("ptwr_emulations").GetInt64());
+        }
+
+        var with = doc.RootElement.GetProperty("strategies")[0].GetProperty("points");
+        Assert.Equal(0, with[2].GetProperty("events").GetProperty("ptwr_emulations").GetInt64());
+    }
+
+    /// <summary>The Perfetto trace: parsed with a JSON parser and checked against the trace-event format's rules.</summary>
+    [Theory]
+    [InlineData("lazy-exit", 2)]
+    [InlineData("kbuild", 3)]
+    [InlineData("threads", 3)]
+    public void TheTraceIsWellFormedNestedAndAddsUpToTheModeledTime(string workload, int vcpus)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.json");
+        var (exit, output, err) = Run("run", "--workload", workload, "--vcpus", vcpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pages", "64", "--trace", path, "--json");
+        Assert.True(exit == ExitCodes.Ok, err);
+        var modeled = JsonDocument.Parse(output).RootElement.GetProperty("totals").GetProperty("modeled_us").GetDouble();
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        var tracks = events.Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name")
+            .Select(e => e.GetProperty("tid").GetInt32()).ToHashSet();
+        Assert.Equal(vcpus, tracks.Count);
+        var slices = events.Where(e => e.GetProperty("ph").GetString() == "X").ToList();
+        Assert.NotEmpty(slices);
+        long Ns(JsonElement e, string p) => (long)Math.Round(e.GetProperty(p).GetDouble() * 1000);
+        double moves = 0;
+        foreach (var group in slices.GroupBy(e => e.GetProperty("tid").GetInt32()))
+        {
+            Assert.Contains(group.Key, tracks);
+            var open = new Stack<(long Start, long End)>();
+            long last = long.MinValue;
+            foreach (var e in group)
+            {
+                Assert.Equal(1, e.GetProperty("pid").GetInt32());
+                Assert.False(string.IsNullOrEmpty(e.GetProperty("name").GetString()));
+                var start = Ns(e, "ts");
+                var end = start + Ns(e, "dur");
+                Assert.True(Ns(e, "dur") >= 0);
+                Assert.True(start >= last, $"track {group.Key}: ts goes back from {last} to {start}");
+                last = start;
+                // A slice that ends where the next starts is closed, unless both are instants at the same point.
+                while (open.Count > 0 && open.Peek().End <= start && !(end == start && open.Peek().Start == start && open.Peek().End == start))
+                {
+                    open.Pop();
+                }
+
+                if (open.Count > 0)
+                {
+                    Assert.True(end <= open.Peek().End, $"track {group.Key}: [{start}, {end}) overlaps its enclosing slice [{open.Peek().Start}, {open.Peek().End})");
+                }
+
+                open.Push((start, end));
+                if (e.GetProperty("args").TryGetProperty("move", out _) && e.GetProperty("cat").GetString() is "setup" or "switch" or "fork" or "exec" or "exit"
+                    && !e.GetProperty("name").GetString()!.Contains('×', StringComparison.Ordinal))
+                {
+                    moves += e.GetProperty("dur").GetDouble();
+                }
+            }
+        }
+
+        // The moves' slices cover every move after setup; the run's total also has setup and the final quiesce.
+        Assert.True(moves > 0 && moves <= modeled + 0.01, $"moves {moves} µs, modeled {modeled} µs");
+    }
+
+    [Theory]
+    [InlineData("compare --strategies Linux61,Nope", "unknown strategy 'Nope'")]
+    [InlineData("compare --strategies Linux61,Linux61", "'Linux61' is listed twice")]
+    [InlineData("compare --workload nope", "nope")]
+    [InlineData("compare --vcpus 0", "--vcpus must be from 1 to 64")]
+    [InlineData("compare --cost /nonexistent/costs.toml", "/nonexistent/costs.toml:1:1: cannot read")]
+    [InlineData("compare --cost {toml:[prices_ns]\nptwr_trap = }", ":2:")]
+    [InlineData("compare --cost {toml:[prices_ns]\nptwr_trapp = 3\n}", ":2:1: unknown price 'ptwr_trapp'")]
+    [InlineData("compare --cost {toml:[prices_ns]\nptwr_trap = -1\n}", "finite number of nanoseconds")]
+    [InlineData("compare --cost {toml:\n\n[prices]\n}", ":3:1: unknown table 'prices'")]
+    [InlineData("sweep --pages 0..4", "'0' is not a page count")]
+    [InlineData("sweep --pages 1k..512", "the range's end is below its start")]
+    [InlineData("sweep --pages 3x", "'3x' is not a page count")]
+    [InlineData("sweep --workload kbuild", "kbuild")]
+    [InlineData("run --scenario /nonexistent/w.yaml", "/nonexistent/w.yaml:1:1:")]
+    [InlineData("run --scenario {yaml:vcpus: [1\n}", ":")]
+    [InlineData("run --scenario {yaml:vcpus: 0\nimages: {}\nprocesses: []\nprograms: {}\n}", ":1:8:")]
+    [InlineData("run --pages 0", "--pages must be from 1 to 4194304")]
+    [InlineData("bench --rounds 0", "--rounds must be from 1 to 100")]
+    [InlineData("run --strategy Nope", "Nope")]
+    [InlineData("sweep --strategies ,", "unknown strategy ''")]
+    public void BadInputIsOneLineAndExitOne(string commandLine, string what)
+    {
+        var args = new List<string>();
+        foreach (var token in Tokens(commandLine))
+        {
+            args.Add(token.StartsWith("{toml:", StringComparison.Ordinal) ? Temp("toml", token[6..^1])
+                : token.StartsWith("{yaml:", StringComparison.Ordinal) ? Temp("yaml", token[6..^1])
+                : token);
+        }
+
+        var (exit, output, err) = Run([.. args]);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(string.Empty, output);
+        var lines = err.TrimEnd('\n').Split('\n');
+        Assert.True(lines.Length == 1, "more than one line: " + err);
+        Assert.Contains(what, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
+    /// <summary>Splits on spaces outside {braces}, so a file's text can hold spaces and newlines.</summary>
+    private static IEnumerable<string> Tokens(string s)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i <= s.Length; i++)
+        {
+            if (i == s.Length || (s[i] == ' ' && depth == 0))
+            {
+                if (i > start)
+                {
+                    yield return s[start..i];
+                }
+
+                start = i + 1;
+            }
+            else if (s[i] == '{' && (i + 5 < s.Length) && (s.AsSpan(i).StartsWith("{toml:") || s.AsSpan(i).StartsWith("{yaml:")))
+            {
+                depth++;
+            }
+            else if (s[i] == '}' && depth > 0 && i == s.Length - 1)
+            {
+                depth--;
+            }
+        }
+    }
+
+    [Fact]
+    public void AReportDirectoryThatIsAFileIsOneLineAndExitOne()
+    {
+        var file = Temp("txt", "not a directory");
+        var (exit, _, err) = Run("compare", "--workload", "lat-proc-fork", "--vcpus", "1", "--report", file);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.Contains("cannot write the report", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BenchReportsItsThreeFiguresAsJson()
+    {
+        var (exit, output, _) = Run("bench", "--rounds", "1", "--json");
+        Assert.Equal(ExitCodes.Ok, exit);
+        using var doc = JsonDocument.Parse(output);
+        Assert.True(doc.RootElement.GetProperty("pt_entry_ops_per_sec").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("sim_to_wall_ratio").GetDouble() > 0);
+        Assert.Equal(22, doc.RootElement.GetProperty("bytes_per_frame").GetInt32());
+    }
+}
