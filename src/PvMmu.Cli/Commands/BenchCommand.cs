@@ -15,7 +15,7 @@ public static class BenchCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON (pt_entry_ops_per_sec, sim_to_wall_ratio, bytes_per_frame)." };
-        var rounds = new Option<int>("--rounds") { Description = "Timed rounds per figure (the best is kept), 1 to 100.", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed rounds per figure (the best is kept), 1 to 100.", DefaultValueFactory = _ => 10 };
         rounds.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 100)
@@ -61,7 +61,7 @@ public static class BenchCommand
                 stdout.Write(string.Create(inv, $"{"validated PT-entry operations / s (1 core)",-40}{ops / 1e6,14:0.0} M{"≥ 50 M",12}{Verdict(ops >= PtEntryGoal)}\n"));
                 stdout.Write(string.Create(inv, $"{"simulated / wall time, default mix",-40}{ratio,16:0.00}{"≥ 10",12}{Verdict(ratio >= SimToWallGoal)}\n"));
                 stdout.Write(string.Create(inv, $"{"bytes per frame",-40}{bytes,16}{"≤ 24",12}{Verdict(bytes <= BytesPerFrameGoal)}\n"));
-                stdout.Write(string.Create(inv, $"(default mix: {ThroughputBench.MixWorkload}, {ThroughputBench.MixVcpus} vCPUs, Linux61: {modeled:0} modeled µs in {wall:0} wall µs; best of {n} rounds)\n"));
+                stdout.Write(string.Create(inv, $"(default mix: {ThroughputBench.MixWorkload}, {ThroughputBench.MixVcpus} vCPUs, Linux61: {modeled:0} modeled µs in {wall:0} wall µs; best of {n} rounds after {ThroughputBench.WarmUpRounds} warm-up runs)\n"));
             }
 
             return ExitCodes.Ok;

@@ -11,12 +11,16 @@ namespace PvMmu.Sim.Bench;
 /// The project's own throughput (<c>pvmmu bench</c>): validated page-table entry operations per second (pin and
 /// unpin of <see cref="PinTree"/>, one core), simulated time per wall second on the default mix (kbuild, 2 vCPUs,
 /// Linux61, the built-in cost table), and the frame table's bytes per frame. Each figure is the best of several
-/// timed rounds after a warm-up round, so JIT tiering and a busy neighbour weigh less.
+/// timed rounds after warm-up rounds (the JIT's tiering moves the hot paths to optimized code only after a few
+/// runs; a single cold run is several times slower), so JIT tiering and a busy neighbour weigh less.
 /// </summary>
 public static class ThroughputBench
 {
     public const string MixWorkload = "kbuild";
     public const int MixVcpus = 2;
+
+    /// <summary>Untimed runs of the mix before the timed ones.</summary>
+    public const int WarmUpRounds = 15;
 
     /// <summary>Validated entry operations per second: the best round of <paramref name="rounds"/>.</summary>
     public static double PtEntryOpsPerSecond(int rounds, int pinsPerRound)
@@ -52,7 +56,7 @@ public static class ThroughputBench
     {
         var strategy = new Linux61();
         var best = (Ratio: 0.0, ModeledMicros: 0.0, WallMicros: 0.0);
-        for (var r = -1; r < rounds; r++)
+        for (var r = -WarmUpRounds; r < rounds; r++)
         {
             var sw = Stopwatch.StartNew();
             var result = WorkloadRunner.Run(WorkloadCatalog.Build(MixWorkload, MixVcpus, 0, seed), strategy, seed, XenVersion.Current);
