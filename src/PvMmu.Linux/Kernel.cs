@@ -39,6 +39,7 @@ public sealed class Kernel
         Mms = new MmTable(64);
         Mms.Live[0] = true;
         Counts = new GuestEventCounters(Cpus, config.Phases, () => xen.Events.Phase);
+        Mc.Trace = Counts;
     }
 
     /// <summary>What the guest did that the cost model prices and Xen never counts, per phase and vCPU.</summary>

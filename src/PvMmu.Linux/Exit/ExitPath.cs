@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
@@ -154,12 +155,12 @@ public static class ExitPath
                         continue;
                     }
 
-                    PtSetters.SetUpper(k, cpu, pmd, m, 0);
+                    PtSetters.SetUpper(k, cpu, pmd, m, 0, PtLevel.Pmd);
                     PtSetters.ReleasePtpage(k, cpu, PageFlags.Mfn(pmde), PtLevel.Pte);
                     freed.Add(PageFlags.Mfn(pmde));
                 }
 
-                PtSetters.SetUpper(k, cpu, pud, j, 0);
+                PtSetters.SetUpper(k, cpu, pud, j, 0, PtLevel.Pud);
                 PtSetters.ReleasePtpage(k, cpu, pmd, PtLevel.Pmd);
                 freed.Add(pmd);
             }
@@ -179,6 +180,7 @@ public static class ExitPath
         var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
         if (others != 0)
         {
+            k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
             k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.FlushMulti(others | (k.LoadedMm[cpu] == mm ? 1UL << cpu : 0)));
             k.Mc.Flush(cpu);
         }

@@ -94,6 +94,7 @@ public static class ForkExec
         var here = k.LoadedMm[cpu] == mm;
         if (others != 0)
         {
+            k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
             k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.FlushMulti(others | (here ? 1UL << cpu : 0)));
         }
         else if (here)

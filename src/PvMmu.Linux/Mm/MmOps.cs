@@ -114,7 +114,7 @@ public static class MmOps
         }
         else
         {
-            PtSetters.SetUpper(k, cpu, table, slot, entry);
+            PtSetters.SetUpper(k, cpu, table, slot, entry, level == PtLevel.Pmd ? PtLevel.Pud : PtLevel.Pmd);
         }
 
         return page;
@@ -141,6 +141,10 @@ public static class MmOps
     {
         var user = pgd == k.SwapperPgd ? 0 : k.UserPgdOf[pgd - k.FirstFrame];
         k.XenCr3[cpu] = pgd;
+
+        // __xen_write_cr3 runs (and traces) twice: the kernel pgd, then the user pgd (or 0).
+        k.Counts.Add(cpu, Tracepoint.WriteCr3);
+        k.Counts.Add(cpu, Tracepoint.WriteCr3);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.NewBaseptr(pgd));
         k.Mc.Callback(cpu, CallbackKind.SetCurrentCr3, pgd);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.NewUserBaseptr(user));

@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
 using PvMmu.Xen.Abi;
@@ -55,7 +56,7 @@ public static class Munmap
         {
             var pud = PageFlags.Mfn(k.ReadEntry(cpu, pgd, Layout.PgdIndex(va)));
             var pmd = PageFlags.Mfn(k.ReadEntry(cpu, pud, Layout.PudIndex(va)));
-            PtSetters.SetUpper(k, cpu, pmd, Layout.PmdIndex(va), 0);
+            PtSetters.SetUpper(k, cpu, pmd, Layout.PmdIndex(va), 0, PtLevel.Pmd);
             PtSetters.ReleasePtpage(k, cpu, pte, PtLevel.Pte);
             k.FreePage(pte);
         }
@@ -82,6 +83,7 @@ public static class Munmap
         if ((mask & ~self) != 0)
         {
             var targets = mask | (k.LoadedMm[cpu] == mm ? self : 0);
+            k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
             k.Mc.ExtendMmuextOp(cpu, !full && end - start <= 4096
                 ? MmuExtOpRequest.InvlpgMulti(start, targets)
                 : MmuExtOpRequest.FlushMulti(targets));
@@ -98,6 +100,7 @@ public static class Munmap
         {
             for (var va = start; va < end; va += 4096)
             {
+                k.Counts.Add(cpu, Tracepoint.FlushTlbOneUser);
                 k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, va));
                 k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
             }

@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
@@ -55,6 +56,11 @@ public sealed class MulticallBuffers
     /// <summary>Every failed entry a flush WARNed about, in order.</summary>
     public List<McWarning> Warnings { get; } = [];
 
+    /// <summary>Where the xen:* tracepoints fired here are counted (the kernel's counters); none when null.</summary>
+    public GuestEventCounters? Trace { get; set; }
+
+    private void Fire(int cpu, Tracepoint t) => Trace?.Add(cpu, t);
+
     public int Pending(int cpu) => _mcidx[cpu];
 
     public int ArgBytes(int cpu) => _argidx[cpu];
@@ -65,10 +71,12 @@ public sealed class MulticallBuffers
         var argidx = RoundUp8(_argidx[cpu]);
         if (_mcidx[cpu] == McBatch || argidx + argBytes >= McArgs)
         {
+            Fire(cpu, _mcidx[cpu] == McBatch ? Tracepoint.McFlushReasonBatch : Tracepoint.McFlushReasonArgs);
             Flush(cpu);
             argidx = RoundUp8(_argidx[cpu]);
         }
 
+        Fire(cpu, Tracepoint.McEntryAlloc);
         var i = _mcidx[cpu]++;
         _argidx[cpu] = argidx + argBytes;
         return (cpu * McBatch) + i;
@@ -77,16 +85,20 @@ public sealed class MulticallBuffers
     /// <summary>xen_mc_extend_args(op, size): the last entry, if it is <paramref name="op"/> and the bytes fit; else -1.</summary>
     private int Extend(int cpu, HypercallNumber op, int argBytes)
     {
+        var mmu = op == HypercallNumber.MmuUpdate;
         if (_mcidx[cpu] == 0 || _entries[(cpu * McBatch) + _mcidx[cpu] - 1].Op != op)
         {
+            Fire(cpu, mmu ? Tracepoint.McExtendMmuUpdateBadOp : Tracepoint.McExtendMmuextOpBadOp);
             return -1;
         }
 
         if (_argidx[cpu] + argBytes >= McArgs)
         {
+            Fire(cpu, mmu ? Tracepoint.McExtendMmuUpdateNoSpace : Tracepoint.McExtendMmuextOpNoSpace);
             return -1;
         }
 
+        Fire(cpu, mmu ? Tracepoint.McExtendMmuUpdateOk : Tracepoint.McExtendMmuextOpOk);
         _argidx[cpu] += argBytes;
         return (cpu * McBatch) + _mcidx[cpu] - 1;
     }
@@ -105,6 +117,7 @@ public sealed class MulticallBuffers
         {
             e = NewEntry(cpu, MmuUpdateBytes);
             _entries[e] = MulticallEntry.MmuUpdate(_mmuUsed[cpu], 1);
+            Fire(cpu, Tracepoint.McEntryMmuUpdate);
         }
 
         _mmu[(cpu * McBatch) + _mmuUsed[cpu]++] = request;
@@ -122,6 +135,7 @@ public sealed class MulticallBuffers
         {
             e = NewEntry(cpu, MmuExtOpBytes);
             _entries[e] = MulticallEntry.MmuextOp(_extUsed[cpu], 1);
+            Fire(cpu, Tracepoint.McEntryMmuextOp);
         }
 
         _ext[(cpu * McBatch) + _extUsed[cpu]++] = op;
@@ -132,6 +146,7 @@ public sealed class MulticallBuffers
     {
         var e = NewEntry(cpu, 0);
         _entries[e] = MulticallEntry.UpdateVaMapping(va, val, flags);
+        Fire(cpu, Tracepoint.McEntryUpdateVaMapping);
     }
 
     /// <summary>xen_mc_callback(fn, data): run after the next flush's hypercall; a full callback list flushes first.</summary>
@@ -139,8 +154,11 @@ public sealed class MulticallBuffers
     {
         if (_cbidx[cpu] == McBatch)
         {
+            Fire(cpu, Tracepoint.McFlushReasonCallback);
             Flush(cpu);
         }
+
+        Fire(cpu, Tracepoint.McCallback);
 
         var i = (cpu * McBatch) + _cbidx[cpu]++;
         _cbKind[i] = kind;
@@ -150,6 +168,9 @@ public sealed class MulticallBuffers
     /// <summary>xen_mc_issue(mode): flush unless the CPU's lazy mode is one of <paramref name="mayDefer"/>.</summary>
     public void Issue(int cpu, LazyMode current, LazyMode mayDefer)
     {
+        // xen_mc_batch began the batch this issues; every path of the model pairs the two, as Linux does.
+        Fire(cpu, Tracepoint.McBatch);
+        Fire(cpu, Tracepoint.McIssue);
         if ((current & mayDefer) == 0)
         {
             Flush(cpu);
@@ -162,6 +183,7 @@ public sealed class MulticallBuffers
     /// </summary>
     public void Flush(int cpu)
     {
+        Fire(cpu, Tracepoint.McFlush);
         var n = _mcidx[cpu];
         var b = cpu * McBatch;
         var failed = 0;

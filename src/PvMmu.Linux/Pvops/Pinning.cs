@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Xen.Abi;
@@ -110,6 +111,7 @@ public static class Pinning
     /// <summary>__xen_pgd_pin / xen_pgd_pin.</summary>
     public static void PgdPin(Kernel k, int cpu, uint pgd)
     {
+        k.Counts.Add(cpu, Tracepoint.PgdPin);
         var user = k.UserPgdOf[pgd - k.FirstFrame];
         Walk(k, cpu, pgd, pin: true);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Pin(4, pgd));
@@ -125,6 +127,7 @@ public static class Pinning
     /// <summary>__xen_pgd_unpin / xen_pgd_unpin.</summary>
     public static void PgdUnpin(Kernel k, int cpu, uint pgd)
     {
+        k.Counts.Add(cpu, Tracepoint.PgdUnpin);
         var user = k.UserPgdOf[pgd - k.FirstFrame];
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Unpin(pgd));
         if (user != 0)

@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Xen.Abi;
@@ -15,6 +16,7 @@ public static class PtSetters
     /// <summary>__xen_set_pte: xen_batched_set_pte in lazy MMU mode, else a direct HYPERVISOR_mmu_update.</summary>
     public static void SetPte(Kernel k, int cpu, uint l1, int slot, ulong pte)
     {
+        k.Counts.Add(cpu, Tracepoint.SetPte);
         var u = MmuUpdateRequest.Normal(l1, slot, pte);
         if (k.LazyNow(cpu) == LazyMode.Mmu)
         {
@@ -26,9 +28,13 @@ public static class PtSetters
         k.DirectMmuUpdate(cpu, u);
     }
 
-    /// <summary>xen_set_pmd / xen_set_pud: a plain store into an unpinned table; xen_set_pmd_hyper / _pud_hyper into a pinned one.</summary>
-    public static void SetUpper(Kernel k, int cpu, uint table, int slot, ulong val)
+    /// <summary>
+    /// xen_set_pmd / xen_set_pud (by <paramref name="tableLevel"/>, the level of the table written): a plain store
+    /// into an unpinned table; xen_set_pmd_hyper / _pud_hyper into a pinned one.
+    /// </summary>
+    public static void SetUpper(Kernel k, int cpu, uint table, int slot, ulong val, PtLevel tableLevel)
     {
+        k.Counts.Add(cpu, tableLevel == PtLevel.Pud ? Tracepoint.SetPud : Tracepoint.SetPmd);
         if (!k.Pinned(table))
         {
             k.Store(cpu, k.Va(table) + ((ulong)slot * 8), val);
@@ -45,6 +51,7 @@ public static class PtSetters
     /// </summary>
     public static void SetP4d(Kernel k, int cpu, uint pgd, int slot, ulong val)
     {
+        k.Counts.Add(cpu, Tracepoint.SetP4d);
         var user = slot < Layout.UserPgdSlots ? k.UserPgdOf[pgd - k.FirstFrame] : 0;
         if (!k.Pinned(pgd))
         {
@@ -72,6 +79,7 @@ public static class PtSetters
     /// </summary>
     public static void AllocPtpage(Kernel k, int cpu, uint mmPgd, uint page, PtLevel level)
     {
+        k.Counts.Add(cpu, Tracepoint.AllocPtpage);
         if (!k.Pinned(mmPgd))
         {
             return;
@@ -94,6 +102,7 @@ public static class PtSetters
     /// </summary>
     public static void ReleasePtpage(Kernel k, int cpu, uint page, PtLevel level)
     {
+        k.Counts.Add(cpu, Tracepoint.ReleasePtpage);
         if (!k.Pinned(page))
         {
             return;
