@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# capture.sh: boot a real Xen 4.17 with a real Linux 6.1 PV dom0 under QEMU
+# (software emulation), run the pvtest workloads in dom0 with Linux's xen:*
+# tracepoints on, and turn the counts printed on the console into JSON.
+#
+#   validation/real-xen/capture.sh            # all of it, a few minutes
+#
+# Environment (all optional):
+#   BUILD      build directory            (default: validation/real-xen/build)
+#   OUT        the JSON written           (default: captures/linux-6.1-xen-4.17.json)
+#   WORKLOADS  pvtest argument lines, ';'-separated (default: see below)
+#   TIMEOUT    seconds before QEMU is killed (default: 1200)
+#   XEN_PKG    Debian package with the hypervisor (xen-hypervisor-4.17-amd64)
+#   LINUX_PKG  Debian package with the dom0 kernel (default: the one that
+#              linux-image-amd64 depends on)
+#   NO_OUT=1   boot and log, but write no capture files
+#
+# Idempotent: what is already there is reused.  Debian packages that must run
+# on this machine (qemu, gcc, cpio) are installed with apt-get; the hypervisor,
+# the kernel and busybox-static are downloaded as .deb files and unpacked into
+# the build directory only (nothing is installed into /boot).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${BUILD:-$HERE/build}
+OUT=${OUT:-$HERE/captures/linux-6.1-xen-4.17.json}
+TIMEOUT=${TIMEOUT:-1200}
+XEN_PKG=${XEN_PKG:-xen-hypervisor-4.17-amd64}
+DEFAULT_WORKLOADS="null;fork-exit 0;fork-exit 1;fork-exit 511;fork-exit 512;fork-exit 513;fork-exit 1000;fork-exit 10000;fork-exit 100000;fork-cow 1;fork-cow 512;fork-cow 10000;exec /bin/pvnop"
+WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
+
+log() { echo "capture: $*" >&2; }
+
+apt_updated=0
+apt_update_once() {
+    if [ $apt_updated = 0 ]; then
+        log "apt-get update"
+        apt-get update -qq
+        apt_updated=1
+    fi
+}
+
+# install Debian packages for the commands that are missing
+need() { # need COMMAND PACKAGE
+    if ! command -v "$1" >/dev/null 2>&1; then
+        apt_update_once
+        log "installing $2"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$2"
+    fi
+}
+need qemu-system-x86_64 qemu-system-x86
+need gcc gcc
+need cpio cpio
+need gzip gzip
+need python3 python3
+if [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]; then
+    apt_update_once
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libc6-dev
+fi
+
+mkdir -p "$BUILD/debs" "$BUILD/pkgs"
+
+# download (not install) a Debian package and unpack it under $BUILD/pkgs/NAME
+unpack() { # unpack PACKAGE
+    local pkg=$1 dir=$BUILD/pkgs/$1
+    [ -d "$dir" ] && return 0
+    if ! ls "$BUILD/debs/${pkg}"_*.deb >/dev/null 2>&1; then
+        apt-cache show "$pkg" >/dev/null 2>&1 || apt_update_once
+        log "downloading $pkg"
+        (cd "$BUILD/debs" && apt-get download -o APT::Sandbox::User=root "$pkg")
+    fi
+    mkdir -p "$dir.tmp"
+    dpkg-deb -x "$BUILD/debs/${pkg}"_*.deb "$dir.tmp"
+    mv "$dir.tmp" "$dir"
+}
+
+if [ -z "${LINUX_PKG:-}" ]; then
+    apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt_update_once
+    LINUX_PKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+fi
+log "hypervisor: $XEN_PKG, kernel: $LINUX_PKG"
+unpack "$XEN_PKG"
+unpack "$LINUX_PKG"
+unpack busybox-static
+
+XEN_GZ=$(ls "$BUILD/pkgs/$XEN_PKG"/boot/xen-*-amd64.gz | head -n1)
+VMLINUZ=$(ls "$BUILD/pkgs/$LINUX_PKG"/boot/vmlinuz-* | head -n1)
+# QEMU's multiboot loader wants the uncompressed hypervisor
+[ "$BUILD/xen" -nt "$XEN_GZ" ] || gunzip -c "$XEN_GZ" > "$BUILD/xen"
+
+# the test programs
+CFLAGS="-O2 -Wall -Wextra"
+[ "$BUILD/pvtest" -nt "$HERE/pvtest.c" ] ||
+    gcc $CFLAGS -static -o "$BUILD/pvtest" "$HERE/pvtest.c"
+[ "$BUILD/pvnop" -nt "$HERE/pvnop.c" ] ||
+    gcc -O2 -static -nostdlib -fno-stack-protector -no-pie -o "$BUILD/pvnop" "$HERE/pvnop.c"
+
+# the initramfs (rebuilt every run: cheap, and the workload list may change)
+ROOT=$BUILD/root
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,proc,sys,dev,tmp}
+cp "$BUILD/pkgs/busybox-static/bin/busybox" "$ROOT/bin/busybox"
+cp "$BUILD/pvtest" "$BUILD/pvnop" "$ROOT/bin/"
+cp "$HERE/init.sh" "$ROOT/init"
+cp "$HERE/count.awk" "$ROOT/count.awk"
+chmod +x "$ROOT/init"
+echo "$WORKLOADS" | tr ';' '\n' > "$ROOT/workloads"
+(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -9n) > "$BUILD/initrd.gz"
+
+# boot.  Xen: smap=0 because dom0 faults at once under TCG otherwise;
+# dom0: one vCPU so the phases are not interleaved, norandmaps so page-table
+# counts repeat.  In -initrd a comma in a module's command line is written ",,".
+XEN_CMD="console=com1 com1=115200 dom0_mem=2G,max:2G dom0_max_vcpus=1 smap=0 loglvl=all guest_loglvl=all noreboot"
+DOM0_CMD="console=hvc0 earlyprintk=xen norandmaps loglevel=4"
+LOG=$BUILD/console.log
+rm -f "$LOG"
+log "booting (timeout ${TIMEOUT}s); console in $LOG"
+t0=$(date +%s)
+set +e
+timeout "$TIMEOUT" qemu-system-x86_64 -machine q35 -cpu max,smap=off -smp 2 -m 3072 \
+    -display none -nographic -no-reboot -monitor none -serial "file:$LOG" \
+    -kernel "$BUILD/xen" -append "$XEN_CMD" \
+    -initrd "$VMLINUZ $DOM0_CMD,$BUILD/initrd.gz" </dev/null
+rc=$?
+set -e
+t1=$(date +%s)
+log "QEMU exit $rc after $((t1 - t0)) s"
+tr -d '\r' < "$LOG" > "$BUILD/console.txt"
+if ! grep -q '^===PVCAPTURE END===' "$BUILD/console.txt"; then
+    log "no END marker in the console log; last lines:"
+    tail -n 40 "$BUILD/console.txt" >&2
+    exit 1
+fi
+
+[ "${NO_OUT:-0}" = 1 ] && exit 0
+mkdir -p "$(dirname "$OUT")"
+python3 "$HERE/parse.py" --wall-seconds $((t1 - t0)) "$BUILD/console.txt" > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+log "wrote $OUT"
+base=${OUT%.json}
+gzip -9n -c "$BUILD/console.txt" > "$base.console.log.gz"
+grep '^PVMAPS maps ' "$BUILD/console.txt" | sed 's/^PVMAPS maps //' > "$base.maps.txt"
+log "wrote $base.console.log.gz ($(stat -c %s "$base.console.log.gz") bytes) and $base.maps.txt"

@@ -1,0 +1,61 @@
+#!/bin/busybox sh
+# init of the capture initramfs: runs in dom0 as PID 1.
+# Runs each line of /workloads ("pvtest ARGS") with the xen:* tracepoints on,
+# counts the events per phase with count.awk, prints everything to the console
+# between ===PVCAPTURE BEGIN=== and ===PVCAPTURE END===, and powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+T=/sys/kernel/tracing
+mount -t tracefs nodev $T
+
+echo "===PVCAPTURE BEGIN==="
+echo "PVINFO linux $(uname -r)"
+echo "PVINFO linux_version $(uname -v)"
+echo "PVINFO xen_sysfs $(cat /sys/hypervisor/version/major 2>/dev/null).$(cat /sys/hypervisor/version/minor 2>/dev/null)$(cat /sys/hypervisor/version/extra 2>/dev/null)"
+echo "PVINFO cmdline $(cat /proc/cmdline)"
+echo "PVINFO cpus $(grep -c ^processor /proc/cpuinfo)"
+echo "PVINFO memtotal_kb $(awk '/MemTotal/ {print $2}' /proc/meminfo)"
+echo "PVINFO thp $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+
+echo 0 > $T/tracing_on
+echo "${PVBUF:-131072}" > $T/buffer_size_kb
+echo "PVINFO buffer_size_kb $(cat $T/buffer_size_kb)"
+echo nop > $T/current_tracer
+echo > $T/set_event
+echo 1 > $T/events/xen/enable
+for e in sched/sched_process_fork sched/sched_process_exec sched/sched_process_exit \
+         exceptions/page_fault_user exceptions/page_fault_kernel; do
+    [ -e $T/events/$e/enable ] && echo 1 > $T/events/$e/enable
+done
+echo "PVINFO events $(cat $T/set_event | tr '\n' ' ')"
+for f in $T/events/xen/*/format; do
+    n=${f%/format}; n=${n##*/}
+    echo "PVFORMAT $n $(grep '^print fmt' $f)"
+done
+
+/bin/pvtest maps
+
+while read -r line; do
+    [ -z "$line" ] && continue
+    echo "PVRUN $line"
+    echo > $T/trace
+    start=$(cut -d' ' -f1 /proc/uptime)
+    echo 1 > $T/tracing_on
+    /bin/pvtest $line
+    echo 0 > $T/tracing_on
+    end=$(cut -d' ' -f1 /proc/uptime)
+    echo "PVTIME $line : $start $end"
+    for s in $T/per_cpu/cpu*/stats; do
+        c=${s%/stats}; c=${c##*/}
+        echo "PVSTAT $c $(grep -E '^(entries|overrun|dropped events):' $s | tr '\n' ' ')"
+    done
+    awk -f /count.awk $T/trace
+    echo "PVDONE $line"
+done < /workloads
+
+echo "===PVCAPTURE END==="
+sync
+poweroff -f

@@ -1,0 +1,253 @@
+/*
+ * pvtest: small workloads for counting what a real Linux PV dom0 asks of Xen.
+ *
+ * Each workload writes phase markers to the ftrace trace_marker file
+ * ("PVMARK <workload> <phase> BEGIN|END"), so the events recorded between two
+ * markers belong to that phase.  The init script of the capture initramfs
+ * enables the xen:* tracepoints, runs one workload per pvtest process, then
+ * counts the events per phase.
+ *
+ * Usage:
+ *   pvtest null                 markers only (baseline noise)
+ *   pvtest fork-exit N          mmap N pages, touch them, fork; child exits
+ *   pvtest fork-cow N           same, but the child writes every page first
+ *   pvtest exec PROGRAM         fork; child execs PROGRAM (which exits)
+ *   pvtest maps                 print /proc/self/maps
+ *
+ * The N-page region starts on a 2 MiB boundary (one PTE page covers exactly
+ * 512 pages), so N=512 fills exactly one page-table page, 513 spills into a
+ * second.  The region's place is printed with the maps ("PVMAPS" lines).
+ *
+ * Build: gcc -static -O2 -o pvtest pvtest.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define SPAN (512UL * PAGE) /* what one PTE page maps */
+
+static int mark_fd = -1;
+
+static void die(const char *what)
+{
+    dprintf(2, "pvtest: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static void mark(const char *wl, const char *phase, const char *edge)
+{
+    char buf[160];
+    int n = snprintf(buf, sizeof buf, "PVMARK %s %s %s\n", wl, phase, edge);
+    if (mark_fd >= 0 && write(mark_fd, buf, (size_t)n) != n)
+        die("write trace_marker");
+}
+
+static void open_marker(void)
+{
+    const char *paths[] = {"/sys/kernel/tracing/trace_marker",
+                           "/sys/kernel/debug/tracing/trace_marker"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        mark_fd = open(paths[i], O_WRONLY);
+        if (mark_fd >= 0)
+            return;
+    }
+    dprintf(2, "pvtest: no trace_marker; phases will not be marked\n");
+}
+
+/* Print /proc/self/maps, each line prefixed with "PVMAPS <workload> ". */
+static void print_maps(const char *wl)
+{
+    static char buf[65536];
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0)
+        die("open /proc/self/maps");
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof buf - 1 && (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    close(fd);
+    buf[len] = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        dprintf(1, "PVMAPS %s %s\n", wl, line);
+}
+
+/* N anonymous private pages starting on a 2 MiB boundary (NULL when n == 0). */
+static char *map_region(unsigned long n)
+{
+    if (n == 0)
+        return NULL;
+    size_t want = n * PAGE, total = want + SPAN;
+    char *raw = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        die("mmap");
+    uintptr_t start = ((uintptr_t)raw + SPAN - 1) & ~(SPAN - 1);
+    size_t head = start - (uintptr_t)raw, tail = total - head - want;
+    if (head && munmap(raw, head) != 0)
+        die("munmap head");
+    if (tail && munmap((char *)start + want, tail) != 0)
+        die("munmap tail");
+    madvise((void *)start, want, MADV_NOHUGEPAGE);
+    return (char *)start;
+}
+
+static void touch(char *p, unsigned long n, char v)
+{
+    for (unsigned long i = 0; i < n; i++)
+        ((volatile char *)p)[i * PAGE] = v;
+}
+
+static void xpipe(int fds[2])
+{
+    if (pipe(fds) != 0)
+        die("pipe");
+}
+
+static void put(int fd)
+{
+    if (write(fd, "x", 1) != 1)
+        die("write pipe");
+}
+
+static void get(int fd)
+{
+    char c;
+    if (read(fd, &c, 1) != 1)
+        _exit(3);
+}
+
+static void reap(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        die("waitpid");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        dprintf(2, "pvtest: child status %#x\n", st);
+}
+
+/*
+ * fork-exit-N / fork-cow-N.  Phases:
+ *   mmap   the mmap (and the trimming munmaps): no page is touched yet
+ *   touch  the parent writes one byte in each page (demand faults)
+ *   fork   fork() in the parent, up to the parent's return
+ *   cow    (fork-cow only) the child writes one byte in each page
+ *   exit   the child's _exit and the parent's waitpid
+ *   munmap the parent unmaps the region
+ * The child waits on a pipe, so its work falls in the phase the parent opens.
+ */
+static int fork_workload(unsigned long n, int cow)
+{
+    char wl[64];
+    snprintf(wl, sizeof wl, "%s-%lu", cow ? "fork-cow" : "fork-exit", n);
+    int go[2], done[2];
+    xpipe(go);
+    xpipe(done);
+
+    mark(wl, "mmap", "BEGIN");
+    char *p = map_region(n);
+    mark(wl, "mmap", "END");
+
+    mark(wl, "touch", "BEGIN");
+    touch(p, n, 1);
+    mark(wl, "touch", "END");
+
+    print_maps(wl);
+    if (p)
+        dprintf(1, "PVREGION %s %lx-%lx %lu\n", wl, (unsigned long)p,
+                (unsigned long)(p + n * PAGE), n);
+
+    mark(wl, "fork", "BEGIN");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        get(go[0]);
+        if (cow) {
+            touch(p, n, 2);
+            put(done[1]);
+            get(go[0]);
+        }
+        _exit(0);
+    }
+    mark(wl, "fork", "END");
+
+    if (cow) {
+        mark(wl, "cow", "BEGIN");
+        put(go[1]);
+        get(done[0]);
+        mark(wl, "cow", "END");
+    }
+
+    mark(wl, "exit", "BEGIN");
+    put(go[1]);
+    reap(pid);
+    mark(wl, "exit", "END");
+
+    mark(wl, "munmap", "BEGIN");
+    if (p && munmap(p, n * PAGE) != 0)
+        die("munmap");
+    mark(wl, "munmap", "END");
+    return 0;
+}
+
+/*
+ * exec: phases
+ *   fork   fork() in the parent
+ *   exec   the child's execve of PROGRAM, PROGRAM's run and exit, the wait
+ */
+static int exec_workload(const char *prog)
+{
+    const char *wl = "exec";
+    int go[2];
+    xpipe(go);
+    print_maps(wl);
+    mark(wl, "fork", "BEGIN");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        get(go[0]);
+        char *argv[] = {(char *)prog, NULL};
+        char *envp[] = {NULL};
+        execve(prog, argv, envp);
+        _exit(127);
+    }
+    mark(wl, "fork", "END");
+    mark(wl, "exec", "BEGIN");
+    put(go[1]);
+    reap(pid);
+    mark(wl, "exec", "END");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        dprintf(2, "usage: pvtest null|maps|fork-exit N|fork-cow N|exec PROGRAM\n");
+        return 1;
+    }
+    const char *mode = argv[1];
+    if (strcmp(mode, "maps") == 0) {
+        print_maps("maps");
+        return 0;
+    }
+    open_marker();
+    if (strcmp(mode, "null") == 0) {
+        mark("null", "null", "BEGIN");
+        mark("null", "null", "END");
+        return 0;
+    }
+    if ((strcmp(mode, "fork-exit") == 0 || strcmp(mode, "fork-cow") == 0) && argc == 3)
+        return fork_workload(strtoul(argv[2], NULL, 10), mode[5] == 'c');
+    if (strcmp(mode, "exec") == 0 && argc == 3)
+        return exec_workload(argv[2]);
+    dprintf(2, "pvtest: bad arguments\n");
+    return 1;
+}
