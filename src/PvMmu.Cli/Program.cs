@@ -21,6 +21,7 @@ public static class Program
             CompareCommand.Create(stdout, stderr),
             SweepCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            ValidateCommand.Create(stdout, stderr),
         };
         root.SetAction(_ => DefaultJob.Run(stdout, stderr));
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

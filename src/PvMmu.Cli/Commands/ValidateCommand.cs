@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using PvMmu.Sim.Validation;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary>
+/// <c>pvmmu validate</c>: the model (Linux61, current Xen rules) against the committed capture of a real Linux 6.1 PV
+/// dom0 on Xen 4.17 (validation/real-xen), per workload, phase and tracepoint; with <c>--capture</c>, the real system
+/// is captured again first. Exit 2 when a count the model claims to model differs beyond the capture's own noise.
+/// </summary>
+public static class ValidateCommand
+{
+    public const string DefaultCapture = "validation/real-xen/captures/linux-6.1-xen-4.17.json";
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Option<string?>("--file") { Description = "The capture to compare with (default: the committed one, found from the current directory up)." };
+        var capture = new Option<bool>("--capture") { Description = "Rerun the real system first (validation/real-xen/capture.sh: root, a few minutes) and compare with that." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var cmd = new Command("validate", "Compare the model's xen:* tracepoint counts with a real Xen and Linux PV guest's.") { file, capture, json };
+        cmd.SetAction(pr =>
+        {
+            var path = pr.GetValue(file) ?? Find(DefaultCapture);
+            if (path is null)
+            {
+                stderr.WriteLine($"pvmmu validate: {DefaultCapture} not found from {Directory.GetCurrentDirectory()} up; give --file");
+                return ExitCodes.BadInput;
+            }
+
+            if (pr.GetValue(capture))
+            {
+                var script = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path)!)!, "capture.sh");
+                var fresh = Path.Combine(Path.GetTempPath(), $"pvmmu-capture-{Environment.ProcessId}.json");
+                var psi = new ProcessStartInfo(script) { UseShellExecute = false };
+                psi.Environment["OUT"] = fresh;
+                using var p = Process.Start(psi);
+                p!.WaitForExit();
+                if (p.ExitCode != 0 || !File.Exists(fresh))
+                {
+                    stderr.WriteLine($"pvmmu validate: {script} failed (exit {p.ExitCode})");
+                    return ExitCodes.BadInput;
+                }
+
+                path = fresh;
+            }
+
+            RealCapture real;
+            List<ValidationRow> rows;
+            try
+            {
+                real = RealCapture.Load(path);
+                var repeatPath = Path.ChangeExtension(path, ".repeat.json");
+                rows = ForkExitValidation.Compare(real, File.Exists(repeatPath) ? RealCapture.Load(repeatPath) : null);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
+            {
+                stderr.WriteLine($"pvmmu validate: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+
+            if (pr.GetValue(json))
+            {
+                using var stream = new MemoryStream();
+                using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("capture", real.Path);
+                    w.WriteString("xen", real.Xen);
+                    w.WriteString("linux", real.Linux);
+                    w.WriteStartArray("rows");
+                    foreach (var r in rows)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("workload", r.Workload);
+                        w.WriteString("phase", r.Phase);
+                        w.WriteString("tracepoint", r.Key);
+                        w.WriteNumber("real", r.Real);
+                        w.WriteNumber("model", r.Model);
+                        w.WriteString("verdict", r.Verdict);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                stdout.Write(System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n");
+            }
+            else
+            {
+                stdout.Write(ForkExitValidation.Table(real, rows));
+            }
+
+            return rows.Any(r => r.Differs) ? ExitCodes.Finding : ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>A repository-relative path, looked for from the current directory up.</summary>
+    private static string? Find(string relative)
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+        {
+            var p = Path.Combine(d.FullName, relative);
+            if (File.Exists(p))
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+}

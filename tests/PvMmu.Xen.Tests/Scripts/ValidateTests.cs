@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PvMmu.Cli;
+using PvMmu.Sim.Validation;
+
+namespace PvMmu.Xen.Tests.Scripts;
+
+/// <summary>The model against the committed capture of a real Linux 6.1 PV dom0 on Xen 4.17 (validation/real-xen).</summary>
+public sealed class ValidateTests
+{
+    private static string Capture => Path.Combine(RepoPaths.Root, "validation", "real-xen", "captures", "linux-6.1-xen-4.17.json");
+
+    private static string Repeat => Path.ChangeExtension(Capture, ".repeat.json");
+
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = Program.Run(args, o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void TheModelAgreesWithTheRealGuestOnEveryForkAndExitCount()
+    {
+        var rows = ForkExitValidation.Compare(RealCapture.Load(Capture), RealCapture.Load(Repeat));
+        Assert.DoesNotContain(rows, r => r.Differs);
+
+        // Most counts are exact; the rest are the real system's own noise (a COW fault that lands in fork or exit)
+        // or a batch that need_resched split in the 100,000-page fork.
+        Assert.True(rows.Count(r => r.Verdict == ValidationVerdicts.Equal) >= 80, string.Join("\n", rows));
+        Assert.True(rows.Count(r => r.Verdict == ValidationVerdicts.PreemptionSplit) <= 2);
+
+        // The headline counts are exact at every size: one set_pte per copied PTE, one table per 512 pages, the
+        // argument space full every 31 requests, and the exit's per-table unpin work.
+        foreach (var n in new[] { 1000, 10000, 100000 })
+        {
+            var name = $"fork-exit-{n}";
+            foreach (var key in new[] { "xen_mmu_set_pte", "xen_mmu_alloc_ptpage", "xen_mmu_set_pmd", "xen_mc_entry_14" })
+            {
+                Assert.Contains(rows, r => r.Workload == name && r.Phase == "fork" && r.Key == key && r.Verdict == ValidationVerdicts.Equal);
+            }
+
+            foreach (var key in new[] { "xen_mmu_release_ptpage", "xen_mc_entry_26", "xen_mc_entry_14", "xen_mc_callback" })
+            {
+                Assert.Contains(rows, r => r.Workload == name && r.Phase == "exit" && r.Key == key && r.Verdict == ValidationVerdicts.Equal);
+            }
+        }
+    }
+
+    [Fact]
+    public void ValidatePrintsTheTableAndExitsZero()
+    {
+        var (exit, output, err) = Run("validate", "--file", Capture);
+        Assert.True(exit == ExitCodes.Ok, err + output);
+        Assert.Contains("0 differ", output, StringComparison.Ordinal);
+        Assert.Equal(output, Run("validate", "--file", Capture).Out);
+    }
+
+    [Fact]
+    public void ACaptureThatDisagreesIsAFinding()
+    {
+        // One more set_pte in the real 10,000-page fork than the model predicts: beyond the noise of two boots.
+        var node = JsonNode.Parse(File.ReadAllText(Capture))!;
+        var fork = node["workloads"]!["fork-exit-10000"]!["phases"]!["fork"]!;
+        fork["xen_mmu_set_pte"] = fork["xen_mmu_set_pte"]!.GetValue<long>() + 5;
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, node.ToJsonString());
+        var (exit, output, _) = Run("validate", "--file", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Matches(@"fork-exit-10000\s+fork\s+xen_mmu_set_pte\s+10005\s+10000\s+-5\s+DIFFERS", output);
+    }
+
+    [Theory]
+    [InlineData("{\"workloads\": 3}", "expected an object with \"workloads\"")]
+    [InlineData("{\"workloads\": {", "not a capture (JSON)")]
+    [InlineData("{\"workloads\": {}}", "no fork-exit-0")]
+    public void ABadCaptureIsOneLineAndExitOne(string text, string what)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, text);
+        var (exit, output, err) = Run("validate", "--file", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(string.Empty, output);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.Contains(what, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheCaptureIsJson()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Capture));
+        Assert.StartsWith("4.17", doc.RootElement.GetProperty("xen").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("6.1", doc.RootElement.GetProperty("linux").GetString(), StringComparison.Ordinal);
+    }
+}
