@@ -64,9 +64,11 @@ public static class ForkExitValidation
     /// Every fork-exit-N of the capture (N &gt; 0) against the model, per phase and tracepoint. A difference no larger
     /// than the real system's own run-to-run noise for that phase and tracepoint (the largest difference between the
     /// capture and <paramref name="repeat"/>, a second boot, over every workload: a COW fault of the parent that lands
-    /// in fork or in exit, a preemption point that splits a batch) is reported as noise, not as a finding.
+    /// in fork or in exit, a preemption point that splits a batch) is reported as noise, not as a finding. The band is
+    /// measured between <paramref name="noiseBase"/> (default: <paramref name="real"/> itself) and the second boot,
+    /// so a fresh capture is held to the band of the committed pair.
     /// </summary>
-    public static List<ValidationRow> Compare(RealCapture real, RealCapture? repeat = null)
+    public static List<ValidationRow> Compare(RealCapture real, RealCapture? repeat = null, RealCapture? noiseBase = null)
     {
         var rows = new List<ValidationRow>();
         if (!real.Has("fork-exit-0"))
@@ -96,7 +98,7 @@ public static class ForkExitValidation
                     var r = real.Get(name, phase, key) - real.Get("fork-exit-0", phase, key);
                     var m = model[(int)t] - model0[(int)t];
                     var verdict = r == m ? ValidationVerdicts.Equal
-                        : Math.Abs(r - m) <= Noise(real, repeat, phase, key) ? ValidationVerdicts.Noise
+                        : Math.Abs(r - m) <= Noise(noiseBase ?? real, repeat, phase, key) ? ValidationVerdicts.Noise
                         : split && t is Tracepoint.McEntryMmuUpdate or Tracepoint.McExtendMmuUpdateOk ? ValidationVerdicts.PreemptionSplit
                         : ValidationVerdicts.Differs;
                     if (r != 0 || m != 0)
