@@ -15,13 +15,19 @@ public static class Munmap
     /// <summary>tlb_single_page_flush_ceiling: above it, a full flush instead of one INVLPG per page.</summary>
     public const int SinglePageFlushCeiling = 33;
 
+    /// <summary>
+    /// Pages an mmu_gather holds before zap_pte_range must flush (include/asm-generic/tlb.h): the 8-entry local
+    /// bundle plus MAX_GATHER_BATCH_COUNT = 10000 / MAX_GATHER_BATCH batches of MAX_GATHER_BATCH = (4096 − 16) / 8 = 510.
+    /// </summary>
+    public const int GatherCapacity = 8 + ((10000 / 510) * 510);
+
     /// <summary>Unmaps [start, start + pages·4 KiB) from the mm running on <paramref name="cpu"/>.</summary>
     public static void Unmap(Kernel k, int cpu, int mm, ulong start, int pages)
     {
         var end = start + ((ulong)pages << 12);
         var pgd = k.Mms.Pgd[mm];
         var gathered = new List<uint>();
-        var emptied = new List<(ulong Va, uint Pte)>();
+        var flushFrom = start;
         for (var va = start; va < end;)
         {
             var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
@@ -35,38 +41,114 @@ public static class Munmap
                     if (PageFlags.IsPresent(k.Load(cpu, ptep)))
                     {
                         gathered.Add(PageFlags.Mfn(k.Xchg(cpu, ptep, 0)));
+                        if (gathered.Count == GatherCapacity)
+                        {
+                            // __tlb_remove_page found the gather full: leave lazy MMU mode, tlb_flush_mmu (the range
+                            // so far, then the pages freed), and go on with the same PTE page.
+                            k.Mc.Flush(cpu);
+                            k.Lazy[cpu] = LazyMode.None;
+                            FlushTlbRange(k, cpu, mm, flushFrom, a + 4096);
+                            flushFrom = a + 4096;
+                            foreach (var page in gathered)
+                            {
+                                k.PutDataPage(page);
+                            }
+
+                            gathered.Clear();
+                            k.Lazy[cpu] = LazyMode.Mmu;
+                        }
                     }
                 }
 
                 k.Mc.Flush(cpu);
                 k.Lazy[cpu] = LazyMode.None;
-
-                // free_pgtables will free a PTE page whose whole 2 MiB the range covers.
-                if ((va & 0x1F_FFFFUL) == 0 && sliceEnd - va == 0x20_0000UL)
-                {
-                    emptied.Add((va, pte));
-                }
             }
 
             va = sliceEnd;
         }
 
-        // free_pgtables, after every slice is zapped: free_pte_range clears the PMD entry and releases the page.
-        foreach (var (va, pte) in emptied)
-        {
-            var pud = PageFlags.Mfn(k.ReadEntry(cpu, pgd, Layout.PgdIndex(va)));
-            var pmd = PageFlags.Mfn(k.ReadEntry(cpu, pud, Layout.PudIndex(va)));
-            PtSetters.SetUpper(k, cpu, pmd, Layout.PmdIndex(va), 0, PtLevel.Pmd);
-            PtSetters.ReleasePtpage(k, cpu, pte, PtLevel.Pte);
-            k.FreePage(pte);
-        }
-
         ShrinkVma(k, mm, start, end);
-        FlushTlbRange(k, cpu, mm, start, end);
+
+        // tlb_finish_mmu flushes what was cleared since the last flush and the range of the tables freed.
+        var (freedFrom, freedTo) = FreePgtables(k, cpu, mm, start, end);
+        FlushTlbRange(k, cpu, mm, freedTo > freedFrom ? Math.Min(flushFrom, freedFrom) : flushFrom, Math.Max(end, freedTo));
         foreach (var page in gathered)
         {
             k.PutDataPage(page);
         }
+    }
+
+    /// <summary>
+    /// free_pgtables → free_pgd_range(addr, end, floor, ceiling) at the PTE level (mm/memory.c): floor is the end of
+    /// the VMA below, ceiling the start of the VMA above (or the top); the range is widened to whole PMD slots, less
+    /// the first one if it reaches below the floor and the last one if it reaches above the ceiling; every PTE page
+    /// left in it is cleared from its PMD and released. Returns the range of the freed PTE pages (empty: (0, 0)).
+    /// PMD and PUD pages are not freed here (a simplification).
+    /// </summary>
+    private static (ulong From, ulong To) FreePgtables(Kernel k, int cpu, int mm, ulong start, ulong end)
+    {
+        const ulong pmdSize = 0x20_0000UL;
+        ulong floor = 0, ceiling = 0;
+        for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
+        {
+            var i = (mm * MmTable.MaxVmas) + v;
+            if (k.Mms.VmaEnd[i] <= start && k.Mms.VmaEnd[i] > floor)
+            {
+                floor = k.Mms.VmaEnd[i];
+            }
+
+            if (k.Mms.VmaStart[i] >= end && (ceiling == 0 || k.Mms.VmaStart[i] < ceiling))
+            {
+                ceiling = k.Mms.VmaStart[i];
+            }
+        }
+
+        var addr = start & ~(pmdSize - 1);
+        if (addr < floor)
+        {
+            addr += pmdSize;
+        }
+
+        if (ceiling != 0)
+        {
+            ceiling &= ~(pmdSize - 1);
+            if (ceiling == 0)
+            {
+                return (0, 0);
+            }
+        }
+
+        if (end - 1 > ceiling - 1)
+        {
+            end -= pmdSize;
+        }
+
+        if (addr > end - 1)
+        {
+            return (0, 0);
+        }
+
+        var pgd = k.Mms.Pgd[mm];
+        ulong from = 0, to = 0;
+        for (; addr < end; addr += pmdSize)
+        {
+            var pte = MmOps.FindPteTable(k, cpu, pgd, addr);
+            if (pte == 0)
+            {
+                continue;
+            }
+
+            from = to == 0 ? addr : from;
+            to = addr + pmdSize;
+
+            var pud = PageFlags.Mfn(k.ReadEntry(cpu, pgd, Layout.PgdIndex(addr)));
+            var pmd = PageFlags.Mfn(k.ReadEntry(cpu, pud, Layout.PudIndex(addr)));
+            PtSetters.SetUpper(k, cpu, pmd, Layout.PmdIndex(addr), 0, PtLevel.Pmd);
+            PtSetters.ReleasePtpage(k, cpu, pte, PtLevel.Pte);
+            k.FreePage(pte);
+        }
+
+        return (from, to);
     }
 
     /// <summary>

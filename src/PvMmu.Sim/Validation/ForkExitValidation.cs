@@ -2,10 +2,11 @@ using System.Globalization;
 using System.Text;
 using PvMmu.Linux;
 using PvMmu.Linux.Accounting;
+using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
-using PvMmu.Linux.Sched;
-using PvMmu.Sim.Workloads;
+using PvMmu.Linux.Multicalls;
+using PvMmu.Linux.Pvops;
 using PvMmu.Xen;
 
 namespace PvMmu.Sim.Validation;
@@ -32,32 +33,77 @@ public static class ForkExitValidation
 
     private const ulong VvarPteBase = 0x7FFF_F7E0_0000UL;
 
-    /// <summary>The model's counts per tracepoint for the fork phase and for the rest (the exit with its switches).</summary>
-    public static (long[] Fork, long[] Exit) Model(ulong regionStart, int pages)
+    /// <summary>The phases pvtest marks, in order; the model counts each in its own phase (0 is the setup).</summary>
+    public static IReadOnlyList<string> Phases { get; } = ["mmap", "touch", "fork", "exit", "munmap"];
+
+    /// <summary>
+    /// The model's counts per phase (<see cref="Phases"/>) and tracepoint for pvtest's fork-exit-N, step by step as
+    /// pvtest does it: the running process maps the region (mmap_region: a VMA, no page-table work), writes each page
+    /// (a demand fault each, on its pinned mm), forks; the child is switched to and exits (exit_mm, its exit_mmap);
+    /// the parent is switched back to (finish_task_switch drops the child's lazy reference: pgd_free); then the
+    /// region is unmapped.
+    /// </summary>
+    public static long[][] Model(ulong regionStart, int pages)
     {
-        MemoryRegion[] regions = pages > 0
-            ? [new(0x4A_7000UL, 3), new(VvarPteBase + 0x1F_9000UL, 1), new(regionStart, pages)]
-            : [new(0x4A_7000UL, 3), new(VvarPteBase + 0x1F_9000UL, 1)];
-        var spec = new WorkloadSpec
+        var strategy = new Linux61();
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 1, Frames = (2 * pages) + (pages / 256) + 1024, Xen = XenVersion.Current, Phases = Phases.Count + 1 });
+        const int cpu = 0;
+        var parent = MmOps.CreateMm(k, cpu);
+        MmOps.MapAnonymous(k, parent, 0x4A_7000UL, 3);
+        MmOps.MapAnonymous(k, parent, VvarPteBase + 0x1F_9000UL, 1);
+        MmOps.MapAnonymous(k, parent, ProcessImage.StackTop - (4UL << 12), 4);
+        MmOps.TouchAll(k, cpu, parent);
+        Pinning.PgdPin(k, cpu, k.Mms.Pgd[parent]);
+        ContextSwitch(k, cpu, parent);
+
+        k.Xen.Events.Phase = 1;
+        if (pages > 0)
         {
-            Name = $"fork-exit-{pages}",
-            Vcpus = 1,
-            Images = [new ProcessImage("pvtest", regions, 4)],
-            Processes = [new InitialProcess(0, 1, 0)],
-            Programs = [[new(OpKind.Run, 0), new(OpKind.Fork, 0, 1), new(OpKind.Run, 1), new(OpKind.Exit, 1), new(OpKind.Run, 0)]],
-            ProcessSlots = 2,
-        };
-        Kernel? k = null;
-        WorkloadRunner.Run(spec, new Linux61(), 1, XenVersion.Current, false, 0, (m, _, _) => k = m.K);
-        var fork = new long[Tracepoints.Count];
-        var exit = new long[Tracepoints.Count];
-        for (var t = 0; t < Tracepoints.Count; t++)
-        {
-            fork[t] = k!.Counts.InPhase(2, (Tracepoint)t);
-            exit[t] = k.Counts.InPhase(1, (Tracepoint)t) + k.Counts.InPhase(4, (Tracepoint)t);
+            MmOps.MapAnonymous(k, parent, regionStart, pages);
         }
 
-        return (fork, exit);
+        k.Xen.Events.Phase = 2;
+        for (var p = 0; p < pages; p++)
+        {
+            MmOps.FaultIn(k, cpu, parent, regionStart + ((ulong)p << 12));
+        }
+
+        k.Xen.Events.Phase = 3;
+        var child = ForkExec.Fork(k, cpu, parent, strategy);
+        k.Mms.Users[child] = 1;
+
+        k.Xen.Events.Phase = 4;
+        ContextSwitch(k, cpu, child);
+        ExitPath.ExitMm(k, cpu, child, strategy);
+        ContextSwitch(k, cpu, parent);
+        ExitPath.MmDrop(k, cpu, child, strategy);
+
+        k.Xen.Events.Phase = 5;
+        if (pages > 0)
+        {
+            Munmap.Unmap(k, cpu, parent, regionStart, pages);
+        }
+
+        var counts = new long[Phases.Count][];
+        for (var p = 0; p < Phases.Count; p++)
+        {
+            counts[p] = new long[Tracepoints.Count];
+            for (var t = 0; t < Tracepoints.Count; t++)
+            {
+                counts[p][t] = k.Counts.InPhase(p + 1, (Tracepoint)t);
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>context_switch to a task of <paramref name="mm"/>: lazy CPU mode around switch_mm, then the batch issued.</summary>
+    private static void ContextSwitch(Kernel k, int cpu, int mm)
+    {
+        k.Lazy[cpu] = LazyMode.Cpu;
+        MmOps.SwitchMm(k, cpu, mm);
+        k.Mc.Flush(cpu);
+        k.Lazy[cpu] = LazyMode.None;
     }
 
     /// <summary>
@@ -76,18 +122,21 @@ public static class ForkExitValidation
             throw new InvalidDataException($"{real.Path}: the capture has no fork-exit-0 to take differences from");
         }
 
-        var (mf0, me0) = Model(0, 0);
+        var model0 = Model(0, 0);
         var sizes = real.Workloads.Where(w => w.StartsWith("fork-exit-", StringComparison.Ordinal))
             .Select(w => int.Parse(w["fork-exit-".Length..], CultureInfo.InvariantCulture)).Where(n => n > 0).Order().ToList();
         foreach (var n in sizes)
         {
             var name = $"fork-exit-{n}";
             var region = real.Region(name) ?? throw new InvalidDataException($"{real.Path}: {name} has no region");
-            var (mf, me) = Model(region.Start, region.Pages);
-            foreach (var (phase, model, model0) in new[] { ("fork", mf, mf0), ("exit", me, me0) })
+            var modelN = Model(region.Start, region.Pages);
+            for (var ph = 0; ph < Phases.Count; ph++)
             {
+                var phase = Phases[ph];
+                var model = modelN[ph];
+                var zero = model0[ph];
                 long Real(Tracepoint t) => real.Get(name, phase, Tracepoints.Key(t)) - real.Get("fork-exit-0", phase, Tracepoints.Key(t));
-                long Model(Tracepoint t) => model[(int)t] - model0[(int)t];
+                long Model(Tracepoint t) => model[(int)t] - zero[(int)t];
                 var extraEntries = Real(Tracepoint.McEntryMmuUpdate) - Model(Tracepoint.McEntryMmuUpdate);
                 var split = phase == "fork" && extraEntries > 0
                     && Model(Tracepoint.McExtendMmuUpdateOk) - Real(Tracepoint.McExtendMmuUpdateOk) == extraEntries
@@ -96,7 +145,7 @@ public static class ForkExitValidation
                 {
                     var key = Tracepoints.Key(t);
                     var r = real.Get(name, phase, key) - real.Get("fork-exit-0", phase, key);
-                    var m = model[(int)t] - model0[(int)t];
+                    var m = model[(int)t] - zero[(int)t];
                     var verdict = r == m ? ValidationVerdicts.Equal
                         : Math.Abs(r - m) <= Noise(noiseBase ?? real, repeat, phase, key) ? ValidationVerdicts.Noise
                         : split && t is Tracepoint.McEntryMmuUpdate or Tracepoint.McExtendMmuUpdateOk ? ValidationVerdicts.PreemptionSplit
