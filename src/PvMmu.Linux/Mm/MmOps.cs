@@ -68,6 +68,43 @@ public static class MmOps
         return page;
     }
 
+    /// <summary>
+    /// A write fault on a present, write-protected anonymous page (mm/memory.c do_wp_page): a page still shared
+    /// after fork is copied (wp_page_copy: a new page, ptep_clear_flush — a native get-and-clear, trapped on a pinned
+    /// L1, and flush_tlb_page for this one address — then set_pte_at of the new page, one direct mmu_update, and the
+    /// old page's reference dropped); a page no longer shared is reused (ptep_set_access_flags: set_pte with RW).
+    /// </summary>
+    public static void WriteFault(Kernel k, int cpu, int mm, ulong va)
+    {
+        var pte = FindPteTable(k, cpu, k.Mms.Pgd[mm], va);
+        var slot = Layout.PteIndex(va);
+        var old = pte == 0 ? 0 : k.ReadEntry(cpu, pte, slot);
+        if (!PageFlags.IsPresent(old))
+        {
+            FaultIn(k, cpu, mm, va);
+            return;
+        }
+
+        if ((old & PageFlags.Rw) != 0)
+        {
+            return;
+        }
+
+        k.Counts.Add(cpu, GuestEvent.PageFault);
+        var oldPage = PageFlags.Mfn(old);
+        if (k.PageRefs[oldPage - k.FirstFrame] == 1)
+        {
+            PtSetters.SetPte(k, cpu, pte, slot, old | PageFlags.Rw);
+            return;
+        }
+
+        var copy = k.AllocPage(cpu);
+        k.Xchg(cpu, k.Va(pte) + ((ulong)slot * 8), 0);
+        Munmap.FlushTlbRange(k, cpu, mm, va, va + 4096);
+        PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(copy, PteFlags.UserRw));
+        k.PutDataPage(oldPage);
+    }
+
     /// <summary>The PTE page that maps <paramref name="va"/> under <paramref name="pgd"/>, or 0 if the walk finds none.</summary>
     public static uint FindPteTable(Kernel k, int cpu, uint pgd, ulong va)
     {

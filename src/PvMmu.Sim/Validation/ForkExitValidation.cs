@@ -33,20 +33,25 @@ public static class ForkExitValidation
 
     private const ulong VvarPteBase = 0x7FFF_F7E0_0000UL;
 
-    /// <summary>The phases pvtest marks, in order; the model counts each in its own phase (0 is the setup).</summary>
+    /// <summary>The phases pvtest marks in fork-exit-N, in order; the model counts each in its own phase (0 is the setup).</summary>
     public static IReadOnlyList<string> Phases { get; } = ["mmap", "touch", "fork", "exit", "munmap"];
+
+    /// <summary>The phases of fork-cow-N: the child writes every page between the fork and its exit.</summary>
+    public static IReadOnlyList<string> CowPhases { get; } = ["mmap", "touch", "fork", "cow", "exit", "munmap"];
 
     /// <summary>
     /// The model's counts per phase (<see cref="Phases"/>) and tracepoint for pvtest's fork-exit-N, step by step as
     /// pvtest does it: the running process maps the region (mmap_region: a VMA, no page-table work), writes each page
     /// (a demand fault each, on its pinned mm), forks; the child is switched to and exits (exit_mm, its exit_mmap);
     /// the parent is switched back to (finish_task_switch drops the child's lazy reference: pgd_free); then the
-    /// region is unmapped.
+    /// region is unmapped. With <paramref name="cow"/> (fork-cow-N), the child is switched to in a phase of its own
+    /// and writes every page of the region first (a copy-on-write break each).
     /// </summary>
-    public static long[][] Model(ulong regionStart, int pages)
+    public static long[][] Model(ulong regionStart, int pages, bool cow = false)
     {
+        var phases = cow ? CowPhases : Phases;
         var strategy = new Linux61();
-        var k = Kernel.Boot(new KernelConfig { Vcpus = 1, Frames = (2 * pages) + (pages / 256) + 1024, Xen = XenVersion.Current, Phases = Phases.Count + 1 });
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 1, Frames = (2 * pages) + (pages / 256) + 1024, Xen = XenVersion.Current, Phases = phases.Count + 1 });
         const int cpu = 0;
         var parent = MmOps.CreateMm(k, cpu);
         MmOps.MapAnonymous(k, parent, 0x4A_7000UL, 3);
@@ -72,20 +77,31 @@ public static class ForkExitValidation
         var child = ForkExec.Fork(k, cpu, parent, strategy);
         k.Mms.Users[child] = 1;
 
-        k.Xen.Events.Phase = 4;
+        var phase = 4;
+        k.Xen.Events.Phase = phase;
         ContextSwitch(k, cpu, child);
+        if (cow)
+        {
+            for (var p = 0; p < pages; p++)
+            {
+                MmOps.WriteFault(k, cpu, child, regionStart + ((ulong)p << 12));
+            }
+
+            k.Xen.Events.Phase = ++phase;
+        }
+
         ExitPath.ExitMm(k, cpu, child, strategy);
         ContextSwitch(k, cpu, parent);
         ExitPath.MmDrop(k, cpu, child, strategy);
 
-        k.Xen.Events.Phase = 5;
+        k.Xen.Events.Phase = ++phase;
         if (pages > 0)
         {
             Munmap.Unmap(k, cpu, parent, regionStart, pages);
         }
 
-        var counts = new long[Phases.Count][];
-        for (var p = 0; p < Phases.Count; p++)
+        var counts = new long[phases.Count][];
+        for (var p = 0; p < phases.Count; p++)
         {
             counts[p] = new long[Tracepoints.Count];
             for (var t = 0; t < Tracepoints.Count; t++)
@@ -107,7 +123,8 @@ public static class ForkExitValidation
     }
 
     /// <summary>
-    /// Every fork-exit-N of the capture (N &gt; 0) against the model, per phase and tracepoint. A difference no larger
+    /// Every fork-exit-N of the capture (N &gt; 0, against fork-exit-0) and every fork-cow-N (N &gt; 1, against
+    /// fork-cow-1) against the model, per phase and tracepoint. A difference no larger
     /// than the real system's own run-to-run noise for that phase and tracepoint (the largest difference between the
     /// capture and <paramref name="repeat"/>, a second boot, over every workload: a COW fault of the parent that lands
     /// in fork or in exit, a preemption point that splits a batch) is reported as noise, not as a finding. The band is
@@ -122,37 +139,48 @@ public static class ForkExitValidation
             throw new InvalidDataException($"{real.Path}: the capture has no fork-exit-0 to take differences from");
         }
 
-        var model0 = Model(0, 0);
-        var sizes = real.Workloads.Where(w => w.StartsWith("fork-exit-", StringComparison.Ordinal))
-            .Select(w => int.Parse(w["fork-exit-".Length..], CultureInfo.InvariantCulture)).Where(n => n > 0).Order().ToList();
-        foreach (var n in sizes)
+        foreach (var (family, baseline, cow) in new[] { ("fork-exit-", 0, false), ("fork-cow-", 1, true) })
         {
-            var name = $"fork-exit-{n}";
-            var region = real.Region(name) ?? throw new InvalidDataException($"{real.Path}: {name} has no region");
-            var modelN = Model(region.Start, region.Pages);
-            for (var ph = 0; ph < Phases.Count; ph++)
+            var baseName = family + baseline.ToString(CultureInfo.InvariantCulture);
+            if (!real.Has(baseName))
             {
-                var phase = Phases[ph];
-                var model = modelN[ph];
-                var zero = model0[ph];
-                long Real(Tracepoint t) => real.Get(name, phase, Tracepoints.Key(t)) - real.Get("fork-exit-0", phase, Tracepoints.Key(t));
-                long Model(Tracepoint t) => model[(int)t] - zero[(int)t];
-                var extraEntries = Real(Tracepoint.McEntryMmuUpdate) - Model(Tracepoint.McEntryMmuUpdate);
-                var split = phase == "fork" && extraEntries > 0
-                    && Model(Tracepoint.McExtendMmuUpdateOk) - Real(Tracepoint.McExtendMmuUpdateOk) == extraEntries
-                    && Real(Tracepoint.SetPte) == Model(Tracepoint.SetPte);
-                foreach (var t in Compared)
+                continue;
+            }
+
+            var phases = cow ? CowPhases : Phases;
+            var baseRegion = real.Region(baseName);
+            var model0 = baseRegion is { } br ? Model(br.Start, br.Pages, cow) : Model(0, 0, cow);
+            var sizes = real.Workloads.Where(w => w.StartsWith(family, StringComparison.Ordinal))
+                .Select(w => int.Parse(w[family.Length..], CultureInfo.InvariantCulture)).Where(n => n > baseline).Order().ToList();
+            foreach (var n in sizes)
+            {
+                var name = family + n.ToString(CultureInfo.InvariantCulture);
+                var region = real.Region(name) ?? throw new InvalidDataException($"{real.Path}: {name} has no region");
+                var modelN = Model(region.Start, region.Pages, cow);
+                for (var ph = 0; ph < phases.Count; ph++)
                 {
-                    var key = Tracepoints.Key(t);
-                    var r = real.Get(name, phase, key) - real.Get("fork-exit-0", phase, key);
-                    var m = model[(int)t] - zero[(int)t];
-                    var verdict = r == m ? ValidationVerdicts.Equal
-                        : Math.Abs(r - m) <= Noise(noiseBase ?? real, repeat, phase, key) ? ValidationVerdicts.Noise
-                        : split && t is Tracepoint.McEntryMmuUpdate or Tracepoint.McExtendMmuUpdateOk ? ValidationVerdicts.PreemptionSplit
-                        : ValidationVerdicts.Differs;
-                    if (r != 0 || m != 0)
+                    var phase = phases[ph];
+                    var model = modelN[ph];
+                    var zero = model0[ph];
+                    long Real(Tracepoint t) => real.Get(name, phase, Tracepoints.Key(t)) - real.Get(baseName, phase, Tracepoints.Key(t));
+                    long Model(Tracepoint t) => model[(int)t] - zero[(int)t];
+                    var extraEntries = Real(Tracepoint.McEntryMmuUpdate) - Model(Tracepoint.McEntryMmuUpdate);
+                    var split = phase == "fork" && extraEntries > 0
+                        && Model(Tracepoint.McExtendMmuUpdateOk) - Real(Tracepoint.McExtendMmuUpdateOk) == extraEntries
+                        && Real(Tracepoint.SetPte) == Model(Tracepoint.SetPte);
+                    foreach (var t in Compared)
                     {
-                        rows.Add(new ValidationRow(name, phase, key, r, m, verdict));
+                        var key = Tracepoints.Key(t);
+                        var r = Real(t);
+                        var m = Model(t);
+                        var verdict = r == m ? ValidationVerdicts.Equal
+                            : Math.Abs(r - m) <= Noise(noiseBase ?? real, repeat, phase, key) ? ValidationVerdicts.Noise
+                            : split && t is Tracepoint.McEntryMmuUpdate or Tracepoint.McExtendMmuUpdateOk ? ValidationVerdicts.PreemptionSplit
+                            : ValidationVerdicts.Differs;
+                        if (r != 0 || m != 0)
+                        {
+                            rows.Add(new ValidationRow(name, phase, key, r, m, verdict));
+                        }
                     }
                 }
             }
