@@ -204,7 +204,7 @@ public sealed class Kernel
         PageRefs[mfn - FirstFrame] = 1;
         // Only the non-zero entries need a store for the hypervisor to see them cleared; a frame that never held an
         // entry has nothing to clear. The span is re-read after each store, which may copy a shared table.
-        for (var s = Xen.Entries(mfn).IndexOfAnyExcept(0UL); s >= 0; s = NextNonZero(mfn, s + 1))
+        for (var s = NextUsed(mfn, 0, 512); s >= 0; s = NextUsed(mfn, s + 1, 512))
         {
             Store(cpu, Va(mfn) + ((ulong)s * 8), 0);
         }
@@ -226,18 +226,6 @@ public sealed class Kernel
         }
 
         var i = e[from..end].IndexOfAnyExcept(0UL);
-        return i < 0 ? -1 : from + i;
-    }
-
-    private int NextNonZero(uint mfn, int from)
-    {
-        var e = Xen.Entries(mfn);
-        if (from >= e.Length)
-        {
-            return -1;
-        }
-
-        var i = e[from..].IndexOfAnyExcept(0UL);
         return i < 0 ? -1 : from + i;
     }
 

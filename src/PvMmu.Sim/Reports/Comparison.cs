@@ -59,16 +59,7 @@ public sealed class Comparison
     /// <summary>A strategy's findings: WARNs, oopses and broken invariants.</summary>
     public int Findings(int s) => Runs[s].WarningList.Count + Runs[s].Oopses.Count + Runs[s].GuestViolations.Count + Runs[s].XenViolations.Count;
 
-    private long Events(int s, Metric m)
-    {
-        long n = 0;
-        for (var p = FirstPhase; p < Runs[s].Phases.Count; p++)
-        {
-            n += Runs[s].Get(p, m);
-        }
-
-        return n;
-    }
+    private long Events(int s, Metric m) => Runs[s].From(FirstPhase, m);
 
     /// <summary>The cost events some strategy spends time on, in <see cref="CostEvent"/> order.</summary>
     public IReadOnlyList<CostEvent> ActiveEvents() =>

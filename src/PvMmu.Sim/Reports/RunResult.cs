@@ -56,6 +56,18 @@ public sealed class RunResult
 
     public void Add(int phase, Metric m, long n) => Counts[(phase * MetricCount) + (int)m] += n;
 
+    /// <summary>A metric over the phases from <paramref name="firstPhase"/> on (the workload's operations without setup).</summary>
+    public long From(int firstPhase, Metric m)
+    {
+        long t = 0;
+        for (var p = firstPhase; p < Phases.Count; p++)
+        {
+            t += Get(p, m);
+        }
+
+        return t;
+    }
+
     public long Total(Metric m)
     {
         long t = 0;

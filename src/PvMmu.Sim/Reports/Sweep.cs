@@ -111,12 +111,8 @@ public sealed class Sweep
             for (var s = 0; s < Strategies.Count; s++)
             {
                 var r = Runs[s, i];
-                long ptwr = 0, hc = 0;
-                for (var p = Comparison.FirstPhase; p < r.Phases.Count; p++)
-                {
-                    ptwr += r.Get(p, Metric.PtwrEmulations);
-                    hc += r.Get(p, Metric.Hypercalls);
-                }
+                var ptwr = r.From(Comparison.FirstPhase, Metric.PtwrEmulations);
+                var hc = r.From(Comparison.FirstPhase, Metric.Hypercalls);
 
                 sb.Append(Micros[s, i].ToString("0.0", inv).PadLeft(Math.Max(14, Strategies[s].Length + 2)));
                 sb.Append((Micros[s, i] / Sizes[i]).ToString("0.000", inv).PadLeft(9));
@@ -167,13 +163,7 @@ public sealed class Sweep
                     w.WriteStartObject("events");
                     foreach (var m in Enum.GetValues<Metric>())
                     {
-                        long n = 0;
-                        for (var p = Comparison.FirstPhase; p < r.Phases.Count; p++)
-                        {
-                            n += r.Get(p, m);
-                        }
-
-                        w.WriteNumber(RunReport.MetricName(m), n);
+                        w.WriteNumber(RunReport.MetricName(m), r.From(Comparison.FirstPhase, m));
                     }
 
                     w.WriteEndObject();
