@@ -14,7 +14,7 @@ public static class ScheduleCheck
     /// <summary>The violations of the state <paramref name="m"/> is in, or null.</summary>
     public static string? StateViolation(Machine m, InvariantChecker xen)
     {
-        var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitch);
+        var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitchCheck);
         foreach (var e in xen.Check(m.K.Xen))
         {
             errors.Add("xen: " + e);

@@ -368,21 +368,32 @@ public sealed class Kernel
     // ---- Snapshots -------------------------------------------------------------------------------------------
 
     /// <summary>A copy of the whole guest and hypervisor state, for <see cref="Restore"/>.</summary>
-    public KernelSnapshot Snapshot()
+    public KernelSnapshot Snapshot() => new(Xen.Snapshot())
     {
-        var copy = new Kernel(Xen, Config);
-        copy.CopyStateFrom(this);
-        return new KernelSnapshot(copy, Xen.Snapshot());
-    }
+        XenCr3 = (uint[])XenCr3.Clone(),
+        XenCurrentCr3 = (uint[])XenCurrentCr3.Clone(),
+        Lazy = (LazyMode[])Lazy.Clone(),
+        InInterrupt = (bool[])InInterrupt.Clone(),
+        PagePinned = (bool[])PagePinned.Clone(),
+        UserPgdOf = (uint[])UserPgdOf.Clone(),
+        PteLocked = (bool[])PteLocked.Clone(),
+        PageRefs = (int[])PageRefs.Clone(),
+        LoadedMm = (int[])LoadedMm.Clone(),
+        IsLazyTlb = (bool[])IsLazyTlb.Clone(),
+        Free = _free.AsSpan(0, _freeTop).ToArray(),
+        SwapperPgd = SwapperPgd,
+        VsyscallL3 = VsyscallL3,
+        DirectHypercalls = DirectHypercalls,
+        IpisSent = IpisSent,
+        Counts = Counts.Clone(),
+        Mms = Mms.Snapshot(),
+        Mc = Mc.Save(),
+        Oopses = Oopses.Count == 0 ? [] : [.. Oopses],
+    };
 
     public void Restore(KernelSnapshot s)
     {
         Xen.Restore(s.Xen);
-        CopyStateFrom(s.Guest);
-    }
-
-    private void CopyStateFrom(Kernel s)
-    {
         s.XenCr3.CopyTo(XenCr3, 0);
         s.XenCurrentCr3.CopyTo(XenCurrentCr3, 0);
         s.Lazy.CopyTo(Lazy, 0);
@@ -393,15 +404,17 @@ public sealed class Kernel
         s.PageRefs.CopyTo(PageRefs, 0);
         s.LoadedMm.CopyTo(LoadedMm, 0);
         s.IsLazyTlb.CopyTo(IsLazyTlb, 0);
-        s._free.CopyTo(_free, 0);
-        _freeTop = s._freeTop;
+
+        // Slots above the top are never read before a push writes them.
+        s.Free.CopyTo(_free, 0);
+        _freeTop = s.Free.Length;
         SwapperPgd = s.SwapperPgd;
         VsyscallL3 = s.VsyscallL3;
         DirectHypercalls = s.DirectHypercalls;
         IpisSent = s.IpisSent;
         Counts.CopyFrom(s.Counts);
-        Mms.CopyFrom(s.Mms);
-        Mc.CopyFrom(s.Mc);
+        Mms.RestoreFrom(s.Mms);
+        Mc.Restore(s.Mc);
         Oopses.Clear();
         Oopses.AddRange(s.Oopses);
     }
@@ -410,12 +423,20 @@ public sealed class Kernel
     /// A 64-bit fingerprint of the state that decides what happens next: the hypervisor's, and the guest's arrays
     /// and queued multicalls (counters and the WARN and oops logs excluded).
     /// </summary>
-    public ulong Fingerprint()
+    public ulong Fingerprint() => Fingerprint(Xen.Fingerprint());
+
+    /// <summary>The same with every page-table page hashed afresh: the reference the cached page hashes are tested against.</summary>
+    public ulong FingerprintFromScratch() => Fingerprint(Xen.FingerprintFromScratch());
+
+    [ThreadStatic]
+    private static System.IO.Hashing.XxHash3? _hasher;
+
+    private ulong Fingerprint(ulong xen)
     {
-        var x = new System.IO.Hashing.XxHash64();
-        Span<byte> word = stackalloc byte[8];
-        System.Runtime.InteropServices.MemoryMarshal.Write(word, Xen.Fingerprint());
-        x.Append(word);
+        var x = _hasher ??= new System.IO.Hashing.XxHash3();
+        x.Reset();
+        Span<ulong> word = [xen, (ulong)_freeTop];
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
         Hash(x, XenCr3);
         Hash(x, XenCurrentCr3);
         Hash(x, Lazy);
@@ -426,12 +447,12 @@ public sealed class Kernel
         Hash(x, PageRefs);
         Hash(x, LoadedMm);
         Hash(x, IsLazyTlb);
-        Hash(x, _free.AsSpan(0, _freeTop).ToArray());
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_free.AsSpan(0, _freeTop)));
         Mms.Hash(x);
         Mc.Hash(x);
         return x.GetCurrentHashAsUInt64();
 
-        static void Hash<T>(System.IO.Hashing.XxHash64 h, T[] a)
+        static void Hash<T>(System.IO.Hashing.XxHash3 h, T[] a)
             where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
     }
 }

@@ -344,6 +344,9 @@ public sealed class Hypervisor
 
     public ulong Entry(uint mfn, int slot) => ReadContents(mfn, slot);
 
+    /// <summary>Whether <paramref name="mfn"/> is an L1–L4 with a type count above 0 (what <see cref="Frame"/> tells, without building it).</summary>
+    public bool IsPageTableInUse(uint mfn) => Frames.IsPageTableInUse(mfn);
+
     /// <summary>
     /// A frame's 512 entries as memory holds them, or an empty span for a frame that never held one (most data
     /// pages): lets the guest model find what a zeroing must clear without reading 512 zeros.
@@ -396,4 +399,10 @@ public sealed class Hypervisor
 
     /// <summary>A 64-bit fingerprint of the state that decides future behaviour (event counts excluded).</summary>
     public ulong Fingerprint() => StateHash.Compute(this);
+
+    /// <summary>
+    /// The same fingerprint with every page-table page hashed afresh instead of from the hashes cached in the pool:
+    /// the reference <see cref="Fingerprint"/> is tested against.
+    /// </summary>
+    public ulong FingerprintFromScratch() => StateHash.Compute(this, cached: false);
 }

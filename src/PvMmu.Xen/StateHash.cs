@@ -4,63 +4,81 @@ using System.Runtime.InteropServices;
 namespace PvMmu.Xen;
 
 /// <summary>
-/// The model's fingerprint: XxHash64 over every state array. Table contents are hashed per frame, so the order in
-/// which pool pages were allocated does not matter, and an all-zero page counts as no page.
+/// The model's fingerprint: XxHash3 over every state array, field by field. Table contents enter as one 64-bit hash
+/// per frame (<see cref="Frames.PageTablePool.PageHash"/>, cached with the page in the copy-on-write pool and dropped
+/// when the page is written), keyed by the frame number, so the order in which pool pages were allocated does not
+/// matter, and an all-zero page counts as no page. The fingerprint is a function of the state alone: equal states
+/// give equal fingerprints whatever path reached them.
 /// </summary>
 internal static class StateHash
 {
-    public static ulong Compute(Hypervisor h)
+    [ThreadStatic]
+    private static XxHash3? _hasher;
+
+    /// <summary>The fingerprint, from the cached page hashes.</summary>
+    public static ulong Compute(Hypervisor h) => Compute(h, cached: true);
+
+    /// <summary>
+    /// The fingerprint; with <paramref name="cached"/> false every page is hashed afresh (the reference the cached
+    /// path is tested against).
+    /// </summary>
+    public static ulong Compute(Hypervisor h, bool cached)
     {
-        var x = new XxHash64();
+        var x = _hasher ??= new XxHash3();
+        x.Reset();
         var f = h.Frames;
-        x.Append(MemoryMarshal.AsBytes(f.GeneralCount.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(f.TypeCount.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(f.Type.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(f.Flags.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(f.LinearPtCount.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(f.Owner.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(f.TlbStamp.AsSpan()));
-        Span<byte> id = stackalloc byte[4];
-        for (var m = 0; m < f.Count; m++)
+        Append(x, f.GeneralCount);
+        Append(x, f.TypeCount);
+        Append(x, f.Type);
+        Append(x, f.Flags);
+        Append(x, f.LinearPtCount);
+        Append(x, f.Owner);
+        Append(x, f.TlbStamp);
+        Span<ulong> pair = stackalloc ulong[2];
+        var tables = h.Tables;
+        var index = f.TableIndex;
+        for (var m = 0; m < index.Length; m++)
         {
-            var t = f.TableIndex[m];
+            var t = index[m];
             if (t < 0)
             {
                 continue;
             }
 
-            var page = h.Tables.View(t);
-            if (!page.ContainsAnyExcept(0UL))
+            var page = cached ? tables.PageHash(t) : Frames.PageTablePool.ComputeHash(tables.View(t));
+            if (page == Frames.PageTablePool.ZeroPageHash)
             {
                 continue;
             }
 
-            MemoryMarshal.Write(id, m);
-            x.Append(id);
-            x.Append(MemoryMarshal.AsBytes(page));
+            pair[0] = (ulong)m;
+            pair[1] = page;
+            x.Append(MemoryMarshal.AsBytes(pair));
         }
 
         var v = h.Vcpus;
-        x.Append(MemoryMarshal.AsBytes(v.GuestTable.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(v.GuestTableUser.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(v.KernelMode.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(v.Online.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(v.OldGuestTable.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(v.TlbFlushTime.AsSpan()));
+        Append(x, v.GuestTable);
+        Append(x, v.GuestTableUser);
+        Append(x, v.KernelMode);
+        Append(x, v.Online);
+        Append(x, v.OldGuestTable);
+        Append(x, v.TlbFlushTime);
         var tlb = h.Tlb;
-        x.Append(MemoryMarshal.AsBytes(tlb.Key.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(tlb.Mfn.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(tlb.Bits.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(tlb.LinearKey.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(tlb.LinearFrame.AsSpan()));
+        Append(x, tlb.Key);
+        Append(x, tlb.Mfn);
+        Append(x, tlb.Bits);
+        Append(x, tlb.LinearKey);
+        Append(x, tlb.LinearFrame);
         var d = h.Domains;
-        x.Append(MemoryMarshal.AsBytes(d.DirtyCpuMask.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(d.NrL4Pages.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(d.Crashed.AsSpan()));
-        x.Append(MemoryMarshal.AsBytes(h.M2p.AsSpan()));
-        Span<byte> clock = stackalloc byte[4];
-        MemoryMarshal.Write(clock, h.Clock);
-        x.Append(clock);
+        Append(x, d.DirtyCpuMask);
+        Append(x, d.NrL4Pages);
+        Append(x, d.Crashed);
+        Append(x, h.M2p);
+        pair[0] = h.Clock;
+        x.Append(MemoryMarshal.AsBytes(pair[..1]));
         return x.GetCurrentHashAsUInt64();
     }
+
+    private static void Append<T>(XxHash3 x, T[] a)
+        where T : unmanaged => x.Append(MemoryMarshal.AsBytes(a.AsSpan()));
 }

@@ -65,6 +65,14 @@ public sealed class GuestEventCounters
         Array.Clear(_trace);
     }
 
+    /// <summary>A copy with the same phase source.</summary>
+    public GuestEventCounters Clone()
+    {
+        var c = new GuestEventCounters(Vcpus, Phases, _phase);
+        c.CopyFrom(this);
+        return c;
+    }
+
     public void CopyFrom(GuestEventCounters s)
     {
         s._counts.CopyTo(_counts, 0);

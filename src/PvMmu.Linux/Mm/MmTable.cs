@@ -40,6 +40,9 @@ public sealed class MmTable
 
     public int Capacity => Pgd.Length;
 
+    /// <summary>One past the highest id ever allocated (init_mm's 0 counts): every row from here on is all zeros.</summary>
+    public int HighWater { get; private set; } = 1;
+
     public int Allocate()
     {
         for (var i = 1; i < Pgd.Length; i++)
@@ -51,6 +54,7 @@ public sealed class MmTable
                 Count[i] = 1;
                 CpuMask[i] = 0;
                 VmaCount[i] = 0;
+                HighWater = Math.Max(HighWater, i + 1);
                 return i;
             }
         }
@@ -69,10 +73,49 @@ public sealed class MmTable
         s.VmaEnd.CopyTo(VmaEnd, 0);
         s.VmaCount.CopyTo(VmaCount, 0);
         s.Live.CopyTo(Live, 0);
+        HighWater = s.HighWater;
+    }
+
+    /// <summary>A copy of the rows below <see cref="HighWater"/> only (the rest are zeros), for <see cref="RestoreFrom"/>.</summary>
+    public MmTable Snapshot()
+    {
+        var c = new MmTable(HighWater);
+        Pgd.AsSpan(0, HighWater).CopyTo(c.Pgd);
+        Users.AsSpan(0, HighWater).CopyTo(c.Users);
+        Count.AsSpan(0, HighWater).CopyTo(c.Count);
+        CpuMask.AsSpan(0, HighWater).CopyTo(c.CpuMask);
+        VmaStart.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaStart);
+        VmaEnd.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaEnd);
+        VmaCount.AsSpan(0, HighWater).CopyTo(c.VmaCount);
+        Live.AsSpan(0, HighWater).CopyTo(c.Live);
+        c.HighWater = HighWater;
+        return c;
+    }
+
+    /// <summary>Makes this table equal to the one <paramref name="s"/> (a <see cref="Snapshot"/>) was taken of.</summary>
+    public void RestoreFrom(MmTable s)
+    {
+        var n = s.HighWater;
+        var used = Math.Max(HighWater, n);
+        Restore(s.Pgd, Pgd, n, used);
+        Restore(s.Users, Users, n, used);
+        Restore(s.Count, Count, n, used);
+        Restore(s.CpuMask, CpuMask, n, used);
+        Restore(s.VmaStart, VmaStart, n * MaxVmas, used * MaxVmas);
+        Restore(s.VmaEnd, VmaEnd, n * MaxVmas, used * MaxVmas);
+        Restore(s.VmaCount, VmaCount, n, used);
+        Restore(s.Live, Live, n, used);
+        HighWater = n;
+
+        static void Restore<T>(T[] from, T[] to, int n, int used)
+        {
+            from.AsSpan(0, n).CopyTo(to);
+            to.AsSpan(n, used - n).Clear();
+        }
     }
 
     /// <summary>Adds the table's state to a fingerprint.</summary>
-    public void Hash(System.IO.Hashing.XxHash64 x)
+    public void Hash(System.IO.Hashing.NonCryptographicHashAlgorithm x)
     {
         x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Pgd.AsSpan()));
         x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Users.AsSpan()));

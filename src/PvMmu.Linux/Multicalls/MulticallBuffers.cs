@@ -276,8 +276,81 @@ public sealed class MulticallBuffers
         Warnings.AddRange(s.Warnings);
     }
 
+    /// <summary>Saves what is queued (see <see cref="MulticallSnapshot"/>), the counters and the WARN log.</summary>
+    public MulticallSnapshot Save()
+    {
+        int entries = 0, mmu = 0, ext = 0, cbs = 0;
+        for (var cpu = 0; cpu < Cpus; cpu++)
+        {
+            entries += _mcidx[cpu];
+            mmu += _mmuUsed[cpu];
+            ext += _extUsed[cpu];
+            cbs += _cbidx[cpu];
+        }
+
+        var s = new MulticallSnapshot(Cpus)
+        {
+            Entries = entries == 0 ? [] : new MulticallEntry[entries],
+            Mmu = mmu == 0 ? [] : new MmuUpdateRequest[mmu],
+            Ext = ext == 0 ? [] : new MmuExtOpRequest[ext],
+            CbKind = cbs == 0 ? [] : new CallbackKind[cbs],
+            CbData = cbs == 0 ? [] : new ulong[cbs],
+            Warnings = Warnings.Count == 0 ? [] : [.. Warnings],
+        };
+        _mcidx.CopyTo(s.Mcidx, 0);
+        _argidx.CopyTo(s.Argidx, 0);
+        _cbidx.CopyTo(s.Cbidx, 0);
+        _mmuUsed.CopyTo(s.MmuUsed, 0);
+        _extUsed.CopyTo(s.ExtUsed, 0);
+        s.Counters.CopyFrom(Counters);
+        entries = mmu = ext = cbs = 0;
+        for (var cpu = 0; cpu < Cpus; cpu++)
+        {
+            var b = cpu * McBatch;
+            _entries.AsSpan(b, _mcidx[cpu]).CopyTo(s.Entries.AsSpan(entries));
+            _mmu.AsSpan(b, _mmuUsed[cpu]).CopyTo(s.Mmu.AsSpan(mmu));
+            _ext.AsSpan(b, _extUsed[cpu]).CopyTo(s.Ext.AsSpan(ext));
+            _cbKind.AsSpan(b, _cbidx[cpu]).CopyTo(s.CbKind.AsSpan(cbs));
+            _cbData.AsSpan(b, _cbidx[cpu]).CopyTo(s.CbData.AsSpan(cbs));
+            entries += _mcidx[cpu];
+            mmu += _mmuUsed[cpu];
+            ext += _extUsed[cpu];
+            cbs += _cbidx[cpu];
+        }
+
+        return s;
+    }
+
+    /// <summary>Puts the buffers back as <see cref="Save"/> found them (same CPU count).</summary>
+    public void Restore(MulticallSnapshot s)
+    {
+        s.Mcidx.CopyTo(_mcidx, 0);
+        s.Argidx.CopyTo(_argidx, 0);
+        s.Cbidx.CopyTo(_cbidx, 0);
+        s.MmuUsed.CopyTo(_mmuUsed, 0);
+        s.ExtUsed.CopyTo(_extUsed, 0);
+        int entries = 0, mmu = 0, ext = 0, cbs = 0;
+        for (var cpu = 0; cpu < Cpus; cpu++)
+        {
+            var b = cpu * McBatch;
+            s.Entries.AsSpan(entries, _mcidx[cpu]).CopyTo(_entries.AsSpan(b));
+            s.Mmu.AsSpan(mmu, _mmuUsed[cpu]).CopyTo(_mmu.AsSpan(b));
+            s.Ext.AsSpan(ext, _extUsed[cpu]).CopyTo(_ext.AsSpan(b));
+            s.CbKind.AsSpan(cbs, _cbidx[cpu]).CopyTo(_cbKind.AsSpan(b));
+            s.CbData.AsSpan(cbs, _cbidx[cpu]).CopyTo(_cbData.AsSpan(b));
+            entries += _mcidx[cpu];
+            mmu += _mmuUsed[cpu];
+            ext += _extUsed[cpu];
+            cbs += _cbidx[cpu];
+        }
+
+        Counters.CopyFrom(s.Counters);
+        Warnings.Clear();
+        Warnings.AddRange(s.Warnings);
+    }
+
     /// <summary>Adds what is queued to a fingerprint (counters and the WARN log excluded).</summary>
-    public void Hash(System.IO.Hashing.XxHash64 x)
+    public void Hash(System.IO.Hashing.NonCryptographicHashAlgorithm x)
     {
         Span<ulong> words = stackalloc ulong[7];
         for (var cpu = 0; cpu < Cpus; cpu++)

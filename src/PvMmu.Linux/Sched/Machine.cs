@@ -80,6 +80,11 @@ public sealed class Machine
     /// <summary>Whether vCPU <paramref name="cpu"/> is inside a context switch's IRQs-off window (its CR3 switch queued).</summary>
     public bool InContextSwitch(int cpu) => _irqsOff[cpu];
 
+    /// <summary><see cref="InContextSwitch"/> as a delegate, made once (a check after every move need not allocate one).</summary>
+    public Func<int, bool> InContextSwitchCheck => _inContextSwitch ??= InContextSwitch;
+
+    private Func<int, bool>? _inContextSwitch;
+
     /// <summary>Every move made, in order: the schedule, for replay.</summary>
     public List<Choice> History { get; } = [];
 
@@ -451,18 +456,15 @@ public sealed class Machine
     public void Restore(MachineSnapshot s)
     {
         K.Restore(s.Kernel);
-        int[][] ints = [_pc, _step, _cursor, _pendingMm, _lazyRef, _processMm];
-        for (var i = 0; i < ints.Length; i++)
-        {
-            s.Ints[i].CopyTo(ints[i], 0);
-        }
-
-        ulong[][] masks = [_waitingFor, _serialLeft, _pendingFrom];
-        for (var i = 0; i < masks.Length; i++)
-        {
-            s.Masks[i].CopyTo(masks[i], 0);
-        }
-
+        s.Ints[0].CopyTo(_pc, 0);
+        s.Ints[1].CopyTo(_step, 0);
+        s.Ints[2].CopyTo(_cursor, 0);
+        s.Ints[3].CopyTo(_pendingMm, 0);
+        s.Ints[4].CopyTo(_lazyRef, 0);
+        s.Ints[5].CopyTo(_processMm, 0);
+        s.Masks[0].CopyTo(_waitingFor, 0);
+        s.Masks[1].CopyTo(_serialLeft, 0);
+        s.Masks[2].CopyTo(_pendingFrom, 0);
         s.IrqsOff.CopyTo(_irqsOff, 0);
         s.Flags.CopyTo(_flags, 0);
         s.PendingHandler.CopyTo(_pendingHandler, 0);
@@ -476,30 +478,42 @@ public sealed class Machine
     }
 
     /// <summary>The kernel's fingerprint combined with every vCPU's place in its program and what is pending.</summary>
-    public ulong Fingerprint()
+    public ulong Fingerprint() => Fingerprint(K.Fingerprint());
+
+    /// <summary>The same with every page-table page hashed afresh (see <see cref="Kernel.FingerprintFromScratch"/>).</summary>
+    public ulong FingerprintFromScratch() => Fingerprint(K.FingerprintFromScratch());
+
+    [System.ThreadStatic]
+    private static System.IO.Hashing.XxHash3? _hasher;
+
+    private ulong Fingerprint(ulong kernel)
     {
-        var x = new System.IO.Hashing.XxHash64();
-        Span<byte> word = stackalloc byte[8];
-        System.Runtime.InteropServices.MemoryMarshal.Write(word, K.Fingerprint());
-        x.Append(word);
-        foreach (var a in new[] { _pc, _step, _cursor, _pendingMm, _lazyRef, _processMm })
-        {
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
-        }
-
-        foreach (var a in new[] { _waitingFor, _serialLeft, _pendingFrom })
-        {
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
-        }
-
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_irqsOff.AsSpan()));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_flags.AsSpan()));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_pendingHandler.AsSpan()));
+        var x = _hasher ??= new System.IO.Hashing.XxHash3();
+        x.Reset();
+        Span<ulong> word = [kernel];
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
+        Hash(x, _pc);
+        Hash(x, _step);
+        Hash(x, _cursor);
+        Hash(x, _pendingMm);
+        Hash(x, _lazyRef);
+        Hash(x, _processMm);
+        Hash(x, _waitingFor);
+        Hash(x, _serialLeft);
+        Hash(x, _pendingFrom);
+        Hash(x, _irqsOff);
+        Hash(x, _flags);
+        Hash(x, _pendingHandler);
         foreach (var g in _gather)
         {
+            word[0] = (ulong)g.Count;
+            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
             x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(g)));
         }
 
         return x.GetCurrentHashAsUInt64();
+
+        static void Hash<T>(System.IO.Hashing.XxHash3 h, T[] a)
+            where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
     }
 }

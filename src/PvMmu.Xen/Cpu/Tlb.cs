@@ -163,18 +163,30 @@ public sealed class Tlb
         return c;
     }
 
+    /// <summary>Makes this TLB equal to <paramref name="s"/>: in place when the sizes match (a restore), else by cloning.</summary>
     public void CopyFrom(Tlb s)
     {
-        Key = (ulong[])s.Key.Clone();
-        Mfn = (uint[])s.Mfn.Clone();
-        Bits = (TlbBits[])s.Bits.Clone();
-        L1 = (uint[])s.L1.Clone();
-        L2 = (uint[])s.L2.Clone();
-        L3 = (uint[])s.L3.Clone();
-        L4 = (uint[])s.L4.Clone();
-        Next = (int[])s.Next.Clone();
-        LinearKey = (ulong[])s.LinearKey.Clone();
-        LinearFrame = (uint[])s.LinearFrame.Clone();
-        LinearNext = (int[])s.LinearNext.Clone();
+        Key = Copy(s.Key, Key);
+        Mfn = Copy(s.Mfn, Mfn);
+        Bits = Copy(s.Bits, Bits);
+        L1 = Copy(s.L1, L1);
+        L2 = Copy(s.L2, L2);
+        L3 = Copy(s.L3, L3);
+        L4 = Copy(s.L4, L4);
+        Next = Copy(s.Next, Next);
+        LinearKey = Copy(s.LinearKey, LinearKey);
+        LinearFrame = Copy(s.LinearFrame, LinearFrame);
+        LinearNext = Copy(s.LinearNext, LinearNext);
+
+        static T[] Copy<T>(T[] from, T[] to)
+        {
+            if (from.Length != to.Length)
+            {
+                return (T[])from.Clone();
+            }
+
+            from.CopyTo(to, 0);
+            return to;
+        }
     }
 }

@@ -47,14 +47,26 @@ public sealed class VcpuTable
         return c;
     }
 
+    /// <summary>Makes this table equal to <paramref name="s"/>: in place when the sizes match (a restore), else by cloning.</summary>
     public void CopyFrom(VcpuTable s)
     {
-        GuestTable = (uint[])s.GuestTable.Clone();
-        GuestTableUser = (uint[])s.GuestTableUser.Clone();
-        KernelMode = (bool[])s.KernelMode.Clone();
-        Online = (bool[])s.Online.Clone();
-        OldGuestTable = (uint[])s.OldGuestTable.Clone();
-        OldGuestPtpg = (uint[])s.OldGuestPtpg.Clone();
-        TlbFlushTime = (uint[])s.TlbFlushTime.Clone();
+        GuestTable = Copy(s.GuestTable, GuestTable);
+        GuestTableUser = Copy(s.GuestTableUser, GuestTableUser);
+        KernelMode = Copy(s.KernelMode, KernelMode);
+        Online = Copy(s.Online, Online);
+        OldGuestTable = Copy(s.OldGuestTable, OldGuestTable);
+        OldGuestPtpg = Copy(s.OldGuestPtpg, OldGuestPtpg);
+        TlbFlushTime = Copy(s.TlbFlushTime, TlbFlushTime);
+
+        static T[] Copy<T>(T[] from, T[] to)
+        {
+            if (from.Length != to.Length)
+            {
+                return (T[])from.Clone();
+            }
+
+            from.CopyTo(to, 0);
+            return to;
+        }
     }
 }

@@ -9,6 +9,12 @@ namespace PvMmu.Xen.Invariants;
 /// Recounts every reference from scratch and checks the invariants of spec §1.11 (I1–I8) against the model's
 /// incremental counts. Meant to run between operations: no hypercall may leave them broken, whatever the guest
 /// sent. The buffers are reused, so a check allocates only for the violations it reports.
+/// <para>
+/// <see cref="Check"/> visits only the present entries of each table, from the slot list the page-table pool
+/// caches per page (computed once per version of a page, dropped when the page is written, shared with snapshots);
+/// <see cref="CheckFull"/> scans all 512 slots of every table. Both apply the same per-entry rules in the same order,
+/// so they report the same violations, in the same order, for every state.
+/// </para>
 /// </summary>
 public sealed class InvariantChecker
 {
@@ -25,7 +31,12 @@ public sealed class InvariantChecker
     private int[] _linearUses = [];
 
     /// <summary>Checks <paramref name="h"/> and returns the violations found (empty when all hold).</summary>
-    public List<string> Check(Hypervisor h)
+    public List<string> Check(Hypervisor h) => Recount(h, full: false);
+
+    /// <summary>The same, scanning every slot of every table instead of the cached present slots (the reference).</summary>
+    public List<string> CheckFull(Hypervisor h) => Recount(h, full: true);
+
+    private List<string> Recount(Hypervisor h, bool full)
     {
         var errors = new List<string>();
         var f = h.Frames;
@@ -75,9 +86,10 @@ public sealed class InvariantChecker
                 continue;
             }
 
-            CountEntries(h, m, errors);
+            CountEntries(h, m, errors, full);
         }
 
+        var linearPtLimits = h.Rules.LinearPtLimits;
         for (uint m = 0; m < n; m++)
         {
             var free = f.Has(m, FrameFlags.Free);
@@ -111,7 +123,7 @@ public sealed class InvariantChecker
                 errors.Add($"frame {m} left PGT_partial");
             }
 
-            if (h.Rules.LinearPtLimits)
+            if (linearPtLimits)
             {
                 if (_linearHeld[m] > 0 && _linearUses[m] > 0)
                 {
@@ -138,87 +150,105 @@ public sealed class InvariantChecker
         }
     }
 
-    private void CountEntries(Hypervisor h, uint table, List<string> errors)
+    private void CountEntries(Hypervisor h, uint table, List<string> errors, bool full)
     {
-        var f = h.Frames;
-        var t = f.TableIndex[table];
+        var t = h.Frames.TableIndex[table];
         if (t < 0)
         {
             return;
         }
 
-        var level = (int)f.Type[table];
         var entries = h.Tables.View(t);
-        for (var s = 0; s < PageTablePool.EntriesPerTable; s++)
+        var level = (int)h.Frames.Type[table];
+        var l1Disallow = PageTableEntries.L1DisallowMask(h);
+        if (full)
         {
-            var e = entries[s];
-            if ((e & PageFlags.Present) == 0 || (level == 4 && !PageTableEntries.IsGuestL4Slot(s)))
+            for (var s = 0; s < PageTablePool.EntriesPerTable; s++)
             {
-                continue;
+                if (entries[s] != 0)
+                {
+                    CountEntry(h, table, level, l1Disallow, s, entries[s], errors);
+                }
             }
 
-            var target = PageFlags.Mfn(e);
-            if (level == 1)
+            return;
+        }
+
+        foreach (var s in h.Tables.PresentSlots(t))
+        {
+            CountEntry(h, table, level, l1Disallow, s, entries[s], errors);
+        }
+    }
+
+    private void CountEntry(Hypervisor h, uint table, int level, ulong l1Disallow, int s, ulong e, List<string> errors)
+    {
+        if ((e & PageFlags.Present) == 0 || (level == 4 && !PageTableEntries.IsGuestL4Slot(s)))
+        {
+            return;
+        }
+
+        var f = h.Frames;
+        var target = PageFlags.Mfn(e);
+        if (level == 1)
+        {
+            if ((e & l1Disallow) != 0)
             {
-                if ((e & PageTableEntries.L1DisallowMask(h)) != 0)
-                {
-                    errors.Add($"I3: L1 {table}[{s}] has disallowed flags {PageFlags.Format(e)}");
-                }
-
-                if (!f.IsValid(target))
-                {
-                    errors.Add($"I3: L1 {table}[{s}] maps a frame that is not RAM");
-                    continue;
-                }
-
-                _general[target]++;
-                if ((e & PageFlags.Rw) != 0)
-                {
-                    _type[target]++;
-                    if (f.Type[target] != PageType.Writable)
-                    {
-                        errors.Add($"I2: L1 {table}[{s}] maps frame {target} writable while it is {f.Type[target]}");
-                    }
-                }
-
-                continue;
-            }
-
-            if (target == table)
-            {
-                continue;
-            }
-
-            if ((e & PageTableEntries.UpperDisallowMask) != 0)
-            {
-                errors.Add($"I3: L{level} {table}[{s}] has disallowed flags {PageFlags.Format(e)}");
+                errors.Add($"I3: L1 {table}[{s}] has disallowed flags {PageFlags.Format(e)}");
             }
 
             if (!f.IsValid(target))
             {
-                errors.Add($"I3: L{level} {table}[{s}] points at a frame that is not RAM");
-                continue;
+                errors.Add($"I3: L1 {table}[{s}] maps a frame that is not RAM");
+                return;
             }
 
             _general[target]++;
-            _type[target]++;
-            var tt = (int)f.Type[target];
-            var linear = tt == level;
-            if ((tt != level - 1 && !linear) || !f.Has(target, FrameFlags.Validated))
+            if ((e & PageFlags.Rw) != 0)
             {
-                errors.Add($"I3: L{level} {table}[{s}] points at frame {target} typed {f.Type[target]}, validated {f.Has(target, FrameFlags.Validated)}");
-            }
-
-            if (linear)
-            {
-                if ((e & PageFlags.Rw) != 0)
+                _type[target]++;
+                if (f.Type[target] != PageType.Writable)
                 {
-                    errors.Add($"I3: linear L{level} {table}[{s}] is writable");
+                    errors.Add($"I2: L1 {table}[{s}] maps frame {target} writable while it is {f.Type[target]}");
                 }
-
-                _linearHeld[table]++;
-                _linearUses[target]++;
             }
+
+            return;
+        }
+
+        if (target == table)
+        {
+            return;
+        }
+
+        if ((e & PageTableEntries.UpperDisallowMask) != 0)
+        {
+            errors.Add($"I3: L{level} {table}[{s}] has disallowed flags {PageFlags.Format(e)}");
+        }
+
+        if (!f.IsValid(target))
+        {
+            errors.Add($"I3: L{level} {table}[{s}] points at a frame that is not RAM");
+            return;
+        }
+
+        _general[target]++;
+        _type[target]++;
+        var tt = (int)f.Type[target];
+        var linear = tt == level;
+        if ((tt != level - 1 && !linear) || !f.Has(target, FrameFlags.Validated))
+        {
+            errors.Add($"I3: L{level} {table}[{s}] points at frame {target} typed {f.Type[target]}, validated {f.Has(target, FrameFlags.Validated)}");
+        }
+
+        if (linear)
+        {
+            if ((e & PageFlags.Rw) != 0)
+            {
+                errors.Add($"I3: linear L{level} {table}[{s}] is writable");
+            }
+
+            _linearHeld[table]++;
+            _linearUses[target]++;
         }
     }
 

@@ -1,0 +1,45 @@
+using PvMmu.Xen.Abi;
+
+namespace PvMmu.Linux.Multicalls;
+
+/// <summary>
+/// A saved copy of <see cref="MulticallBuffers"/> holding only what is queued (each CPU's entries, requests and
+/// callbacks up to its counts), for <see cref="MulticallBuffers.Restore"/>. Slots past the counts are never read
+/// before they are written, so they need no saving; between scheduler moves the buffers are mostly empty.
+/// </summary>
+public sealed class MulticallSnapshot
+{
+    internal MulticallSnapshot(int cpus)
+    {
+        Mcidx = new int[cpus];
+        Argidx = new int[cpus];
+        Cbidx = new int[cpus];
+        MmuUsed = new int[cpus];
+        ExtUsed = new int[cpus];
+    }
+
+    internal int[] Mcidx { get; }
+
+    internal int[] Argidx { get; }
+
+    internal int[] Cbidx { get; }
+
+    internal int[] MmuUsed { get; }
+
+    internal int[] ExtUsed { get; }
+
+    /// <summary>Every CPU's queued entries, one CPU after another (so too the three arrays below).</summary>
+    internal MulticallEntry[] Entries { get; init; } = [];
+
+    internal MmuUpdateRequest[] Mmu { get; init; } = [];
+
+    internal MmuExtOpRequest[] Ext { get; init; } = [];
+
+    internal CallbackKind[] CbKind { get; init; } = [];
+
+    internal ulong[] CbData { get; init; } = [];
+
+    internal GuestCounters Counters { get; } = new();
+
+    internal McWarning[] Warnings { get; init; } = [];
+}

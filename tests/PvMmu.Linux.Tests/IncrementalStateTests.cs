@@ -1,0 +1,205 @@
+using PvMmu.Explore;
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Invariants;
+using PvMmu.Linux.Sched;
+using PvMmu.Xen.Invariants;
+
+namespace PvMmu.Linux.Tests;
+
+/// <summary>
+/// The explorer's per-state shortcuts (page hashes cached in the copy-on-write pool, the recount over cached present
+/// slots, the guest check's single direct-map walk) agree with the from-scratch computations at every state of seeded
+/// random walks over every scenario, exit path and vCPU count, including after restores; and the exhaustive search
+/// still counts exactly the states it counted before them.
+/// </summary>
+public sealed class IncrementalStateTests
+{
+    public static TheoryData<string, string, int> Walks()
+    {
+        var d = new TheoryData<string, string, int>();
+        foreach (var scenario in Scenarios.Names)
+        {
+            foreach (var s in ExitStrategies.All)
+            {
+                foreach (var vcpus in new[] { 2, 3 })
+                {
+                    d.Add(scenario, s.Name, vcpus);
+                }
+            }
+        }
+
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Walks))]
+    public void CachedFingerprintsAndChecksAgreeWithFromScratchOnesAtEveryState(string scenario, string strategy, int vcpus)
+    {
+        var build = Scenarios.Build(scenario, ExitStrategies.Find(strategy)!, vcpus);
+        var fast = new InvariantChecker();
+        var full = new InvariantChecker();
+        var checkedStates = 0;
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            var rng = new Random(seed);
+            var m = build();
+            var saved = new List<(MachineSnapshot Snapshot, ulong Fingerprint)>();
+            for (var move = 0; move < 120; move++)
+            {
+                Same(m, fast, full, $"seed {seed}, move {move}");
+                checkedStates++;
+                var roll = rng.Next(8);
+                if (roll == 0)
+                {
+                    saved.Add((m.Snapshot(), m.Fingerprint()));
+                }
+
+                var enabled = m.Enabled();
+                if ((roll == 1 || enabled.Length == 0) && saved.Count > 0)
+                {
+                    // As a depth-first search does: back to an earlier state, whose later snapshots are dropped (a
+                    // machine's history only goes back).
+                    var back = rng.Next(saved.Count);
+                    var (snapshot, fingerprint) = saved[back];
+                    saved.RemoveRange(back + 1, saved.Count - back - 1);
+                    m.Restore(snapshot);
+                    Assert.Equal(fingerprint, m.Fingerprint());
+                    continue;
+                }
+
+                if (enabled.Length == 0)
+                {
+                    break;
+                }
+
+                m.Apply(enabled[rng.Next(enabled.Length)]);
+            }
+        }
+
+        Assert.True(checkedStates > 20);
+    }
+
+    private static void Same(Machine m, InvariantChecker fast, InvariantChecker full, string where)
+    {
+        Assert.True(m.Fingerprint() == m.FingerprintFromScratch(), $"{where}: cached and from-scratch fingerprints differ");
+        Assert.Equal(m.K.Xen.FingerprintFromScratch(), m.K.Xen.Fingerprint());
+        var x = fast.Check(m.K.Xen);
+        var y = full.CheckFull(m.K.Xen);
+        Assert.True(x.SequenceEqual(y), $"{where}: xen check [{string.Join("; ", x)}], full recount [{string.Join("; ", y)}]");
+        var g = GuestInvariantChecker.Check(m.K, m.InContextSwitchCheck);
+        var h = GuestInvariantChecker.CheckFull(m.K, m.InContextSwitch);
+        Assert.True(g.SequenceEqual(h), $"{where}: guest check [{string.Join("; ", g)}], full check [{string.Join("; ", h)}]");
+    }
+
+    /// <summary>A guest frame whose PagePinned disagrees with its direct-map entry is G4 in the fast check too.</summary>
+    [Fact]
+    public void AFlippedPagePinnedIsStillCaught()
+    {
+        var m = Scenarios.Build("exit-vs-switch", new Linux413(), 3)();
+        Assert.Empty(GuestInvariantChecker.Check(m.K));
+        m.K.PagePinned[40] = !m.K.PagePinned[40];
+        var fast = GuestInvariantChecker.Check(m.K);
+        Assert.Contains(fast, e => e.StartsWith("G4: frame " + (m.K.FirstFrame + 40), StringComparison.Ordinal));
+        Assert.Equal(GuestInvariantChecker.CheckFull(m.K, _ => false), fast);
+    }
+
+    /// <summary>
+    /// Every exhaustive search of every scenario, exit path and vCPU count, as the search counted them before the
+    /// shortcuts (commit a2671ed): states visited, distinct, deepest, exhausted, the violation's length (−1: none) and
+    /// the counterexample's. The shortcuts change no count, no verdict and no counterexample.
+    /// </summary>
+    private static readonly string[] Before =
+    [
+        "Linux411 lazy-exit 2: 15 15 14 True -1 0",
+        "Linux411 lazy-exit 3: 73 45 16 True -1 0",
+        "Linux411 exit-vs-switch 2: 76 58 15 True -1 0",
+        "Linux411 exit-vs-switch 3: 342 174 17 True -1 0",
+        "Linux411 threads-exit 2: 43 34 11 True -1 0",
+        "Linux411 threads-exit 3: 195 102 13 True -1 0",
+        "Linux411 gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "Linux411 gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "Linux413 lazy-exit 2: 15 15 14 True -1 0",
+        "Linux413 lazy-exit 3: 73 45 16 True -1 0",
+        "Linux413 exit-vs-switch 2: 76 58 15 True -1 0",
+        "Linux413 exit-vs-switch 3: 342 174 17 True -1 0",
+        "Linux413 threads-exit 2: 43 34 11 True -1 0",
+        "Linux413 threads-exit 3: 195 102 13 True -1 0",
+        "Linux413 gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "Linux413 gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "Linux414 lazy-exit 2: 15 15 14 True -1 0",
+        "Linux414 lazy-exit 3: 73 45 16 True -1 0",
+        "Linux414 exit-vs-switch 2: 76 58 15 True -1 0",
+        "Linux414 exit-vs-switch 3: 342 174 17 True -1 0",
+        "Linux414 threads-exit 2: 43 34 11 True -1 0",
+        "Linux414 threads-exit 3: 195 102 13 True -1 0",
+        "Linux414 gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "Linux414 gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "Linux61 lazy-exit 2: 15 15 14 True -1 0",
+        "Linux61 lazy-exit 3: 73 45 16 True -1 0",
+        "Linux61 exit-vs-switch 2: 76 58 15 True -1 0",
+        "Linux61 exit-vs-switch 3: 342 174 17 True -1 0",
+        "Linux61 threads-exit 2: 43 34 11 True -1 0",
+        "Linux61 threads-exit 3: 195 102 13 True -1 0",
+        "Linux61 gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "Linux61 gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "NoExitUnpin lazy-exit 2: 14 14 13 True -1 0",
+        "NoExitUnpin lazy-exit 3: 68 42 15 True -1 0",
+        "NoExitUnpin exit-vs-switch 2: 67 50 14 True -1 0",
+        "NoExitUnpin exit-vs-switch 3: 299 150 16 True -1 0",
+        "NoExitUnpin threads-exit 2: 45 36 10 True -1 0",
+        "NoExitUnpin threads-exit 3: 205 108 12 True -1 0",
+        "NoExitUnpin gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "NoExitUnpin gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "TryUnpin lazy-exit 2: 14 14 13 True -1 0",
+        "TryUnpin lazy-exit 3: 68 42 15 True -1 0",
+        "TryUnpin exit-vs-switch 2: 69 53 14 True -1 0",
+        "TryUnpin exit-vs-switch 3: 311 159 16 True -1 0",
+        "TryUnpin threads-exit 2: 45 36 10 True -1 0",
+        "TryUnpin threads-exit 3: 205 108 12 True -1 0",
+        "TryUnpin gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "TryUnpin gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "BrokenNoDropMmRef lazy-exit 2: 12 12 11 False 817 11",
+        "BrokenNoDropMmRef lazy-exit 3: 12 12 11 False 817 11",
+        "BrokenNoDropMmRef exit-vs-switch 2: 11 11 10 False 817 10",
+        "BrokenNoDropMmRef exit-vs-switch 3: 11 11 10 False 817 10",
+        "BrokenNoDropMmRef threads-exit 2: 9 9 8 False 817 8",
+        "BrokenNoDropMmRef threads-exit 3: 9 9 8 False 817 8",
+        "BrokenNoDropMmRef gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "BrokenNoDropMmRef gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "BrokenCpumaskOnly lazy-exit 2: 12 12 11 False 817 11",
+        "BrokenCpumaskOnly lazy-exit 3: 12 12 11 False 817 11",
+        "BrokenCpumaskOnly exit-vs-switch 2: 11 11 10 False 817 10",
+        "BrokenCpumaskOnly exit-vs-switch 3: 11 11 10 False 817 10",
+        "BrokenCpumaskOnly threads-exit 2: 9 9 8 False 817 8",
+        "BrokenCpumaskOnly threads-exit 3: 9 9 8 False 817 8",
+        "BrokenCpumaskOnly gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "BrokenCpumaskOnly gfp-atomic-fallback 3: 83 51 18 True -1 0",
+        "EarlyPinLateUnpin lazy-exit 2: 14 14 13 True -1 0",
+        "EarlyPinLateUnpin lazy-exit 3: 68 42 15 True -1 0",
+        "EarlyPinLateUnpin exit-vs-switch 2: 67 50 14 True -1 0",
+        "EarlyPinLateUnpin exit-vs-switch 3: 299 150 16 True -1 0",
+        "EarlyPinLateUnpin threads-exit 2: 45 36 10 True -1 0",
+        "EarlyPinLateUnpin threads-exit 3: 205 108 12 True -1 0",
+        "EarlyPinLateUnpin gfp-atomic-fallback 2: 17 17 16 True -1 0",
+        "EarlyPinLateUnpin gfp-atomic-fallback 3: 83 51 18 True -1 0",
+    ];
+
+    [Fact]
+    public void EveryExhaustiveSearchCountsExactlyWhatItCountedBefore()
+    {
+        var now = new List<string>();
+        foreach (var s in ExitStrategies.All)
+        {
+            foreach (var scenario in Scenarios.Names)
+            {
+                foreach (var vcpus in new[] { 2, 3 })
+                {
+                    var r = new ExhaustiveExplorer(Scenarios.Build(scenario, s, vcpus)).Run();
+                    now.Add($"{s.Name} {scenario} {vcpus}: {r.States} {r.DistinctStates} {r.MaxDepth} {r.Exhausted} {r.Violation?.Length ?? -1} {r.Counterexample.Count}");
+                }
+            }
+        }
+
+        Assert.Equal(Before, now);
+    }
+}
