@@ -272,7 +272,10 @@ public sealed class InvariantChecker
                 errors.Add($"I8: vCPU {cpu} caches a writable translation of {va:x} to frame {m}, an in-use {f.Type[m]}");
             }
 
-            if (stalePaths)
+            // Most entries went through no retyped table: four inlined tests, and the reporting calls only when
+            // one of them holds.
+            if (stalePaths && (IsStaleTableFrame(f, tlb.L1[i]) || IsStaleTableFrame(f, tlb.L2[i])
+                || IsStaleTableFrame(f, tlb.L3[i]) || IsStaleTableFrame(f, tlb.L4[i])))
             {
                 CheckPathFrame(tlb.L1[i]);
                 CheckPathFrame(tlb.L2[i]);
