@@ -23,7 +23,7 @@ public sealed class ValidateTests
     [Fact]
     public void TheModelAgreesWithTheRealGuestOnEveryForkAndExitCount()
     {
-        var rows = ForkExitValidation.Compare(RealCapture.Load(Capture), RealCapture.Load(Repeat));
+        var rows = PvtestValidation.Compare(RealCapture.Load(Capture), RealCapture.Load(Repeat));
         Assert.DoesNotContain(rows, r => r.Differs);
 
         // Most counts are exact; the rest are the real system's own noise (a COW fault that lands in fork or exit)
