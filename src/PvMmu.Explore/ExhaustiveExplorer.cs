@@ -27,7 +27,11 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     private bool _cut;
     private bool _timedOut;
     private SearchClock? _clock;
+    private readonly Stack<SubtreeTask> _pool = new();
     private CancellationTokenSource? _stop;
+    private int _idle;
+    private int _pooled;
+    private int _given;
     private HashSet<ulong>? _visitedKeys;
     private HashSet<ulong>? _endKeys;
 
@@ -121,7 +125,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         if (Threads == 1)
         {
             var w = new ExhaustiveWorker(this, build());
-            var v = w.Visit(0, 0, 0, -1);
+            var v = w.Start(0, 0, 0, -1);
             w.Flush();
             return Result(v, v == null ? [] : [.. w.Path], w.Deepest, w.Slept);
         }
@@ -129,90 +133,109 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         return RunParallel();
     }
 
-    private void Reset()
-    {
-        (Seen, Budget, BoundHits, _ends) = (new(), new(), new(), new());
-        (_states, _distinct, _cut, _visitedKeys, _endKeys) = (0, 0, false, null, null);
-    }
 
     /// <summary>
-    /// Splits the tree at the shallowest depth that gives every thread several subtrees, explores the states above
-    /// it on this thread, then lets the threads take the subtrees in order.
+    /// Every thread runs the depth-first search on a model of its own; the first starts at the start, and whenever a
+    /// thread has nothing to do, a busy one hands it a move not yet started from the shallowest state on its stack
+    /// (work stealing, so that a subtree that turns out large is shared out as it is found to be).
     /// </summary>
     private ExplorationResult RunParallel()
     {
-        ExhaustiveWorker first;
-        List<SubtreeTask> tasks;
-        for (var split = 1; ; split++)
-        {
-            Reset();
-            tasks = [];
-            first = new ExhaustiveWorker(this, build()) { SplitDepth = split, Tasks = tasks };
-            var v = first.Visit(0, 0, 0, -1);
-            first.Flush();
-            if (v != null)
-            {
-                return Sequentially(v, [.. first.Path]);
-            }
-
-            if (tasks.Count == 0 || Volatile.Read(ref _cut))
-            {
-                return Result(null, [], first.Deepest, first.Slept);
-            }
-
-            if (tasks.Count >= 8 * Threads || split >= 12 || split >= maxDepth)
-            {
-                break;
-            }
-        }
-
         using var stop = new CancellationTokenSource();
         _stop = stop;
-        var next = -1;
-        var deepest = first.Deepest;
-        var slept = first.Slept;
-        (int Task, string Violation, Choice[] Path)? found = null;
-        var results = new Lock();
-        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, _ =>
+        _pool.Push(new SubtreeTask([], 0, 0, -1));
+        var deepest = 0;
+        long slept = 0;
+        (string Violation, Choice[] Path)? found = null;
+        var workers = new Thread[Threads];
+        for (var t = 0; t < Threads; t++)
         {
-            var w = new ExhaustiveWorker(this, build());
-            var start = w.Model.Snapshot();
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < tasks.Count && !stop.IsCancellationRequested)
+            workers[t] = new Thread(() =>
             {
-                var t = tasks[i];
-                w.Model.Restore(start);
-                w.Path.Clear();
-                foreach (var c in t.Prefix)
+                var w = new ExhaustiveWorker(this, build());
+                var start = w.Model.Snapshot();
+                while (Take() is { } task)
                 {
-                    w.Model.Apply(c);
-                    w.Path.Add(c);
-                }
-
-                if (w.Visit(t.Prefix.Length, t.Sleep, t.Used, t.Last) is { } v)
-                {
-                    lock (results)
+                    w.Model.Restore(start);
+                    w.Path.Clear();
+                    foreach (var c in task.Prefix)
                     {
-                        if (found == null || i < found.Value.Task)
-                        {
-                            found = (i, v, [.. w.Path]);
-                        }
+                        w.Model.Apply(c);
+                        w.Path.Add(c);
                     }
 
-                    stop.Cancel();
-                    break;
+                    if (w.Start(task.Prefix.Length, task.Sleep, task.Used, task.Last) is { } v)
+                    {
+                        lock (_pool)
+                        {
+                            found ??= (v, [.. w.Path]);
+                            stop.Cancel();
+                            Monitor.PulseAll(_pool);
+                        }
+
+                        break;
+                    }
                 }
+
+                w.Flush();
+                lock (_pool)
+                {
+                    deepest = Math.Max(deepest, w.Deepest);
+                    slept += w.Slept;
+                }
+            }, 16 * 1024 * 1024);
+            workers[t].Start();
+        }
+
+        foreach (var w in workers)
+        {
+            w.Join();
+        }
+
+        _stop = null;
+        return found is { } f ? Sequentially(f.Violation, f.Path) : Result(null, [], deepest, slept) with { Subtrees = _given };
+    }
+
+    /// <summary>A thread is waiting for work and none is waiting to be taken.</summary>
+    internal bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _pooled) == 0;
+
+    /// <summary>A violation was found by some thread: the others stop.</summary>
+    internal bool Stopped => _stop?.IsCancellationRequested == true;
+
+    internal void Give(SubtreeTask task)
+    {
+        lock (_pool)
+        {
+            _pool.Push(task);
+            _pooled = _pool.Count;
+            _given++;
+            Monitor.Pulse(_pool);
+        }
+    }
+
+    /// <summary>The next subtree to explore, waiting for one while another thread is busy; null once all are idle.</summary>
+    private SubtreeTask? Take()
+    {
+        lock (_pool)
+        {
+            _idle++;
+            while (_pool.Count == 0 && _idle < Threads && !Stopped)
+            {
+                Monitor.Wait(_pool);
             }
 
-            w.Flush();
-            lock (results)
+            if (_pool.Count == 0 || Stopped)
             {
-                deepest = Math.Max(deepest, w.Deepest);
-                slept += w.Slept;
+                // Everyone is idle with nothing left (or a violation was found): wake the rest so they see it too.
+                Monitor.PulseAll(_pool);
+                return null;
             }
-        });
-        _stop = null;
-        return found is { } f ? Sequentially(f.Violation, f.Path) : Result(null, [], deepest, slept);
+
+            _idle--;
+            var task = _pool.Pop();
+            _pooled = _pool.Count;
+            return task;
+        }
     }
 
     /// <summary>

@@ -4,14 +4,16 @@ using PvMmu.Linux.Sched;
 namespace PvMmu.Explore;
 
 /// <summary>
-/// One thread of an <see cref="ExhaustiveExplorer"/>: its own model, the path from the start to where it is, and a
-/// buffer of enabled moves per depth (the model's span is overwritten by the next state's).
+/// One thread of an <see cref="ExhaustiveExplorer"/>: its own model, the path from the start to where it is, and its
+/// depth-first stack of <see cref="ExhaustiveFrame"/>s, from which it hands a move not yet started to a thread that
+/// has nothing to do.
 /// </summary>
 internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable model)
 {
     private const int FlushEvery = 256;
-    private readonly List<Choice[]> _enabled = [];
+    private readonly List<ExhaustiveFrame> _frames = [];
     private long _unflushed;
+    private int _rootDepth;
 
     public IExplorable Model { get; } = model;
 
@@ -20,11 +22,6 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     public long Slept { get; private set; }
 
     public int Deepest { get; private set; }
-
-    /// <summary>When set, the search stops at this depth and records each state there as a subtree to explore later.</summary>
-    public int SplitDepth { get; set; } = -1;
-
-    public List<SubtreeTask>? Tasks { get; set; }
 
     /// <summary>Adds what this thread has counted to the search's total.</summary>
     public void Flush()
@@ -35,21 +32,20 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
 
     public static ulong Bit(Choice c) => 1UL << ((c.Cpu * 2) + (int)c.Kind);
 
-    private static Choice FromBit(int bit) => new(bit >> 1, (ChoiceKind)(bit & 1));
+    /// <summary>Explores from the model's state, which <see cref="Path"/> (of length <paramref name="depth"/>) reached.</summary>
+    public string? Start(int depth, ulong sleep, int used, int last)
+    {
+        _rootDepth = depth;
+        return Visit(depth, sleep, used, last);
+    }
 
     /// <summary>
     /// Visits the state the model is in, reached at <paramref name="depth"/> with sleep set <paramref name="sleep"/>,
     /// <paramref name="used"/> preemptions and vCPU <paramref name="last"/> the last to move; expands it if the visited
     /// set says it must be; returns the first violation found below it (the path then leads to it), or null.
     /// </summary>
-    public string? Visit(int depth, ulong sleep, int used, int last)
+    private string? Visit(int depth, ulong sleep, int used, int last)
     {
-        if (depth == SplitDepth)
-        {
-            Tasks!.Add(new SubtreeTask([.. Path], sleep, used, last));
-            return null;
-        }
-
         var checkClock = false;
         if (++_unflushed >= FlushEvery)
         {
@@ -59,21 +55,16 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
 
         Deepest = Math.Max(Deepest, depth);
         var m = Model;
+        while (_frames.Count <= depth)
+        {
+            _frames.Add(new ExhaustiveFrame());
+        }
+
+        var f = _frames[depth];
         var fp = m.Fingerprint();
-        var span = m.Enabled();
-        var n = span.Length;
-        while (_enabled.Count <= depth)
-        {
-            _enabled.Add(new Choice[8]);
-        }
-
-        if (_enabled[depth].Length < n)
-        {
-            _enabled[depth] = new Choice[n * 2];
-        }
-
-        var enabled = _enabled[depth];
-        span.CopyTo(enabled);
+        f.Load(m.Enabled());
+        var n = f.Count;
+        var enabled = f.Enabled;
         ulong enabledMask = 0;
         for (var i = 0; i < n; i++)
         {
@@ -121,7 +112,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             return null;
         }
 
-        if (checkClock && search.ShouldStop(Deepest))
+        if ((checkClock && search.ShouldStop(Deepest)) || search.Stopped)
         {
             return null;
         }
@@ -141,36 +132,50 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             }
         }
 
+        if (search.SleepSets)
+        {
+            // Which moves commute with which, here: a move asleep (or taken before) stays asleep below one it commutes with.
+            for (var i = 0; i < n; i++)
+            {
+                ulong ind = 0;
+                for (var j = 0; j < n; j++)
+                {
+                    if (j != i && m.Independent(enabled[j], enabled[i]))
+                    {
+                        ind |= Bit(enabled[j]);
+                    }
+                }
+
+                f.IndependentOf[i] = ind;
+            }
+        }
+
+        (f.Fingerprint, f.Remaining, f.Done, f.Working, f.Used, f.Last, f.LastCanRun) = (fp, explore, 0, working, used, last, lastCanRun);
         var here = m.Snapshot();
-        ulong done = 0;
         for (var i = 0; i < n; i++)
         {
             var c = enabled[i];
             var bit = Bit(c);
-            if ((explore & bit) == 0)
+            if ((f.Remaining & bit) == 0)
             {
                 continue;
             }
 
-            // Context bounding: moving another vCPU while the last one could go on is a preemption.
-            var cost = bound != null && last >= 0 && c.Cpu != last && lastCanRun ? 1 : 0;
-            if (used + cost > bound)
+            f.Remaining &= ~bit;
+            if (!Fits(f, c, out var cost))
             {
-                search.BoundHits.Add(ExhaustiveExplorer.BudgetKey(fp, last));
                 continue;
             }
 
-            // A move asleep here (or taken before c here) stays asleep below c if it commutes with c.
-            ulong childSleep = 0;
-            for (var candidates = working | done; candidates != 0; candidates &= candidates - 1)
+            if (search.Hungry)
             {
-                var b = BitOperations.TrailingZeroCount(candidates);
-                if (m.Independent(FromBit(b), c))
-                {
-                    childSleep |= 1UL << b;
-                }
+                Donate();
             }
 
+            // A move counts as taken once started: the moves after it here (and those handed to other threads, which
+            // are explored as if after it) sleep on it.
+            var childSleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
+            f.Done |= search.SleepSets ? bit : 0;
             Path.Add(c);
             m.Apply(c);
             if (Visit(depth + 1, childSleep, used + cost, c.Cpu) is { } v)
@@ -180,9 +185,56 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
 
             Path.RemoveAt(Path.Count - 1);
             m.Restore(here);
-            done |= search.SleepSets ? bit : 0;
         }
 
         return null;
+    }
+
+    /// <summary>Context bounding: moving another vCPU while the last one could go on is a preemption; false past the bound.</summary>
+    private bool Fits(ExhaustiveFrame f, Choice c, out int cost)
+    {
+        var bound = search.Preemptions;
+        cost = bound != null && f.Last >= 0 && c.Cpu != f.Last && f.LastCanRun ? 1 : 0;
+        if (f.Used + cost > bound)
+        {
+            search.BoundHits.Add(ExhaustiveExplorer.BudgetKey(f.Fingerprint, f.Last));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A thread is idle: hand it the next move not yet started of the shallowest state on this stack (the biggest
+    /// subtree at hand). It is the move this thread would have taken next there, with the same sleep set, so the
+    /// threads explore the orders one thread would, only at once.
+    /// </summary>
+    private void Donate()
+    {
+        for (var d = _rootDepth; d <= Path.Count; d++)
+        {
+            var f = _frames[d];
+            for (var i = 0; i < f.Count; i++)
+            {
+                var c = f.Enabled[i];
+                var bit = Bit(c);
+                if ((f.Remaining & bit) == 0)
+                {
+                    continue;
+                }
+
+                f.Remaining &= ~bit;
+                if (!Fits(f, c, out var cost))
+                {
+                    continue;
+                }
+
+                var sleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
+                Choice[] prefix = [.. Path.GetRange(0, d), c];
+                f.Done |= search.SleepSets ? bit : 0;
+                search.Give(new SubtreeTask(prefix, sleep, f.Used + cost, c.Cpu));
+                return;
+            }
+        }
     }
 }

@@ -31,4 +31,7 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
     /// and <see cref="MaxDepth"/> depend on the threads' timing; the verdict and the state counts do not.
     /// </summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>With threads: how many subtrees a busy thread handed to an idle one (timing-dependent).</summary>
+    public int Subtrees { get; init; }
 }

@@ -170,6 +170,8 @@ public sealed class ExplorerReductionTests
     [Theory]
     [InlineData("exit-vs-switch", "Linux413", 3, true)]
     [InlineData("exit-vs-switch", "Linux61", 4, true)]
+    [InlineData("exit-vs-switch", "Linux414", 5, true)]
+    [InlineData("exit-vs-switch", "BrokenCpumaskOnly", 4, true)]
     [InlineData("threads-exit", "Linux414", 3, false)]
     [InlineData("lazy-exit", "Linux411", 3, true)]
     [InlineData("exit-vs-switch", "BrokenCpumaskOnly", 3, true)]
