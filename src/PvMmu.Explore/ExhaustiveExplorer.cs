@@ -102,7 +102,9 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
 
         if (_timedOut || Cancel.IsCancellationRequested || _stop?.IsCancellationRequested == true)
         {
+            // The other threads stop too, and take no more subtrees.
             MarkCut();
+            _stop?.Cancel();
             return true;
         }
 
