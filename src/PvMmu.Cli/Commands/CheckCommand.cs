@@ -10,8 +10,14 @@ public static class CheckCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, or xsa-401 (the hypervisor alone).", DefaultValueFactory = _ => "lazy-exit" };
-        scenario.AcceptOnlyFromAmong([.. Scenarios.AllNames]);
+        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 (the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
+        scenario.Validators.Add(r =>
+        {
+            if (CheckScenarioFile.Check(r.GetValueOrDefault<string>()) is { } error)
+            {
+                r.AddError(error);
+            }
+        });
         var xen = new Option<string>("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it).", DefaultValueFactory = _ => "current" };
         xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
@@ -90,13 +96,37 @@ public static class CheckCommand
             var name = sc == "xsa-401" ? pr.GetValue(xen)! : pr.GetValue(strategy)!;
             var n = pr.GetValue(vcpus);
             Func<IExplorable> build;
+            Func<IExitStrategy, PvMmu.Linux.Sched.Machine>? fromFile = null;
             try
             {
-                build = Scenarios.Explorable(sc, name, n);
+                if (CheckScenarioFile.IsFile(sc))
+                {
+                    sc = Path.GetFullPath(sc);
+                    (var fileVcpus, fromFile) = CheckScenarioFile.Load(sc);
+                    if (pr.GetResult(vcpus) is { Implicit: false } && n != fileVcpus)
+                    {
+                        stderr.WriteLine($"pvmmu check: {sc} has {fileVcpus} vCPUs; --vcpus {n} disagrees");
+                        return ExitCodes.BadInput;
+                    }
+
+                    n = fileVcpus;
+                    var s = ExitStrategies.Find(name)!;
+                    var machines = fromFile;
+                    build = () => new MachineModel(machines(s));
+                }
+                else
+                {
+                    build = Scenarios.Explorable(sc, name, n);
+                }
             }
             catch (ArgumentException e)
             {
                 stderr.WriteLine($"pvmmu check: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (PvMmu.Sim.Workloads.ScenarioException e)
+            {
+                stderr.WriteLine(e.Message);
                 return ExitCodes.BadInput;
             }
 
@@ -205,7 +235,7 @@ public static class CheckCommand
 
             text.WriteLine($"violation: {violation}");
             text.WriteLine($"replay file: {path}");
-            text.Write(Replayer.Run(file).Timeline);
+            text.Write(Replayer.Run(file, build: fromFile).Timeline);
             if (asJson)
             {
                 stdout.Write(Json(shrunk, violation, path));
@@ -268,7 +298,7 @@ public static class CheckCommand
             {
                 var parsed = ReplayFile.Parse(File.ReadAllText(path));
                 var slices = new List<TraceSlice>();
-                var (violated, timeline) = Replayer.Run(parsed, slices);
+                var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null);
                 stdout.Write(timeline);
                 if (pr.GetValue(perfetto) is { } tracePath)
                 {
@@ -293,6 +323,11 @@ public static class CheckCommand
             catch (Exception e) when (e is FormatException or ArgumentException)
             {
                 stderr.WriteLine($"{path}: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (PvMmu.Sim.Workloads.ScenarioException e)
+            {
+                stderr.WriteLine($"{path}: its scenario file: {e.Message}");
                 return ExitCodes.BadInput;
             }
         });

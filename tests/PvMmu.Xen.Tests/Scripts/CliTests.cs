@@ -347,6 +347,59 @@ public sealed class CliTests
         Assert.Contains("no violation: every schedule explored; no schedule needed more than 5 preemptions (", plenty, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A scenario file is checked like a built-in scenario: examples/check/exit-vs-switch.yaml is the built-in
+    /// exit-vs-switch on 3 vCPUs, so it reaches as many distinct and end states; the broken path is found in it, and
+    /// the replay file (which names the scenario file) replays byte for byte.
+    /// </summary>
+    [Fact]
+    public void AScenarioFileIsCheckedLikeTheBuiltInItSpellsOut()
+    {
+        var file = Path.Combine(RepoPaths.Root, "examples", "check", "exit-vs-switch.yaml");
+        var fromFile = Run("check", "--scenario", file, "--search", "exhaustive", "--threads", "1");
+        var builtIn = Run("check", "--scenario", "exit-vs-switch", "--vcpus", "3", "--search", "exhaustive", "--threads", "1");
+        Assert.Equal(ExitCodes.Ok, fromFile.Exit);
+        Assert.Contains($"check: scenario {file}, strategy Linux61, 3 vCPUs,", fromFile.Out, StringComparison.Ordinal);
+        Assert.Equal(Line(builtIn.Out, "no violation"), Line(fromFile.Out, "no violation"));
+
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", file, "--strategy", "BrokenCpumaskOnly", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("violation: G1:", output, StringComparison.Ordinal);
+        var replay = Run("replay", path);
+        Assert.Equal(ExitCodes.Finding, replay.Exit);
+        Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
+        Assert.StartsWith($"replay: scenario {file}, strategy BrokenCpumaskOnly, 3 vCPUs, ", replay.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vcpus: two\n", ":1:8: ")]
+    [InlineData("vcpus: 2\nimages: { a: { regions: [ { start: 0x400000, pages: 8 } ] } }\nprocesses: [ { name: p, image: b } ]\nprograms: { 0: [ run: p ] }\n", ":3:32: unknown image 'b'; images: a")]
+    [InlineData("vcpus: 2\nimages: { a: { regions: [ { start: 0x400000, pages: 8 } ] } }\nprocesses: [ { name: p, image: a } ]\nprograms: { 0: [ jump: p ] }\n", ":4:18: unknown step 'jump'")]
+    [InlineData("vcpus: 40\nimages: { a: { regions: [ { start: 0x400000, pages: 8 } ] } }\nprocesses: [ { name: p, image: a } ]\nprograms: { 0: [ run: p ] }\n", ":1:1: pvmmu check explores at most 32 vCPUs; the file has 40")]
+    public void AMalformedScenarioFileIsOneLineWithWhereAndExitOne(string text, string where)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-bad-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, text);
+        var (exit, _, err) = Run("check", "--scenario", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.StartsWith(path + where, err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 or a scenario file (FILE.yaml); got 'nope'")]
+    [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read the scenario file")]
+    [InlineData("--vcpus", "4", "exit-vs-switch.yaml has 3 vCPUs; --vcpus 4 disagrees")]
+    public void ABadScenarioFileOptionIsOneLineAndExitOne(string flag, string value, string message)
+    {
+        var file = Path.Combine(RepoPaths.Root, "examples", "check", "exit-vs-switch.yaml");
+        var (exit, _, err) = flag == "--vcpus" ? Run("check", "--scenario", file, flag, value) : Run("check", flag, value);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
     private static string Line(string output, string start) =>
         output.Split('\n').Single(l => l.StartsWith(start, StringComparison.Ordinal));
 
