@@ -168,7 +168,7 @@ public static class CheckCommand
             {
                 var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit) { Progress = Report, PartialOrder = reduce, Preemptions = bounded }.Run();
                 (r, from) = (p.Result, p.From);
-                if (from == "exhaustive" && p.Result.Violation == null && !p.Result.Exhausted)
+                if (from == "exhaustive" && p.Result.Violation == null && (!p.Result.Exhausted || p.Result.PreemptionBoundCut))
                 {
                     // No search answered, so none was stopped: the sampled coverage is the same on every run.
                     others = $"; {p.Pct.Schedules.ToString(inv)} PCT and {p.Random.Schedules.ToString(inv)} random schedules sampled, no violation";
@@ -210,7 +210,7 @@ public static class CheckCommand
                     ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
                     : r.Exhausted && r.PreemptionBound is { } used
                     ? (r.PreemptionBoundCut
-                        ? $"no violation in every schedule of at most {used.ToString(inv)} preemptions ({covered}); schedules with more were not explored"
+                        ? $"no violation in every schedule of at most {used.ToString(inv)} preemptions ({covered}); schedules with more were not explored{others}"
                         : $"no violation: every schedule explored; no schedule needed more than {used.ToString(inv)} preemptions ({covered})")
                     : r.Exhausted
                     ? $"no violation: every schedule explored ({covered})"
