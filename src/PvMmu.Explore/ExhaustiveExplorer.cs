@@ -135,7 +135,6 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         return RunParallel();
     }
 
-
     /// <summary>
     /// Every thread runs the depth-first search on a model of its own; the first starts at the start, and whenever a
     /// thread has nothing to do, a busy one hands it a move not yet started from the shallowest state on its stack

@@ -10,6 +10,9 @@ namespace PvMmu.Explore;
 /// </summary>
 internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable model)
 {
+    /// <summary>Sleep sets and enabled sets are bitmasks of two moves (step, IPI) per vCPU.</summary>
+    public const int MaxVcpus = 32;
+
     private const int FlushEvery = 256;
     private readonly List<ExhaustiveFrame> _frames = [];
     private long _unflushed;
@@ -68,6 +71,11 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         ulong enabledMask = 0;
         for (var i = 0; i < n; i++)
         {
+            if (enabled[i].Cpu >= MaxVcpus)
+            {
+                throw new InvalidOperationException($"the exhaustive search keeps two moves per vCPU in 64 bits: at most {MaxVcpus} vCPUs");
+            }
+
             enabledMask |= Bit(enabled[i]);
         }
 
