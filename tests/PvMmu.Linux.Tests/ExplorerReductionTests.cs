@@ -257,5 +257,24 @@ public sealed class ExplorerReductionTests
         Assert.Equal(Choice(0), one.Counterexample[0]);
     }
 
+    /// <summary>
+    /// In a portfolio, exhaustive coverage within a preemption bound that left schedules out is not an answer: PCT is
+    /// not stopped by it, and its violation is the one reported, the same on every run.
+    /// </summary>
+    [Fact]
+    public void APortfolioDoesNotTakeABoundedCoverageForAnAnswer()
+    {
+        var build = Scenarios.Explorable("xsa-401", "pre-xsa-401", 2);
+        for (var run = 0; run < 3; run++)
+        {
+            var p = new PortfolioExplorer(build, 3, 500, 200, 2, 3, 5) { Preemptions = 0 }.Run();
+            Assert.Null(p.Exhaustive.Violation);
+            Assert.True(p.Exhaustive.Exhausted);
+            Assert.True(p.Exhaustive.PreemptionBoundCut);
+            Assert.Equal("pct", p.From);
+            Assert.Contains("I8:", p.Result.Violation, StringComparison.Ordinal);
+        }
+    }
+
     private static Choice Choice(int cpu) => new(cpu, ChoiceKind.Step);
 }
