@@ -7,16 +7,33 @@ namespace PvMmu.Explore;
 /// state fingerprints, so that each distinct state is expanded once. After every move the scenario's invariants are
 /// checked; at every end state, once everything has settled, its end properties (for a guest scenario, after every
 /// CPU has let go of its lazy references, a WARN or an oops is a violation). The first violation stops the search.
+/// <para>
+/// Three refinements, each optional. Sleep sets (Godefroid): a move that commutes with the one just taken, and whose
+/// order was or will be explored from an ancestor, is not taken again; every reachable state is still visited, with
+/// fewer moves. A preemption bound (context bounding, Musuvathi and Qadeer, PLDI 2007): at most K switches away
+/// from a vCPU that could still move; sleep sets are then off, since the commuted order can need more preemptions.
+/// Threads: the tree is split at a shallow depth into subtrees that threads take in order, sharing the visited set.
+/// Either way the visited states and end states are those reachable within the bounds, so their counts and the
+/// verdict do not depend on timing; a violation found by threads is derived again by one thread, so the
+/// counterexample reported is the one the sequential search finds.
+/// </para>
 /// </summary>
 public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 200, long maxStates = 2_000_000)
 {
-    private readonly HashSet<ulong> _visited = [];
-    private readonly HashSet<ulong> _ends = [];
+    private readonly Lock _clockLock = new();
+    private StateTable _ends = new();
     private long _states;
-    private int _deepest;
+    private long _distinct;
     private bool _cut;
     private bool _timedOut;
     private SearchClock? _clock;
+    private readonly Stack<SubtreeTask> _pool = new();
+    private CancellationTokenSource? _stop;
+    private int _idle;
+    private int _pooled;
+    private int _given;
+    private HashSet<ulong>? _visitedKeys;
+    private HashSet<ulong>? _endKeys;
 
     public ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
         : this(() => new MachineModel(build()), maxDepth, maxStates)
@@ -32,79 +49,241 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     /// <summary>Called about once a second with (states, distinct states, deepest, elapsed).</summary>
     public Action<long, long, int, TimeSpan>? Progress { get; init; }
 
+    /// <summary>Partial-order reduction by sleep sets, over the moves the model says commute (on by default).</summary>
+    public bool PartialOrder { get; init; } = true;
+
+    /// <summary>At most this many preemptions per schedule; null for no bound.</summary>
+    public int? Preemptions { get; init; }
+
+    /// <summary>How many threads search at once (1: the plain depth-first search).</summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>The fingerprints of every distinct state reached (after <see cref="Run"/>).</summary>
-    public IReadOnlySet<ulong> Visited => _visited;
+    public IReadOnlySet<ulong> Visited => _visitedKeys ??= Seen.Keys();
 
     /// <summary>The fingerprints of every end state (all programs done), once settled.</summary>
-    public IReadOnlySet<ulong> EndStates => _ends;
+    public IReadOnlySet<ulong> EndStates => _endKeys ??= _ends.Keys();
+
+    /// <summary>Sleep sets are in use: asked for, and no preemption bound.</summary>
+    internal bool SleepSets => PartialOrder && Preemptions == null;
+
+    internal int MaxDepth => maxDepth;
+
+    internal long MaxStates => maxStates;
+
+    /// <summary>Fingerprint → stored sleep set (or just seen, under a preemption bound).</summary>
+    internal StateTable Seen { get; private set; } = new();
+
+    /// <summary>Under a preemption bound: (fingerprint, last vCPU) → the fewest preemptions it was reached with.</summary>
+    internal StateTable Budget { get; private set; } = new();
+
+    /// <summary>The (fingerprint, last vCPU) keys where the preemption bound left a move out.</summary>
+    internal StateTable BoundHits { get; private set; } = new();
+
+    internal StateTable Ends => _ends;
+
+    internal long StatesSoFar => Volatile.Read(ref _states);
+
+    internal static ulong BudgetKey(ulong fp, int last) => fp ^ ((ulong)(last + 1) * 0x9E37_79B9_7F4A_7C15UL);
+
+    internal void AddStates(long n) => Interlocked.Add(ref _states, n);
+
+    internal void CountDistinct() => Interlocked.Increment(ref _distinct);
+
+    internal void MarkCut() => Volatile.Write(ref _cut, true);
+
+    /// <summary>Reports progress; true (and the search is cut) once the time limit has passed or a stop was asked for.</summary>
+    internal bool ShouldStop(int deepest)
+    {
+        lock (_clockLock)
+        {
+            _timedOut |= _clock!.Expired(StatesSoFar, Volatile.Read(ref _distinct), deepest);
+        }
+
+        if (_timedOut || Cancel.IsCancellationRequested || _stop?.IsCancellationRequested == true)
+        {
+            // The other threads stop too, and take no more subtrees.
+            MarkCut();
+            _stop?.Cancel();
+            return true;
+        }
+
+        return false;
+    }
 
     public ExplorationResult Run()
     {
+        if (Threads < 1)
+        {
+            throw new ArgumentException("an exhaustive search needs at least one thread");
+        }
+
+        if (Preemptions < 0)
+        {
+            throw new ArgumentException("the preemption bound cannot be negative");
+        }
+
         _clock = new SearchClock(TimeLimit, Progress);
-        var m = build();
-        var path = new List<Choice>();
-        var violation = Visit(m, path, 0);
-        return new ExplorationResult(_states, _visited.Count, _deepest, violation == null && !_cut, violation, violation == null ? [] : [.. path]) { TimedOut = _timedOut };
+        if (Threads == 1)
+        {
+            var w = new ExhaustiveWorker(this, build());
+            var v = w.Start(0, 0, 0, -1);
+            w.Flush();
+            return Result(v, v == null ? [] : [.. w.Path], w.Deepest, w.Slept);
+        }
+
+        return RunParallel();
     }
 
-    private string? Visit(IExplorable m, List<Choice> path, int depth)
+    /// <summary>
+    /// Every thread runs the depth-first search on a model of its own; the first starts at the start, and whenever a
+    /// thread has nothing to do, a busy one hands it a move not yet started from the shallowest state on its stack
+    /// (work stealing, so that a subtree that turns out large is shared out as it is found to be).
+    /// </summary>
+    private ExplorationResult RunParallel()
     {
-        _states++;
-        _deepest = Math.Max(_deepest, depth);
-        if (!_visited.Add(m.Fingerprint()))
+        using var stop = new CancellationTokenSource();
+        _stop = stop;
+        _pool.Push(new SubtreeTask([], 0, 0, -1));
+        var deepest = 0;
+        long slept = 0;
+        (string Violation, Choice[] Path)? found = null;
+        var workers = new Thread[Threads];
+        for (var t = 0; t < Threads; t++)
         {
-            return null;
-        }
-
-        if (m.StateViolation() is { } error)
-        {
-            return error;
-        }
-
-        if (m.Done)
-        {
-            var end = m.EndViolation(out var settled);
-            _ends.Add(settled);
-            return end;
-        }
-
-        var enabled = m.Enabled().ToArray();
-        if (enabled.Length == 0)
-        {
-            return ScheduleCheck.Deadlock;
-        }
-
-        if ((_states & 255) == 0)
-        {
-            _timedOut = _clock!.Expired(_states, _visited.Count, _deepest);
-            if (_timedOut || Cancel.IsCancellationRequested)
+            workers[t] = new Thread(() =>
             {
-                _cut = true;
+                var w = new ExhaustiveWorker(this, build());
+                var start = w.Model.Snapshot();
+                while (Take() is { } task)
+                {
+                    w.Model.Restore(start);
+                    w.Path.Clear();
+                    foreach (var c in task.Prefix)
+                    {
+                        w.Model.Apply(c);
+                        w.Path.Add(c);
+                    }
+
+                    if (w.Start(task.Prefix.Length, task.Sleep, task.Used, task.Last) is { } v)
+                    {
+                        lock (_pool)
+                        {
+                            found ??= (v, [.. w.Path]);
+                            stop.Cancel();
+                            Monitor.PulseAll(_pool);
+                        }
+
+                        break;
+                    }
+                }
+
+                w.Flush();
+                lock (_pool)
+                {
+                    deepest = Math.Max(deepest, w.Deepest);
+                    slept += w.Slept;
+                }
+            }, 16 * 1024 * 1024);
+            workers[t].Start();
+        }
+
+        foreach (var w in workers)
+        {
+            w.Join();
+        }
+
+        _stop = null;
+        return found is { } f ? Sequentially(f.Violation, f.Path) : Result(null, [], deepest, slept) with { Subtrees = _given };
+    }
+
+    /// <summary>A thread is waiting for work and none is waiting to be taken.</summary>
+    internal bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _pooled) == 0;
+
+    /// <summary>A violation was found by some thread: the others stop.</summary>
+    internal bool Stopped => _stop?.IsCancellationRequested == true;
+
+    internal void Give(SubtreeTask task)
+    {
+        lock (_pool)
+        {
+            _pool.Push(task);
+            _pooled = _pool.Count;
+            _given++;
+            Monitor.Pulse(_pool);
+        }
+    }
+
+    /// <summary>The next subtree to explore, waiting for one while another thread is busy; null once all are idle.</summary>
+    private SubtreeTask? Take()
+    {
+        lock (_pool)
+        {
+            _idle++;
+            while (_pool.Count == 0 && _idle < Threads && !Stopped)
+            {
+                Monitor.Wait(_pool);
+            }
+
+            if (_pool.Count == 0 || Stopped)
+            {
+                // Everyone is idle with nothing left (or a violation was found): wake the rest so they see it too.
+                Monitor.PulseAll(_pool);
                 return null;
             }
+
+            _idle--;
+            var task = _pool.Pop();
+            _pooled = _pool.Count;
+            return task;
+        }
+    }
+
+    /// <summary>
+    /// A violation found by several threads depends on which got where first; the one thread search from the start
+    /// finds the same one every time. Only if that search is cut short (a time limit) does the threads' one stand.
+    /// </summary>
+    private ExplorationResult Sequentially(string violation, Choice[] path)
+    {
+        var one = new ExhaustiveExplorer(build, maxDepth, maxStates)
+        {
+            TimeLimit = TimeLimit,
+            Cancel = Cancel,
+            Progress = Progress,
+            PartialOrder = PartialOrder,
+            Preemptions = Preemptions,
+        };
+        var r = one.Run();
+        (Seen, Budget, BoundHits, _ends, _visitedKeys, _endKeys) = (one.Seen, one.Budget, one.BoundHits, one._ends, null, null);
+        if (r.Violation != null)
+        {
+            return r with { Threads = Threads };
         }
 
-        if (depth >= maxDepth || _states >= maxStates)
-        {
-            _cut = true;
-            return null;
-        }
+        return r with { Violation = violation, Counterexample = path, Threads = Threads };
+    }
 
-        var here = m.Snapshot();
-        foreach (var c in enabled)
+    private ExplorationResult Result(string? violation, Choice[] path, int deepest, long slept)
+    {
+        var boundCut = false;
+        if (Preemptions is { } k)
         {
-            path.Add(c);
-            m.Apply(c);
-            var v = Visit(m, path, depth + 1);
-            if (v != null)
+            // Left out for good only where even the fewest preemptions that reach the state used the whole bound.
+            foreach (var key in BoundHits.Keys())
             {
-                return v;
+                boundCut |= Budget.HasBudget(key, k);
             }
-
-            path.RemoveAt(path.Count - 1);
-            m.Restore(here);
         }
 
-        return null;
+        return new ExplorationResult(StatesSoFar, Seen.Count, deepest, violation == null && !Volatile.Read(ref _cut), violation, path)
+        {
+            TimedOut = _timedOut,
+            EndStates = _ends.Count,
+            PreemptionBound = Preemptions,
+            PreemptionBoundCut = boundCut,
+            SleepSets = SleepSets,
+            Slept = slept,
+            Threads = Threads,
+        };
     }
 }

@@ -10,4 +10,28 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
 
     /// <summary>The time limit stopped the search before it covered what it was asked to.</summary>
     public bool TimedOut { get; init; }
+
+    /// <summary>For the exhaustive search: how many distinct end states (once settled) it reached.</summary>
+    public long EndStates { get; init; }
+
+    /// <summary>For the exhaustive search: the preemption bound it kept to, or null for none.</summary>
+    public int? PreemptionBound { get; init; }
+
+    /// <summary>The preemption bound left out some schedule: without it, more could be reachable.</summary>
+    public bool PreemptionBoundCut { get; init; }
+
+    /// <summary>The exhaustive search used sleep sets (partial-order reduction).</summary>
+    public bool SleepSets { get; init; }
+
+    /// <summary>Moves the sleep sets spared (at first visits): moves not taken because an equivalent order was.</summary>
+    public long Slept { get; init; }
+
+    /// <summary>
+    /// How many threads the exhaustive search ran on. With more than one, <see cref="States"/>, <see cref="Slept"/>
+    /// and <see cref="MaxDepth"/> depend on the threads' timing; the verdict and the state counts do not.
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>With threads: how many subtrees a busy thread handed to an idle one (timing-dependent).</summary>
+    public int Subtrees { get; init; }
 }

@@ -34,4 +34,11 @@ public interface IExplorable
 
     /// <summary>What the last move did (results, faults), for a timeline; empty if the model says nothing.</summary>
     string LastOutcome { get; }
+
+    /// <summary>
+    /// Whether the enabled moves <paramref name="a"/> and <paramref name="b"/> commute here: each leaves the other
+    /// enabled and doing the same, so a·b and b·a reach the same state. Partial-order reduction relies on it, so it
+    /// must be conservative; a model that cannot tell says false, and the search then explores every order.
+    /// </summary>
+    bool Independent(Choice a, Choice b) => false;
 }

@@ -28,6 +28,8 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public string LastOutcome => string.Empty;
 
+    public bool Independent(Choice a, Choice b) => MoveFootprint.Independent(Machine, a, b);
+
     public string Describe(Choice choice) =>
         choice.Kind == ChoiceKind.TakeIpi ? "takes IPI" : Machine.CurrentOp(choice.Cpu)?.ToString() ?? "idle";
 }

@@ -12,6 +12,12 @@ public sealed class PortfolioExplorer(Func<IExplorable> build, ulong seed, long 
     /// <summary>Called about once a second by the exhaustive search.</summary>
     public Action<long, long, int, TimeSpan>? Progress { get; init; }
 
+    /// <summary>The exhaustive search's sleep sets (<see cref="ExhaustiveExplorer.PartialOrder"/>).</summary>
+    public bool PartialOrder { get; init; } = true;
+
+    /// <summary>The exhaustive search's preemption bound (<see cref="ExhaustiveExplorer.Preemptions"/>).</summary>
+    public int? Preemptions { get; init; }
+
     /// <summary>Runs the three; returns the reported result, which search it came from, and all three results.</summary>
     public (ExplorationResult Result, string From, ExplorationResult Exhaustive, ExplorationResult Pct, ExplorationResult Random) Run()
     {
@@ -21,8 +27,8 @@ public sealed class PortfolioExplorer(Func<IExplorable> build, ulong seed, long 
         Parallel.Invoke(
             () =>
             {
-                exhaustive = new ExhaustiveExplorer(build, maxDepth, maxStates) { TimeLimit = timeLimit, Progress = Progress }.Run();
-                if (exhaustive.Violation != null || exhaustive.Exhausted)
+                exhaustive = new ExhaustiveExplorer(build, maxDepth, maxStates) { TimeLimit = timeLimit, Progress = Progress, PartialOrder = PartialOrder, Preemptions = Preemptions }.Run();
+                if (Answers(exhaustive))
                 {
                     stopPct.Cancel();
                     stopRandom.Cancel();
@@ -38,10 +44,14 @@ public sealed class PortfolioExplorer(Func<IExplorable> build, ulong seed, long 
             },
             () => random = new RandomWalkExplorer(build, seed, schedules, maxDepth, null, timeLimit) { Cancel = stopRandom.Token }.Run());
 
-        var (result, from) = exhaustive!.Violation != null || exhaustive.Exhausted ? (exhaustive, "exhaustive")
+        var (result, from) = Answers(exhaustive!) ? (exhaustive, "exhaustive")
             : pct!.Violation != null ? (pct, "pct")
             : random!.Violation != null ? (random, "random")
             : (exhaustive, "exhaustive");
-        return (result, from, exhaustive, pct!, random!);
+        return (result!, from, exhaustive!, pct!, random!);
     }
+
+    // Every schedule covered, or a violation; coverage within a preemption bound that left schedules out is not an answer.
+    private static bool Answers(ExplorationResult exhaustive) =>
+        exhaustive.Violation != null || (exhaustive.Exhausted && !exhaustive.PreemptionBoundCut);
 }

@@ -13,10 +13,14 @@ namespace PvMmu.Explore;
 /// </summary>
 public static class Replayer
 {
-    /// <summary>Replays <paramref name="file"/>; with <paramref name="trace"/>, also records each move as a slice for a Perfetto trace.</summary>
-    public static (bool Violated, string Timeline) Run(ReplayFile file, List<TraceSlice>? trace = null)
+    /// <summary>
+    /// Replays <paramref name="file"/>; with <paramref name="trace"/>, also records each move as a slice for a Perfetto
+    /// trace. <paramref name="build"/> makes the machine when the scenario is not a built-in one (a scenario file,
+    /// read by the caller, which knows the file format).
+    /// </summary>
+    public static (bool Violated, string Timeline) Run(ReplayFile file, List<TraceSlice>? trace = null, Func<IExitStrategy, Machine>? build = null)
     {
-        if (!Scenarios.AllNames.Contains(file.Scenario))
+        if (build == null && !Scenarios.AllNames.Contains(file.Scenario))
         {
             throw new FormatException($"unknown scenario \"{file.Scenario}\"; valid: {string.Join(", ", Scenarios.AllNames)}");
         }
@@ -27,7 +31,7 @@ public static class Replayer
         }
 
         var strategy = ExitStrategies.Find(file.Strategy) ?? throw new FormatException($"unknown strategy \"{file.Strategy}\"; valid: {ExitStrategies.Names}");
-        var m = Scenarios.Build(file.Scenario, strategy, file.Vcpus)();
+        var m = build != null ? build(strategy) : Scenarios.Build(file.Scenario, strategy, file.Vcpus)();
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.Append(inv, $"replay: scenario {file.Scenario}, strategy {file.Strategy}, {file.Vcpus} vCPUs, {file.Schedule.Count} moves\n");

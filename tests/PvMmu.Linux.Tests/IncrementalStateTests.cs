@@ -194,7 +194,8 @@ public sealed class IncrementalStateTests
             {
                 foreach (var vcpus in new[] { 2, 3 })
                 {
-                    var r = new ExhaustiveExplorer(Scenarios.Build(scenario, s, vcpus)).Run();
+                    // Sleep sets off: a2671ed had none, and they change how many states are visited (not which).
+                    var r = new ExhaustiveExplorer(Scenarios.Build(scenario, s, vcpus)) { PartialOrder = false }.Run();
                     now.Add($"{s.Name} {scenario} {vcpus}: {r.States} {r.DistinctStates} {r.MaxDepth} {r.Exhausted} {r.Violation?.Length ?? -1} {r.Counterexample.Count}");
                 }
             }

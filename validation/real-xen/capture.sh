@@ -26,7 +26,7 @@ BUILD=${BUILD:-$HERE/build}
 OUT=${OUT:-$HERE/captures/linux-6.1-xen-4.17.json}
 TIMEOUT=${TIMEOUT:-1200}
 XEN_PKG=${XEN_PKG:-xen-hypervisor-4.17-amd64}
-DEFAULT_WORKLOADS="null;fork-exit 0;fork-exit 1;fork-exit 511;fork-exit 512;fork-exit 513;fork-exit 1000;fork-exit 10000;fork-exit 100000;fork-cow 1;fork-cow 512;fork-cow 10000;exec /bin/pvnop"
+DEFAULT_WORKLOADS="null;fork-exit 0;fork-exit 1;fork-exit 511;fork-exit 512;fork-exit 513;fork-exit 1000;fork-exit 10000;fork-exit 100000;fork-cow 1;fork-cow 512;fork-cow 10000;fork-vmas 3 300;fork-vmas 8 1000;exec /bin/pvnop 0;exec /bin/pvnop 512;exec /bin/pvnop 10000"
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 
 log() { echo "capture: $*" >&2; }

@@ -55,8 +55,13 @@ def parse(text, wall_seconds=None):
 
     def name_for(args):
         a = args.split()
+        # The names pvtest gives its phase markers.
         if a[0] in ("fork-exit", "fork-cow") and len(a) == 2:
             return f"{a[0]}-{a[1]}"
+        if a[0] == "fork-vmas" and len(a) == 3:
+            return f"fork-vmas-{a[1]}x{a[2]}"
+        if a[0] == "exec" and len(a) in (2, 3):
+            return f"exec-{a[2] if len(a) == 3 else 0}"
         return a[0]
 
     for l in lines[begin + 1:end]:

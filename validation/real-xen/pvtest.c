@@ -11,7 +11,11 @@
  *   pvtest null                 markers only (baseline noise)
  *   pvtest fork-exit N          mmap N pages, touch them, fork; child exits
  *   pvtest fork-cow N           same, but the child writes every page first
- *   pvtest exec PROGRAM         fork; child execs PROGRAM (which exits)
+ *   pvtest fork-vmas K N        same as fork-exit, but K VMAs of N pages each,
+ *                               one unmapped page between neighbours, each
+ *                               unmapped on its own at the end
+ *   pvtest exec PROGRAM [N]     mmap and touch N pages (default 0), fork;
+ *                               the child execs PROGRAM (which exits)
  *   pvtest maps                 print /proc/self/maps
  *
  * The N-page region starts on a 2 MiB boundary (one PTE page covers exactly
@@ -23,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,26 +147,36 @@ static void reap(pid_t pid)
  *   munmap the parent unmaps the region
  * The child waits on a pipe, so its work falls in the phase the parent opens.
  */
-static int fork_workload(unsigned long n, int cow)
+static int fork_workload(unsigned long k, unsigned long n, int cow)
 {
     char wl[64];
-    snprintf(wl, sizeof wl, "%s-%lu", cow ? "fork-cow" : "fork-exit", n);
+    if (k == 1)
+        snprintf(wl, sizeof wl, "%s-%lu", cow ? "fork-cow" : "fork-exit", n);
+    else
+        snprintf(wl, sizeof wl, "fork-vmas-%lux%lu", k, n);
+    /* VMA i holds pages [i*(n+1), i*(n+1)+n) of the span; the page after each
+       but the last is unmapped, so neighbours cannot merge. */
+    unsigned long span = k * n + (k - 1);
     int go[2], done[2];
     xpipe(go);
     xpipe(done);
 
     mark(wl, "mmap", "BEGIN");
-    char *p = map_region(n);
+    char *p = map_region(n ? span : 0);
+    for (unsigned long i = 0; p && i + 1 < k; i++)
+        if (munmap(p + (i * (n + 1) + n) * PAGE, PAGE) != 0)
+            die("munmap hole");
     mark(wl, "mmap", "END");
 
     mark(wl, "touch", "BEGIN");
-    touch(p, n, 1);
+    for (unsigned long i = 0; p && i < k; i++)
+        touch(p + i * (n + 1) * PAGE, n, 1);
     mark(wl, "touch", "END");
 
     print_maps(wl);
     if (p)
         dprintf(1, "PVREGION %s %lx-%lx %lu\n", wl, (unsigned long)p,
-                (unsigned long)(p + n * PAGE), n);
+                (unsigned long)(p + span * PAGE), span);
 
     mark(wl, "fork", "BEGIN");
     pid_t pid = fork();
@@ -170,7 +185,7 @@ static int fork_workload(unsigned long n, int cow)
     if (pid == 0) {
         get(go[0]);
         if (cow) {
-            touch(p, n, 2);
+            touch(p, n, 2); /* cow runs with k == 1 only */
             put(done[1]);
             get(go[0]);
         }
@@ -191,23 +206,40 @@ static int fork_workload(unsigned long n, int cow)
     mark(wl, "exit", "END");
 
     mark(wl, "munmap", "BEGIN");
-    if (p && munmap(p, n * PAGE) != 0)
-        die("munmap");
+    for (unsigned long i = 0; p && i < k; i++)
+        if (munmap(p + i * (n + 1) * PAGE, n * PAGE) != 0)
+            die("munmap");
     mark(wl, "munmap", "END");
     return 0;
 }
 
 /*
- * exec: phases
- *   fork   fork() in the parent
- *   exec   the child's execve of PROGRAM, PROGRAM's run and exit, the wait
+ * exec-N: phases
+ *   mmap, touch   as in fork-exit-N (nothing when N == 0)
+ *   fork          fork() in the parent
+ *   exec          the child's execve of PROGRAM (its old mm, a copy of the
+ *                 parent's with the N pages, is torn down), PROGRAM's run and
+ *                 exit, the wait
  */
-static int exec_workload(const char *prog)
+static int exec_workload(const char *prog, unsigned long n)
 {
-    const char *wl = "exec";
+    char wl[64];
+    snprintf(wl, sizeof wl, "exec-%lu", n);
     int go[2];
     xpipe(go);
+
+    mark(wl, "mmap", "BEGIN");
+    char *p = map_region(n);
+    mark(wl, "mmap", "END");
+
+    mark(wl, "touch", "BEGIN");
+    touch(p, n, 1);
+    mark(wl, "touch", "END");
+
     print_maps(wl);
+    if (p)
+        dprintf(1, "PVREGION %s %lx-%lx %lu\n", wl, (unsigned long)p,
+                (unsigned long)(p + n * PAGE), n);
     mark(wl, "fork", "BEGIN");
     pid_t pid = fork();
     if (pid < 0)
@@ -227,10 +259,25 @@ static int exec_workload(const char *prog)
     return 0;
 }
 
+/*
+ * Run the parent as SCHED_FIFO and its children as normal tasks
+ * (SCHED_RESET_ON_FORK), so that on the one dom0 vCPU a child runs only when
+ * the parent blocks (on the pipe or in waitpid), never inside a phase the
+ * parent is still in: otherwise a timer tick now and then lets the new child
+ * run its first faults inside the parent's fork phase.  init.sh turns RT
+ * throttling off.  Not being allowed is only a warning.
+ */
+static void fifo(void)
+{
+    struct sched_param sp = {.sched_priority = 1};
+    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0)
+        dprintf(2, "pvtest: SCHED_FIFO: %s (a child may run inside a phase)\n", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        dprintf(2, "usage: pvtest null|maps|fork-exit N|fork-cow N|exec PROGRAM\n");
+        dprintf(2, "usage: pvtest null|maps|fork-exit N|fork-cow N|fork-vmas K N|exec PROGRAM [N]\n");
         return 1;
     }
     const char *mode = argv[1];
@@ -239,15 +286,18 @@ int main(int argc, char **argv)
         return 0;
     }
     open_marker();
+    fifo();
     if (strcmp(mode, "null") == 0) {
         mark("null", "null", "BEGIN");
         mark("null", "null", "END");
         return 0;
     }
     if ((strcmp(mode, "fork-exit") == 0 || strcmp(mode, "fork-cow") == 0) && argc == 3)
-        return fork_workload(strtoul(argv[2], NULL, 10), mode[5] == 'c');
-    if (strcmp(mode, "exec") == 0 && argc == 3)
-        return exec_workload(argv[2]);
+        return fork_workload(1, strtoul(argv[2], NULL, 10), mode[5] == 'c');
+    if (strcmp(mode, "fork-vmas") == 0 && argc == 4 && strtoul(argv[2], NULL, 10) >= 1)
+        return fork_workload(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), 0);
+    if (strcmp(mode, "exec") == 0 && (argc == 3 || argc == 4))
+        return exec_workload(argv[2], argc == 4 ? strtoul(argv[3], NULL, 10) : 0);
     dprintf(2, "pvtest: bad arguments\n");
     return 1;
 }

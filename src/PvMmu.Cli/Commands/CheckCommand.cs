@@ -10,8 +10,14 @@ public static class CheckCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, or xsa-401 (the hypervisor alone).", DefaultValueFactory = _ => "lazy-exit" };
-        scenario.AcceptOnlyFromAmong([.. Scenarios.AllNames]);
+        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 (the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
+        scenario.Validators.Add(r =>
+        {
+            if (CheckScenarioFile.Check(r.GetValueOrDefault<string>()) is { } error)
+            {
+                r.AddError(error);
+            }
+        });
         var xen = new Option<string>("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it).", DefaultValueFactory = _ => "current" };
         xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
@@ -59,11 +65,29 @@ public static class CheckCommand
                 r.AddError("--bound must be at least 1");
             }
         });
+        var preemptions = new Option<int?>("--preemptions") { Description = "Exhaustive search: at most K preemptions per schedule (switches away from a vCPU that could still move); sleep sets are then off." };
+        preemptions.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 0 or > 1000)
+            {
+                r.AddError("--preemptions must be from 0 to 1000");
+            }
+        });
+        var por = new Option<string?>("--por") { Description = "Exhaustive search: partial-order reduction by sleep sets, on (the default) or off." };
+        por.AcceptOnlyFromAmong("on", "off");
+        var threads = new Option<int>("--threads") { Description = "Exhaustive search: threads over subtrees of the schedules (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 256)
+            {
+                r.AddError("--threads must be from 1 to 256");
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
         {
-            scenario, strategy, xen, vcpus, search, bound, schedules, pctDepth, time, seed, output, json,
+            scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, schedules, pctDepth, time, seed, output, json,
         };
         check.SetAction(pr =>
         {
@@ -72,16 +96,48 @@ public static class CheckCommand
             var name = sc == "xsa-401" ? pr.GetValue(xen)! : pr.GetValue(strategy)!;
             var n = pr.GetValue(vcpus);
             Func<IExplorable> build;
+            Func<IExitStrategy, PvMmu.Linux.Sched.Machine>? fromFile = null;
             try
             {
-                build = Scenarios.Explorable(sc, name, n);
+                if (CheckScenarioFile.IsFile(sc))
+                {
+                    sc = Path.GetFullPath(sc);
+                    (var fileVcpus, fromFile) = CheckScenarioFile.Load(sc);
+                    if (pr.GetResult(vcpus) is { Implicit: false } && n != fileVcpus)
+                    {
+                        stderr.WriteLine($"pvmmu check: {sc} has {fileVcpus} vCPUs; --vcpus {n} disagrees");
+                        return ExitCodes.BadInput;
+                    }
+
+                    n = fileVcpus;
+                    var s = ExitStrategies.Find(name)!;
+                    var machines = fromFile;
+                    build = () => new MachineModel(machines(s));
+                }
+                else
+                {
+                    build = Scenarios.Explorable(sc, name, n);
+                }
             }
             catch (ArgumentException e)
             {
                 stderr.WriteLine($"pvmmu check: {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (PvMmu.Sim.Workloads.ScenarioException e)
+            {
+                stderr.WriteLine(e.Message);
+                return ExitCodes.BadInput;
+            }
 
+            var bounded = pr.GetValue(preemptions);
+            if (bounded != null && pr.GetValue(por) == "on")
+            {
+                stderr.WriteLine("pvmmu check: --por on cannot go with --preemptions: a commuted order can need more preemptions, so sleep sets are off under a preemption bound");
+                return ExitCodes.BadInput;
+            }
+
+            var reduce = pr.GetValue(por) != "off" && bounded == null;
             var asJson = pr.GetValue(json);
             var text = asJson ? TextWriter.Null : stdout;
             text.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
@@ -92,21 +148,27 @@ public static class CheckCommand
             string What() => sc == "xsa-401" ? "xen " + name : "strategy " + name;
             var (sched, depthD, boundK) = (pr.GetValue(schedules), pr.GetValue(pctDepth), pr.GetValue(bound));
             var pctName = $"PCT (depth {depthD.ToString(inv)})";
+            var nThreads = how == "exhaustive" ? pr.GetValue(threads) : 1;
+            var exhaustiveHow = $"exhaustive to {boundK.ToString(inv)} moves"
+                + (bounded is { } pk ? $" and {pk.ToString(inv)} preemptions" : string.Empty)
+                + (reduce ? ", sleep sets" : ", no partial-order reduction")
+                + (how == "exhaustive" ? $", {nThreads.ToString(inv)} thread{(nThreads == 1 ? string.Empty : "s")}" : string.Empty);
             text.WriteLine(how switch
             {
-                "exhaustive" => $"check: scenario {sc}, {What()}, {n} vCPUs, exhaustive to {boundK.ToString(inv)} moves",
-                "portfolio" => $"check: scenario {sc}, {What()}, {n} vCPUs, portfolio: exhaustive to {boundK.ToString(inv)} moves, {sched.ToString(inv)} {pctName} and {sched.ToString(inv)} random schedules",
+                "exhaustive" => $"check: scenario {sc}, {What()}, {n} vCPUs, {exhaustiveHow}",
+                "portfolio" => $"check: scenario {sc}, {What()}, {n} vCPUs, portfolio: {exhaustiveHow}, {sched.ToString(inv)} {pctName} and {sched.ToString(inv)} random schedules",
                 _ => $"check: scenario {sc}, {What()}, {n} vCPUs, {sched.ToString(inv)} {(how == "pct" ? pctName : "random")} schedules of at most {boundK.ToString(inv)} moves",
             });
             var seedK = pr.GetValue(seed);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             ExplorationResult r;
             var from = how;
             string? others = null;
             if (how == "portfolio")
             {
-                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit) { Progress = Report }.Run();
+                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit) { Progress = Report, PartialOrder = reduce, Preemptions = bounded }.Run();
                 (r, from) = (p.Result, p.From);
-                if (from == "exhaustive" && p.Result.Violation == null && !p.Result.Exhausted)
+                if (from == "exhaustive" && p.Result.Violation == null && (!p.Result.Exhausted || p.Result.PreemptionBoundCut))
                 {
                     // No search answered, so none was stopped: the sampled coverage is the same on every run.
                     others = $"; {p.Pct.Schedules.ToString(inv)} PCT and {p.Random.Schedules.ToString(inv)} random schedules sampled, no violation";
@@ -117,12 +179,22 @@ public static class CheckCommand
             else
             {
                 r = how == "exhaustive"
-                    ? new ExhaustiveExplorer(build, boundK) { TimeLimit = limit, Progress = Report }.Run()
+                    ? new ExhaustiveExplorer(build, boundK) { TimeLimit = limit, Progress = Report, PartialOrder = reduce, Preemptions = bounded, Threads = nThreads }.Run()
                     : new RandomWalkExplorer(build, seedK, sched, boundK, how == "pct" ? RandomWalkExplorer.Pct(seedK, n, depthD, ScheduleLength(build)) : null, limit) { Progress = Report }.Run();
             }
 
             var random = from != "exhaustive";
-            var covered = $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves";
+            var covered = random
+                ? $"{r.States.ToString(inv)} states, {r.DistinctStates.ToString(inv)} distinct, deepest {r.MaxDepth.ToString(inv)} moves"
+                : Covered(r);
+            if (how == "exhaustive")
+            {
+                // What depends on the machine or the threads' timing goes with the progress lines, not into the report.
+                var seconds = Math.Max(watch.Elapsed.TotalSeconds, 1e-9);
+                var split = r.Threads > 1 ? $" ({r.Subtrees.ToString(inv)} subtrees handed to idle threads)" : string.Empty;
+                stderr.WriteLine($"stats: {r.States.ToString(inv)} moves taken, {r.Slept.ToString(inv)} spared by sleep sets, deepest {r.MaxDepth.ToString(inv)}, {r.Threads.ToString(inv)} thread(s){split}, {seconds.ToString("F3", inv)} s, {(r.DistinctStates / seconds).ToString("F0", inv)} distinct states/s");
+            }
+
             string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
                 CheckJson.Write(sc, name, n, how, from, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
             if (r.Violation == null)
@@ -136,6 +208,10 @@ public static class CheckCommand
                     ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}){(r.TimedOut ? ", stopped by --time" : string.Empty)}; other schedules were not explored"
                     : r.TimedOut
                     ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
+                    : r.Exhausted && r.PreemptionBound is { } used
+                    ? (r.PreemptionBoundCut
+                        ? $"no violation in every schedule of at most {used.ToString(inv)} preemptions ({covered}); schedules with more were not explored{others}"
+                        : $"no violation: every schedule explored; no schedule needed more than {used.ToString(inv)} preemptions ({covered})")
                     : r.Exhausted
                     ? $"no violation: every schedule explored ({covered})"
                     : $"no violation within the bound ({covered}); schedules beyond it were not explored{others}");
@@ -159,7 +235,7 @@ public static class CheckCommand
 
             text.WriteLine($"violation: {violation}");
             text.WriteLine($"replay file: {path}");
-            text.Write(Replayer.Run(file).Timeline);
+            text.Write(Replayer.Run(file, build: fromFile).Timeline);
             if (asJson)
             {
                 stdout.Write(Json(shrunk, violation, path));
@@ -168,6 +244,19 @@ public static class CheckCommand
             return ExitCodes.Finding;
         });
         return check;
+    }
+
+    /// <summary>
+    /// What an exhaustive search covered: with one thread every count; with more, only the distinct and end states
+    /// (set sizes, the same whatever the timing); the rest goes to stderr.
+    /// </summary>
+    private static string Covered(ExplorationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sets = $"{r.DistinctStates.ToString(inv)} distinct, {r.EndStates.ToString(inv)} end states";
+        return r.Threads > 1
+            ? sets
+            : $"{r.States.ToString(inv)} states, {sets}, deepest {r.MaxDepth.ToString(inv)} moves" + (r.SleepSets ? $", {r.Slept.ToString(inv)} moves spared by sleep sets" : string.Empty);
     }
 
     /// <summary>"60s", "2m", "500ms" or a bare number of seconds; null if it is none of those or not positive.</summary>
@@ -209,7 +298,7 @@ public static class CheckCommand
             {
                 var parsed = ReplayFile.Parse(File.ReadAllText(path));
                 var slices = new List<TraceSlice>();
-                var (violated, timeline) = Replayer.Run(parsed, slices);
+                var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null);
                 stdout.Write(timeline);
                 if (pr.GetValue(perfetto) is { } tracePath)
                 {
@@ -234,6 +323,11 @@ public static class CheckCommand
             catch (Exception e) when (e is FormatException or ArgumentException)
             {
                 stderr.WriteLine($"{path}: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (PvMmu.Sim.Workloads.ScenarioException e)
+            {
+                stderr.WriteLine($"{path}: its scenario file: {e.Message}");
                 return ExitCodes.BadInput;
             }
         });

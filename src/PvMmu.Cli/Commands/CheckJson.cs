@@ -31,10 +31,44 @@ internal static class CheckJson
             w.WriteString("answer_from", answerFrom);
             w.WriteNumber("seed", seed);
             w.WriteNumber("bound", bound);
-            w.WriteNumber("states", r.States);
+            var exhaustive = answerFrom == "exhaustive";
+            if (exhaustive && r.Threads > 1)
+            {
+                // These depend on the threads' timing; the report does not.
+                w.WriteNull("states");
+            }
+            else
+            {
+                w.WriteNumber("states", r.States);
+            }
+
             w.WriteNumber("distinct_states", r.DistinctStates);
-            w.WriteNumber("deepest", r.MaxDepth);
+            if (exhaustive && r.Threads > 1)
+            {
+                w.WriteNull("deepest");
+            }
+            else
+            {
+                w.WriteNumber("deepest", r.MaxDepth);
+            }
+
             w.WriteBoolean("exhausted", r.Exhausted);
+            if (exhaustive)
+            {
+                w.WriteNumber("end_states", r.EndStates);
+                w.WriteBoolean("sleep_sets", r.SleepSets);
+                w.WriteNumber("threads", r.Threads);
+                if (r.PreemptionBound is { } k)
+                {
+                    w.WriteNumber("preemptions", k);
+                    w.WriteBoolean("preemption_bound_cut", r.PreemptionBoundCut);
+                }
+                else
+                {
+                    w.WriteNull("preemptions");
+                }
+            }
+
             w.WriteBoolean("timed_out", r.TimedOut);
             if (search != "exhaustive")
             {

@@ -57,8 +57,8 @@ public static class ValidateCommand
                 var committed = Find(DefaultCapture) ?? path;
                 var repeatPath = Path.ChangeExtension(committed, ".repeat.json");
                 rows = File.Exists(repeatPath)
-                    ? ForkExitValidation.Compare(real, RealCapture.Load(repeatPath), RealCapture.Load(committed))
-                    : ForkExitValidation.Compare(real);
+                    ? PvtestValidation.Compare(real, RealCapture.Load(repeatPath), RealCapture.Load(committed))
+                    : PvtestValidation.Compare(real);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
             {
@@ -96,7 +96,7 @@ public static class ValidateCommand
             }
             else
             {
-                stdout.Write(ForkExitValidation.Table(real, rows));
+                stdout.Write(PvtestValidation.Table(real, rows));
             }
 
             return rows.Any(r => r.Differs) ? ExitCodes.Finding : ExitCodes.Ok;

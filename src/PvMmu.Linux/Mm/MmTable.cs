@@ -6,7 +6,7 @@ namespace PvMmu.Linux.Mm;
 /// </summary>
 public sealed class MmTable
 {
-    public const int MaxVmas = 8;
+    public const int MaxVmas = 16;
 
     public MmTable(int capacity)
     {

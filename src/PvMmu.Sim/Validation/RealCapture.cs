@@ -5,7 +5,10 @@ namespace PvMmu.Sim.Validation;
 
 /// <summary>
 /// A capture of a real Xen and Linux PV guest (validation/real-xen/captures/*.json, written by parse.py): per workload
-/// and phase, the count of each xen:* tracepoint key, and the anonymous region the workload mapped.
+/// and phase, the count of each xen:* tracepoint key that pvtest's own tasks (pvtest, its children, the program they
+/// exec) fired, and the anonymous region the workload mapped. Page-table work of other tasks that ran inside a phase
+/// window (parse.py's "other_tasks": a kernel thread mapping a page of its own) is not counted; the events of a
+/// context switch (CR3 writes, its multicall) belong to both tasks and stay in, like every multicall count.
 /// </summary>
 public sealed class RealCapture
 {
@@ -76,6 +79,26 @@ public sealed class RealCapture
                     }
                 }
 
+                // Other tasks' page-table work in the phase windows is taken out: what is compared is pvtest's own.
+                if (w.Value.TryGetProperty("other_tasks", out var others) && others.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var p in others.EnumerateObject())
+                    {
+                        if (!phases.TryGetValue(p.Name, out var keys))
+                        {
+                            continue;
+                        }
+
+                        foreach (var k in p.Value.EnumerateObject())
+                        {
+                            if (IsPageTableWork(k.Name) && k.Value.ValueKind == JsonValueKind.Number && k.Value.TryGetInt64(out var n) && keys.ContainsKey(k.Name))
+                            {
+                                keys[k.Name] -= n;
+                            }
+                        }
+                    }
+                }
+
                 c._counts[w.Name] = phases;
                 if (w.Value.TryGetProperty("region", out var r) && r.ValueKind == JsonValueKind.Object
                     && r.TryGetProperty("start", out var s) && s.GetString() is { } hex && hex.StartsWith("0x", StringComparison.Ordinal)
@@ -89,6 +112,11 @@ public sealed class RealCapture
             return c;
         }
     }
+
+    /// <summary>The set_pte/pmd/pud/p4d, pin, unpin and page-table page events: work done by the task that fires them.</summary>
+    private static bool IsPageTableWork(string key) =>
+        key.StartsWith("xen_mmu_set_", StringComparison.Ordinal) || key.StartsWith("xen_mmu_alloc_ptpage", StringComparison.Ordinal)
+        || key.StartsWith("xen_mmu_release_ptpage", StringComparison.Ordinal) || key.StartsWith("xen_mmu_pgd_", StringComparison.Ordinal);
 
     private static string Text(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "?";

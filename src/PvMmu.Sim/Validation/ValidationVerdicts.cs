@@ -11,8 +11,11 @@ public static class ValidationVerdicts
     public const string Differs = "DIFFERS";
 
     /// <summary>
-    /// Fork's PTE copies split into more mmu_update entries than the model's, the same PTEs in all: copy_pte_range
-    /// breaks its batch when need_resched() is set (a timer tick in a long fork), and the model has no clock.
+    /// Fork's PTE copies cut into mmu_update batches at other places than the model's, the same PTEs in all:
+    /// copy_pte_range breaks its loop when need_resched() is set, and the model has no clock.
     /// </summary>
     public const string PreemptionSplit = "≈ split by need_resched";
+
+    /// <summary>One copy-on-write fault of pvtest's own pages copies in this phase, the baseline's in another.</summary>
+    public const string CowFaultMoved = "≈ own COW fault moved";
 }

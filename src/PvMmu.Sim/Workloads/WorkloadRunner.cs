@@ -121,6 +121,26 @@ public static class WorkloadRunner
     /// A process as the setup phase builds it: a new mm (pinned at once under an early-pin variant), its image's
     /// regions mapped and every page faulted in, then pinned (it has run).
     /// </summary>
+    /// <summary>
+    /// A fresh machine for <paramref name="spec"/> under <paramref name="strategy"/>: the kernel booted, the initial
+    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Choice, int}?)"/>
+    /// sets them up, event counts zeroed, no move made. <c>pvmmu check --scenario FILE</c> explores its schedules.
+    /// </summary>
+    public static Machine NewMachine(WorkloadSpec spec, IExitStrategy strategy)
+    {
+        var k = Kernel.Boot(new KernelConfig { Vcpus = spec.Vcpus, Frames = spec.FramesNeeded(), Phases = Phases.Count });
+        var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
+        for (var i = 0; i < spec.Processes.Count; i++)
+        {
+            var p = spec.Processes[i];
+            processMm[i] = SetUp(k, strategy, spec.Images[p.Image], p.Cpu);
+            k.Mms.Users[processMm[i]] = p.Threads;
+        }
+
+        k.Xen.Events.Reset();
+        return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images };
+    }
+
     private static int SetUp(Kernel k, IExitStrategy strategy, ProcessImage image, int cpu)
     {
         var mm = MmOps.CreateMm(k, cpu);

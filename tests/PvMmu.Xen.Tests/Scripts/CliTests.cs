@@ -277,6 +277,9 @@ public sealed class CliTests
     [InlineData("--vcpus", "3", "xsa-401 is a race of 2 vCPUs")]
     [InlineData("--time", "5x", "--time: expected a duration such as 60s")]
     [InlineData("--pct-depth", "0", "--pct-depth must be from 1 to 16")]
+    [InlineData("--preemptions", "-1", "--preemptions must be from 0 to 1000")]
+    [InlineData("--threads", "0", "--threads must be from 1 to 256")]
+    [InlineData("--por", "maybe", "'maybe' not recognized")]
     public void ABadCheckFlagIsOneLineAndExitOne(string flag, string value, string message)
     {
         var (exit, _, err) = Run("check", "--scenario", "xsa-401", flag, value);
@@ -284,6 +287,121 @@ public sealed class CliTests
         Assert.Contains(message, err, StringComparison.Ordinal);
         Assert.Single(err.TrimEnd().Split('\n'));
     }
+
+    [Fact]
+    public void SleepSetsCannotGoWithAPreemptionBound()
+    {
+        var (exit, _, err) = Run("check", "--scenario", "xsa-401", "--preemptions", "1", "--por", "on");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--por on cannot go with --preemptions", err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    /// <summary>
+    /// Two threads print what one does, byte for byte on every run: the verdict and the distinct and end states
+    /// (set sizes); the moves taken and the depth, which depend on the threads' timing, go to stderr.
+    /// </summary>
+    [Fact]
+    public void AnExhaustiveCheckOnTwoThreadsReportsTheSameStatesAsOnOne()
+    {
+        string[] args = ["check", "--scenario", "exit-vs-switch", "--vcpus", "4", "--strategy", "Linux413", "--search", "exhaustive"];
+        var one = Run([.. args, "--threads", "1"]);
+        var two = Run([.. args, "--threads", "2"]);
+        var off = Run([.. args, "--threads", "2", "--por", "off"]);
+        Assert.Equal(ExitCodes.Ok, one.Exit);
+        Assert.Equal(ExitCodes.Ok, two.Exit);
+        Assert.Contains("exhaustive to 200 moves, sleep sets, 2 threads\n", two.Out, StringComparison.Ordinal);
+        Assert.Contains("exhaustive to 200 moves, no partial-order reduction, 2 threads\n", off.Out, StringComparison.Ordinal);
+        Assert.Contains("stats: ", two.Err, StringComparison.Ordinal);
+        Assert.Equal(two.Out, Run([.. args, "--threads", "2"]).Out);
+
+        // "(N states, D distinct, E end states, deepest ...)" on one thread; "(D distinct, E end states)" on two.
+        var sets = Line(one.Out, "no violation: every schedule explored (");
+        sets = sets[(sets.IndexOf(", ", StringComparison.Ordinal) + 2)..sets.IndexOf(", deepest", StringComparison.Ordinal)];
+        Assert.EndsWith(" end states", sets, StringComparison.Ordinal);
+        Assert.Equal($"no violation: every schedule explored ({sets})", Line(two.Out, "no violation"));
+        Assert.Equal(Line(two.Out, "no violation"), Line(off.Out, "no violation"));
+    }
+
+    /// <summary>The XSA-401 race needs one preemption: a bound of 0 says what it covered and exits 0, 1 finds it.</summary>
+    [Fact]
+    public void APreemptionBoundIsReportedAndOneFindsTheXsa401Race()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", "xsa-401", "--xen", "pre-xsa-401", "--search", "exhaustive", "--preemptions", "0", "--out", path);
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Contains("exhaustive to 200 moves and 0 preemptions, no partial-order reduction", output, StringComparison.Ordinal);
+        Assert.Contains("no violation in every schedule of at most 0 preemptions (", output, StringComparison.Ordinal);
+        Assert.Contains("schedules with more were not explored", output, StringComparison.Ordinal);
+
+        var (found, json, _) = Run("check", "--scenario", "xsa-401", "--xen", "pre-xsa-401", "--search", "exhaustive", "--preemptions", "1", "--threads", "1", "--json", "--out", path);
+        Assert.Equal(ExitCodes.Finding, found);
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(1, doc.RootElement.GetProperty("preemptions").GetInt32());
+        Assert.False(doc.RootElement.GetProperty("sleep_sets").GetBoolean());
+        Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
+        Assert.Contains("I8:", doc.RootElement.GetProperty("violation").GetString(), StringComparison.Ordinal);
+
+        var (safe, plenty, _) = Run("check", "--scenario", "xsa-401", "--search", "exhaustive", "--preemptions", "5");
+        Assert.Equal(ExitCodes.Ok, safe);
+        Assert.Contains("no violation: every schedule explored; no schedule needed more than 5 preemptions (", plenty, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A scenario file is checked like a built-in scenario: examples/check/exit-vs-switch.yaml is the built-in
+    /// exit-vs-switch on 3 vCPUs, so it reaches as many distinct and end states; the broken path is found in it, and
+    /// the replay file (which names the scenario file) replays byte for byte.
+    /// </summary>
+    [Fact]
+    public void AScenarioFileIsCheckedLikeTheBuiltInItSpellsOut()
+    {
+        var file = Path.Combine(RepoPaths.Root, "examples", "check", "exit-vs-switch.yaml");
+        var fromFile = Run("check", "--scenario", file, "--search", "exhaustive", "--threads", "1");
+        var builtIn = Run("check", "--scenario", "exit-vs-switch", "--vcpus", "3", "--search", "exhaustive", "--threads", "1");
+        Assert.Equal(ExitCodes.Ok, fromFile.Exit);
+        Assert.Contains($"check: scenario {file}, strategy Linux61, 3 vCPUs,", fromFile.Out, StringComparison.Ordinal);
+        Assert.Equal(Line(builtIn.Out, "no violation"), Line(fromFile.Out, "no violation"));
+
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", file, "--strategy", "BrokenCpumaskOnly", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("violation: G1:", output, StringComparison.Ordinal);
+        var replay = Run("replay", path);
+        Assert.Equal(ExitCodes.Finding, replay.Exit);
+        Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
+        Assert.StartsWith($"replay: scenario {file}, strategy BrokenCpumaskOnly, 3 vCPUs, ", replay.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vcpus: two\n", ":1:8: ")]
+    [InlineData("vcpus: 2\nimages: { a: { regions: [ { start: 0x400000, pages: 8 } ] } }\nprocesses: [ { name: p, image: b } ]\nprograms: { 0: [ run: p ] }\n", ":3:32: unknown image 'b'; images: a")]
+    [InlineData("vcpus: 2\nimages: { a: { regions: [ { start: 0x400000, pages: 8 } ] } }\nprocesses: [ { name: p, image: a } ]\nprograms: { 0: [ jump: p ] }\n", ":4:18: unknown step 'jump'")]
+    [InlineData("vcpus: 40\nimages: { a: { regions: [ { start: 0x400000, pages: 8 } ] } }\nprocesses: [ { name: p, image: a } ]\nprograms: { 0: [ run: p ] }\n", ":1:1: pvmmu check explores at most 32 vCPUs; the file has 40")]
+    public void AMalformedScenarioFileIsOneLineWithWhereAndExitOne(string text, string where)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-bad-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, text);
+        var (exit, _, err) = Run("check", "--scenario", path);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.StartsWith(path + where, err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 or a scenario file (FILE.yaml); got 'nope'")]
+    [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read the scenario file")]
+    [InlineData("--vcpus", "4", "exit-vs-switch.yaml has 3 vCPUs; --vcpus 4 disagrees")]
+    public void ABadScenarioFileOptionIsOneLineAndExitOne(string flag, string value, string message)
+    {
+        var file = Path.Combine(RepoPaths.Root, "examples", "check", "exit-vs-switch.yaml");
+        var (exit, _, err) = flag == "--vcpus" ? Run("check", "--scenario", file, flag, value) : Run("check", flag, value);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains(message, err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    private static string Line(string output, string start) =>
+        output.Split('\n').Single(l => l.StartsWith(start, StringComparison.Ordinal));
 
     [Fact]
     public void CheckOfAnUpstreamPathCoversEveryScheduleAndExitsZero()

@@ -23,15 +23,19 @@ public sealed class ValidateTests
     [Fact]
     public void TheModelAgreesWithTheRealGuestOnEveryForkAndExitCount()
     {
-        var rows = ForkExitValidation.Compare(RealCapture.Load(Capture), RealCapture.Load(Repeat));
+        var rows = PvtestValidation.Compare(RealCapture.Load(Capture), RealCapture.Load(Repeat));
         Assert.DoesNotContain(rows, r => r.Differs);
 
-        // Most counts are exact; the rest are the real system's own noise (a COW fault that lands in fork or exit)
-        // or a batch that need_resched split in the 100,000-page fork.
-        Assert.True(rows.Count(r => r.Verdict == ValidationVerdicts.Equal) >= 200, string.Join("\n", rows));
+        // Most counts are exact; the rest are explained by name: a batch that need_resched split in the
+        // 100,000-page fork, and one copy-on-write fault of pvtest's own pages that copies in fork instead of exit.
+        Assert.True(rows.Count(r => r.Verdict == ValidationVerdicts.Equal) >= 300, string.Join("\n", rows));
+        Assert.All(rows.Where(r => r.Verdict == ValidationVerdicts.PreemptionSplit), r => Assert.Equal(("fork-exit-100000", "fork"), (r.Workload, r.Phase)));
+        var moved = rows.Where(r => r.Verdict == ValidationVerdicts.CowFaultMoved).ToList();
+        Assert.Equal(moved.Count(r => r.Real > r.Model), moved.Count(r => r.Real < r.Model));
+        Assert.All(moved, r => Assert.Equal(1, Math.Abs(r.Real - r.Model)));
 
-        // Every phase pvtest marks is compared, the copy-on-write breaks included.
-        foreach (var phase in new[] { "touch", "fork", "cow", "exit", "munmap" })
+        // Every phase pvtest marks is compared, the copy-on-write breaks and the exec included.
+        foreach (var phase in new[] { "touch", "fork", "cow", "exit", "munmap", "exec" })
         {
             Assert.Contains(rows, r => r.Phase == phase);
         }
@@ -42,23 +46,45 @@ public sealed class ValidateTests
             var cow = rows.Single(r => r.Workload == "fork-cow-10000" && r.Phase == "cow" && r.Key == key);
             Assert.True(Math.Abs(cow.Model - 9999) == 0 && Math.Abs(cow.Real - cow.Model) <= 1, cow.ToString());
         }
-        Assert.True(rows.Count(r => r.Verdict == ValidationVerdicts.PreemptionSplit) <= 2);
 
         // The headline counts are exact at every size: one set_pte per copied PTE, one table per 512 pages, the
         // argument space full every 31 requests, and the exit's per-table unpin work.
         foreach (var n in new[] { 1000, 10000, 100000 })
         {
             var name = $"fork-exit-{n}";
-            foreach (var key in new[] { "xen_mmu_set_pte", "xen_mmu_alloc_ptpage", "xen_mmu_set_pmd", "xen_mc_entry_14" })
+            foreach (var key in new[] { "xen_mmu_alloc_ptpage", "xen_mmu_set_pmd", "xen_mc_entry_14", "xen_mc_entry_1" })
             {
                 Assert.Contains(rows, r => r.Workload == name && r.Phase == "fork" && r.Key == key && r.Verdict == ValidationVerdicts.Equal);
             }
 
-            foreach (var key in new[] { "xen_mmu_release_ptpage", "xen_mc_entry_26", "xen_mc_entry_14", "xen_mc_callback" })
+            foreach (var key in new[] { "xen_mmu_release_ptpage", "xen_mc_entry_14", "xen_mc_callback" })
             {
                 Assert.Contains(rows, r => r.Workload == name && r.Phase == "exit" && r.Key == key && r.Verdict == ValidationVerdicts.Equal);
             }
         }
+    }
+
+    [Fact]
+    public void EveryCountOfSeveralVmasAndOfExecIsExact()
+    {
+        var rows = PvtestValidation.Compare(RealCapture.Load(Capture), RealCapture.Load(Repeat));
+        var these = rows.Where(r => r.Workload.StartsWith("fork-vmas-", StringComparison.Ordinal) || r.Workload.StartsWith("exec-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, these.Select(r => r.Workload).Distinct().Count());
+        Assert.All(these, r => Assert.Equal(ValidationVerdicts.Equal, r.Verdict));
+        long Get(string w, string phase, string key) => these.Single(r => r.Workload == w && r.Phase == phase && r.Key == key).Real;
+
+        // Three VMAs of 300 pages with one-page holes: 902 pages from a 2 MiB boundary, so the second PTE page is
+        // the one the vvar/vdso already use. Only the first is new, and only the middle VMA's munmap frees it:
+        // free_pgd_range's floor and ceiling keep it while the first VMA's neighbour still uses it.
+        Assert.Equal(1, Get("fork-vmas-3x300", "touch", "xen_mmu_alloc_ptpage"));
+        Assert.Equal(1, Get("fork-vmas-3x300", "munmap", "xen_mmu_release_ptpage"));
+        Assert.Equal(900, Get("fork-vmas-3x300", "fork", "xen_mmu_set_pte"));
+
+        // exec of a child whose mm holds 10,000 touched pages: exec_mmap's mmput tears the old mm down after
+        // xen_exit_mmap unpinned it, one release (and one update_va_mapping, one mmuext) per PTE page, no set_pte.
+        Assert.Equal(19, Get("exec-10000", "exec", "xen_mmu_release_ptpage"));
+        Assert.Equal(19, Get("exec-10000", "exec", "xen_mc_entry_14"));
+        Assert.DoesNotContain(these, r => r.Workload == "exec-10000" && r.Phase == "exec" && r.Key == "xen_mmu_set_pte");
     }
 
     [Fact]
@@ -82,6 +108,28 @@ public sealed class ValidateTests
         var (exit, output, _) = Run("validate", "--file", path);
         Assert.Equal(ExitCodes.Finding, exit);
         Assert.Matches(@"fork-exit-10000\s+fork\s+xen_mmu_set_pte\s+10005\s+10000\s+-5\s+DIFFERS", output);
+    }
+
+    [Theory]
+    [InlineData(false, ExitCodes.Finding)]
+    [InlineData(true, ExitCodes.Ok)]
+    public void AnotherTasksPageTableWorkInAPhaseIsNotCounted(bool byOtherTask, int expected)
+    {
+        // Four more set_pte in the exit of the 100,000-page child, as a third boot saw: a kernel thread mapping pages
+        // of its own inside the window. Attributed to that other task they are not pvtest's; as pvtest's, a finding.
+        var node = JsonNode.Parse(File.ReadAllText(Capture))!;
+        var w = node["workloads"]!["fork-exit-100000"]!;
+        var exit = w["phases"]!["exit"]!;
+        exit["xen_mmu_set_pte"] = exit["xen_mmu_set_pte"]!.GetValue<long>() + 4;
+        if (byOtherTask)
+        {
+            w["other_tasks"]!["exit"] = new JsonObject { ["xen_mmu_set_pte"] = 4, ["xen_mc_entry_3"] = 9 };
+        }
+
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, node.ToJsonString());
+        var (exit2, output, err) = Run("validate", "--file", path);
+        Assert.True(expected == exit2, err + output);
     }
 
     [Theory]

@@ -1,0 +1,38 @@
+using PvMmu.Explore;
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Sched;
+using PvMmu.Sim.Workloads;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary>
+/// <c>pvmmu check --scenario FILE.yaml</c>: a guest scenario from a workload scenario file (docs/scenario-format.md),
+/// whose processes, threads and vCPU programs replace a built-in scenario's. A bad file is a
+/// <see cref="ScenarioException"/> (file:line:column: what was expected).
+/// </summary>
+internal static class CheckScenarioFile
+{
+    /// <summary>The sleep sets keep a move per bit: two per vCPU in 64 bits.</summary>
+    public const int MaxVcpus = 32;
+
+    public static bool IsFile(string scenario) =>
+        scenario.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || scenario.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Reads the file once; the factory then boots a fresh machine for it under any exit strategy.</summary>
+    public static (int Vcpus, Func<IExitStrategy, Machine> Build) Load(string path)
+    {
+        var spec = WorkloadFile.Load(path);
+        if (spec.Vcpus > MaxVcpus)
+        {
+            throw new ScenarioException(path, 1, 1, $"pvmmu check explores at most {MaxVcpus} vCPUs; the file has {spec.Vcpus}");
+        }
+
+        return (spec.Vcpus, s => WorkloadRunner.NewMachine(spec, s));
+    }
+
+    /// <summary>A built-in scenario's name or a scenario file; null if it is neither.</summary>
+    public static string? Check(string scenario) =>
+        IsFile(scenario) || Scenarios.AllNames.Contains(scenario)
+            ? null
+            : $"--scenario: expected one of {string.Join(", ", Scenarios.AllNames)} or a scenario file (FILE.yaml); got '{scenario}'";
+}

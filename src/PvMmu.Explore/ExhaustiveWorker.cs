@@ -1,0 +1,248 @@
+using System.Numerics;
+using PvMmu.Linux.Sched;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// One thread of an <see cref="ExhaustiveExplorer"/>: its own model, the path from the start to where it is, and its
+/// depth-first stack of <see cref="ExhaustiveFrame"/>s, from which it hands a move not yet started to a thread that
+/// has nothing to do.
+/// </summary>
+internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable model)
+{
+    /// <summary>Sleep sets and enabled sets are bitmasks of two moves (step, IPI) per vCPU.</summary>
+    public const int MaxVcpus = 32;
+
+    private const int FlushEvery = 256;
+    private readonly List<ExhaustiveFrame> _frames = [];
+    private long _unflushed;
+    private int _rootDepth;
+
+    public IExplorable Model { get; } = model;
+
+    public List<Choice> Path { get; } = [];
+
+    public long Slept { get; private set; }
+
+    public int Deepest { get; private set; }
+
+    /// <summary>Adds what this thread has counted to the search's total.</summary>
+    public void Flush()
+    {
+        search.AddStates(_unflushed);
+        _unflushed = 0;
+    }
+
+    public static ulong Bit(Choice c) => 1UL << ((c.Cpu * 2) + (int)c.Kind);
+
+    /// <summary>Explores from the model's state, which <see cref="Path"/> (of length <paramref name="depth"/>) reached.</summary>
+    public string? Start(int depth, ulong sleep, int used, int last)
+    {
+        _rootDepth = depth;
+        return Visit(depth, sleep, used, last);
+    }
+
+    /// <summary>
+    /// Visits the state the model is in, reached at <paramref name="depth"/> with sleep set <paramref name="sleep"/>,
+    /// <paramref name="used"/> preemptions and vCPU <paramref name="last"/> the last to move; expands it if the visited
+    /// set says it must be; returns the first violation found below it (the path then leads to it), or null.
+    /// </summary>
+    private string? Visit(int depth, ulong sleep, int used, int last)
+    {
+        var checkClock = false;
+        if (++_unflushed >= FlushEvery)
+        {
+            Flush();
+            checkClock = true;
+        }
+
+        Deepest = Math.Max(Deepest, depth);
+        var m = Model;
+        while (_frames.Count <= depth)
+        {
+            _frames.Add(new ExhaustiveFrame());
+        }
+
+        var f = _frames[depth];
+        var fp = m.Fingerprint();
+        f.Load(m.Enabled());
+        var n = f.Count;
+        var enabled = f.Enabled;
+        ulong enabledMask = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (enabled[i].Cpu >= MaxVcpus)
+            {
+                throw new InvalidOperationException($"the exhaustive search keeps two moves per vCPU in 64 bits: at most {MaxVcpus} vCPUs");
+            }
+
+            enabledMask |= Bit(enabled[i]);
+        }
+
+        bool isNew;
+        ulong explore, working;
+        var bound = search.Preemptions;
+        if (bound != null)
+        {
+            isNew = search.Seen.Add(fp);
+            explore = search.Budget.ClaimBudget(ExhaustiveExplorer.BudgetKey(fp, last), used) ? enabledMask : 0;
+            working = 0;
+        }
+        else
+        {
+            search.Seen.ClaimSleep(fp, search.SleepSets ? sleep : 0, enabledMask, out isNew, out explore, out working);
+            Slept += isNew ? BitOperations.PopCount(working) : 0;
+        }
+
+        if (isNew)
+        {
+            search.CountDistinct();
+            if (m.StateViolation() is { } error)
+            {
+                return error;
+            }
+
+            if (m.Done)
+            {
+                var end = m.EndViolation(out var settled);
+                search.Ends.Add(settled);
+                return end;
+            }
+
+            if (n == 0)
+            {
+                return ScheduleCheck.Deadlock;
+            }
+        }
+
+        if (explore == 0)
+        {
+            return null;
+        }
+
+        if ((checkClock && search.ShouldStop(Deepest)) || search.Stopped)
+        {
+            return null;
+        }
+
+        if (depth >= search.MaxDepth || search.StatesSoFar + _unflushed >= search.MaxStates)
+        {
+            search.MarkCut();
+            return null;
+        }
+
+        var lastCanRun = false;
+        if (bound != null && last >= 0)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                lastCanRun |= enabled[i].Cpu == last;
+            }
+        }
+
+        if (search.SleepSets)
+        {
+            // Which moves commute with which, here: a move asleep (or taken before) stays asleep below one it commutes with.
+            for (var i = 0; i < n; i++)
+            {
+                ulong ind = 0;
+                for (var j = 0; j < n; j++)
+                {
+                    if (j != i && m.Independent(enabled[j], enabled[i]))
+                    {
+                        ind |= Bit(enabled[j]);
+                    }
+                }
+
+                f.IndependentOf[i] = ind;
+            }
+        }
+
+        (f.Fingerprint, f.Remaining, f.Done, f.Working, f.Used, f.Last, f.LastCanRun) = (fp, explore, 0, working, used, last, lastCanRun);
+        var here = m.Snapshot();
+        for (var i = 0; i < n; i++)
+        {
+            var c = enabled[i];
+            var bit = Bit(c);
+            if ((f.Remaining & bit) == 0)
+            {
+                continue;
+            }
+
+            f.Remaining &= ~bit;
+            if (!Fits(f, c, out var cost))
+            {
+                continue;
+            }
+
+            if (search.Hungry)
+            {
+                Donate();
+            }
+
+            // A move counts as taken once started: the moves after it here (and those handed to other threads, which
+            // are explored as if after it) sleep on it.
+            var childSleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
+            f.Done |= search.SleepSets ? bit : 0;
+            Path.Add(c);
+            m.Apply(c);
+            if (Visit(depth + 1, childSleep, used + cost, c.Cpu) is { } v)
+            {
+                return v;
+            }
+
+            Path.RemoveAt(Path.Count - 1);
+            m.Restore(here);
+        }
+
+        return null;
+    }
+
+    /// <summary>Context bounding: moving another vCPU while the last one could go on is a preemption; false past the bound.</summary>
+    private bool Fits(ExhaustiveFrame f, Choice c, out int cost)
+    {
+        var bound = search.Preemptions;
+        cost = bound != null && f.Last >= 0 && c.Cpu != f.Last && f.LastCanRun ? 1 : 0;
+        if (f.Used + cost > bound)
+        {
+            search.BoundHits.Add(ExhaustiveExplorer.BudgetKey(f.Fingerprint, f.Last));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A thread is idle: hand it the next move not yet started of the shallowest state on this stack (the biggest
+    /// subtree at hand). It is the move this thread would have taken next there, with the same sleep set, so the
+    /// threads explore the orders one thread would, only at once.
+    /// </summary>
+    private void Donate()
+    {
+        for (var d = _rootDepth; d <= Path.Count; d++)
+        {
+            var f = _frames[d];
+            for (var i = 0; i < f.Count; i++)
+            {
+                var c = f.Enabled[i];
+                var bit = Bit(c);
+                if ((f.Remaining & bit) == 0)
+                {
+                    continue;
+                }
+
+                f.Remaining &= ~bit;
+                if (!Fits(f, c, out var cost))
+                {
+                    continue;
+                }
+
+                var sleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
+                Choice[] prefix = [.. Path.GetRange(0, d), c];
+                f.Done |= search.SleepSets ? bit : 0;
+                search.Give(new SubtreeTask(prefix, sleep, f.Used + cost, c.Cpu));
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using PvMmu.Linux.Sched;
+
+namespace PvMmu.Explore;
+
+/// <summary>
+/// A conservative footprint of a guest scenario's moves, for partial-order reduction: a move is <em>local</em> when
+/// it reads and writes only its own vCPU's state that no other vCPU's move reads or writes (its place in its
+/// program, IRQs-off, lazy mode, an empty multicall batch), and two moves of different vCPUs commute when one of them
+/// is local. Everything else (a CR3 switch, which another CPU's exit reads through mm_cpumask, LoadedMm or
+/// xen_current_cr3; a hypercall; an IPI; an mm's reference counts) is shared and assumed to conflict with every
+/// other shared move. ExplorerTests checks the claim against real commutation in every reachable state.
+/// </summary>
+public static class MoveFootprint
+{
+    /// <summary>Whether <paramref name="a"/> and <paramref name="b"/>, both enabled on <paramref name="m"/>, commute.</summary>
+    public static bool Independent(Machine m, Choice a, Choice b) =>
+        a.Cpu != b.Cpu && (Local(m, a) || Local(m, b));
+
+    /// <summary>
+    /// Wait and Signal touch only the program counters and a flag that is only ever set (a Wait is enabled only once
+    /// it is). A kernel thread's context switch on a CPU that has nothing loaded (init_mm) borrows no mm: it sets
+    /// the CPU's lazy modes and IRQs-off and flushes an empty batch, none of which another CPU reads.
+    /// </summary>
+    public static bool Local(Machine m, Choice c)
+    {
+        if (c.Kind != ChoiceKind.Step || m.CurrentOp(c.Cpu) is not { } op)
+        {
+            return false;
+        }
+
+        return op.Kind switch
+        {
+            OpKind.Wait or OpKind.Signal => true,
+            OpKind.Kthread => m.K.LoadedMm[c.Cpu] == 0 && m.K.Mc.Pending(c.Cpu) == 0,
+            _ => false,
+        };
+    }
+}
