@@ -166,27 +166,16 @@ public sealed class Tlb
     /// <summary>Makes this TLB equal to <paramref name="s"/>: in place when the sizes match (a restore), else by cloning.</summary>
     public void CopyFrom(Tlb s)
     {
-        Key = Copy(s.Key, Key);
-        Mfn = Copy(s.Mfn, Mfn);
-        Bits = Copy(s.Bits, Bits);
-        L1 = Copy(s.L1, L1);
-        L2 = Copy(s.L2, L2);
-        L3 = Copy(s.L3, L3);
-        L4 = Copy(s.L4, L4);
-        Next = Copy(s.Next, Next);
-        LinearKey = Copy(s.LinearKey, LinearKey);
-        LinearFrame = Copy(s.LinearFrame, LinearFrame);
-        LinearNext = Copy(s.LinearNext, LinearNext);
-
-        static T[] Copy<T>(T[] from, T[] to)
-        {
-            if (from.Length != to.Length)
-            {
-                return (T[])from.Clone();
-            }
-
-            from.CopyTo(to, 0);
-            return to;
-        }
+        Key = ArrayReuse.CopyInto(s.Key, Key);
+        Mfn = ArrayReuse.CopyInto(s.Mfn, Mfn);
+        Bits = ArrayReuse.CopyInto(s.Bits, Bits);
+        L1 = ArrayReuse.CopyInto(s.L1, L1);
+        L2 = ArrayReuse.CopyInto(s.L2, L2);
+        L3 = ArrayReuse.CopyInto(s.L3, L3);
+        L4 = ArrayReuse.CopyInto(s.L4, L4);
+        Next = ArrayReuse.CopyInto(s.Next, Next);
+        LinearKey = ArrayReuse.CopyInto(s.LinearKey, LinearKey);
+        LinearFrame = ArrayReuse.CopyInto(s.LinearFrame, LinearFrame);
+        LinearNext = ArrayReuse.CopyInto(s.LinearNext, LinearNext);
     }
 }

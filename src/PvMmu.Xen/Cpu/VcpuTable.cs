@@ -50,23 +50,12 @@ public sealed class VcpuTable
     /// <summary>Makes this table equal to <paramref name="s"/>: in place when the sizes match (a restore), else by cloning.</summary>
     public void CopyFrom(VcpuTable s)
     {
-        GuestTable = Copy(s.GuestTable, GuestTable);
-        GuestTableUser = Copy(s.GuestTableUser, GuestTableUser);
-        KernelMode = Copy(s.KernelMode, KernelMode);
-        Online = Copy(s.Online, Online);
-        OldGuestTable = Copy(s.OldGuestTable, OldGuestTable);
-        OldGuestPtpg = Copy(s.OldGuestPtpg, OldGuestPtpg);
-        TlbFlushTime = Copy(s.TlbFlushTime, TlbFlushTime);
-
-        static T[] Copy<T>(T[] from, T[] to)
-        {
-            if (from.Length != to.Length)
-            {
-                return (T[])from.Clone();
-            }
-
-            from.CopyTo(to, 0);
-            return to;
-        }
+        GuestTable = ArrayReuse.CopyInto(s.GuestTable, GuestTable);
+        GuestTableUser = ArrayReuse.CopyInto(s.GuestTableUser, GuestTableUser);
+        KernelMode = ArrayReuse.CopyInto(s.KernelMode, KernelMode);
+        Online = ArrayReuse.CopyInto(s.Online, Online);
+        OldGuestTable = ArrayReuse.CopyInto(s.OldGuestTable, OldGuestTable);
+        OldGuestPtpg = ArrayReuse.CopyInto(s.OldGuestPtpg, OldGuestPtpg);
+        TlbFlushTime = ArrayReuse.CopyInto(s.TlbFlushTime, TlbFlushTime);
     }
 }
