@@ -19,6 +19,7 @@ public class ExplorerBenchmarks
 {
     private MachineModel _m = null!;
     private object _start = null!;
+    private object? _reused;
     private Choice _first;
     private readonly InvariantChecker _xen = new();
 
@@ -75,6 +76,10 @@ public class ExplorerBenchmarks
 
     [Benchmark]
     public object Snapshot() => _m.Snapshot();
+
+    /// <summary>A snapshot into the one taken before, as the exhaustive search takes them (one per depth).</summary>
+    [Benchmark]
+    public object SnapshotInto() => _reused = _m.SnapshotInto(_reused);
 
     /// <summary>Every schedule of the scenario, one thread, no sleep sets (as before they existed): 342 states, 174 distinct.</summary>
     [Benchmark]

@@ -32,6 +32,9 @@ internal sealed class ExhaustiveFrame
 
     public bool LastCanRun { get; set; }
 
+    /// <summary>The state's snapshot, restored after each move; kept for the next state at this depth to overwrite.</summary>
+    public object? Snapshot { get; set; }
+
     /// <summary>Copies the enabled moves (the model's span is overwritten by the next state's).</summary>
     public void Load(ReadOnlySpan<Choice> enabled)
     {

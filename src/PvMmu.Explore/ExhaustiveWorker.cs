@@ -159,7 +159,8 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         }
 
         (f.Fingerprint, f.Remaining, f.Done, f.Working, f.Used, f.Last, f.LastCanRun) = (fp, explore, 0, working, used, last, lastCanRun);
-        var here = m.Snapshot();
+        var here = m.SnapshotInto(f.Snapshot);
+        f.Snapshot = here;
         for (var i = 0; i < n; i++)
         {
             var c = enabled[i];

@@ -21,6 +21,13 @@ public interface IExplorable
 
     object Snapshot();
 
+    /// <summary>
+    /// A <see cref="Snapshot"/> that may overwrite <paramref name="reuse"/> (an earlier snapshot of this model no longer
+    /// needed, or null) instead of allocating a new one, for searches that take one per state. Returns the snapshot,
+    /// which may or may not be <paramref name="reuse"/>; a model that cannot reuse just takes a fresh one.
+    /// </summary>
+    object SnapshotInto(object? reuse) => Snapshot();
+
     void Restore(object snapshot);
 
     /// <summary>The invariants broken in the current state, or null.</summary>

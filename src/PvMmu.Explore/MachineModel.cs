@@ -20,6 +20,8 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public object Snapshot() => Machine.Snapshot();
 
+    public object SnapshotInto(object? reuse) => Machine.SnapshotInto(reuse as MachineSnapshot);
+
     public void Restore(object snapshot) => Machine.Restore((MachineSnapshot)snapshot);
 
     public string? StateViolation() => ScheduleCheck.StateViolation(Machine, _xen);

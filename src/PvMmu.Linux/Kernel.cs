@@ -370,6 +370,7 @@ public sealed class Kernel
     /// <summary>A copy of the whole guest and hypervisor state, for <see cref="Restore"/>.</summary>
     public KernelSnapshot Snapshot() => new(Xen.Snapshot())
     {
+        FreeTop = _freeTop,
         XenCr3 = (uint[])XenCr3.Clone(),
         XenCurrentCr3 = (uint[])XenCurrentCr3.Clone(),
         Lazy = (LazyMode[])Lazy.Clone(),
@@ -391,6 +392,65 @@ public sealed class Kernel
         Oopses = Oopses.Count == 0 ? [] : [.. Oopses],
     };
 
+    /// <summary>
+    /// <see cref="Snapshot"/> into <paramref name="reuse"/> (a snapshot of this kernel no longer needed, or null),
+    /// copying into its arrays where the sizes match, so that a search taking one snapshot per state allocates nothing.
+    /// </summary>
+    public KernelSnapshot SnapshotInto(KernelSnapshot? reuse)
+    {
+        if (reuse == null)
+        {
+            return Snapshot();
+        }
+
+        var s = reuse;
+        s.Xen = Xen.SnapshotInto(s.Xen);
+        s.XenCr3 = CopyInto(XenCr3, s.XenCr3);
+        s.XenCurrentCr3 = CopyInto(XenCurrentCr3, s.XenCurrentCr3);
+        s.Lazy = CopyInto(Lazy, s.Lazy);
+        s.InInterrupt = CopyInto(InInterrupt, s.InInterrupt);
+        s.PagePinned = CopyInto(PagePinned, s.PagePinned);
+        s.UserPgdOf = CopyInto(UserPgdOf, s.UserPgdOf);
+        s.PteLocked = CopyInto(PteLocked, s.PteLocked);
+        s.PageRefs = CopyInto(PageRefs, s.PageRefs);
+        s.LoadedMm = CopyInto(LoadedMm, s.LoadedMm);
+        s.IsLazyTlb = CopyInto(IsLazyTlb, s.IsLazyTlb);
+
+        // The free list's length changes from state to state: keep an array big enough and the top beside it.
+        if (s.Free.Length < _freeTop)
+        {
+            s.Free = new uint[_free.Length];
+        }
+
+        _free.AsSpan(0, _freeTop).CopyTo(s.Free);
+        s.FreeTop = _freeTop;
+        s.SwapperPgd = SwapperPgd;
+        s.VsyscallL3 = VsyscallL3;
+        s.DirectHypercalls = DirectHypercalls;
+        s.IpisSent = IpisSent;
+        s.Counts.CopyFrom(Counts);
+        s.Mms = Mms.SnapshotInto(s.Mms);
+        s.Mc = Mc.SaveInto(s.Mc);
+        if (s.Oopses.Length != Oopses.Count)
+        {
+            s.Oopses = Oopses.Count == 0 ? [] : new string[Oopses.Count];
+        }
+
+        Oopses.CopyTo(s.Oopses);
+        return s;
+
+        static T[] CopyInto<T>(T[] from, T[] to)
+        {
+            if (from.Length != to.Length)
+            {
+                return (T[])from.Clone();
+            }
+
+            from.CopyTo(to, 0);
+            return to;
+        }
+    }
+
     public void Restore(KernelSnapshot s)
     {
         Xen.Restore(s.Xen);
@@ -406,8 +466,8 @@ public sealed class Kernel
         s.IsLazyTlb.CopyTo(IsLazyTlb, 0);
 
         // Slots above the top are never read before a push writes them.
-        s.Free.CopyTo(_free, 0);
-        _freeTop = s.Free.Length;
+        s.Free.AsSpan(0, s.FreeTop).CopyTo(_free);
+        _freeTop = s.FreeTop;
         SwapperPgd = s.SwapperPgd;
         VsyscallL3 = s.VsyscallL3;
         DirectHypercalls = s.DirectHypercalls;

@@ -13,44 +13,46 @@ public sealed class KernelSnapshot
 {
     internal KernelSnapshot(HypervisorSnapshot xen) => Xen = xen;
 
-    internal HypervisorSnapshot Xen { get; }
+    internal HypervisorSnapshot Xen { get; set; }
 
-    internal uint[] XenCr3 { get; init; } = [];
+    internal uint[] XenCr3 { get; set; } = [];
 
-    internal uint[] XenCurrentCr3 { get; init; } = [];
+    internal uint[] XenCurrentCr3 { get; set; } = [];
 
-    internal Multicalls.LazyMode[] Lazy { get; init; } = [];
+    internal Multicalls.LazyMode[] Lazy { get; set; } = [];
 
-    internal bool[] InInterrupt { get; init; } = [];
+    internal bool[] InInterrupt { get; set; } = [];
 
-    internal bool[] PagePinned { get; init; } = [];
+    internal bool[] PagePinned { get; set; } = [];
 
-    internal uint[] UserPgdOf { get; init; } = [];
+    internal uint[] UserPgdOf { get; set; } = [];
 
-    internal bool[] PteLocked { get; init; } = [];
+    internal bool[] PteLocked { get; set; } = [];
 
-    internal int[] PageRefs { get; init; } = [];
+    internal int[] PageRefs { get; set; } = [];
 
-    internal int[] LoadedMm { get; init; } = [];
+    internal int[] LoadedMm { get; set; } = [];
 
-    internal bool[] IsLazyTlb { get; init; } = [];
+    internal bool[] IsLazyTlb { get; set; } = [];
 
-    /// <summary>The free list up to its top.</summary>
-    internal uint[] Free { get; init; } = [];
+    /// <summary>The free list: its first <see cref="FreeTop"/> slots (the rest are left over from a reused snapshot).</summary>
+    internal uint[] Free { get; set; } = [];
 
-    internal uint SwapperPgd { get; init; }
+    internal int FreeTop { get; set; }
 
-    internal uint VsyscallL3 { get; init; }
+    internal uint SwapperPgd { get; set; }
 
-    internal long DirectHypercalls { get; init; }
+    internal uint VsyscallL3 { get; set; }
 
-    internal long IpisSent { get; init; }
+    internal long DirectHypercalls { get; set; }
 
-    internal GuestEventCounters Counts { get; init; } = null!;
+    internal long IpisSent { get; set; }
 
-    internal MmTable Mms { get; init; } = null!;
+    internal GuestEventCounters Counts { get; set; } = null!;
 
-    internal MulticallSnapshot Mc { get; init; } = null!;
+    internal MmTable Mms { get; set; } = null!;
 
-    internal string[] Oopses { get; init; } = [];
+    internal MulticallSnapshot Mc { get; set; } = null!;
+
+    internal string[] Oopses { get; set; } = [];
 }

@@ -385,6 +385,52 @@ public sealed class Hypervisor
     public HypervisorSnapshot Snapshot() => new(
         Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, Events.Clone(), (ulong[])M2p.Clone());
 
+    /// <summary>
+    /// <see cref="Snapshot"/> into <paramref name="reuse"/> (a snapshot of this hypervisor no longer needed, or null),
+    /// copying into its arrays where the sizes match so that a search taking one snapshot per state allocates nothing.
+    /// </summary>
+    public HypervisorSnapshot SnapshotInto(HypervisorSnapshot? reuse)
+    {
+        if (reuse == null)
+        {
+            return Snapshot();
+        }
+
+        if (reuse.Frames.Count == Frames.Count)
+        {
+            reuse.Frames.CopyFrom(Frames);
+        }
+        else
+        {
+            reuse.Frames = Frames.Clone();
+        }
+
+        reuse.Tables = Tables.SnapshotInto(reuse.Tables);
+        reuse.Vcpus.CopyFrom(Vcpus);
+        reuse.Tlb.CopyFrom(Tlb);
+        reuse.Domains.CopyFrom(Domains);
+        reuse.Clock = Clock;
+        if (reuse.Events.Vcpus == Events.Vcpus && reuse.Events.Phases == Events.Phases)
+        {
+            reuse.Events.CopyFrom(Events);
+        }
+        else
+        {
+            reuse.Events = Events.Clone();
+        }
+
+        if (reuse.M2p.Length == M2p.Length)
+        {
+            M2p.CopyTo(reuse.M2p, 0);
+        }
+        else
+        {
+            reuse.M2p = (ulong[])M2p.Clone();
+        }
+
+        return reuse;
+    }
+
     public void Restore(HypervisorSnapshot s)
     {
         Frames.CopyFrom(s.Frames);

@@ -20,19 +20,19 @@ public sealed class HypervisorSnapshot
         M2p = m2p;
     }
 
-    internal FrameTable Frames { get; }
+    internal FrameTable Frames { get; set; }
 
-    internal PageTablePool Tables { get; }
+    internal PageTablePool Tables { get; set; }
 
-    internal VcpuTable Vcpus { get; }
+    internal VcpuTable Vcpus { get; set; }
 
-    internal Tlb Tlb { get; }
+    internal Tlb Tlb { get; set; }
 
-    internal DomainTable Domains { get; }
+    internal DomainTable Domains { get; set; }
 
-    internal uint Clock { get; }
+    internal uint Clock { get; set; }
 
-    internal EventCounters Events { get; }
+    internal EventCounters Events { get; set; }
 
-    internal ulong[] M2p { get; }
+    internal ulong[] M2p { get; set; }
 }

@@ -92,6 +92,27 @@ public sealed class MmTable
         return c;
     }
 
+    /// <summary><see cref="Snapshot"/> into <paramref name="reuse"/> when it has the rows needed, so a search allocates nothing.</summary>
+    public MmTable SnapshotInto(MmTable? reuse)
+    {
+        if (reuse == null || reuse.Pgd.Length != HighWater)
+        {
+            return Snapshot();
+        }
+
+        var c = reuse;
+        Pgd.AsSpan(0, HighWater).CopyTo(c.Pgd);
+        Users.AsSpan(0, HighWater).CopyTo(c.Users);
+        Count.AsSpan(0, HighWater).CopyTo(c.Count);
+        CpuMask.AsSpan(0, HighWater).CopyTo(c.CpuMask);
+        VmaStart.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaStart);
+        VmaEnd.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaEnd);
+        VmaCount.AsSpan(0, HighWater).CopyTo(c.VmaCount);
+        Live.AsSpan(0, HighWater).CopyTo(c.Live);
+        c.HighWater = HighWater;
+        return c;
+    }
+
     /// <summary>Makes this table equal to the one <paramref name="s"/> (a <see cref="Snapshot"/>) was taken of.</summary>
     public void RestoreFrom(MmTable s)
     {

@@ -277,7 +277,13 @@ public sealed class MulticallBuffers
     }
 
     /// <summary>Saves what is queued (see <see cref="MulticallSnapshot"/>), the counters and the WARN log.</summary>
-    public MulticallSnapshot Save()
+    public MulticallSnapshot Save() => SaveInto(null);
+
+    /// <summary>
+    /// <see cref="Save"/> into <paramref name="reuse"/> (a snapshot of these buffers no longer needed, or null), reusing
+    /// each of its arrays whose length matches, so that a search taking one snapshot per state allocates nothing.
+    /// </summary>
+    public MulticallSnapshot SaveInto(MulticallSnapshot? reuse)
     {
         int entries = 0, mmu = 0, ext = 0, cbs = 0;
         for (var cpu = 0; cpu < Cpus; cpu++)
@@ -288,15 +294,14 @@ public sealed class MulticallBuffers
             cbs += _cbidx[cpu];
         }
 
-        var s = new MulticallSnapshot(Cpus)
-        {
-            Entries = entries == 0 ? [] : new MulticallEntry[entries],
-            Mmu = mmu == 0 ? [] : new MmuUpdateRequest[mmu],
-            Ext = ext == 0 ? [] : new MmuExtOpRequest[ext],
-            CbKind = cbs == 0 ? [] : new CallbackKind[cbs],
-            CbData = cbs == 0 ? [] : new ulong[cbs],
-            Warnings = Warnings.Count == 0 ? [] : [.. Warnings],
-        };
+        var s = reuse != null && reuse.Mcidx.Length == Cpus ? reuse : new MulticallSnapshot(Cpus);
+        s.Entries = Sized(s.Entries, entries);
+        s.Mmu = Sized(s.Mmu, mmu);
+        s.Ext = Sized(s.Ext, ext);
+        s.CbKind = Sized(s.CbKind, cbs);
+        s.CbData = Sized(s.CbData, cbs);
+        s.Warnings = Sized(s.Warnings, Warnings.Count);
+        Warnings.CopyTo(s.Warnings);
         _mcidx.CopyTo(s.Mcidx, 0);
         _argidx.CopyTo(s.Argidx, 0);
         _cbidx.CopyTo(s.Cbidx, 0);
@@ -320,6 +325,9 @@ public sealed class MulticallBuffers
 
         return s;
     }
+
+    /// <summary><paramref name="a"/> if it has length <paramref name="n"/>, else a new array of that length.</summary>
+    private static T[] Sized<T>(T[] a, int n) => a.Length == n ? a : n == 0 ? [] : new T[n];
 
     /// <summary>Puts the buffers back as <see cref="Save"/> found them (same CPU count).</summary>
     public void Restore(MulticallSnapshot s)

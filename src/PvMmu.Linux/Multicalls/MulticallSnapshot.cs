@@ -29,17 +29,17 @@ public sealed class MulticallSnapshot
     internal int[] ExtUsed { get; }
 
     /// <summary>Every CPU's queued entries, one CPU after another (so too the three arrays below).</summary>
-    internal MulticallEntry[] Entries { get; init; } = [];
+    internal MulticallEntry[] Entries { get; set; } = [];
 
-    internal MmuUpdateRequest[] Mmu { get; init; } = [];
+    internal MmuUpdateRequest[] Mmu { get; set; } = [];
 
-    internal MmuExtOpRequest[] Ext { get; init; } = [];
+    internal MmuExtOpRequest[] Ext { get; set; } = [];
 
-    internal CallbackKind[] CbKind { get; init; } = [];
+    internal CallbackKind[] CbKind { get; set; } = [];
 
-    internal ulong[] CbData { get; init; } = [];
+    internal ulong[] CbData { get; set; } = [];
 
     internal GuestCounters Counters { get; } = new();
 
-    internal McWarning[] Warnings { get; init; } = [];
+    internal McWarning[] Warnings { get; set; } = [];
 }

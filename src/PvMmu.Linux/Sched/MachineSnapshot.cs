@@ -17,7 +17,7 @@ public sealed class MachineSnapshot
         HistoryLength = historyLength;
     }
 
-    internal KernelSnapshot Kernel { get; }
+    internal KernelSnapshot Kernel { get; set; }
 
     internal int[][] Ints { get; }
 
@@ -31,5 +31,5 @@ public sealed class MachineSnapshot
 
     internal uint[][] Gather { get; }
 
-    internal int HistoryLength { get; }
+    internal int HistoryLength { get; set; }
 }

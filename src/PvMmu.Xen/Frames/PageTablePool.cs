@@ -170,6 +170,42 @@ public sealed class PageTablePool
         return copy;
     }
 
+    /// <summary>
+    /// <see cref="Snapshot"/> into <paramref name="reuse"/> (a snapshot no longer needed, or null): only its page index
+    /// is overwritten, never a page, so whoever else shares those pages keeps them; both sides still clone a page
+    /// before their next write to it, exactly as after <see cref="Snapshot"/>.
+    /// </summary>
+    public PageTablePool SnapshotInto(PageTablePool? reuse)
+    {
+        if (reuse == null || reuse == this)
+        {
+            return Snapshot();
+        }
+
+        if (reuse._pages.Length != _pages.Length)
+        {
+            reuse._pages = new ulong[_pages.Length][];
+            reuse._pageGen = new int[_pages.Length];
+            reuse._hash = new ulong[_pages.Length];
+            reuse._present = new short[_pages.Length][];
+        }
+        else if (reuse._count > _count)
+        {
+            // Drops the references above the count, so pages no longer in use can be collected.
+            Array.Clear(reuse._pages, _count, reuse._count - _count);
+            Array.Clear(reuse._present, _count, reuse._count - _count);
+        }
+
+        Array.Copy(_pages, reuse._pages, _count);
+        Array.Copy(_pageGen, reuse._pageGen, _count);
+        Array.Copy(_hash, reuse._hash, _count);
+        Array.Copy(_present, reuse._present, _count);
+        reuse._count = _count;
+        reuse._gen = _gen + 1;
+        _gen = reuse._gen + 1;
+        return reuse;
+    }
+
     /// <summary>Makes this pool equal to <paramref name="source"/>, sharing its pages (and their caches) copy-on-write.</summary>
     public void RestoreFrom(PageTablePool source)
     {
