@@ -77,30 +77,15 @@ public sealed class MmTable
     }
 
     /// <summary>A copy of the rows below <see cref="HighWater"/> only (the rest are zeros), for <see cref="RestoreFrom"/>.</summary>
-    public MmTable Snapshot()
-    {
-        var c = new MmTable(HighWater);
-        Pgd.AsSpan(0, HighWater).CopyTo(c.Pgd);
-        Users.AsSpan(0, HighWater).CopyTo(c.Users);
-        Count.AsSpan(0, HighWater).CopyTo(c.Count);
-        CpuMask.AsSpan(0, HighWater).CopyTo(c.CpuMask);
-        VmaStart.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaStart);
-        VmaEnd.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaEnd);
-        VmaCount.AsSpan(0, HighWater).CopyTo(c.VmaCount);
-        Live.AsSpan(0, HighWater).CopyTo(c.Live);
-        c.HighWater = HighWater;
-        return c;
-    }
+    public MmTable Snapshot() => CopyRowsInto(new MmTable(HighWater));
 
     /// <summary><see cref="Snapshot"/> into <paramref name="reuse"/> when it has the rows needed, so a search allocates nothing.</summary>
-    public MmTable SnapshotInto(MmTable? reuse)
-    {
-        if (reuse == null || reuse.Pgd.Length != HighWater)
-        {
-            return Snapshot();
-        }
+    public MmTable SnapshotInto(MmTable? reuse) =>
+        reuse == null || reuse.Pgd.Length != HighWater ? Snapshot() : CopyRowsInto(reuse);
 
-        var c = reuse;
+    /// <summary>The rows below <see cref="HighWater"/> into <paramref name="c"/>, which has exactly that many.</summary>
+    private MmTable CopyRowsInto(MmTable c)
+    {
         Pgd.AsSpan(0, HighWater).CopyTo(c.Pgd);
         Users.AsSpan(0, HighWater).CopyTo(c.Users);
         Count.AsSpan(0, HighWater).CopyTo(c.Count);

@@ -37,10 +37,6 @@ public static class PvtestValidation
     /// <summary>The program exec-N's child execs (pvnop: no libc, exits at once); its own counts cancel in the difference.</summary>
     private static readonly ProcessImage Pvnop = ProcessImage.StackOnly(1);
 
-    /// <summary>fork-exit-N (or fork-cow-N with <paramref name="cow"/>) with its region at <paramref name="regionStart"/>.</summary>
-    public static long[][] Model(ulong regionStart, int pages, bool cow = false) =>
-        Model(new PvtestWorkload(cow ? PvtestKind.ForkCow : PvtestKind.ForkExit, 1, pages), regionStart);
-
     /// <summary>
     /// The model's counts per phase (<see cref="PvtestWorkload.Phases"/>) and tracepoint for a pvtest workload, step by
     /// step as pvtest does it: the running process maps the VMAs (mmap_region: a VMA each, no page-table work), writes

@@ -22,19 +22,16 @@ public sealed record PvtestWorkload(PvtestKind Kind, int Vmas, int Pages)
     };
 
     /// <summary>The phases pvtest marks, in the order they run.</summary>
-    public IReadOnlyList<string> Phases => Kind switch
+    public IReadOnlyList<string> Phases => PhaseArray;
+
+    /// <summary>Where <paramref name="phase"/> falls in <see cref="Phases"/>, or -1.</summary>
+    public int PhaseIndex(string phase) => Array.IndexOf(PhaseArray, phase);
+
+    private string[] PhaseArray => Kind switch
     {
         PvtestKind.ForkCow => CowPhases,
         PvtestKind.Exec => ExecPhases,
         _ => ForkPhases,
-    };
-
-    /// <summary>Where <paramref name="phase"/> falls in <see cref="Phases"/>, or -1.</summary>
-    public int PhaseIndex(string phase) => Kind switch
-    {
-        PvtestKind.ForkCow => Array.IndexOf(CowPhases, phase),
-        PvtestKind.Exec => Array.IndexOf(ExecPhases, phase),
-        _ => Array.IndexOf(ForkPhases, phase),
     };
 
     /// <summary>Pages from the first VMA's start to the last one's end: the VMAs and the one-page holes between them.</summary>
