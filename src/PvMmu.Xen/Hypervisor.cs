@@ -419,15 +419,7 @@ public sealed class Hypervisor
             reuse.Events = Events.Clone();
         }
 
-        if (reuse.M2p.Length == M2p.Length)
-        {
-            M2p.CopyTo(reuse.M2p, 0);
-        }
-        else
-        {
-            reuse.M2p = (ulong[])M2p.Clone();
-        }
-
+        reuse.M2p = Cpu.ArrayReuse.CopyInto(M2p, reuse.M2p);
         return reuse;
     }
 

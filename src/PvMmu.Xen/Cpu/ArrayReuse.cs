@@ -1,6 +1,6 @@
 namespace PvMmu.Xen.Cpu;
 
-/// <summary>Restores of per-vCPU tables copy into the arrays they already have, so a restore allocates nothing.</summary>
+/// <summary>Restores and reused snapshots copy into the arrays they already have, so they allocate nothing.</summary>
 internal static class ArrayReuse
 {
     /// <summary><paramref name="from"/>'s contents in <paramref name="to"/> when the sizes match; else a clone of it.</summary>
