@@ -8,6 +8,8 @@ public sealed class MachineModel(Machine machine) : IExplorable
 {
     private readonly InvariantChecker _xen = new();
 
+    private readonly CheckMemo _memo = new();
+
     public Machine Machine { get; } = machine;
 
     public bool Done => Machine.Done;
@@ -24,7 +26,7 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public void Restore(object snapshot) => Machine.Restore((MachineSnapshot)snapshot);
 
-    public string? StateViolation() => ScheduleCheck.StateViolation(Machine, _xen);
+    public string? StateViolation() => ScheduleCheck.StateViolation(Machine, _xen, _memo);
 
     public string? EndViolation(out ulong settled) => ScheduleCheck.EndViolation(Machine, out settled);
 

@@ -12,12 +12,34 @@ namespace PvMmu.Explore;
 public static class ScheduleCheck
 {
     /// <summary>The violations of the state <paramref name="m"/> is in, or null.</summary>
-    public static string? StateViolation(Machine m, InvariantChecker xen)
+    public static string? StateViolation(Machine m, InvariantChecker xen) => StateViolation(m, xen, null);
+
+    /// <summary>
+    /// The same; <paramref name="memo"/>, when given, skips the parts already checked clean on an equal part of the
+    /// state (see <see cref="CheckMemo"/>). The violations reported are the same either way.
+    /// </summary>
+    public static string? StateViolation(Machine m, InvariantChecker xen, CheckMemo? memo)
     {
-        var errors = GuestInvariantChecker.Check(m.K, m.InContextSwitchCheck);
-        foreach (var e in xen.Check(m.K.Xen))
+        var k = m.K;
+        var frames = memo?.KnownFrames(k) != true;
+        var errors = GuestInvariantChecker.Check(k, m.InContextSwitchCheck, frames, out var framesClean);
+        if (framesClean)
         {
-            errors.Add("xen: " + e);
+            memo?.FramesClean(k);
+        }
+
+        if (memo?.KnownXen(k.Xen) != true)
+        {
+            var xenErrors = xen.Check(k.Xen);
+            foreach (var e in xenErrors)
+            {
+                errors.Add("xen: " + e);
+            }
+
+            if (xenErrors.Count == 0)
+            {
+                memo?.XenClean(k.Xen);
+            }
         }
 
         return errors.Count > 0 ? string.Join("; ", errors) : null;

@@ -491,28 +491,45 @@ public sealed class Kernel
     [ThreadStatic]
     private static System.IO.Hashing.XxHash3? _hasher;
 
-    private ulong Fingerprint(ulong xen)
+    /// <summary>
+    /// The part of <see cref="Fingerprint()"/> that the per-frame guest invariants read (G2, G4 and the split PTE
+    /// locks, <see cref="Invariants.GuestInvariantChecker"/>): the hypervisor's fingerprint, the free list,
+    /// PagePinned and PteLocked. A search keys its memo of frames already checked clean on it.
+    /// </summary>
+    public ulong FramesFingerprint() => FramesFingerprint(Xen.Fingerprint());
+
+    private ulong FramesFingerprint(ulong xen)
     {
         var x = _hasher ??= new System.IO.Hashing.XxHash3();
         x.Reset();
         Span<ulong> word = [xen, (ulong)_freeTop];
         x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
+        Hash(x, PagePinned);
+        Hash(x, PteLocked);
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_free.AsSpan(0, _freeTop)));
+        return x.GetCurrentHashAsUInt64();
+    }
+
+    private ulong Fingerprint(ulong xen)
+    {
+        var frames = FramesFingerprint(xen);
+        var x = _hasher!;
+        x.Reset();
+        Span<ulong> word = [frames];
+        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
         Hash(x, XenCr3);
         Hash(x, XenCurrentCr3);
         Hash(x, Lazy);
         Hash(x, InInterrupt);
-        Hash(x, PagePinned);
         Hash(x, UserPgdOf);
-        Hash(x, PteLocked);
         Hash(x, PageRefs);
         Hash(x, LoadedMm);
         Hash(x, IsLazyTlb);
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_free.AsSpan(0, _freeTop)));
         Mms.Hash(x);
         Mc.Hash(x);
         return x.GetCurrentHashAsUInt64();
-
-        static void Hash<T>(System.IO.Hashing.XxHash3 h, T[] a)
-            where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
     }
+
+    private static void Hash<T>(System.IO.Hashing.XxHash3 h, T[] a)
+        where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
 }

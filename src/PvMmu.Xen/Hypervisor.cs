@@ -32,8 +32,28 @@ public sealed class Hypervisor
     /// <summary>machine_to_phys_mapping: the M2P table that MMU_MACHPHYS_UPDATE writes (a table of its own in Xen too, not part of page_info).</summary>
     internal ulong[] M2p;
 
+    /// <summary>
+    /// The version of the state: a number no other content ever had, taken afresh by every call that can change the
+    /// state (each hypercall, load, store and builder write passes through <see cref="Enter"/> or
+    /// <see cref="BuilderWrite"/>; nothing outside this assembly reaches the state otherwise) and set back by
+    /// <see cref="Restore"/> to the snapshot's. Equal versions of one hypervisor mean equal states, so the fingerprint,
+    /// a snapshot and a restore can skip their work when nothing was called since. Unequal versions say nothing: a
+    /// load that hits the TLB takes a new version and leaves the state as it was.
+    /// </summary>
+    internal ulong Generation;
+
+    /// <summary>Instance numbers, so that two hypervisors never share a <see cref="Generation"/>.</summary>
+    private static long s_instances;
+
+    private ulong _nextGeneration;
+    private ulong _fingerprintGeneration;
+    private ulong _fingerprint;
+
     public Hypervisor(HypervisorConfig config)
     {
+        // 24 bits of instance and 40 of version: a hypervisor would need 10^12 calls to run into the next one's.
+        _nextGeneration = (ulong)Interlocked.Increment(ref s_instances) << 40;
+        Touch();
         if (config.Vcpus is < 1 or > 64)
         {
             throw new ArgumentOutOfRangeException(nameof(config), "vcpus must be between 1 and 64");
@@ -123,6 +143,8 @@ public sealed class Hypervisor
 
     internal void WriteContents(uint mfn, int slot, ulong value)
     {
+        // Every caller is inside a call that took a new version already; this one is for a write from anywhere else.
+        Touch();
         if (value == 0 && Frames.TableIndex[mfn] < 0)
         {
             return;
@@ -140,7 +162,11 @@ public sealed class Hypervisor
 
         CurrentVcpu = vcpu;
         Events.Vcpu = vcpu;
+        Touch();
     }
+
+    /// <summary>The state may change: take a version no state has had.</summary>
+    private void Touch() => Generation = ++_nextGeneration;
 
     // ---- Hypercalls ----------------------------------------------------------------------------------------
 
@@ -327,6 +353,7 @@ public sealed class Hypervisor
             throw new ArgumentException($"frame {mfn} is in use as {Frames.Type[mfn]}; only hypercalls may change it");
         }
 
+        Touch();
         WriteContents(mfn, slot, value);
     }
 
@@ -383,7 +410,10 @@ public sealed class Hypervisor
 
     /// <summary>A copy of the whole model state; page contents are shared copy-on-write.</summary>
     public HypervisorSnapshot Snapshot() => new(
-        Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, Events.Clone(), (ulong[])M2p.Clone());
+        Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, Events.Clone(), (ulong[])M2p.Clone())
+    {
+        Generation = Generation,
+    };
 
     /// <summary>
     /// <see cref="Snapshot"/> into <paramref name="reuse"/> (a snapshot of this hypervisor no longer needed, or null),
@@ -396,6 +426,14 @@ public sealed class Hypervisor
             return Snapshot();
         }
 
+        // The event counts are outside the versioned state (a guest's phase marks move them), so they are always copied.
+        if (reuse.Generation == Generation)
+        {
+            CopyEvents(reuse);
+            return reuse;
+        }
+
+        reuse.Generation = Generation;
         if (reuse.Frames.Count == Frames.Count)
         {
             reuse.Frames.CopyFrom(Frames);
@@ -410,6 +448,13 @@ public sealed class Hypervisor
         reuse.Tlb.CopyFrom(Tlb);
         reuse.Domains.CopyFrom(Domains);
         reuse.Clock = Clock;
+        CopyEvents(reuse);
+        reuse.M2p = Cpu.ArrayReuse.CopyInto(M2p, reuse.M2p);
+        return reuse;
+    }
+
+    private void CopyEvents(HypervisorSnapshot reuse)
+    {
         if (reuse.Events.Vcpus == Events.Vcpus && reuse.Events.Phases == Events.Phases)
         {
             reuse.Events.CopyFrom(Events);
@@ -418,25 +463,41 @@ public sealed class Hypervisor
         {
             reuse.Events = Events.Clone();
         }
-
-        reuse.M2p = Cpu.ArrayReuse.CopyInto(M2p, reuse.M2p);
-        return reuse;
     }
 
+    /// <summary>Puts the state of <paramref name="s"/> back; a state still at the snapshot's version is left as it is.</summary>
     public void Restore(HypervisorSnapshot s)
     {
+        Events.CopyFrom(s.Events);
+        if (s.Generation == Generation)
+        {
+            return;
+        }
+
+        Generation = s.Generation;
         Frames.CopyFrom(s.Frames);
         Tables.RestoreFrom(s.Tables);
         Vcpus.CopyFrom(s.Vcpus);
         Tlb.CopyFrom(s.Tlb);
         Domains.CopyFrom(s.Domains);
         Clock = s.Clock;
-        Events.CopyFrom(s.Events);
         s.M2p.CopyTo(M2p, 0);
     }
 
-    /// <summary>A 64-bit fingerprint of the state that decides future behaviour (event counts excluded).</summary>
-    public ulong Fingerprint() => StateHash.Compute(this);
+    /// <summary>
+    /// A 64-bit fingerprint of the state that decides future behaviour (event counts excluded); computed once per
+    /// <see cref="Generation"/>.
+    /// </summary>
+    public ulong Fingerprint()
+    {
+        if (_fingerprintGeneration != Generation)
+        {
+            _fingerprint = StateHash.Compute(this);
+            _fingerprintGeneration = Generation;
+        }
+
+        return _fingerprint;
+    }
 
     /// <summary>
     /// The same fingerprint with every page-table page hashed afresh instead of from the hashes cached in the pool:

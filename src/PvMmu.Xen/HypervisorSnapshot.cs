@@ -35,4 +35,7 @@ public sealed class HypervisorSnapshot
     internal EventCounters Events { get; set; }
 
     internal ulong[] M2p { get; set; }
+
+    /// <summary>The hypervisor's <see cref="Hypervisor.Generation"/> when this was taken.</summary>
+    internal ulong Generation { get; set; }
 }

@@ -9,8 +9,9 @@ namespace PvMmu.Linux.Tests;
 /// <summary>
 /// The explorer's per-state shortcuts (page hashes cached in the copy-on-write pool, the recount over cached present
 /// slots, the guest check's single direct-map walk) agree with the from-scratch computations at every state of seeded
-/// random walks over every scenario, exit path and vCPU count, including after restores; and the exhaustive search
-/// still counts exactly the states it counted before them.
+/// random walks over every scenario, exit path and vCPU count, including after restores; the check with a
+/// <see cref="CheckMemo"/> carried along the walk reports exactly what the plain check reports (the broken exit paths
+/// reach violations); and the exhaustive search still counts exactly the states it counted before them.
 /// </summary>
 public sealed class IncrementalStateTests
 {
@@ -38,6 +39,8 @@ public sealed class IncrementalStateTests
         var build = Scenarios.Build(scenario, ExitStrategies.Find(strategy)!, vcpus);
         var fast = new InvariantChecker();
         var full = new InvariantChecker();
+        var memoChecker = new InvariantChecker();
+        var memo = new CheckMemo();
         var checkedStates = 0;
         for (var seed = 1; seed <= 8; seed++)
         {
@@ -47,6 +50,8 @@ public sealed class IncrementalStateTests
             for (var move = 0; move < 120; move++)
             {
                 Same(m, fast, full, $"seed {seed}, move {move}");
+                var plain = ScheduleCheck.StateViolation(m, fast);
+                Assert.True(plain == ScheduleCheck.StateViolation(m, memoChecker, memo), $"seed {seed}, move {move}: the memo changed the verdict");
                 checkedStates++;
                 var roll = rng.Next(8);
                 if (roll == 0)

@@ -17,10 +17,32 @@ public static class GuestInvariantChecker
     /// The same, between scheduler moves: a CPU for which <paramref name="inContextSwitch"/> holds may have its CR3
     /// switch queued (its lazy CPU window), and its cpu_tlbstate already names the next mm.
     /// </summary>
-    public static List<string> Check(Kernel k, Func<int, bool> inContextSwitch)
+    public static List<string> Check(Kernel k, Func<int, bool> inContextSwitch) => Check(k, inContextSwitch, frames: true, out _);
+
+    /// <summary>
+    /// The same, leaving out the per-frame rules (G2, G4, the split PTE locks) unless <paramref name="frames"/>:
+    /// they read only what <see cref="Kernel.FramesFingerprint()"/> covers, so a search that has checked them clean
+    /// on a state with that fingerprint need not check them again. <paramref name="framesClean"/> says whether they
+    /// were checked and held.
+    /// </summary>
+    public static List<string> Check(Kernel k, Func<int, bool> inContextSwitch, bool frames, out bool framesClean)
     {
         var errors = new List<string>();
         CheckCpusAndWarnings(k, inContextSwitch, errors);
+        framesClean = false;
+        if (frames)
+        {
+            var before = errors.Count;
+            CheckFrames(k, errors);
+            framesClean = errors.Count == before;
+        }
+
+        CheckMms(k, errors);
+        return errors;
+    }
+
+    private static void CheckFrames(Kernel k, List<string> errors)
+    {
 
         // The per-frame rules of CheckFull, without its allocations: the free list as a bitmap on the stack, the
         // base pointers read once, a frame's type read only when it is free, and the direct map walked once per L1
@@ -75,9 +97,6 @@ public static class GuestInvariantChecker
                 errors.Add($"G4: frame {mfn}: PagePinned {k.PagePinned[i]} but its direct-map entry is {PageFlags.Format(pte)}");
             }
         }
-
-        CheckMms(k, errors);
-        return errors;
     }
 
     /// <summary>

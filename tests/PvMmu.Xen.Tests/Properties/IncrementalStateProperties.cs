@@ -145,4 +145,51 @@ public sealed class IncrementalStateProperties
         Assert.Equal(pool.PageHash(b), copy.PageHash(a));
         Assert.Equal([3], copy.PresentSlots(a).ToArray());
     }
+
+    /// <summary>
+    /// Every call takes a new version, even one that changes nothing; the fingerprint computed for the new version
+    /// is the old one's, and a snapshot taken and restored at one version gives the state back.
+    /// </summary>
+    [Fact]
+    public void ACallTakesANewVersionAndTheFingerprintFollowsTheState()
+    {
+        var (m, _, l1, data) = Pinned();
+        var before = m.H.Fingerprint();
+        var version = m.H.Generation;
+        var snapshot = m.H.Snapshot();
+        _ = m.H.Load(0, 0xdead_0000_0000, out _);
+        Assert.NotEqual(version, m.H.Generation);
+        Assert.Equal(m.H.FingerprintFromScratch(), m.H.Fingerprint());
+        m.H.Restore(snapshot);
+        Assert.Equal(version, m.H.Generation);
+        Assert.Equal(before, m.H.Fingerprint());
+        Ok(m.H.MmuUpdate(0, [MmuUpdateRequest.Normal(l1, 9, E(data, P))], out _));
+        Assert.NotEqual(before, m.H.Fingerprint());
+        Assert.Equal(m.H.FingerprintFromScratch(), m.H.Fingerprint());
+        m.H.Restore(snapshot);
+        Assert.Equal(before, m.H.FingerprintFromScratch());
+    }
+
+    /// <summary>
+    /// The explorer's memo of hypervisor states checked clean skips only states it has seen: a state it has not seen
+    /// (here a wrong type count, then any call, so the fingerprint is taken afresh) is checked and reported.
+    /// </summary>
+    [Fact]
+    public void TheCheckMemoChecksAHypervisorStateItHasNotSeen()
+    {
+        var m = PvMmu.Explore.Scenarios.Build("exit-vs-switch", new PvMmu.Linux.Exit.Linux413(), 2)();
+        var xen = new InvariantChecker();
+        var memo = new PvMmu.Explore.CheckMemo();
+        Assert.Null(PvMmu.Explore.ScheduleCheck.StateViolation(m, xen, memo));
+        Assert.True(memo.KnownXen(m.K.Xen));
+        var l4 = m.K.SwapperPgd;
+        m.K.Xen.Frames.TypeCount[l4]++;
+        Assert.True(memo.KnownXen(m.K.Xen), "written behind Xen's back: the version, and so the fingerprint, stay");
+        _ = m.K.Xen.Load(0, 0xdead_0000_0000, out _);
+        Assert.False(memo.KnownXen(m.K.Xen));
+        var v = PvMmu.Explore.ScheduleCheck.StateViolation(m, xen, memo);
+        Assert.NotNull(v);
+        Assert.Contains("xen: I4: frame " + l4, v, StringComparison.Ordinal);
+        Assert.Equal(v, PvMmu.Explore.ScheduleCheck.StateViolation(m, xen, memo));
+    }
 }
