@@ -43,7 +43,7 @@ public sealed class Hypervisor
     internal ulong Generation;
 
     /// <summary>Instance numbers, so that two hypervisors never share a <see cref="Generation"/>.</summary>
-    private static long s_instances;
+    private static long _instances;
 
     private ulong _nextGeneration;
     private ulong _fingerprintGeneration;
@@ -52,7 +52,7 @@ public sealed class Hypervisor
     public Hypervisor(HypervisorConfig config)
     {
         // 24 bits of instance and 40 of version: a hypervisor would need 10^12 calls to run into the next one's.
-        _nextGeneration = (ulong)Interlocked.Increment(ref s_instances) << 40;
+        _nextGeneration = (ulong)Interlocked.Increment(ref _instances) << 40;
         Touch();
         if (config.Vcpus is < 1 or > 64)
         {
