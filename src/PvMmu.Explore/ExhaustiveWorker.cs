@@ -45,7 +45,8 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     /// <summary>
     /// Visits the state the model is in, reached at <paramref name="depth"/> with sleep set <paramref name="sleep"/>,
     /// <paramref name="used"/> preemptions and vCPU <paramref name="last"/> the last to move; expands it if the visited
-    /// set says it must be; returns the first violation found below it (the path then leads to it), or null.
+    /// set says it must be; returns the first violation found below it (the path then leads to it), or null. The model
+    /// is left in whatever state the last move explored below it ended in.
     /// </summary>
     private string? Visit(int depth, ulong sleep, int used, int last)
     {
@@ -159,8 +160,12 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         }
 
         (f.Fingerprint, f.Remaining, f.Done, f.Working, f.Used, f.Last, f.LastCanRun) = (fp, explore, 0, working, used, last, lastCanRun);
-        var here = m.SnapshotInto(f.Snapshot);
-        f.Snapshot = here;
+
+        // The state is saved only when a move is about to leave it while another may still be taken from it, and put
+        // back only before such a move: with sleep sets most states have one move to take, and then neither is needed
+        // (exit-vs-switch on 8 vCPUs: 42,297 moves for 42,282 states). A child leaves the model where it ended.
+        object? here = null;
+        var left = false;
         for (var i = 0; i < n; i++)
         {
             var c = enabled[i];
@@ -181,6 +186,16 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
                 Donate();
             }
 
+            if (left)
+            {
+                m.Restore(here!);
+            }
+            else if (f.Remaining != 0)
+            {
+                here = m.SnapshotInto(f.Snapshot);
+                f.Snapshot = here;
+            }
+
             // A move counts as taken once started: the moves after it here (and those handed to other threads, which
             // are explored as if after it) sleep on it.
             var childSleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
@@ -193,7 +208,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             }
 
             Path.RemoveAt(Path.Count - 1);
-            m.Restore(here);
+            left = true;
         }
 
         return null;

@@ -22,12 +22,12 @@ public static class CheckCommand
         xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
         strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
-        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 2 to 8.", DefaultValueFactory = _ => 2 };
+        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 2 to 16.", DefaultValueFactory = _ => 2 };
         vcpus.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 2 or > 8)
+            if (r.GetValueOrDefault<int>() is < 2 or > 16)
             {
-                r.AddError("--vcpus must be from 2 to 8");
+                r.AddError("--vcpus must be from 2 to 16");
             }
         });
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
