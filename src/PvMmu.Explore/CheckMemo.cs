@@ -20,7 +20,8 @@ public sealed class CheckMemo
 
     public void XenClean(Hypervisor h) => _xen.Add(h.Fingerprint());
 
-    public bool KnownFrames(Kernel k) => _frames.Contains(k.FramesFingerprint());
+    /// <summary>Whether the frames part with this <see cref="Kernel.FramesFingerprint()"/> was checked clean.</summary>
+    public bool KnownFrames(ulong framesFingerprint) => _frames.Contains(framesFingerprint);
 
-    public void FramesClean(Kernel k) => _frames.Add(k.FramesFingerprint());
+    public void FramesClean(ulong framesFingerprint) => _frames.Add(framesFingerprint);
 }

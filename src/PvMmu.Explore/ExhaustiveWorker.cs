@@ -144,15 +144,14 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         if (search.SleepSets)
         {
             // Which moves commute with which, here: a move asleep (or taken before) stays asleep below one it commutes with.
+            Span<ulong> pairs = stackalloc ulong[n];
+            m.IndependentPairs(enabled.AsSpan(0, n), pairs);
             for (var i = 0; i < n; i++)
             {
                 ulong ind = 0;
-                for (var j = 0; j < n; j++)
+                for (var rest = pairs[i]; rest != 0; rest &= rest - 1)
                 {
-                    if (j != i && m.Independent(enabled[j], enabled[i]))
-                    {
-                        ind |= Bit(enabled[j]);
-                    }
+                    ind |= Bit(enabled[BitOperations.TrailingZeroCount(rest)]);
                 }
 
                 f.IndependentOf[i] = ind;

@@ -48,4 +48,26 @@ public interface IExplorable
     /// must be conservative; a model that cannot tell says false, and the search then explores every order.
     /// </summary>
     bool Independent(Choice a, Choice b) => false;
+
+    /// <summary>
+    /// <see cref="Independent"/> for every pair of <paramref name="enabled"/> at once: bit j of
+    /// <paramref name="independentOf"/>[i] is set when moves i and j (i ≠ j) are independent. A model whose relation
+    /// comes from a per-move property answers in one pass over the moves instead of one call per pair.
+    /// </summary>
+    void IndependentPairs(ReadOnlySpan<Choice> enabled, Span<ulong> independentOf)
+    {
+        for (var i = 0; i < enabled.Length; i++)
+        {
+            ulong ind = 0;
+            for (var j = 0; j < enabled.Length; j++)
+            {
+                if (j != i && Independent(enabled[j], enabled[i]))
+                {
+                    ind |= 1UL << j;
+                }
+            }
+
+            independentOf[i] = ind;
+        }
+    }
 }

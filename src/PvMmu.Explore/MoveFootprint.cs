@@ -17,6 +17,34 @@ public static class MoveFootprint
         a.Cpu != b.Cpu && (Local(m, a) || Local(m, b));
 
     /// <summary>
+    /// <see cref="Independent"/> for every pair of <paramref name="enabled"/> (at most 64 moves): <see cref="Local"/>
+    /// once per move, then bit j of <paramref name="independentOf"/>[i] is set when moves i and j are on different
+    /// vCPUs and one of them is local.
+    /// </summary>
+    public static void IndependentPairs(Machine m, ReadOnlySpan<Choice> enabled, Span<ulong> independentOf)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ulong local = 0;
+        for (var i = 0; i < enabled.Length; i++)
+        {
+            local |= Local(m, enabled[i]) ? 1UL << i : 0;
+        }
+
+        var all = enabled.Length == 64 ? ulong.MaxValue : (1UL << enabled.Length) - 1;
+        for (var i = 0; i < enabled.Length; i++)
+        {
+            ulong sameCpu = 0;
+            for (var j = 0; j < enabled.Length; j++)
+            {
+                sameCpu |= enabled[j].Cpu == enabled[i].Cpu ? 1UL << j : 0;
+            }
+
+            var partners = (local & (1UL << i)) != 0 ? all : local;
+            independentOf[i] = partners & all & ~sameCpu;
+        }
+    }
+
+    /// <summary>
     /// Wait and Signal touch only the program counters and a flag that is only ever set (a Wait is enabled only once
     /// it is). A kernel thread's context switch on a CPU that has nothing loaded (init_mm) borrows no mm: it sets
     /// the CPU's lazy modes and IRQs-off and flushes an empty batch, none of which another CPU reads.

@@ -12,20 +12,22 @@ namespace PvMmu.Explore;
 public static class ScheduleCheck
 {
     /// <summary>The violations of the state <paramref name="m"/> is in, or null.</summary>
-    public static string? StateViolation(Machine m, InvariantChecker xen) => StateViolation(m, xen, null);
+    public static string? StateViolation(Machine m, InvariantChecker xen) => StateViolation(m, xen, null, 0);
 
     /// <summary>
     /// The same; <paramref name="memo"/>, when given, skips the parts already checked clean on an equal part of the
-    /// state (see <see cref="CheckMemo"/>). The violations reported are the same either way.
+    /// state (see <see cref="CheckMemo"/>); <paramref name="framesFingerprint"/> is the state's
+    /// <see cref="PvMmu.Linux.Kernel.FramesFingerprint()"/> (read only with a memo). The violations reported are the
+    /// same either way.
     /// </summary>
-    public static string? StateViolation(Machine m, InvariantChecker xen, CheckMemo? memo)
+    public static string? StateViolation(Machine m, InvariantChecker xen, CheckMemo? memo, ulong framesFingerprint)
     {
         var k = m.K;
-        var frames = memo?.KnownFrames(k) != true;
+        var frames = memo?.KnownFrames(framesFingerprint) != true;
         var errors = GuestInvariantChecker.Check(k, m.InContextSwitchCheck, frames, out var framesClean);
         if (framesClean)
         {
-            memo?.FramesClean(k);
+            memo?.FramesClean(framesFingerprint);
         }
 
         if (memo?.KnownXen(k.Xen) != true)

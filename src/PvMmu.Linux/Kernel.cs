@@ -498,6 +498,12 @@ public sealed class Kernel
     /// </summary>
     public ulong FramesFingerprint() => FramesFingerprint(Xen.Fingerprint());
 
+    /// <summary>
+    /// The <see cref="FramesFingerprint()"/> the last <see cref="Fingerprint()"/> was built on: the current one as long
+    /// as nothing has changed since, which only the caller knows.
+    /// </summary>
+    public ulong LastFramesFingerprint { get; private set; }
+
     private ulong FramesFingerprint(ulong xen)
     {
         var x = _hasher ??= new System.IO.Hashing.XxHash3();
@@ -513,6 +519,7 @@ public sealed class Kernel
     private ulong Fingerprint(ulong xen)
     {
         var frames = FramesFingerprint(xen);
+        LastFramesFingerprint = frames;
         var x = _hasher!;
         x.Reset();
         Span<ulong> word = [frames];

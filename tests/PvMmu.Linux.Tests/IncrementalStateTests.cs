@@ -11,7 +11,7 @@ namespace PvMmu.Linux.Tests;
 /// slots, the guest check's single direct-map walk) agree with the from-scratch computations at every state of seeded
 /// random walks over every scenario, exit path and vCPU count, including after restores; the check with a
 /// <see cref="CheckMemo"/> carried along the walk reports exactly what the plain check reports (the broken exit paths
-/// reach violations); and the exhaustive search still counts exactly the states it counted before them.
+/// reach violations); the one-pass independence of all pairs of moves is the pairwise one; and the exhaustive search still counts exactly the states it counted before them.
 /// </summary>
 public sealed class IncrementalStateTests
 {
@@ -50,8 +50,9 @@ public sealed class IncrementalStateTests
             for (var move = 0; move < 120; move++)
             {
                 Same(m, fast, full, $"seed {seed}, move {move}");
+                SamePairs(m, $"seed {seed}, move {move}");
                 var plain = ScheduleCheck.StateViolation(m, fast);
-                Assert.True(plain == ScheduleCheck.StateViolation(m, memoChecker, memo), $"seed {seed}, move {move}: the memo changed the verdict");
+                Assert.True(plain == ScheduleCheck.StateViolation(m, memoChecker, memo, m.K.FramesFingerprint()), $"seed {seed}, move {move}: the memo changed the verdict");
                 checkedStates++;
                 var roll = rng.Next(8);
                 if (roll == 0)
@@ -82,6 +83,22 @@ public sealed class IncrementalStateTests
         }
 
         Assert.True(checkedStates > 20);
+    }
+
+    /// <summary>The one-pass independence of every pair of enabled moves is the pairwise one.</summary>
+    private static void SamePairs(Machine m, string where)
+    {
+        var enabled = m.Enabled().ToArray();
+        var pairs = new ulong[enabled.Length];
+        MoveFootprint.IndependentPairs(m, enabled, pairs);
+        for (var i = 0; i < enabled.Length; i++)
+        {
+            for (var j = 0; j < enabled.Length; j++)
+            {
+                var expected = j != i && MoveFootprint.Independent(m, enabled[j], enabled[i]);
+                Assert.True(expected == ((pairs[i] >> j & 1) != 0), $"{where}: moves {i} and {j}: pairwise {expected}, one pass {!expected}");
+            }
+        }
     }
 
     private static void Same(Machine m, InvariantChecker fast, InvariantChecker full, string where)

@@ -311,6 +311,11 @@ public sealed class MulticallBuffers
         entries = mmu = ext = cbs = 0;
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
+            if (IsEmpty(cpu))
+            {
+                continue;
+            }
+
             var b = cpu * McBatch;
             _entries.AsSpan(b, _mcidx[cpu]).CopyTo(s.Entries.AsSpan(entries));
             _mmu.AsSpan(b, _mmuUsed[cpu]).CopyTo(s.Mmu.AsSpan(mmu));
@@ -340,6 +345,11 @@ public sealed class MulticallBuffers
         int entries = 0, mmu = 0, ext = 0, cbs = 0;
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
+            if (IsEmpty(cpu))
+            {
+                continue;
+            }
+
             var b = cpu * McBatch;
             s.Entries.AsSpan(entries, _mcidx[cpu]).CopyTo(_entries.AsSpan(b));
             s.Mmu.AsSpan(mmu, _mmuUsed[cpu]).CopyTo(_mmu.AsSpan(b));
@@ -363,6 +373,13 @@ public sealed class MulticallBuffers
         Span<ulong> words = stackalloc ulong[7];
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
+            // Most CPUs have nothing queued, and an empty span adds nothing to the hash.
+            if (IsEmpty(cpu))
+            {
+                x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_argidx.AsSpan(cpu, 1)));
+                continue;
+            }
+
             var b = cpu * McBatch;
             // Field by field: MulticallEntry and MmuExtOpRequest have 4 padding bytes after their 32-bit first
             // field, which the JIT need not zero, so hashing their raw bytes could tell equal states apart.
@@ -393,4 +410,7 @@ public sealed class MulticallBuffers
             x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_argidx.AsSpan(cpu, 1)));
         }
     }
+
+    /// <summary>Nothing queued on <paramref name="cpu"/>: no entry, argument or callback to save, restore or hash.</summary>
+    private bool IsEmpty(int cpu) => (_mcidx[cpu] | _mmuUsed[cpu] | _extUsed[cpu] | _cbidx[cpu]) == 0;
 }
