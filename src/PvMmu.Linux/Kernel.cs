@@ -488,9 +488,6 @@ public sealed class Kernel
     /// <summary>The same with every page-table page hashed afresh: the reference the cached page hashes are tested against.</summary>
     public ulong FingerprintFromScratch() => Fingerprint(Xen.FingerprintFromScratch());
 
-    [ThreadStatic]
-    private static System.IO.Hashing.XxHash3? _hasher;
-
     /// <summary>
     /// The part of <see cref="Fingerprint()"/> that the per-frame guest invariants read (G2, G4 and the split PTE
     /// locks, <see cref="Invariants.GuestInvariantChecker"/>): the hypervisor's fingerprint, the free list,
@@ -506,37 +503,31 @@ public sealed class Kernel
 
     private ulong FramesFingerprint(ulong xen)
     {
-        var x = _hasher ??= new System.IO.Hashing.XxHash3();
-        x.Reset();
-        Span<ulong> word = [xen, (ulong)_freeTop];
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
-        Hash(x, PagePinned);
-        Hash(x, PteLocked);
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_free.AsSpan(0, _freeTop)));
-        return x.GetCurrentHashAsUInt64();
+        var b = FingerprintBuffer.Start();
+        b.Add(xen);
+        b.Add((ulong)_freeTop);
+        b.Add(PagePinned);
+        b.Add(PteLocked);
+        b.Add((ReadOnlySpan<uint>)_free.AsSpan(0, _freeTop));
+        return b.Hash();
     }
 
     private ulong Fingerprint(ulong xen)
     {
         var frames = FramesFingerprint(xen);
         LastFramesFingerprint = frames;
-        var x = _hasher!;
-        x.Reset();
-        Span<ulong> word = [frames];
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
-        Hash(x, XenCr3);
-        Hash(x, XenCurrentCr3);
-        Hash(x, Lazy);
-        Hash(x, InInterrupt);
-        Hash(x, UserPgdOf);
-        Hash(x, PageRefs);
-        Hash(x, LoadedMm);
-        Hash(x, IsLazyTlb);
-        Mms.Hash(x);
-        Mc.Hash(x);
-        return x.GetCurrentHashAsUInt64();
+        var b = FingerprintBuffer.Start();
+        b.Add(frames);
+        b.Add(XenCr3);
+        b.Add(XenCurrentCr3);
+        b.Add(Lazy);
+        b.Add(InInterrupt);
+        b.Add(UserPgdOf);
+        b.Add(PageRefs);
+        b.Add(LoadedMm);
+        b.Add(IsLazyTlb);
+        Mms.Hash(b);
+        Mc.Hash(b);
+        return b.Hash();
     }
-
-    private static void Hash<T>(System.IO.Hashing.XxHash3 h, T[] a)
-        where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
 }

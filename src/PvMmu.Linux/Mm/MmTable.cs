@@ -125,7 +125,7 @@ public sealed class MmTable
     /// contents, so equal tables hash equally whatever <see cref="HighWater"/> their history left), not the whole
     /// capacity: a search hashed 17 KB of zero VMA rows per state before.
     /// </summary>
-    public void Hash(System.IO.Hashing.NonCryptographicHashAlgorithm x)
+    internal void Hash(FingerprintBuffer b)
     {
         var rows = HighWater;
         while (rows > 1 && IsZeroRow(rows - 1))
@@ -133,16 +133,15 @@ public sealed class MmTable
             rows--;
         }
 
-        Span<int> count = [rows];
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(count));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Pgd.AsSpan(0, rows)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Users.AsSpan(0, rows)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Count.AsSpan(0, rows)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(CpuMask.AsSpan(0, rows)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(VmaStart.AsSpan(0, rows * MaxVmas)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(VmaEnd.AsSpan(0, rows * MaxVmas)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(VmaCount.AsSpan(0, rows)));
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Live.AsSpan(0, rows)));
+        b.Add((ulong)rows);
+        b.Add((ReadOnlySpan<uint>)Pgd.AsSpan(0, rows));
+        b.Add((ReadOnlySpan<int>)Users.AsSpan(0, rows));
+        b.Add((ReadOnlySpan<int>)Count.AsSpan(0, rows));
+        b.Add((ReadOnlySpan<ulong>)CpuMask.AsSpan(0, rows));
+        b.Add((ReadOnlySpan<ulong>)VmaStart.AsSpan(0, rows * MaxVmas));
+        b.Add((ReadOnlySpan<ulong>)VmaEnd.AsSpan(0, rows * MaxVmas));
+        b.Add((ReadOnlySpan<int>)VmaCount.AsSpan(0, rows));
+        b.Add((ReadOnlySpan<bool>)Live.AsSpan(0, rows));
     }
 
     private bool IsZeroRow(int r) =>

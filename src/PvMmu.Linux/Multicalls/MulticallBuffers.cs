@@ -368,46 +368,46 @@ public sealed class MulticallBuffers
     }
 
     /// <summary>Adds what is queued to a fingerprint (counters and the WARN log excluded).</summary>
-    public void Hash(System.IO.Hashing.NonCryptographicHashAlgorithm x)
+    internal void Hash(FingerprintBuffer b)
     {
-        Span<ulong> words = stackalloc ulong[7];
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
-            // Most CPUs have nothing queued, and an empty span adds nothing to the hash.
+            b.Add((ulong)_argidx[cpu]);
+
+            // Most CPUs have nothing queued.
             if (IsEmpty(cpu))
             {
-                x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_argidx.AsSpan(cpu, 1)));
+                b.Add(0UL);
                 continue;
             }
 
-            var b = cpu * McBatch;
+            var o = cpu * McBatch;
+            b.Add((uint)_mcidx[cpu] | ((ulong)(uint)_mmuUsed[cpu] << 16) | ((ulong)(uint)_extUsed[cpu] << 32) | ((ulong)(uint)_cbidx[cpu] << 48));
+
             // Field by field: MulticallEntry and MmuExtOpRequest have 4 padding bytes after their 32-bit first
             // field, which the JIT need not zero, so hashing their raw bytes could tell equal states apart.
-            foreach (ref readonly var e in _entries.AsSpan(b, _mcidx[cpu]))
+            foreach (ref readonly var e in _entries.AsSpan(o, _mcidx[cpu]))
             {
-                words[0] = (ulong)e.Op;
-                words[1] = (ulong)e.Result;
-                words[2] = e.Arg0;
-                words[3] = e.Arg1;
-                words[4] = e.Arg2;
-                words[5] = e.Arg3;
-                words[6] = e.Arg4;
-                x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words));
+                b.Add((ulong)e.Op);
+                b.Add((ulong)e.Result);
+                b.Add(e.Arg0);
+                b.Add(e.Arg1);
+                b.Add(e.Arg2);
+                b.Add(e.Arg3);
+                b.Add(e.Arg4);
             }
 
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_mmu.AsSpan(b, _mmuUsed[cpu])));
-            foreach (ref readonly var o in _ext.AsSpan(b, _extUsed[cpu]))
+            b.Add((ReadOnlySpan<MmuUpdateRequest>)_mmu.AsSpan(o, _mmuUsed[cpu]));
+            foreach (ref readonly var x in _ext.AsSpan(o, _extUsed[cpu]))
             {
-                words[0] = (ulong)o.Cmd;
-                words[1] = o.Arg1;
-                words[2] = o.Arg2;
-                words[3] = o.VcpuMask;
-                x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words[..4]));
+                b.Add((ulong)x.Cmd);
+                b.Add(x.Arg1);
+                b.Add(x.Arg2);
+                b.Add(x.VcpuMask);
             }
 
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_cbKind.AsSpan(b, _cbidx[cpu])));
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_cbData.AsSpan(b, _cbidx[cpu])));
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_argidx.AsSpan(cpu, 1)));
+            b.Add((ReadOnlySpan<CallbackKind>)_cbKind.AsSpan(o, _cbidx[cpu]));
+            b.Add((ReadOnlySpan<ulong>)_cbData.AsSpan(o, _cbidx[cpu]));
         }
     }
 

@@ -524,37 +524,28 @@ public sealed class Machine
     /// <summary>The same with every page-table page hashed afresh (see <see cref="Kernel.FingerprintFromScratch"/>).</summary>
     public ulong FingerprintFromScratch() => Fingerprint(K.FingerprintFromScratch());
 
-    [System.ThreadStatic]
-    private static System.IO.Hashing.XxHash3? _hasher;
-
     private ulong Fingerprint(ulong kernel)
     {
-        var x = _hasher ??= new System.IO.Hashing.XxHash3();
-        x.Reset();
-        Span<ulong> word = [kernel];
-        x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
-        Hash(x, _pc);
-        Hash(x, _step);
-        Hash(x, _cursor);
-        Hash(x, _pendingMm);
-        Hash(x, _lazyRef);
-        Hash(x, _processMm);
-        Hash(x, _waitingFor);
-        Hash(x, _serialLeft);
-        Hash(x, _pendingFrom);
-        Hash(x, _irqsOff);
-        Hash(x, _flags);
-        Hash(x, _pendingHandler);
+        var b = FingerprintBuffer.Start();
+        b.Add(kernel);
+        b.Add(_pc);
+        b.Add(_step);
+        b.Add(_cursor);
+        b.Add(_pendingMm);
+        b.Add(_lazyRef);
+        b.Add(_processMm);
+        b.Add(_waitingFor);
+        b.Add(_serialLeft);
+        b.Add(_pendingFrom);
+        b.Add(_irqsOff);
+        b.Add(_flags);
+        b.Add(_pendingHandler);
         foreach (var g in _gather)
         {
-            word[0] = (ulong)g.Count;
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(word));
-            x.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(g)));
+            b.Add((ulong)g.Count);
+            b.Add((ReadOnlySpan<uint>)System.Runtime.InteropServices.CollectionsMarshal.AsSpan(g));
         }
 
-        return x.GetCurrentHashAsUInt64();
-
-        static void Hash<T>(System.IO.Hashing.XxHash3 h, T[] a)
-            where T : struct => h.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
+        return b.Hash();
     }
 }

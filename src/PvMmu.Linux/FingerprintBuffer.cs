@@ -1,0 +1,66 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace PvMmu.Linux;
+
+/// <summary>
+/// The bytes a guest fingerprint is taken over, gathered into one reused buffer and hashed in one XxHash3 call. The
+/// guest's state is some forty small arrays; a streaming hash pays per append, and those appends had come to cost
+/// more than hashing the bytes (docs/performance.md). One buffer per thread; a fingerprint is taken from
+/// <see cref="Start"/> to <see cref="Hash"/> without another starting in between.
+/// </summary>
+internal sealed class FingerprintBuffer
+{
+    [ThreadStatic]
+    private static FingerprintBuffer? _current;
+
+    /// <summary>Spans longer than this (in bytes) enter as their own 64-bit hash.</summary>
+    private const int LongSpan = 256;
+
+    private byte[] _bytes = new byte[4096];
+    private int _length;
+
+    /// <summary>This thread's buffer, emptied.</summary>
+    public static FingerprintBuffer Start()
+    {
+        var b = _current ??= new FingerprintBuffer();
+        b._length = 0;
+        return b;
+    }
+
+    public void Add<T>(T[] items)
+        where T : struct => Add((ReadOnlySpan<T>)items);
+
+    public void Add<T>(ReadOnlySpan<T> items)
+        where T : struct
+    {
+        var bytes = MemoryMarshal.AsBytes(items);
+        if (bytes.Length > LongSpan)
+        {
+            // Hashed where it lies rather than copied: its hash stands for it.
+            Add(XxHash3.HashToUInt64(bytes));
+            return;
+        }
+
+        Reserve(bytes.Length);
+        bytes.CopyTo(_bytes.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
+    public void Add(ulong word)
+    {
+        Reserve(sizeof(ulong));
+        MemoryMarshal.Write(_bytes.AsSpan(_length), in word);
+        _length += sizeof(ulong);
+    }
+
+    public ulong Hash() => XxHash3.HashToUInt64(_bytes.AsSpan(0, _length));
+
+    private void Reserve(int n)
+    {
+        if (_length + n > _bytes.Length)
+        {
+            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + n));
+        }
+    }
+}
