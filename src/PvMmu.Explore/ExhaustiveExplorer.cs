@@ -88,7 +88,8 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
 
     internal void AddStates(long n) => Interlocked.Add(ref _states, n);
 
-    internal void CountDistinct() => Interlocked.Increment(ref _distinct);
+    /// <summary>Adds distinct states a thread has counted; for progress only (the result counts the visited set).</summary>
+    internal void AddDistinct(long n) => Interlocked.Add(ref _distinct, n);
 
     internal void MarkCut() => Volatile.Write(ref _cut, true);
 
