@@ -190,7 +190,8 @@ public static class GuestInvariantChecker
 
     private static void CheckMms(Kernel k, List<string> errors)
     {
-        for (var mm = 1; mm < k.Mms.Capacity; mm++)
+        // Rows from HighWater on are all zeros: never live.
+        for (var mm = 1; mm < k.Mms.HighWater; mm++)
         {
             if (k.Mms.Live[mm] && (k.Mms.Count[mm] < 1 || k.Mms.Users[mm] < 0))
             {
