@@ -40,7 +40,7 @@ public static class MoveFootprint
             }
 
             var partners = (local & (1UL << i)) != 0 ? all : local;
-            independentOf[i] = partners & all & ~sameCpu;
+            independentOf[i] = partners & ~sameCpu;
         }
     }
 

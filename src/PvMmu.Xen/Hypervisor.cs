@@ -34,8 +34,9 @@ public sealed class Hypervisor
 
     /// <summary>
     /// The version of the state: a number no other content ever had, taken afresh by every call that can change the
-    /// state (each hypercall, load, store and builder write passes through <see cref="Enter"/> or
-    /// <see cref="BuilderWrite"/>; nothing outside this assembly reaches the state otherwise) and set back by
+    /// state (each hypercall, load and store passes through <see cref="Enter"/>, and every write of a table's contents,
+    /// the builder's included, through <see cref="WriteContents"/>; nothing outside this assembly reaches the state
+    /// otherwise) and set back by
     /// <see cref="Restore"/> to the snapshot's. Equal versions of one hypervisor mean equal states, so the fingerprint,
     /// a snapshot and a restore can skip their work when nothing was called since. Unequal versions say nothing: a
     /// load that hits the TLB takes a new version and leaves the state as it was.
@@ -143,7 +144,7 @@ public sealed class Hypervisor
 
     internal void WriteContents(uint mfn, int slot, ulong value)
     {
-        // Every caller is inside a call that took a new version already; this one is for a write from anywhere else.
+        // Hypercalls took a new version in Enter already; this one covers the builder and any other writer.
         Touch();
         if (value == 0 && Frames.TableIndex[mfn] < 0)
         {
@@ -353,7 +354,6 @@ public sealed class Hypervisor
             throw new ArgumentException($"frame {mfn} is in use as {Frames.Type[mfn]}; only hypercalls may change it");
         }
 
-        Touch();
         WriteContents(mfn, slot, value);
     }
 
