@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using PvMmu.Linux.Sched;
 
 namespace PvMmu.Explore;
@@ -38,6 +39,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         _unflushedDistinct = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Bit(Choice c) => 1UL << ((c.Cpu * 2) + (int)c.Kind);
 
     /// <summary>Explores from the model's state, which <see cref="Path"/> (of length <paramref name="depth"/>) reached.</summary>
@@ -71,6 +73,9 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
 
         var f = _frames[depth];
         var fp = m.Fingerprint();
+
+        // The visited set is far bigger than the caches: its slot is fetched while the enabled moves are gathered.
+        search.Seen.Prefetch(fp);
         f.Load(m.Enabled());
         var n = f.Count;
         var enabled = f.Enabled;

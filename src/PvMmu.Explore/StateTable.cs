@@ -2,20 +2,21 @@ namespace PvMmu.Explore;
 
 /// <summary>
 /// The exhaustive search's visited states, shared by its threads: 64-bit keys to a 64-bit value, in shards that each
-/// take a lock, so that threads rarely wait on each other and an entry costs no allocation (no node per entry, as a
-/// ConcurrentDictionary would). The value is what the search needs to decide whether a state reached again must be
-/// expanded again: a sleep set, or the fewest preemptions it was reached with.
+/// take a lock, so that threads rarely wait on each other. An entry costs no allocation (no node per entry, as a
+/// ConcurrentDictionary would) and, once the table outgrows the caches, one cache miss (<see cref="StateShard"/>).
+/// The value is what the search needs to decide whether a state reached again must be expanded again: a sleep set,
+/// or the fewest preemptions it was reached with.
 /// </summary>
 internal sealed class StateTable
 {
     private const int Shards = 64;
-    private readonly Dictionary<ulong, ulong>[] _shards = new Dictionary<ulong, ulong>[Shards];
+    private readonly StateShard[] _shards = new StateShard[Shards];
 
     public StateTable()
     {
         for (var i = 0; i < Shards; i++)
         {
-            _shards[i] = [];
+            _shards[i] = new StateShard();
         }
     }
 
@@ -36,13 +37,17 @@ internal sealed class StateTable
         }
     }
 
+    /// <summary>Starts fetching <paramref name="key"/>'s slot from memory (<see cref="StateShard.Prefetch"/>).</summary>
+    public void Prefetch(ulong key) => Shard(key).Prefetch(key);
+
     /// <summary>Adds <paramref name="key"/>; true if it was not there.</summary>
     public bool Add(ulong key)
     {
         var s = Shard(key);
         lock (s)
         {
-            return s.TryAdd(key, 0);
+            s.GetValueRefOrAdd(key, out var existed);
+            return !existed;
         }
     }
 
@@ -57,20 +62,21 @@ internal sealed class StateTable
         var s = Shard(fp);
         lock (s)
         {
-            if (s.TryGetValue(fp, out var stored))
+            ref var stored = ref s.GetValueRefOrAdd(fp, out var existed);
+            if (existed)
             {
                 isNew = false;
                 explore = stored & ~sleep;
                 working = stored & sleep;
                 if (explore != 0)
                 {
-                    s[fp] = working;
+                    stored = working;
                 }
 
                 return;
             }
 
-            s.Add(fp, sleep);
+            stored = sleep;
         }
 
         isNew = true;
@@ -87,12 +93,13 @@ internal sealed class StateTable
         var s = Shard(key);
         lock (s)
         {
-            if (s.TryGetValue(key, out var stored) && (int)stored <= used)
+            ref var stored = ref s.GetValueRefOrAdd(key, out var existed);
+            if (existed && (int)stored <= used)
             {
                 return false;
             }
 
-            s[key] = (ulong)used;
+            stored = (ulong)used;
             return true;
         }
     }
@@ -114,13 +121,13 @@ internal sealed class StateTable
         {
             lock (s)
             {
-                all.UnionWith(s.Keys);
+                s.CopyKeysTo(all);
             }
         }
 
         return all;
     }
 
-    // Fingerprints are hashes already; the top bits pick the shard, the dictionary hashes the rest.
-    private Dictionary<ulong, ulong> Shard(ulong key) => _shards[(int)(key >> 58)];
+    // Fingerprints are hashes already: the top bits pick the shard, the low bits the slot in it.
+    private StateShard Shard(ulong key) => _shards[(int)(key >> 58)];
 }
