@@ -15,7 +15,27 @@ namespace PvMmu.Linux;
 public sealed class Kernel
 {
     private readonly uint[] _free;
+    private readonly bool[] _pagePinned;
+    private readonly uint[] _userPgdOf;
+    private readonly bool[] _pteLocked;
+    private readonly int[] _pageRefs;
     private int _freeTop;
+
+    /// <summary>Instance numbers, so that two kernels never share a <see cref="_framesGeneration"/>.</summary>
+    private static long _instances;
+
+    /// <summary>
+    /// The version of the per-frame state (PagePinned, UserPgdOf, PageRefs, PteLocked, the free list): a fresh one at
+    /// every write, the saved one again at a restore, so that equal versions mean equal contents. A move seldom
+    /// writes them, and their hashes and copies are skipped at an unchanged version (<see cref="FramesFingerprint()"/>).
+    /// </summary>
+    private ulong _framesGeneration;
+    private ulong _nextFramesGeneration;
+
+    /// <summary>The version <see cref="_pinsHash"/> and <see cref="_refsHash"/> were taken at.</summary>
+    private ulong _framesHashGeneration;
+    private ulong _pinsHash;
+    private ulong _refsHash;
 
     private Kernel(Hypervisor xen, KernelConfig config)
     {
@@ -29,11 +49,13 @@ public sealed class Kernel
         XenCurrentCr3 = new uint[Cpus];
         Lazy = new LazyMode[Cpus];
         InInterrupt = new bool[Cpus];
-        PagePinned = new bool[FrameCount];
-        UserPgdOf = new uint[FrameCount];
-        PteLocked = new bool[FrameCount];
-        PageRefs = new int[FrameCount];
+        _pagePinned = new bool[FrameCount];
+        _userPgdOf = new uint[FrameCount];
+        _pteLocked = new bool[FrameCount];
+        _pageRefs = new int[FrameCount];
         _free = new uint[FrameCount];
+        _nextFramesGeneration = (ulong)Interlocked.Increment(ref _instances) << 40;
+        TouchFrames();
         LoadedMm = new int[Cpus];
         IsLazyTlb = new bool[Cpus];
         Mms = new MmTable(64);
@@ -80,16 +102,16 @@ public sealed class Kernel
     public bool[] InInterrupt { get; }
 
     /// <summary>PagePinned (PG_pinned) per guest frame: the guest's belief that Xen holds the frame as a pinned table.</summary>
-    public bool[] PagePinned { get; }
+    public ReadOnlySpan<bool> PagePinned => _pagePinned;
 
     /// <summary>page->private of a kernel pgd: its user pgd frame (xen_get_user_pgd), or 0.</summary>
-    public uint[] UserPgdOf { get; }
+    public ReadOnlySpan<uint> UserPgdOf => _userPgdOf;
 
     /// <summary>struct page's reference count per guest frame: mappings of a data page (COW shares it), 1 for a table.</summary>
-    public int[] PageRefs { get; }
+    public ReadOnlySpan<int> PageRefs => _pageRefs;
 
     /// <summary>Split PTE locks held, per guest frame (xen_pte_lock until the batch's xen_pte_unlock callback).</summary>
-    public bool[] PteLocked { get; }
+    public ReadOnlySpan<bool> PteLocked => _pteLocked;
 
     /// <summary>swapper_pg_dir: init_mm's pgd.</summary>
     public uint SwapperPgd { get; private set; }
@@ -109,9 +131,43 @@ public sealed class Kernel
     public ulong Va(uint mfn) => Layout.PageOffset + ((ulong)(mfn - FirstFrame) << 12);
 
     /// <summary>PagePinned of a guest frame.</summary>
-    public bool Pinned(uint mfn) => PagePinned[mfn - FirstFrame];
+    public bool Pinned(uint mfn) => _pagePinned[mfn - FirstFrame];
 
-    internal void SetPinned(uint mfn, bool value) => PagePinned[mfn - FirstFrame] = value;
+    /// <summary>page->private of kernel pgd <paramref name="pgd"/>: its user pgd frame, or 0.</summary>
+    public uint UserPgd(uint pgd) => _userPgdOf[pgd - FirstFrame];
+
+    /// <summary>The reference count of guest frame <paramref name="mfn"/> (<see cref="PageRefs"/>).</summary>
+    public int PageRef(uint mfn) => _pageRefs[mfn - FirstFrame];
+
+    // The per-frame arrays are written only here, each write under a new version (_framesGeneration).
+    internal void SetPinned(uint mfn, bool value)
+    {
+        TouchFrames();
+        _pagePinned[mfn - FirstFrame] = value;
+    }
+
+    /// <summary>Sets page->private of kernel pgd <paramref name="pgd"/>: its user pgd (0: none).</summary>
+    internal void SetUserPgd(uint pgd, uint user)
+    {
+        TouchFrames();
+        _userPgdOf[pgd - FirstFrame] = user;
+    }
+
+    /// <summary>get_page on a data page mapped once more (a COW share at fork).</summary>
+    internal void GetDataPage(uint mfn)
+    {
+        TouchFrames();
+        _pageRefs[mfn - FirstFrame]++;
+    }
+
+    /// <summary>Takes (true) or drops (false) the split PTE lock of a table page.</summary>
+    internal void SetPteLocked(uint page, bool locked)
+    {
+        TouchFrames();
+        _pteLocked[page - FirstFrame] = locked;
+    }
+
+    private void TouchFrames() => _framesGeneration = ++_nextFramesGeneration;
 
     /// <summary>
     /// Boots a guest: the domain builder lays out init_mm's tables (a direct map of every guest frame at
@@ -176,6 +232,7 @@ public sealed class Kernel
         k.Mms.Pgd[0] = l4;
         for (var p = config.Frames - 1; p >= bootTables; p--)
         {
+            k.TouchFrames();
             k._free[k._freeTop++] = f + (uint)p;
         }
 
@@ -200,8 +257,9 @@ public sealed class Kernel
             throw new InvalidOperationException("out of guest memory");
         }
 
+        TouchFrames();
         var mfn = _free[--_freeTop];
-        PageRefs[mfn - FirstFrame] = 1;
+        _pageRefs[mfn - FirstFrame] = 1;
         // Only the non-zero entries need a store for the hypervisor to see them cleared; a frame that never held an
         // entry has nothing to clear. The span is re-read after each store, which may copy a shared table.
         for (var s = NextUsed(mfn, 0, 512); s >= 0; s = NextUsed(mfn, s + 1, 512))
@@ -247,14 +305,16 @@ public sealed class Kernel
 
     public void FreePage(uint mfn)
     {
-        PageRefs[mfn - FirstFrame] = 0;
+        TouchFrames();
+        _pageRefs[mfn - FirstFrame] = 0;
         _free[_freeTop++] = mfn;
     }
 
     /// <summary>put_page on a mapped data page: freed when its last mapping goes.</summary>
     public void PutDataPage(uint mfn)
     {
-        if (--PageRefs[mfn - FirstFrame] == 0)
+        TouchFrames();
+        if (--_pageRefs[mfn - FirstFrame] == 0)
         {
             _free[_freeTop++] = mfn;
         }
@@ -318,7 +378,7 @@ public sealed class Kernel
                 XenCurrentCr3[cpu] = (uint)data;
                 break;
             case CallbackKind.PteUnlock:
-                PteLocked[(uint)data - FirstFrame] = false;
+                SetPteLocked((uint)data, false);
                 break;
             default:
                 break;
@@ -375,10 +435,14 @@ public sealed class Kernel
         XenCurrentCr3 = (uint[])XenCurrentCr3.Clone(),
         Lazy = (LazyMode[])Lazy.Clone(),
         InInterrupt = (bool[])InInterrupt.Clone(),
-        PagePinned = (bool[])PagePinned.Clone(),
-        UserPgdOf = (uint[])UserPgdOf.Clone(),
-        PteLocked = (bool[])PteLocked.Clone(),
-        PageRefs = (int[])PageRefs.Clone(),
+        PagePinned = (bool[])_pagePinned.Clone(),
+        UserPgdOf = (uint[])_userPgdOf.Clone(),
+        PteLocked = (bool[])_pteLocked.Clone(),
+        PageRefs = (int[])_pageRefs.Clone(),
+        FramesGeneration = _framesGeneration,
+        FramesHashGeneration = _framesHashGeneration,
+        PinsHash = _pinsHash,
+        RefsHash = _refsHash,
         LoadedMm = (int[])LoadedMm.Clone(),
         IsLazyTlb = (bool[])IsLazyTlb.Clone(),
         Free = _free.AsSpan(0, _freeTop).ToArray(),
@@ -409,21 +473,27 @@ public sealed class Kernel
         s.XenCurrentCr3 = CopyInto(XenCurrentCr3, s.XenCurrentCr3);
         s.Lazy = CopyInto(Lazy, s.Lazy);
         s.InInterrupt = CopyInto(InInterrupt, s.InInterrupt);
-        s.PagePinned = CopyInto(PagePinned, s.PagePinned);
-        s.UserPgdOf = CopyInto(UserPgdOf, s.UserPgdOf);
-        s.PteLocked = CopyInto(PteLocked, s.PteLocked);
-        s.PageRefs = CopyInto(PageRefs, s.PageRefs);
         s.LoadedMm = CopyInto(LoadedMm, s.LoadedMm);
         s.IsLazyTlb = CopyInto(IsLazyTlb, s.IsLazyTlb);
-
-        // The free list's length changes from state to state: keep an array big enough and the top beside it.
-        if (s.Free.Length < _freeTop)
+        if (s.FramesGeneration != _framesGeneration)
         {
-            s.Free = new uint[_free.Length];
+            s.PagePinned = CopyInto(_pagePinned, s.PagePinned);
+            s.UserPgdOf = CopyInto(_userPgdOf, s.UserPgdOf);
+            s.PteLocked = CopyInto(_pteLocked, s.PteLocked);
+            s.PageRefs = CopyInto(_pageRefs, s.PageRefs);
+
+            // The free list's length changes from state to state: keep an array big enough and the top beside it.
+            if (s.Free.Length < _freeTop)
+            {
+                s.Free = new uint[_free.Length];
+            }
+
+            _free.AsSpan(0, _freeTop).CopyTo(s.Free);
+            s.FreeTop = _freeTop;
+            s.FramesGeneration = _framesGeneration;
         }
 
-        _free.AsSpan(0, _freeTop).CopyTo(s.Free);
-        s.FreeTop = _freeTop;
+        (s.FramesHashGeneration, s.PinsHash, s.RefsHash) = (_framesHashGeneration, _pinsHash, _refsHash);
         s.SwapperPgd = SwapperPgd;
         s.VsyscallL3 = VsyscallL3;
         s.DirectHypercalls = DirectHypercalls;
@@ -458,16 +528,26 @@ public sealed class Kernel
         s.XenCurrentCr3.CopyTo(XenCurrentCr3, 0);
         s.Lazy.CopyTo(Lazy, 0);
         s.InInterrupt.CopyTo(InInterrupt, 0);
-        s.PagePinned.CopyTo(PagePinned, 0);
-        s.UserPgdOf.CopyTo(UserPgdOf, 0);
-        s.PteLocked.CopyTo(PteLocked, 0);
-        s.PageRefs.CopyTo(PageRefs, 0);
         s.LoadedMm.CopyTo(LoadedMm, 0);
         s.IsLazyTlb.CopyTo(IsLazyTlb, 0);
+        if (s.FramesGeneration != _framesGeneration)
+        {
+            s.PagePinned.CopyTo(_pagePinned, 0);
+            s.UserPgdOf.CopyTo(_userPgdOf, 0);
+            s.PteLocked.CopyTo(_pteLocked, 0);
+            s.PageRefs.CopyTo(_pageRefs, 0);
 
-        // Slots above the top are never read before a push writes them.
-        s.Free.AsSpan(0, s.FreeTop).CopyTo(_free);
-        _freeTop = s.FreeTop;
+            // Slots above the top are never read before a push writes them.
+            s.Free.AsSpan(0, s.FreeTop).CopyTo(_free);
+            _freeTop = s.FreeTop;
+            _framesGeneration = s.FramesGeneration;
+        }
+
+        // The hashes the snapshot carries, if they are of its version and ours are not.
+        if (_framesHashGeneration != _framesGeneration && s.FramesHashGeneration == _framesGeneration)
+        {
+            (_framesHashGeneration, _pinsHash, _refsHash) = (s.FramesHashGeneration, s.PinsHash, s.RefsHash);
+        }
         SwapperPgd = s.SwapperPgd;
         VsyscallL3 = s.VsyscallL3;
         DirectHypercalls = s.DirectHypercalls;
@@ -486,7 +566,11 @@ public sealed class Kernel
     public ulong Fingerprint() => Fingerprint(Xen.Fingerprint());
 
     /// <summary>The same with every page-table page hashed afresh: the reference the cached page hashes are tested against.</summary>
-    public ulong FingerprintFromScratch() => Fingerprint(Xen.FingerprintFromScratch());
+    public ulong FingerprintFromScratch()
+    {
+        _framesHashGeneration = 0;
+        return Fingerprint(Xen.FingerprintFromScratch());
+    }
 
     /// <summary>
     /// The part of <see cref="Fingerprint()"/> that the per-frame guest invariants read (G2, G4 and the split PTE
@@ -503,13 +587,32 @@ public sealed class Kernel
 
     private ulong FramesFingerprint(ulong xen)
     {
+        HashFrameArrays();
         var b = FingerprintBuffer.Start();
         b.Add(xen);
-        b.Add((ulong)_freeTop);
-        b.Add(PagePinned);
-        b.Add(PteLocked);
-        b.Add((ReadOnlySpan<uint>)_free.AsSpan(0, _freeTop));
+        b.Add(_pinsHash);
         return b.Hash();
+    }
+
+    /// <summary>Hashes the per-frame arrays, unless they are as they were when last hashed.</summary>
+    private void HashFrameArrays()
+    {
+        if (_framesHashGeneration == _framesGeneration)
+        {
+            return;
+        }
+
+        var b = FingerprintBuffer.Start();
+        b.Add((ulong)_freeTop);
+        b.Add(_pagePinned);
+        b.Add(_pteLocked);
+        b.Add((ReadOnlySpan<uint>)_free.AsSpan(0, _freeTop));
+        _pinsHash = b.Hash();
+        b = FingerprintBuffer.Start();
+        b.Add(_userPgdOf);
+        b.Add(_pageRefs);
+        _refsHash = b.Hash();
+        _framesHashGeneration = _framesGeneration;
     }
 
     private ulong Fingerprint(ulong xen)
@@ -522,8 +625,7 @@ public sealed class Kernel
         b.Add(XenCurrentCr3);
         b.Add(Lazy);
         b.Add(InInterrupt);
-        b.Add(UserPgdOf);
-        b.Add(PageRefs);
+        b.Add(_refsHash);
         b.Add(LoadedMm);
         b.Add(IsLazyTlb);
         Mms.Hash(b);

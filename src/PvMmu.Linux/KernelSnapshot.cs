@@ -40,6 +40,16 @@ public sealed class KernelSnapshot
 
     internal int FreeTop { get; set; }
 
+    /// <summary>The kernel's per-frame version these arrays and the free list were copied at (0: never).</summary>
+    internal ulong FramesGeneration { get; set; }
+
+    /// <summary>The kernel's cached hashes of its per-frame arrays, and the version they are of.</summary>
+    internal ulong FramesHashGeneration { get; set; }
+
+    internal ulong PinsHash { get; set; }
+
+    internal ulong RefsHash { get; set; }
+
     internal uint SwapperPgd { get; set; }
 
     internal uint VsyscallL3 { get; set; }

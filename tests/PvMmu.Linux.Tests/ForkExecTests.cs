@@ -51,7 +51,7 @@ public sealed class ForkExecTests
         var first = MmOps.FindPteTable(k, 0, k.Mms.Pgd[parent], start);
         var pte = k.Xen.Entry(first, Layout.PteIndex(start));
         Assert.Equal(0UL, pte & PageFlags.Rw);
-        Assert.Equal(2, k.PageRefs[PageFlags.Mfn(pte) - k.FirstFrame]);
+        Assert.Equal(2, k.PageRef(PageFlags.Mfn(pte)));
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 

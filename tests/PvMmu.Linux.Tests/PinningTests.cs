@@ -50,10 +50,10 @@ public sealed class PinningTests
         Assert.Equal(expected, k.Mc.Counters.Entries - entries);
         Assert.Equal(Flushes(expected), k.Mc.Counters.Flushes - flushes);
         Assert.Empty(k.Mc.Warnings);
-        Assert.All(k.PteLocked, locked => Assert.False(locked));
+        Assert.All(k.PteLocked.ToArray(), locked => Assert.False(locked));
         var info = k.Xen.Frame(pgd);
         Assert.True(info.Pinned && info.Validated && info.Type == PageType.L4);
-        Assert.True(k.Xen.Frame(k.UserPgdOf[pgd - k.FirstFrame]).Pinned);
+        Assert.True(k.Xen.Frame(k.UserPgd(pgd)).Pinned);
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 
@@ -78,7 +78,7 @@ public sealed class PinningTests
         Assert.Equal(t3 + t2 + t1 + 2, k.Xen.Events.Total(XenEvent.TableDevalidated));
         Assert.Equal(PageType.Writable, k.Xen.Frame(pgd).Type);
         Assert.Equal(1u, k.Xen.Frame(pgd).TypeCount);
-        Assert.False(k.PagePinned[pgd - k.FirstFrame]);
+        Assert.False(k.Pinned(pgd));
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 

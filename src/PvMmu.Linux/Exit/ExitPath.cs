@@ -208,8 +208,8 @@ public static class ExitPath
 
         var pgd = k.Mms.Pgd[mm];
         strategy.PgdFree(k, cpu, mm);
-        var user = k.UserPgdOf[pgd - k.FirstFrame];
-        k.UserPgdOf[pgd - k.FirstFrame] = 0;
+        var user = k.UserPgd(pgd);
+        k.SetUserPgd(pgd, 0);
         if (user != 0)
         {
             k.FreePage(user);

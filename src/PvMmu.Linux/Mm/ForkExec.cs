@@ -61,7 +61,7 @@ public static class ForkExec
                             k.Xchg(cpu, srcp, pte);
                         }
 
-                        k.PageRefs[PageFlags.Mfn(pte) - k.FirstFrame]++;
+                        k.GetDataPage(PageFlags.Mfn(pte));
                         PtSetters.SetPte(k, cpu, dst, slot, pte);
                     }
 

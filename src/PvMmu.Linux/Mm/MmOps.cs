@@ -28,7 +28,7 @@ public static class MmOps
 
         var user = k.AllocPage(cpu);
         k.Store(cpu, k.Va(user) + ((ulong)Layout.VsyscallPgdSlot * 8), PageFlags.Entry(k.VsyscallL3, PteFlags.PageTable));
-        k.UserPgdOf[pgd - k.FirstFrame] = user;
+        k.SetUserPgd(pgd, user);
         k.Mms.Pgd[mm] = pgd;
         return mm;
     }
@@ -92,7 +92,7 @@ public static class MmOps
 
         k.Counts.Add(cpu, GuestEvent.PageFault);
         var oldPage = PageFlags.Mfn(old);
-        if (k.PageRefs[oldPage - k.FirstFrame] == 1)
+        if (k.PageRef(oldPage) == 1)
         {
             PtSetters.SetPte(k, cpu, pte, slot, old | PageFlags.Rw);
             return;
@@ -176,7 +176,7 @@ public static class MmOps
     /// </summary>
     public static void WriteCr3(Kernel k, int cpu, uint pgd)
     {
-        var user = pgd == k.SwapperPgd ? 0 : k.UserPgdOf[pgd - k.FirstFrame];
+        var user = pgd == k.SwapperPgd ? 0 : k.UserPgd(pgd);
         k.XenCr3[cpu] = pgd;
 
         // __xen_write_cr3 runs (and traces) twice: the kernel pgd, then the user pgd (or 0).

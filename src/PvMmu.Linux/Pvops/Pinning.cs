@@ -74,7 +74,7 @@ public static class Pinning
         var locked = level == PtLevel.Pte && k.Config.SplitPteLocks;
         if (locked)
         {
-            k.PteLocked[page - k.FirstFrame] = true;
+            k.SetPteLocked(page, true);
         }
 
         k.Mc.UpdateVaMapping(cpu, k.Va(page), PageFlags.Entry(page, PteFlags.PageKernelRo), level == PtLevel.Pgd ? UvmFlags.TlbFlush : 0);
@@ -97,7 +97,7 @@ public static class Pinning
         var locked = level == PtLevel.Pte && k.Config.SplitPteLocks;
         if (locked)
         {
-            k.PteLocked[page - k.FirstFrame] = true;
+            k.SetPteLocked(page, true);
             k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Unpin(page));
         }
 
@@ -112,7 +112,7 @@ public static class Pinning
     public static void PgdPin(Kernel k, int cpu, uint pgd)
     {
         k.Counts.Add(cpu, Tracepoint.PgdPin);
-        var user = k.UserPgdOf[pgd - k.FirstFrame];
+        var user = k.UserPgd(pgd);
         Walk(k, cpu, pgd, pin: true);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Pin(4, pgd));
         if (user != 0)
@@ -128,7 +128,7 @@ public static class Pinning
     public static void PgdUnpin(Kernel k, int cpu, uint pgd)
     {
         k.Counts.Add(cpu, Tracepoint.PgdUnpin);
-        var user = k.UserPgdOf[pgd - k.FirstFrame];
+        var user = k.UserPgd(pgd);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Unpin(pgd));
         if (user != 0)
         {

@@ -52,7 +52,7 @@ public static class PtSetters
     public static void SetP4d(Kernel k, int cpu, uint pgd, int slot, ulong val)
     {
         k.Counts.Add(cpu, Tracepoint.SetP4d);
-        var user = slot < Layout.UserPgdSlots ? k.UserPgdOf[pgd - k.FirstFrame] : 0;
+        var user = slot < Layout.UserPgdSlots ? k.UserPgd(pgd) : 0;
         if (!k.Pinned(pgd))
         {
             k.Store(cpu, k.Va(pgd) + ((ulong)slot * 8), val);
