@@ -72,10 +72,10 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     internal long MaxStates => maxStates;
 
     /// <summary>Fingerprint → stored sleep set (or just seen, under a preemption bound).</summary>
-    internal StateTable Seen { get; private set; } = new();
+    internal StateTable Seen { get; private set; } = new(maxStates);
 
     /// <summary>Under a preemption bound: (fingerprint, last vCPU) → the fewest preemptions it was reached with.</summary>
-    internal StateTable Budget { get; private set; } = new();
+    internal StateTable Budget { get; private set; } = new(maxStates);
 
     /// <summary>The (fingerprint, last vCPU) keys where the preemption bound left a move out.</summary>
     internal StateTable BoundHits { get; private set; } = new();

@@ -1,26 +1,56 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace PvMmu.Explore;
 
 /// <summary>
 /// One shard of a <see cref="StateTable"/>: 64-bit keys to 64-bit values by open addressing with linear probing, key
-/// and value side by side in one array, so a lookup in a table too big for the caches costs one miss where a
+/// and value side by side, so a lookup in a table too big for the caches costs one miss where a
 /// <see cref="Dictionary{TKey, TValue}"/> costs two (its bucket, then its entry). Keys are fingerprints, hashes
-/// already: their low bits are the slot. Key 0 marks an empty slot and is kept aside. Not thread-safe; the table locks.
+/// already: their low bits are the slot. Key 0 marks an empty slot and is kept aside. The slots live outside the
+/// garbage-collected heap (<see cref="SlotBlock"/>); past a few thousand keys a shard moves into its part of the
+/// table's presized block, so that a big search neither grows its shards step by step nor walks 4 KiB pages.
+/// Not thread-safe: callers hold <see cref="Gate"/>.
 /// </summary>
-internal sealed class StateShard
+internal sealed unsafe class StateShard
 {
     private const int InitialSlots = 64;
 
+    private readonly StateTable? _table;
+    private readonly int _index;
+
     /// <summary>Slot i holds its key at 2i and its value at 2i + 1.</summary>
-    private ulong[] _slots = new ulong[2 * InitialSlots];
+    private ulong* _slots;
+    private int _mask;
+    private SlotBlock _own;
     private int _used;
     private bool _hasZero;
     private ulong _zeroValue;
 
+    /// <summary>A shard on its own, growing by doubling.</summary>
+    public StateShard()
+        : this(null, 0)
+    {
+    }
+
+    /// <summary>Shard <paramref name="index"/> of <paramref name="table"/>, which may hand it presized slots.</summary>
+    public StateShard(StateTable? table, int index)
+    {
+        (_table, _index) = (table, index);
+        _own = SlotBlock.Allocate(2L * InitialSlots * sizeof(ulong));
+        _slots = _own.Slots;
+        _mask = InitialSlots - 1;
+    }
+
+    ~StateShard() => _own.Free();
+
+    /// <summary>Held while the shard is read or written.</summary>
+    public Lock Gate { get; } = new();
+
     public int Count => _used + (_hasZero ? 1 : 0);
+
+    /// <summary>How many slots the shard has now.</summary>
+    public int Capacity => _mask + 1;
 
     /// <summary>
     /// The value stored for <paramref name="key"/>, added as 0 if it was not there (<paramref name="existed"/> false).
@@ -35,13 +65,13 @@ internal sealed class StateShard
             return ref _zeroValue;
         }
 
-        // Grown before the insertion it may be needed for, so that the reference returned stays in the array.
-        if (2 * (_used + 1) > _slots.Length / 2)
+        // Grown before the insertion it may be needed for, so that the reference returned stays in the slots.
+        if (2 * (_used + 1) > _mask + 1)
         {
             Grow();
         }
 
-        ref var slot = ref Probe(_slots, key);
+        ref var slot = ref Probe(_slots, _mask, key);
         existed = slot != 0;
         if (!existed)
         {
@@ -54,14 +84,14 @@ internal sealed class StateShard
 
     /// <summary>
     /// Asks the CPU to fetch the cache line where <paramref name="key"/>'s probe starts, so that the lookup that
-    /// follows a little later does not wait for memory. Unlocked: a hint, harmless if the slots are replaced meanwhile.
+    /// follows a little later does not wait for memory. Unlocked: a hint. If the shard grows meanwhile the address
+    /// may be stale, which a prefetch tolerates (it never faults).
     /// </summary>
-    public unsafe void Prefetch(ulong key)
+    public void Prefetch(ulong key)
     {
         if (Sse.IsSupported)
         {
-            var slots = _slots;
-            Sse.Prefetch0(Unsafe.AsPointer(ref slots[2 * ((int)key & ((slots.Length / 2) - 1))]));
+            Sse.Prefetch0(_slots + (2 * ((int)key & _mask)));
         }
     }
 
@@ -74,7 +104,7 @@ internal sealed class StateShard
             return _hasZero;
         }
 
-        ref var slot = ref Probe(_slots, key);
+        ref var slot = ref Probe(_slots, _mask, key);
         value = Unsafe.Add(ref slot, 1);
         return slot != 0;
     }
@@ -87,24 +117,22 @@ internal sealed class StateShard
             into.Add(0);
         }
 
-        for (var i = 0; i < _slots.Length; i += 2)
+        for (var i = 0; i <= _mask; i++)
         {
-            if (_slots[i] != 0)
+            if (_slots[2 * i] != 0)
             {
-                into.Add(_slots[i]);
+                into.Add(_slots[2 * i]);
             }
         }
     }
 
     /// <summary>The key slot holding <paramref name="key"/>, or the empty one where it would go.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref ulong Probe(ulong[] slots, ulong key)
+    private static ref ulong Probe(ulong* slots, int mask, ulong key)
     {
-        var mask = (slots.Length / 2) - 1;
-        ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
         for (var i = (int)key & mask; ; i = (i + 1) & mask)
         {
-            ref var slot = ref Unsafe.Add(ref first, 2 * i);
+            ref var slot = ref slots[2 * i];
             if (slot == key || slot == 0)
             {
                 return ref slot;
@@ -112,21 +140,36 @@ internal sealed class StateShard
         }
     }
 
-    /// <summary>Doubles the slots (kept at most half full, so a probe rarely leaves its cache line).</summary>
+    /// <summary>
+    /// Doubles the slots (kept at most half full, so a probe rarely leaves its cache line), or moves into the
+    /// table's presized slots once they are big enough.
+    /// </summary>
     private void Grow()
     {
-        var old = _slots;
-        var slots = new ulong[2 * old.Length];
-        for (var i = 0; i < old.Length; i += 2)
+        var wanted = 2 * (_mask + 1);
+        SlotBlock own = default;
+        if (_table == null || !_table.TryPresized(_index, wanted, out var slots, out var capacity))
         {
-            if (old[i] != 0)
+            capacity = wanted;
+            own = SlotBlock.Allocate(2L * capacity * sizeof(ulong));
+            slots = own.Slots;
+        }
+
+        var mask = capacity - 1;
+        for (var i = 0; i <= _mask; i++)
+        {
+            var key = _slots[2 * i];
+            if (key != 0)
             {
-                ref var slot = ref Probe(slots, old[i]);
-                slot = old[i];
-                Unsafe.Add(ref slot, 1) = old[i + 1];
+                ref var slot = ref Probe(slots, mask, key);
+                slot = key;
+                Unsafe.Add(ref slot, 1) = _slots[(2 * i) + 1];
             }
         }
 
+        _own.Free();
+        _own = own;
         _slots = slots;
+        _mask = mask;
     }
 }

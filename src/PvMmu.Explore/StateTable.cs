@@ -6,19 +6,52 @@ namespace PvMmu.Explore;
 /// ConcurrentDictionary would) and, once the table outgrows the caches, one cache miss (<see cref="StateShard"/>).
 /// The value is what the search needs to decide whether a state reached again must be expanded again: a sleep set,
 /// or the fewest preemptions it was reached with.
+/// <para>
+/// Sized for the keys it expects: once a search outgrows a few thousand keys a shard, every shard moves into its part
+/// of one block sized for all of them (<see cref="SlotBlock"/>, on huge pages where the system offers them), so that
+/// a search up to its state cap never grows the table again.
+/// </para>
 /// </summary>
-internal sealed class StateTable
+internal sealed unsafe class StateTable
 {
-    private const int Shards = 64;
-    private readonly StateShard[] _shards = new StateShard[Shards];
+    /// <summary>Below this many slots a shard grows on its own; a search this small never takes the presized block.</summary>
+    internal const int PresizedFrom = 4096;
 
-    public StateTable()
+    private const int Shards = 64;
+
+    /// <summary>Past this many expected keys the block is not sized further; shards then grow on their own again.</summary>
+    private const long MaxPresizedKeys = 1L << 24;
+
+    private readonly StateShard[] _shards = new StateShard[Shards];
+    private readonly Lock _blockLock = new();
+    private readonly int _presizedSlots;
+    private SlotBlock _block;
+    private bool _allocated;
+
+    /// <summary>A table expecting up to <paramref name="expectedKeys"/> keys (0: grow as needed).</summary>
+    public StateTable(long expectedKeys = 0)
     {
         for (var i = 0; i < Shards; i++)
         {
-            _shards[i] = new StateShard();
+            _shards[i] = new StateShard(this, i);
+        }
+
+        // A shard's share, with room for eight standard deviations of how fingerprints fall, at most half full.
+        var perShard = Math.Min(expectedKeys, MaxPresizedKeys) / Shards;
+        var wanted = 2 * (perShard + (8 * (long)Math.Sqrt(perShard)) + 64);
+        _presizedSlots = (int)Math.Min(1L << 30, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)wanted));
+    }
+
+    ~StateTable()
+    {
+        if (_allocated)
+        {
+            _block.Free();
+            GC.RemoveMemoryPressure(BlockBytes);
         }
     }
+
+    private long BlockBytes => 2L * sizeof(ulong) * _presizedSlots * Shards;
 
     public long Count
     {
@@ -27,7 +60,7 @@ internal sealed class StateTable
             long n = 0;
             foreach (var s in _shards)
             {
-                lock (s)
+                lock (s.Gate)
                 {
                     n += s.Count;
                 }
@@ -44,7 +77,7 @@ internal sealed class StateTable
     public bool Add(ulong key)
     {
         var s = Shard(key);
-        lock (s)
+        lock (s.Gate)
         {
             s.GetValueRefOrAdd(key, out var existed);
             return !existed;
@@ -60,7 +93,7 @@ internal sealed class StateTable
     {
         sleep &= enabled;
         var s = Shard(fp);
-        lock (s)
+        lock (s.Gate)
         {
             ref var stored = ref s.GetValueRefOrAdd(fp, out var existed);
             if (existed)
@@ -91,7 +124,7 @@ internal sealed class StateTable
     public bool ClaimBudget(ulong key, int used)
     {
         var s = Shard(key);
-        lock (s)
+        lock (s.Gate)
         {
             ref var stored = ref s.GetValueRefOrAdd(key, out var existed);
             if (existed && (int)stored <= used)
@@ -108,7 +141,7 @@ internal sealed class StateTable
     public bool HasBudget(ulong key, int used)
     {
         var s = Shard(key);
-        lock (s)
+        lock (s.Gate)
         {
             return s.TryGetValue(key, out var stored) && (int)stored == used;
         }
@@ -119,13 +152,44 @@ internal sealed class StateTable
         var all = new HashSet<ulong>();
         foreach (var s in _shards)
         {
-            lock (s)
+            lock (s.Gate)
             {
                 s.CopyKeysTo(all);
             }
         }
 
         return all;
+    }
+
+    /// <summary>How many slots shard <paramref name="shard"/> has now.</summary>
+    internal int ShardCapacity(int shard) => _shards[shard].Capacity;
+
+    /// <summary>
+    /// Shard <paramref name="shard"/>'s part of the presized block, if <paramref name="wanted"/> slots are past
+    /// <see cref="PresizedFrom"/> and within it; the block is mapped at the first such call.
+    /// </summary>
+    internal bool TryPresized(int shard, int wanted, out ulong* slots, out int capacity)
+    {
+        slots = null;
+        capacity = 0;
+        if (wanted < PresizedFrom || wanted > _presizedSlots)
+        {
+            return false;
+        }
+
+        lock (_blockLock)
+        {
+            if (!_allocated)
+            {
+                _block = SlotBlock.Allocate(BlockBytes);
+                _allocated = true;
+                GC.AddMemoryPressure(BlockBytes);
+            }
+        }
+
+        slots = _block.Slots + (2L * shard * _presizedSlots);
+        capacity = _presizedSlots;
+        return true;
     }
 
     // Fingerprints are hashes already: the top bits pick the shard, the low bits the slot in it.

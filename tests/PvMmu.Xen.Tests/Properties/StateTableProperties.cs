@@ -46,6 +46,40 @@ public sealed class StateTableProperties
             Assert.True(keys.SetEquals(model.Keys));
         });
 
+    /// <summary>
+    /// A table sized for some keys: its shards move into the presized block once past a few thousand slots, keep every
+    /// key and value through the move, and grow on their own again past what the block holds.
+    /// </summary>
+    [Fact]
+    public void APresizedTableKeepsEveryKeyThroughItsMoves()
+    {
+        var t = new StateTable(expectedKeys: 200_000);
+        var model = new Dictionary<ulong, int>();
+        var rng = new Random(7);
+        void Insert(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var key = ((ulong)rng.NextInt64() << 1) ^ (ulong)rng.Next(2) ^ ((ulong)rng.Next(2) << 63);
+                var used = rng.Next(100);
+                Assert.Equal(!model.ContainsKey(key) || used < model[key], t.ClaimBudget(key, used));
+                model[key] = model.TryGetValue(key, out var was) ? Math.Min(was, used) : used;
+            }
+        }
+
+        Insert(50_000);
+        Assert.All(Enumerable.Range(0, 64), i => Assert.True(t.ShardCapacity(i) < StateTable.PresizedFrom));
+        Insert(100_000);
+
+        // 200,000 keys over 64 shards, at most half full, with room for how they fall: 8,192 slots each.
+        Assert.All(Enumerable.Range(0, 64), i => Assert.Equal(8192, t.ShardCapacity(i)));
+        Insert(250_000);
+        Assert.All(Enumerable.Range(0, 64), i => Assert.Equal(16384, t.ShardCapacity(i)));
+        Assert.Equal(model.Count, t.Count);
+        Assert.True(t.Keys().SetEquals(model.Keys));
+        Assert.All(model, kv => Assert.True(t.HasBudget(kv.Key, kv.Value)));
+    }
+
     /// <summary>Sleep sets stored and narrowed: a state met again explores only the moves asleep before and awake now.</summary>
     [Fact]
     public void ClaimSleepNarrowsTheStoredSet()
