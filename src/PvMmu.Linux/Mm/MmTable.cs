@@ -121,14 +121,15 @@ public sealed class MmTable
     }
 
     /// <summary>
-    /// Adds the table's state to a fingerprint: the rows up to the last one that is not all zeros (a function of the
-    /// contents, so equal tables hash equally whatever <see cref="HighWater"/> their history left), not the whole
-    /// capacity: a search hashed 17 KB of zero VMA rows per state before.
+    /// Adds the table's state to a fingerprint: the rows up to the last one that is not empty (a function of the
+    /// contents, so equal tables hash equally whatever <see cref="HighWater"/> their history left), and of each row
+    /// only its <see cref="VmaCount"/> VMAs. The entries past the count are what a munmap or an exit left behind;
+    /// nothing reads them (every walk stops at the count), so two states that differ only there behave alike.
     /// </summary>
     internal void Hash(FingerprintBuffer b)
     {
         var rows = HighWater;
-        while (rows > 1 && IsZeroRow(rows - 1))
+        while (rows > 1 && IsEmptyRow(rows - 1))
         {
             rows--;
         }
@@ -138,13 +139,15 @@ public sealed class MmTable
         b.Add((ReadOnlySpan<int>)Users.AsSpan(0, rows));
         b.Add((ReadOnlySpan<int>)Count.AsSpan(0, rows));
         b.Add((ReadOnlySpan<ulong>)CpuMask.AsSpan(0, rows));
-        b.Add((ReadOnlySpan<ulong>)VmaStart.AsSpan(0, rows * MaxVmas));
-        b.Add((ReadOnlySpan<ulong>)VmaEnd.AsSpan(0, rows * MaxVmas));
-        b.Add((ReadOnlySpan<int>)VmaCount.AsSpan(0, rows));
         b.Add((ReadOnlySpan<bool>)Live.AsSpan(0, rows));
+        b.Add((ReadOnlySpan<int>)VmaCount.AsSpan(0, rows));
+        for (var r = 0; r < rows; r++)
+        {
+            b.Add((ReadOnlySpan<ulong>)VmaStart.AsSpan(r * MaxVmas, VmaCount[r]));
+            b.Add((ReadOnlySpan<ulong>)VmaEnd.AsSpan(r * MaxVmas, VmaCount[r]));
+        }
     }
 
-    private bool IsZeroRow(int r) =>
-        Pgd[r] == 0 && Users[r] == 0 && Count[r] == 0 && CpuMask[r] == 0 && VmaCount[r] == 0 && !Live[r]
-        && !VmaStart.AsSpan(r * MaxVmas, MaxVmas).ContainsAnyExcept(0UL) && !VmaEnd.AsSpan(r * MaxVmas, MaxVmas).ContainsAnyExcept(0UL);
+    private bool IsEmptyRow(int r) =>
+        Pgd[r] == 0 && Users[r] == 0 && Count[r] == 0 && CpuMask[r] == 0 && VmaCount[r] == 0 && !Live[r];
 }

@@ -1,0 +1,61 @@
+using PvMmu.Explore;
+using PvMmu.Linux.Boot;
+using PvMmu.Linux.Exit;
+using PvMmu.Linux.Mm;
+
+namespace PvMmu.Linux.Tests;
+
+/// <summary>
+/// What a fingerprint covers: every VMA an mm has, and nothing a munmap or an exit left past its count (no walk reads
+/// those, so states that differ only there behave alike and a search must count them once); and the scheduler's
+/// fingerprint, taken with the kernel's in one buffer, still follows every part of the kernel's state.
+/// </summary>
+public sealed class FingerprintTests
+{
+    private const ulong Start = 0x40_0000UL;
+
+    [Fact]
+    public void VmaEntriesPastTheCountAreNotHashedAndThoseWithinAre()
+    {
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = 1024 });
+        var mm = MmOps.CreateMm(k, 0);
+        MmOps.MapAnonymous(k, mm, Start, 4);
+        MmOps.MapAnonymous(k, mm, Start + 0x10_0000, 4);
+
+        // Unmapping the first VMA whole moves the second into its slot and leaves a stale copy past the count.
+        Munmap.Unmap(k, 0, mm, Start, 4);
+        var row = mm * MmTable.MaxVmas;
+        Assert.Equal(1, k.Mms.VmaCount[mm]);
+        Assert.Equal(Start + 0x10_0000, k.Mms.VmaStart[row + 1]);
+        var before = k.Fingerprint();
+
+        k.Mms.VmaStart[row + 1] = 0;
+        k.Mms.VmaEnd[row + 1] = 0;
+        Assert.Equal(before, k.Fingerprint());
+
+        k.Mms.VmaEnd[row] += 0x1000;
+        Assert.NotEqual(before, k.Fingerprint());
+    }
+
+    [Fact]
+    public void TheSchedulersFingerprintFollowsTheKernelsState()
+    {
+        var m = Scenarios.Build("exit-vs-switch", ExitStrategies.Find("Linux413")!, 3)();
+        var before = m.Fingerprint();
+        var k = m.K;
+        var mm = 1;
+        var count = k.Mms.VmaCount[mm];
+        Assert.True(count > 0);
+
+        k.Mms.VmaStart[(mm * MmTable.MaxVmas) + count] = 0xdead_0000;
+        Assert.Equal(before, m.Fingerprint());
+
+        k.Mms.VmaStart[mm * MmTable.MaxVmas] += 0x1000;
+        var moved = m.Fingerprint();
+        Assert.NotEqual(before, moved);
+        Assert.Equal(moved, m.FingerprintFromScratch());
+
+        k.Mms.VmaStart[mm * MmTable.MaxVmas] -= 0x1000;
+        Assert.Equal(before, m.Fingerprint());
+    }
+}
