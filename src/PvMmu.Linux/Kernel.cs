@@ -615,8 +615,24 @@ public sealed class Kernel
         _framesHashGeneration = _framesGeneration;
     }
 
-    private ulong Fingerprint(ulong xen)
+    /// <summary>
+    /// This thread's fingerprint buffer, started with the kernel's state, for a caller (the scheduler's
+    /// <see cref="Sched.Machine"/>) to add its own and hash it all in one call.
+    /// </summary>
+    internal FingerprintBuffer StartFingerprint() => StartFingerprint(Xen.Fingerprint());
+
+    /// <summary>The same with every page-table page hashed afresh (see <see cref="FingerprintFromScratch"/>).</summary>
+    internal FingerprintBuffer StartFingerprintFromScratch()
     {
+        _framesHashGeneration = 0;
+        return StartFingerprint(Xen.FingerprintFromScratch());
+    }
+
+    private ulong Fingerprint(ulong xen) => StartFingerprint(xen).Hash();
+
+    private FingerprintBuffer StartFingerprint(ulong xen)
+    {
+        // Taken first: it uses the buffer too.
         var frames = FramesFingerprint(xen);
         LastFramesFingerprint = frames;
         var b = FingerprintBuffer.Start();
@@ -630,6 +646,6 @@ public sealed class Kernel
         b.Add(IsLazyTlb);
         Mms.Hash(b);
         Mc.Hash(b);
-        return b.Hash();
+        return b;
     }
 }
