@@ -25,6 +25,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     private long _states;
     private long _distinct;
     private bool _cut;
+    private bool _capped;
     private bool _timedOut;
     private SearchClock? _clock;
     private readonly Stack<SubtreeTask> _pool = new();
@@ -92,6 +93,14 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     internal void AddDistinct(long n) => Interlocked.Add(ref _distinct, n);
 
     internal void MarkCut() => Volatile.Write(ref _cut, true);
+
+    /// <summary>The state cap is reached: the search stops (every thread), as a time limit stops it.</summary>
+    internal void ReachCap()
+    {
+        Volatile.Write(ref _capped, true);
+        MarkCut();
+        _stop?.Cancel();
+    }
 
     /// <summary>Reports progress; true (and the search is cut) once the time limit has passed or a stop was asked for.</summary>
     internal bool ShouldStop(int deepest)
@@ -201,8 +210,8 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     /// <summary>A thread is waiting for work and none is waiting to be taken.</summary>
     internal bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _pooled) == 0;
 
-    /// <summary>A violation was found by some thread: the others stop.</summary>
-    internal bool Stopped => _stop?.IsCancellationRequested == true;
+    /// <summary>A violation was found by some thread, the time ran out or the state cap was reached: every thread stops.</summary>
+    internal bool Stopped => Volatile.Read(ref _capped) || _stop?.IsCancellationRequested == true;
 
     internal void Give(SubtreeTask task)
     {
@@ -279,6 +288,8 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         return new ExplorationResult(StatesSoFar, Seen.Count, deepest, violation == null && !Volatile.Read(ref _cut), violation, path)
         {
             TimedOut = _timedOut,
+            StateCapped = Volatile.Read(ref _capped),
+            MaxStates = maxStates,
             EndStates = _ends.Count,
             PreemptionBound = Preemptions,
             PreemptionBoundCut = boundCut,

@@ -57,6 +57,14 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     /// </summary>
     private string? Visit(int depth, ulong sleep, int used, int last)
     {
+        // The state cap: with one thread exactly MaxStates states are visited; with more, each may pass it by the
+        // states it has not yet added to the count.
+        if (search.StatesSoFar + _unflushed >= search.MaxStates)
+        {
+            search.ReachCap();
+            return null;
+        }
+
         var checkClock = false;
         if (++_unflushed >= FlushEvery)
         {
@@ -136,7 +144,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             return null;
         }
 
-        if (depth >= search.MaxDepth || search.StatesSoFar + _unflushed >= search.MaxStates)
+        if (depth >= search.MaxDepth)
         {
             search.MarkCut();
             return null;
@@ -188,6 +196,11 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             if (!Fits(f, c, out var cost))
             {
                 continue;
+            }
+
+            if (search.Stopped)
+            {
+                return null;
             }
 
             if (search.Hungry)

@@ -11,6 +11,15 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
     /// <summary>The time limit stopped the search before it covered what it was asked to.</summary>
     public bool TimedOut { get; init; }
 
+    /// <summary>
+    /// The exhaustive search stopped at its state cap (<see cref="MaxStates"/>) before it covered what it was asked
+    /// to. With more than one thread, which states it had reached by then depends on the threads' timing.
+    /// </summary>
+    public bool StateCapped { get; init; }
+
+    /// <summary>For the exhaustive search: the most states it would visit.</summary>
+    public long MaxStates { get; init; }
+
     /// <summary>For the exhaustive search: how many distinct end states (once settled) it reached.</summary>
     public long EndStates { get; init; }
 

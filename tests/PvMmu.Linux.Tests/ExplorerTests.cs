@@ -235,6 +235,8 @@ public sealed class ExplorerTests
         var cut = new PortfolioExplorer(build, 1, 200, 200, 3, 3, 16, maxStates: 3).Run();
         Assert.Null(cut.Exhaustive.Violation);
         Assert.False(cut.Exhaustive.Exhausted);
+        Assert.True(cut.Exhaustive.StateCapped);
+        Assert.Equal(3, cut.Exhaustive.States);
         Assert.Equal("pct", cut.From);
         Assert.Contains("G1:", cut.Result.Violation, StringComparison.Ordinal);
         for (var run = 0; run < 3; run++)
@@ -247,6 +249,7 @@ public sealed class ExplorerTests
         var safe = new PortfolioExplorer(Scenarios.Explorable("threads-exit", "Linux61", 3), 1, 100, 200, 3, 3, 16).Run();
         Assert.Equal("exhaustive", safe.From);
         Assert.True(safe.Result.Exhausted);
+        Assert.False(safe.Result.StateCapped);
         Assert.Null(safe.Result.Violation);
     }
 }

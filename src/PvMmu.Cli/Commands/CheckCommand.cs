@@ -83,11 +83,19 @@ public static class CheckCommand
                 r.AddError("--threads must be from 1 to 256");
             }
         });
+        var maxStates = new Option<long>("--max-states") { Description = "Exhaustive search: stop after visiting this many states (a cap on time and memory: 16 bytes of visited set a distinct state, kept at most half full).", DefaultValueFactory = _ => 2_000_000 };
+        maxStates.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() is < 1 or > 1L << 32)
+            {
+                r.AddError("--max-states must be from 1 to 4294967296");
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
         {
-            scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, schedules, pctDepth, time, seed, output, json,
+            scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, maxStates, schedules, pctDepth, time, seed, output, json,
         };
         check.SetAction(pr =>
         {
@@ -160,13 +168,14 @@ public static class CheckCommand
                 _ => $"check: scenario {sc}, {What()}, {n} vCPUs, {sched.ToString(inv)} {(how == "pct" ? pctName : "random")} schedules of at most {boundK.ToString(inv)} moves",
             });
             var seedK = pr.GetValue(seed);
+            var cap = pr.GetValue(maxStates);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             ExplorationResult r;
             var from = how;
             string? others = null;
             if (how == "portfolio")
             {
-                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit) { Progress = Report, PartialOrder = reduce, Preemptions = bounded }.Run();
+                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit, cap) { Progress = Report, PartialOrder = reduce, Preemptions = bounded }.Run();
                 (r, from) = (p.Result, p.From);
                 if (from == "exhaustive" && p.Result.Violation == null && (!p.Result.Exhausted || p.Result.PreemptionBoundCut))
                 {
@@ -179,7 +188,7 @@ public static class CheckCommand
             else
             {
                 r = how == "exhaustive"
-                    ? new ExhaustiveExplorer(build, boundK) { TimeLimit = limit, Progress = Report, PartialOrder = reduce, Preemptions = bounded, Threads = nThreads }.Run()
+                    ? new ExhaustiveExplorer(build, boundK, cap) { TimeLimit = limit, Progress = Report, PartialOrder = reduce, Preemptions = bounded, Threads = nThreads }.Run()
                     : new RandomWalkExplorer(build, seedK, sched, boundK, how == "pct" ? RandomWalkExplorer.Pct(seedK, n, depthD, ScheduleLength(build)) : null, limit) { Progress = Report }.Run();
             }
 
@@ -208,6 +217,8 @@ public static class CheckCommand
                     ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}){(r.TimedOut ? ", stopped by --time" : string.Empty)}; other schedules were not explored"
                     : r.TimedOut
                     ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
+                    : r.StateCapped
+                    ? $"no violation in the first {r.MaxStates.ToString(inv)} states, where --max-states stopped the search{(r.Threads > 1 ? string.Empty : $" ({covered})")}; the rest of the schedules were not explored{others}"
                     : r.Exhausted && r.PreemptionBound is { } used
                     ? (r.PreemptionBoundCut
                         ? $"no violation in every schedule of at most {used.ToString(inv)} preemptions ({covered}); schedules with more were not explored{others}"

@@ -42,7 +42,17 @@ internal static class CheckJson
                 w.WriteNumber("states", r.States);
             }
 
-            w.WriteNumber("distinct_states", r.DistinctStates);
+            // Which states a search cut by its state cap had reached depends, with threads, on their timing.
+            var timed = exhaustive && r.Threads > 1 && r.StateCapped;
+            if (timed)
+            {
+                w.WriteNull("distinct_states");
+            }
+            else
+            {
+                w.WriteNumber("distinct_states", r.DistinctStates);
+            }
+
             if (exhaustive && r.Threads > 1)
             {
                 w.WriteNull("deepest");
@@ -55,7 +65,17 @@ internal static class CheckJson
             w.WriteBoolean("exhausted", r.Exhausted);
             if (exhaustive)
             {
-                w.WriteNumber("end_states", r.EndStates);
+                if (timed)
+                {
+                    w.WriteNull("end_states");
+                }
+                else
+                {
+                    w.WriteNumber("end_states", r.EndStates);
+                }
+
+                w.WriteNumber("max_states", r.MaxStates);
+                w.WriteBoolean("state_capped", r.StateCapped);
                 w.WriteBoolean("sleep_sets", r.SleepSets);
                 w.WriteNumber("threads", r.Threads);
                 if (r.PreemptionBound is { } k)

@@ -280,6 +280,7 @@ public sealed class CliTests
     [InlineData("--preemptions", "-1", "--preemptions must be from 0 to 1000")]
     [InlineData("--threads", "0", "--threads must be from 1 to 256")]
     [InlineData("--por", "maybe", "'maybe' not recognized")]
+    [InlineData("--max-states", "0", "--max-states must be from 1 to 4294967296")]
     public void ABadCheckFlagIsOneLineAndExitOne(string flag, string value, string message)
     {
         var (exit, _, err) = Run("check", "--scenario", "xsa-401", flag, value);
@@ -321,6 +322,35 @@ public sealed class CliTests
         Assert.EndsWith(" end states", sets, StringComparison.Ordinal);
         Assert.Equal($"no violation: every schedule explored ({sets})", Line(two.Out, "no violation"));
         Assert.Equal(Line(two.Out, "no violation"), Line(off.Out, "no violation"));
+    }
+
+    /// <summary>
+    /// A search cut by --max-states says so (not "within the bound"). On one thread it visits exactly that many
+    /// states and reports them; on two, which states the cap left out depends on the threads' timing, so the report
+    /// (text and JSON) leaves the counts out and is the same on every run.
+    /// </summary>
+    [Fact]
+    public void AStateCapIsReportedAsSuchAndTheSameOnEveryRun()
+    {
+        string[] args = ["check", "--scenario", "exit-vs-switch", "--vcpus", "8", "--strategy", "Linux413", "--search", "exhaustive", "--max-states", "20000"];
+        var one = Run([.. args, "--threads", "1"]);
+        Assert.Equal(ExitCodes.Ok, one.Exit);
+        Assert.StartsWith("no violation in the first 20000 states, where --max-states stopped the search (20000 states, ", Line(one.Out, "no violation"), StringComparison.Ordinal);
+
+        var two = Run([.. args, "--threads", "2"]);
+        Assert.Equal(ExitCodes.Ok, two.Exit);
+        Assert.Equal("no violation in the first 20000 states, where --max-states stopped the search; the rest of the schedules were not explored", Line(two.Out, "no violation"));
+        var json = Run([.. args, "--threads", "2", "--json"]).Out;
+        for (var run = 0; run < 3; run++)
+        {
+            Assert.Equal(two.Out, Run([.. args, "--threads", "2"]).Out);
+            Assert.Equal(json, Run([.. args, "--threads", "2", "--json"]).Out);
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.True(doc.RootElement.GetProperty("state_capped").GetBoolean());
+        Assert.Equal(20000, doc.RootElement.GetProperty("max_states").GetInt64());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, doc.RootElement.GetProperty("distinct_states").ValueKind);
     }
 
     /// <summary>The XSA-401 race needs one preemption: a bound of 0 says what it covered and exits 0, 1 finds it.</summary>
