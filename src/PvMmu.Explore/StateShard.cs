@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace PvMmu.Explore;
@@ -10,53 +12,85 @@ namespace PvMmu.Explore;
 /// already: their low bits are the slot. Key 0 marks an empty slot and is kept aside. The slots live outside the
 /// garbage-collected heap (<see cref="SlotBlock"/>); past a few thousand keys a shard moves into its part of the
 /// table's presized block, so that a big search neither grows its shards step by step nor walks 4 KiB pages.
-/// Not thread-safe: callers hold <see cref="Gate"/>.
+/// <para>
+/// A struct the table keeps in an array, each on 128 bytes of its own: its lock word, its count and where its slots
+/// are share one cache line, which two threads hand back and forth once per state (a lock object and a shard object
+/// apart had cost two such transfers). Not thread-safe by itself: callers hold it with <see cref="Enter"/>.
+/// </para>
 /// </summary>
-internal sealed unsafe class StateShard
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal unsafe struct StateShard
 {
     private const int InitialSlots = 64;
 
-    private readonly StateTable? _table;
-    private readonly int _index;
+    [FieldOffset(0)]
+    private int _lock;
+
+    [FieldOffset(4)]
+    private int _mask;
 
     /// <summary>Slot i holds its key at 2i and its value at 2i + 1.</summary>
+    [FieldOffset(8)]
     private ulong* _slots;
-    private int _mask;
-    private SlotBlock _own;
+
+    [FieldOffset(16)]
     private int _used;
+
+    [FieldOffset(20)]
     private bool _hasZero;
+
+    [FieldOffset(24)]
     private ulong _zeroValue;
 
-    /// <summary>A shard on its own, growing by doubling.</summary>
-    public StateShard()
-        : this(null, 0)
-    {
-    }
+    /// <summary>The slots this shard allocated itself (none once it has moved into the table's block).</summary>
+    [FieldOffset(32)]
+    private SlotBlock _own;
 
-    /// <summary>Shard <paramref name="index"/> of <paramref name="table"/>, which may hand it presized slots.</summary>
-    public StateShard(StateTable? table, int index)
-    {
-        (_table, _index) = (table, index);
-        _own = SlotBlock.Allocate(2L * InitialSlots * sizeof(ulong));
-        _slots = _own.Slots;
-        _mask = InitialSlots - 1;
-    }
-
-    ~StateShard() => _own.Free();
-
-    /// <summary>Held while the shard is read or written.</summary>
-    public Lock Gate { get; } = new();
-
-    public int Count => _used + (_hasZero ? 1 : 0);
+    public readonly int Count => _used + (_hasZero ? 1 : 0);
 
     /// <summary>How many slots the shard has now.</summary>
-    public int Capacity => _mask + 1;
+    public readonly int Capacity => _mask + 1;
+
+    /// <summary>A shard with a few slots of its own.</summary>
+    public static StateShard Create()
+    {
+        var s = default(StateShard);
+        s._own = SlotBlock.Allocate(2L * InitialSlots * sizeof(ulong));
+        s._slots = s._own.Slots;
+        s._mask = InitialSlots - 1;
+        return s;
+    }
+
+    /// <summary>Gives back the slots the shard allocated itself.</summary>
+    public void Free()
+    {
+        _own.Free();
+        _own = default;
+    }
+
+    /// <summary>
+    /// Takes the shard's lock: a spin on its word, since the work done under it is a probe or two, and the other
+    /// thread holds it for as little; past a few spins it yields, in case the holder was preempted.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Enter()
+    {
+        if (Interlocked.CompareExchange(ref _lock, 1, 0) != 0)
+        {
+            EnterContended();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Exit() => Volatile.Write(ref _lock, 0);
 
     /// <summary>
     /// The value stored for <paramref name="key"/>, added as 0 if it was not there (<paramref name="existed"/> false).
-    /// The reference is valid until the next call.
+    /// The reference is valid until the next call. <paramref name="table"/> and <paramref name="index"/> say whose
+    /// shard this is, for the presized slots it may move into.
     /// </summary>
-    public ref ulong GetValueRefOrAdd(ulong key, out bool existed)
+    [UnscopedRef]
+    public ref ulong GetValueRefOrAdd(ulong key, out bool existed, StateTable? table = null, int index = 0)
     {
         if (key == 0)
         {
@@ -68,7 +102,7 @@ internal sealed unsafe class StateShard
         // Grown before the insertion it may be needed for, so that the reference returned stays in the slots.
         if (2 * (_used + 1) > _mask + 1)
         {
-            Grow();
+            Grow(table, index);
         }
 
         ref var slot = ref Probe(_slots, _mask, key);
@@ -87,7 +121,7 @@ internal sealed unsafe class StateShard
     /// follows a little later does not wait for memory. Unlocked: a hint. If the shard grows meanwhile the address
     /// may be stale, which a prefetch tolerates (it never faults).
     /// </summary>
-    public void Prefetch(ulong key)
+    public readonly void Prefetch(ulong key)
     {
         if (Sse.IsSupported)
         {
@@ -96,7 +130,7 @@ internal sealed unsafe class StateShard
     }
 
     /// <summary>The value stored for <paramref name="key"/>, if it is there.</summary>
-    public bool TryGetValue(ulong key, out ulong value)
+    public readonly bool TryGetValue(ulong key, out ulong value)
     {
         if (key == 0)
         {
@@ -110,7 +144,7 @@ internal sealed unsafe class StateShard
     }
 
     /// <summary>Adds every key to <paramref name="into"/>.</summary>
-    public void CopyKeysTo(HashSet<ulong> into)
+    public readonly void CopyKeysTo(HashSet<ulong> into)
     {
         if (_hasZero)
         {
@@ -140,15 +174,26 @@ internal sealed unsafe class StateShard
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnterContended()
+    {
+        var spin = default(SpinWait);
+        do
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        while (Volatile.Read(ref _lock) != 0 || Interlocked.CompareExchange(ref _lock, 1, 0) != 0);
+    }
+
     /// <summary>
     /// Doubles the slots (kept at most half full, so a probe rarely leaves its cache line), or moves into the
     /// table's presized slots once they are big enough.
     /// </summary>
-    private void Grow()
+    private void Grow(StateTable? table, int index)
     {
         var wanted = 2 * (_mask + 1);
         SlotBlock own = default;
-        if (_table == null || !_table.TryPresized(_index, wanted, out var slots, out var capacity))
+        if (table == null || !table.TryPresized(index, wanted, out var slots, out var capacity))
         {
             capacity = wanted;
             own = SlotBlock.Allocate(2L * capacity * sizeof(ulong));

@@ -2,7 +2,7 @@ namespace PvMmu.Explore;
 
 /// <summary>
 /// The exhaustive search's visited states, shared by its threads: 64-bit keys to a 64-bit value, in shards that each
-/// take a lock, so that threads rarely wait on each other. An entry costs no allocation (no node per entry, as a
+/// take a lock of their own, so that threads rarely wait on each other. An entry costs no allocation (no node per entry, as a
 /// ConcurrentDictionary would) and, once the table outgrows the caches, one cache miss (<see cref="StateShard"/>).
 /// The value is what the search needs to decide whether a state reached again must be expanded again: a sleep set,
 /// or the fewest preemptions it was reached with.
@@ -38,7 +38,7 @@ internal sealed unsafe class StateTable
     {
         for (var i = 0; i < Shards; i++)
         {
-            _shards[i] = new StateShard(this, i);
+            _shards[i] = StateShard.Create();
         }
 
         // A shard's share, with room for eight standard deviations of how fingerprints fall, at most half full.
@@ -49,6 +49,11 @@ internal sealed unsafe class StateTable
 
     ~StateTable()
     {
+        for (var i = 0; i < Shards; i++)
+        {
+            _shards[i].Free();
+        }
+
         if (_allocated)
         {
             _block.Free();
@@ -63,12 +68,12 @@ internal sealed unsafe class StateTable
         get
         {
             long n = 0;
-            foreach (var s in _shards)
+            for (var i = 0; i < Shards; i++)
             {
-                lock (s.Gate)
-                {
-                    n += s.Count;
-                }
+                ref var s = ref _shards[i];
+                s.Enter();
+                n += s.Count;
+                s.Exit();
             }
 
             return n;
@@ -76,16 +81,22 @@ internal sealed unsafe class StateTable
     }
 
     /// <summary>Starts fetching <paramref name="key"/>'s slot from memory (<see cref="StateShard.Prefetch"/>).</summary>
-    public void Prefetch(ulong key) => Shard(key).Prefetch(key);
+    public void Prefetch(ulong key) => _shards[Index(key)].Prefetch(key);
 
     /// <summary>Adds <paramref name="key"/>; true if it was not there.</summary>
     public bool Add(ulong key)
     {
-        var s = Shard(key);
-        lock (s.Gate)
+        var i = Index(key);
+        ref var s = ref _shards[i];
+        s.Enter();
+        try
         {
-            s.GetValueRefOrAdd(key, out var existed);
+            s.GetValueRefOrAdd(key, out var existed, this, i);
             return !existed;
+        }
+        finally
+        {
+            s.Exit();
         }
     }
 
@@ -97,10 +108,12 @@ internal sealed unsafe class StateTable
     public void ClaimSleep(ulong fp, ulong sleep, ulong enabled, out bool isNew, out ulong explore, out ulong working)
     {
         sleep &= enabled;
-        var s = Shard(fp);
-        lock (s.Gate)
+        var i = Index(fp);
+        ref var s = ref _shards[i];
+        s.Enter();
+        try
         {
-            ref var stored = ref s.GetValueRefOrAdd(fp, out var existed);
+            ref var stored = ref s.GetValueRefOrAdd(fp, out var existed, this, i);
             if (existed)
             {
                 isNew = false;
@@ -116,6 +129,10 @@ internal sealed unsafe class StateTable
 
             stored = sleep;
         }
+        finally
+        {
+            s.Exit();
+        }
 
         isNew = true;
         explore = enabled & ~sleep;
@@ -128,10 +145,12 @@ internal sealed unsafe class StateTable
     /// </summary>
     public bool ClaimBudget(ulong key, int used)
     {
-        var s = Shard(key);
-        lock (s.Gate)
+        var i = Index(key);
+        ref var s = ref _shards[i];
+        s.Enter();
+        try
         {
-            ref var stored = ref s.GetValueRefOrAdd(key, out var existed);
+            ref var stored = ref s.GetValueRefOrAdd(key, out var existed, this, i);
             if (existed && (int)stored <= used)
             {
                 return false;
@@ -140,26 +159,41 @@ internal sealed unsafe class StateTable
             stored = (ulong)used;
             return true;
         }
+        finally
+        {
+            s.Exit();
+        }
     }
 
     /// <summary>Whether <paramref name="key"/> was last claimed with exactly <paramref name="used"/> preemptions.</summary>
     public bool HasBudget(ulong key, int used)
     {
-        var s = Shard(key);
-        lock (s.Gate)
+        ref var s = ref _shards[Index(key)];
+        s.Enter();
+        try
         {
             return s.TryGetValue(key, out var stored) && (int)stored == used;
+        }
+        finally
+        {
+            s.Exit();
         }
     }
 
     public HashSet<ulong> Keys()
     {
         var all = new HashSet<ulong>();
-        foreach (var s in _shards)
+        for (var i = 0; i < Shards; i++)
         {
-            lock (s.Gate)
+            ref var s = ref _shards[i];
+            s.Enter();
+            try
             {
                 s.CopyKeysTo(all);
+            }
+            finally
+            {
+                s.Exit();
             }
         }
 
@@ -198,5 +232,5 @@ internal sealed unsafe class StateTable
     }
 
     // Fingerprints are hashes already: the top bits pick the shard, the low bits the slot in it.
-    private StateShard Shard(ulong key) => _shards[(int)(key >> 58)];
+    private static int Index(ulong key) => (int)(key >> 58);
 }

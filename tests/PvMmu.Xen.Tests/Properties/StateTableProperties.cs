@@ -19,7 +19,7 @@ public sealed class StateTableProperties
     public void AShardAnswersAsADictionary() =>
         Ops.Sample(ops =>
         {
-            var shard = new StateShard();
+            var shard = StateShard.Create();
             var model = new Dictionary<ulong, ulong>();
             foreach (var (k, value, write) in ops)
             {
@@ -43,6 +43,7 @@ public sealed class StateTableProperties
 
             var keys = new HashSet<ulong>();
             shard.CopyKeysTo(keys);
+            shard.Free();
             Assert.True(keys.SetEquals(model.Keys));
         });
 
@@ -78,6 +79,43 @@ public sealed class StateTableProperties
         Assert.Equal(model.Count, t.Count);
         Assert.True(t.Keys().SetEquals(model.Keys));
         Assert.All(model, kv => Assert.True(t.HasBudget(kv.Key, kv.Value)));
+    }
+
+    /// <summary>
+    /// Threads adding overlapping keys at once, through growth and the move into the presized block: every key is
+    /// there once, and exactly one thread was told it added it.
+    /// </summary>
+    [Fact]
+    public void ThreadsAddingAtOnceAddEachKeyOnce()
+    {
+        const int Threads = 4, PerThread = 60_000;
+        var t = new StateTable(expectedKeys: 100_000);
+        var added = new int[Threads];
+        var workers = new Thread[Threads];
+        for (var w = 0; w < Threads; w++)
+        {
+            var me = w;
+            workers[w] = new Thread(() =>
+            {
+                // Thread w adds keys w * PerThread / 2 onwards: each key is added by two threads.
+                for (var i = 0; i < PerThread; i++)
+                {
+                    var k = (ulong)((me * PerThread / 2) + i + 1);
+                    added[me] += t.Add(k * 0x9E37_79B9_7F4A_7C15UL) ? 1 : 0;
+                }
+            });
+            workers[w].Start();
+        }
+
+        foreach (var w in workers)
+        {
+            w.Join();
+        }
+
+        var distinct = ((Threads + 1) * PerThread / 2);
+        Assert.Equal(distinct, added.Sum());
+        Assert.Equal(distinct, t.Count);
+        Assert.Equal(distinct, t.Keys().Count);
     }
 
     /// <summary>Sleep sets stored and narrowed: a state met again explores only the moves asleep before and awake now.</summary>
