@@ -36,16 +36,41 @@ internal sealed class FingerprintBuffer
         where T : struct
     {
         var bytes = MemoryMarshal.AsBytes(items);
-        if (bytes.Length > LongSpan)
+        var n = bytes.Length;
+        if (n > LongSpan)
         {
             // Hashed where it lies rather than copied: its hash stands for it.
             Add(XxHash3.HashToUInt64(bytes));
             return;
         }
 
-        Reserve(bytes.Length);
-        Unsafe.CopyBlockUnaligned(ref At(_length), ref MemoryMarshal.GetReference(bytes), (uint)bytes.Length);
-        _length += bytes.Length;
+        // Copied here, a word at a time (the last word overlapping the one before), rather than by a call to
+        // memmove: most spans are a dozen ints, and the call had cost more than the copy.
+        Reserve(n);
+        ref var to = ref At(_length);
+        ref var from = ref MemoryMarshal.GetReference(bytes);
+        if (n >= sizeof(ulong))
+        {
+            var i = 0;
+            for (; i <= n - sizeof(ulong); i += sizeof(ulong))
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref to, i), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref from, i)));
+            }
+
+            if (i < n)
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref to, n - sizeof(ulong)), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref from, n - sizeof(ulong))));
+            }
+        }
+        else
+        {
+            for (var i = 0; i < n; i++)
+            {
+                Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+            }
+        }
+
+        _length += n;
     }
 
     /// <summary>Written in place: a fingerprint adds some seventy words, and the span checks had cost more than the words.</summary>

@@ -14,6 +14,44 @@ public sealed class FingerprintTests
 {
     private const ulong Start = 0x40_0000UL;
 
+    /// <summary>
+    /// The buffer copies spans itself, a word at a time with an overlapping last word: every byte of a span of any
+    /// length counts (a change to any one changes the hash), and the bytes around it do not spill in.
+    /// </summary>
+    [Fact]
+    public void EveryByteOfASpanOfAnyLengthCounts()
+    {
+        static ulong Hash(byte[] bytes, int length)
+        {
+            var b = FingerprintBuffer.Start();
+            b.Add(7UL);
+            b.Add((ReadOnlySpan<byte>)bytes.AsSpan(0, length));
+            b.Add(9UL);
+            return b.Hash();
+        }
+
+        for (var n = 0; n <= 300; n++)
+        {
+            var bytes = new byte[n + 8];
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                bytes[i] = (byte)(i * 37);
+            }
+
+            var h = Hash(bytes, n);
+            bytes[n] ^= 0xff;
+            Assert.Equal(h, Hash(bytes, n));
+            for (var i = 0; i < n; i++)
+            {
+                bytes[i] ^= 1;
+                Assert.NotEqual(h, Hash(bytes, n));
+                bytes[i] ^= 1;
+            }
+
+            Assert.Equal(h, Hash(bytes, n));
+        }
+    }
+
     [Fact]
     public void VmaEntriesPastTheCountAreNotHashedAndThoseWithinAre()
     {

@@ -412,5 +412,6 @@ public sealed class MulticallBuffers
     }
 
     /// <summary>Nothing queued on <paramref name="cpu"/>: no entry, argument or callback to save, restore or hash.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsEmpty(int cpu) => (_mcidx[cpu] | _mmuUsed[cpu] | _extUsed[cpu] | _cbidx[cpu]) == 0;
 }
