@@ -25,22 +25,21 @@ public static class MoveFootprint
     {
         ArgumentNullException.ThrowIfNull(m);
         ulong local = 0;
+
+        // The moves of each CPU, as a mask over the enabled ones: a pass over them, not one per pair.
+        Span<ulong> onCpu = m.K.Cpus <= 64 ? stackalloc ulong[m.K.Cpus] : new ulong[m.K.Cpus];
+        onCpu.Clear();
         for (var i = 0; i < enabled.Length; i++)
         {
             local |= Local(m, enabled[i]) ? 1UL << i : 0;
+            onCpu[enabled[i].Cpu] |= 1UL << i;
         }
 
         var all = enabled.Length == 64 ? ulong.MaxValue : (1UL << enabled.Length) - 1;
         for (var i = 0; i < enabled.Length; i++)
         {
-            ulong sameCpu = 0;
-            for (var j = 0; j < enabled.Length; j++)
-            {
-                sameCpu |= enabled[j].Cpu == enabled[i].Cpu ? 1UL << j : 0;
-            }
-
             var partners = (local & (1UL << i)) != 0 ? all : local;
-            independentOf[i] = partners & ~sameCpu;
+            independentOf[i] = partners & ~onCpu[enabled[i].Cpu];
         }
     }
 
