@@ -24,7 +24,7 @@ public static class ScheduleCheck
     {
         var k = m.K;
         var frames = memo?.KnownFrames(framesFingerprint) != true;
-        var errors = GuestInvariantChecker.Check(k, m.InContextSwitchCheck, frames, out var framesClean);
+        var errors = GuestInvariantChecker.Check(k, m.ContextSwitching, frames, out var framesClean);
         if (framesClean)
         {
             memo?.FramesClean(framesFingerprint);

@@ -386,6 +386,9 @@ public sealed class Hypervisor
 
     public VcpuInfo Vcpu(int v) => new(v, Vcpus.GuestTable[v], Vcpus.GuestTableUser[v], Vcpus.KernelMode[v], Vcpus.Online[v], Vcpus.TlbFlushTime[v]);
 
+    /// <summary>The base pointer vCPU <paramref name="v"/> runs on (<see cref="VcpuInfo.GuestTable"/> alone, for a check run after every move).</summary>
+    public uint VcpuGuestTable(int v) => Vcpus.GuestTable[v];
+
     /// <summary>What vCPU <paramref name="v"/>'s TLB caches for <paramref name="va"/>, if anything.</summary>
     public TlbEntryInfo? TlbLookup(int v, ulong va)
     {

@@ -27,6 +27,22 @@ public static class GuestInvariantChecker
     /// </summary>
     public static List<string> Check(Kernel k, Func<int, bool> inContextSwitch, bool frames, out bool framesClean)
     {
+        ArgumentNullException.ThrowIfNull(k);
+        Span<bool> switching = k.Cpus <= 256 ? stackalloc bool[k.Cpus] : new bool[k.Cpus];
+        for (var cpu = 0; cpu < k.Cpus; cpu++)
+        {
+            switching[cpu] = inContextSwitch(cpu);
+        }
+
+        return Check(k, switching, frames, out framesClean);
+    }
+
+    /// <summary>
+    /// The same with the CPUs in a context switch given as one flag per CPU (the scheduler's own array), not asked
+    /// one by one through a delegate: the check runs after every move of a search.
+    /// </summary>
+    public static List<string> Check(Kernel k, ReadOnlySpan<bool> inContextSwitch, bool frames, out bool framesClean)
+    {
         var errors = new List<string>();
         CheckCpusAndWarnings(k, inContextSwitch, errors);
         framesClean = false;
@@ -106,13 +122,19 @@ public static class GuestInvariantChecker
     public static List<string> CheckFull(Kernel k, Func<int, bool> inContextSwitch)
     {
         var errors = new List<string>();
-        CheckCpusAndWarnings(k, inContextSwitch, errors);
+        Span<bool> switching = k.Cpus <= 256 ? stackalloc bool[k.Cpus] : new bool[k.Cpus];
+        for (var cpu = 0; cpu < k.Cpus; cpu++)
+        {
+            switching[cpu] = inContextSwitch(cpu);
+        }
+
+        CheckCpusAndWarnings(k, switching, errors);
         CheckFramesFull(k, errors);
         CheckMms(k, errors);
         return errors;
     }
 
-    private static void CheckCpusAndWarnings(Kernel k, Func<int, bool> inContextSwitch, List<string> errors)
+    private static void CheckCpusAndWarnings(Kernel k, ReadOnlySpan<bool> inContextSwitch, List<string> errors)
     {
 
         // An unpin (or any batch) is never followed by a failed entry: no WARN from xen_mc_flush.
@@ -128,14 +150,14 @@ public static class GuestInvariantChecker
 
         for (var cpu = 0; cpu < k.Cpus; cpu++)
         {
-            var switching = inContextSwitch(cpu);
+            var switching = inContextSwitch[cpu];
             if (k.Mc.Pending(cpu) != 0 && !switching)
             {
                 errors.Add($"CPU {cpu}: {k.Mc.Pending(cpu)} multicall entries still queued between operations");
             }
 
             // xen_current_cr3 never claims a base pointer that Xen has not installed.
-            var installed = k.Xen.Vcpu(cpu).GuestTable;
+            var installed = k.Xen.VcpuGuestTable(cpu);
             if (k.XenCurrentCr3[cpu] != installed)
             {
                 errors.Add($"G3: CPU {cpu}: xen_current_cr3 says frame {k.XenCurrentCr3[cpu]}, Xen has {installed}");

@@ -80,6 +80,9 @@ public sealed class Machine
     /// <summary>Whether vCPU <paramref name="cpu"/> is inside a context switch's IRQs-off window (its CR3 switch queued).</summary>
     public bool InContextSwitch(int cpu) => _irqsOff[cpu];
 
+    /// <summary><see cref="InContextSwitch"/> for every vCPU at once.</summary>
+    public ReadOnlySpan<bool> ContextSwitching => _irqsOff;
+
     /// <summary><see cref="InContextSwitch"/> as a delegate, made once (a check after every move need not allocate one).</summary>
     public Func<int, bool> InContextSwitchCheck => _inContextSwitch ??= InContextSwitch;
 
