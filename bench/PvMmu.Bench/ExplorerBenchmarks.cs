@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using PvMmu.Explore;
+using PvMmu.Explore.Exhaustive;
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Invariants;

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using PvMmu.Explore;
+using PvMmu.Explore.Visited;
 
 namespace PvMmu.Bench;
 

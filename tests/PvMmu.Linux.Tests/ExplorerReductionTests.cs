@@ -1,4 +1,7 @@
-using PvMmu.Explore;
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Exhaustive;
+using PvMmu.Explore.Models;
+using PvMmu.Explore.Search;
 using PvMmu.Linux.Sched;
 
 namespace PvMmu.Linux.Tests;

@@ -1,4 +1,9 @@
-using PvMmu.Explore;
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Counterexamples;
+using PvMmu.Explore.Exhaustive;
+using PvMmu.Explore.Models;
+using PvMmu.Explore.Sampling;
+using PvMmu.Explore.Search;
 using PvMmu.Linux.Exit;
 
 namespace PvMmu.Linux.Tests;

@@ -1,4 +1,6 @@
-using PvMmu.Explore;
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Exhaustive;
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;

@@ -1,6 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
-using PvMmu.Explore;
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Counterexamples;
+using PvMmu.Explore.Exhaustive;
+using PvMmu.Explore.Models;
+using PvMmu.Explore.Sampling;
+using PvMmu.Explore.Search;
 using PvMmu.Linux.Exit;
 
 namespace PvMmu.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using PvMmu.Explore;
+using PvMmu.Explore.Search;
 
 namespace PvMmu.Cli.Commands;
 

@@ -1,4 +1,4 @@
-using PvMmu.Explore;
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Sched;
 using PvMmu.Sim.Workloads;

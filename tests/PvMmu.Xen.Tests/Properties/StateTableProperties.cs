@@ -1,5 +1,5 @@
 using CsCheck;
-using PvMmu.Explore;
+using PvMmu.Explore.Visited;
 
 namespace PvMmu.Xen.Tests.Properties;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Visited;
 
 /// <summary>
 /// A block of zeroed memory for the visited set, outside the garbage-collected heap. A big block is mapped afresh,

@@ -1,6 +1,8 @@
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Counterexamples;
 
 /// <summary>
 /// Delta debugging (Zeller and Hildebrandt, "Simplifying and Isolating Failure-Inducing Input", TSE 2002): ddmin over

@@ -1,7 +1,7 @@
 using PvMmu.Linux;
 using PvMmu.Xen;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Checks;
 
 /// <summary>
 /// The parts of states a search has already checked clean, by fingerprint, so that they are not checked again: the

@@ -1,4 +1,8 @@
-namespace PvMmu.Explore;
+using PvMmu.Explore.Exhaustive;
+using PvMmu.Explore.Models;
+using PvMmu.Explore.Sampling;
+
+namespace PvMmu.Explore.Search;
 
 /// <summary>
 /// The three searches at once, one thread each: bounded exhaustive, PCT and uniform random walks. What it reports

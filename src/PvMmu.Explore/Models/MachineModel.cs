@@ -1,7 +1,8 @@
+using PvMmu.Explore.Checks;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Invariants;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Models;
 
 /// <summary>A guest scenario's <see cref="Machine"/> as an <see cref="IExplorable"/>, checked by <see cref="ScheduleCheck"/>.</summary>
 public sealed class MachineModel(Machine machine) : IExplorable

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Search;
 
 /// <summary>A search's time limit and its once-a-second progress report; reads no clock when it has neither.</summary>
 internal sealed class SearchClock(TimeSpan? limit, Action<long, long, int, TimeSpan>? progress)

@@ -1,6 +1,6 @@
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Exhaustive;
 
 /// <summary>
 /// One state on an exhaustive worker's depth-first stack, kept in a reused object per depth so that a move not yet

@@ -1,6 +1,6 @@
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Exhaustive;
 
 /// <summary>
 /// One subtree of a parallel exhaustive search: the moves from the start that reach its root, and what the search

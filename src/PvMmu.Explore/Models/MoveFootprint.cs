@@ -1,6 +1,6 @@
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Models;
 
 /// <summary>
 /// A conservative footprint of a guest scenario's moves, for partial-order reduction: a move is <em>local</em> when

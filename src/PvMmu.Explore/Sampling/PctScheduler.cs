@@ -1,6 +1,6 @@
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Sampling;
 
 /// <summary>
 /// Probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi and Nagarakatte, "A Randomized Scheduler with

@@ -5,7 +5,7 @@ using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Models;
 
 /// <summary>
 /// The thread's scenarios (spec linux-xen-pv-guest §10) as vCPU programs over small processes: each scenario names

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Counterexamples;
 
 /// <summary>
 /// A replayed schedule as a trace in the Chrome JSON trace-event format, which ui.perfetto.dev opens: one track per

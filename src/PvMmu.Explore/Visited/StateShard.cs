@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Visited;
 
 /// <summary>
 /// One shard of a <see cref="StateTable"/>: 64-bit keys to 64-bit values by open addressing with linear probing, key

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text;
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Invariants;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Counterexamples;
 
 /// <summary>
 /// Re-runs a schedule exactly and prints a per-move timeline of what matters: which vCPU did what, CR3 changes as

@@ -1,8 +1,9 @@
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Invariants;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Checks;
 
 /// <summary>
 /// The properties every search strategy, the shrinker and the replayer check, in one place so that they agree on

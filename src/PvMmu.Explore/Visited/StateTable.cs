@@ -1,4 +1,4 @@
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Visited;
 
 /// <summary>
 /// The exhaustive search's visited states, shared by its threads: 64-bit keys to a 64-bit value, in shards that each

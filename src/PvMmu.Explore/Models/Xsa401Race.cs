@@ -8,7 +8,7 @@ using PvMmu.Xen.Frames;
 using PvMmu.Xen.Invariants;
 using PvMmu.Xen.Types;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Models;
 
 /// <summary>
 /// The XSA-401 race (spec xen-pv-mmu §6), on the hypervisor model alone. One guest, two vCPUs on the same kernel

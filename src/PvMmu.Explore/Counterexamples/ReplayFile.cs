@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Counterexamples;
 
 /// <summary>
 /// A counterexample on disk: the scenario, the exit path, the vCPU count, and the schedule (one move a line as

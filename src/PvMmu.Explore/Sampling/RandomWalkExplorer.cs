@@ -1,6 +1,9 @@
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Models;
+using PvMmu.Explore.Search;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Sampling;
 
 /// <summary>
 /// Sampling search: schedule after schedule from the scenario's start, every state checked as the exhaustive search

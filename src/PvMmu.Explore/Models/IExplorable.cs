@@ -1,6 +1,6 @@
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Models;
 
 /// <summary>
 /// A scenario as the search strategies, the shrinker and the replayer see it: moves chosen among the enabled ones,

@@ -1,8 +1,10 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using PvMmu.Explore.Checks;
+using PvMmu.Explore.Models;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Exhaustive;
 
 /// <summary>
 /// One thread of an <see cref="ExhaustiveExplorer"/>: its own model, the path from the start to where it is, and its

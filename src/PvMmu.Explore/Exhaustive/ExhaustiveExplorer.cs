@@ -1,6 +1,9 @@
+using PvMmu.Explore.Models;
+using PvMmu.Explore.Search;
+using PvMmu.Explore.Visited;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Explore;
+namespace PvMmu.Explore.Exhaustive;
 
 /// <summary>
 /// Bounded exhaustive search over a scenario's schedules: depth-first over every enabled move, with a visited set of
