@@ -25,7 +25,7 @@ internal sealed unsafe class StateTable
     /// a search turns out to have, so a block sized for a cap far above them costs more than growing (512 MiB for a
     /// cap of 10 M took 0.8 s more than 128 MiB for a search of 3.4 M states).
     /// </summary>
-    private const long MaxPresizedKeys = 1L << 22;
+    private const long MaxPresizedKeys = 4_000_000;
 
     private readonly StateShard[] _shards = new StateShard[Shards];
     private readonly Lock _blockLock = new();
@@ -61,7 +61,11 @@ internal sealed unsafe class StateTable
         }
     }
 
-    private long BlockBytes => 2L * sizeof(ulong) * _presizedSlots * Shards;
+    /// <summary>The size of the presized block (mapped only once a shard outgrows <see cref="PresizedFrom"/>).</summary>
+    internal long BlockBytes => 2L * sizeof(ulong) * _presizedSlots * Shards;
+
+    /// <summary>How many slots each shard has in the presized block.</summary>
+    internal int PresizedSlots => _presizedSlots;
 
     public long Count
     {

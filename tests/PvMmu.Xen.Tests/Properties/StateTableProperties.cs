@@ -85,6 +85,21 @@ public sealed class StateTableProperties
     /// Threads adding overlapping keys at once, through growth and the move into the presized block: every key is
     /// there once, and exactly one thread was told it added it.
     /// </summary>
+    [Theory]
+    [InlineData(2_000_000, 64L << 20)]
+    [InlineData(4_000_000, 128L << 20)]
+    [InlineData(10_000_000, 128L << 20)]
+    [InlineData(4_294_967_296, 128L << 20)]
+    public void ThePresizedBlockHoldsItsKeysAtMostHalfFullAndStopsAt128MiB(long maxStates, long bytes)
+    {
+        var table = new StateTable(maxStates);
+        Assert.Equal(bytes, table.BlockBytes);
+
+        // Up to 4 M keys, a shard's even share of them fills its part of the block at most half.
+        var share = Math.Min(maxStates, 4_000_000) / 64;
+        Assert.True(2 * share <= table.PresizedSlots, $"{share} keys a shard in {table.PresizedSlots} slots");
+    }
+
     [Fact]
     public void ThreadsAddingAtOnceAddEachKeyOnce()
     {
