@@ -100,6 +100,45 @@ public sealed class MulticallBufferTests
     }
 
     [Fact]
+    public void ASnapshotReusedAfterAFullerOneRestoresOnlyWhatItSaved()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        var other = k.AllocPage(0);
+
+        // The fuller state: a WARN in the log, three entries and a callback queued on CPU 0.
+        k.Mc.ExtendMmuextOp(0, MmuExtOpRequest.NewBaseptr(page));
+        k.Mc.UpdateVaMapping(0, k.Va(page), PvMmu.Xen.Abi.PageFlags.Entry(page, Mm.PteFlags.PageKernelRo), 0);
+        k.Mc.Flush(0);
+        Assert.Single(k.Mc.Warnings);
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 0, 1));
+        k.Mc.ExtendMmuextOp(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 1, 2));
+        k.Mc.Callback(0, CallbackKind.SetCurrentCr3, page);
+        var snapshot = k.Mc.Save();
+
+        // The lighter one, saved into the same snapshot: no WARN, CPU 0 empty, one entry on CPU 1.
+        k.Mc.Flush(0);
+        k.Mc.Warnings.Clear();
+        k.Mc.ExtendMmuUpdate(1, MmuUpdateRequest.Normal(other, 7, 9));
+        var argBytes = k.Mc.ArgBytes(1);
+        Assert.Same(snapshot, k.Mc.SaveInto(snapshot));
+
+        // Moved on, then put back: only what the lighter state had comes back.
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 2, 3));
+        k.Mc.Warnings.Add(new McWarning(0, 0, HypercallNumber.MmuUpdate, 0, -Errno.EINVAL));
+        k.Mc.Restore(snapshot);
+        Assert.Empty(k.Mc.Warnings);
+        Assert.Equal(0, k.Mc.Pending(0));
+        Assert.Equal(1, k.Mc.Pending(1));
+        Assert.Equal(argBytes, k.Mc.ArgBytes(1));
+        var updates = k.Xen.Events.Total(XenEvent.MmuUpdateRequest);
+        k.Mc.Flush(1);
+        Assert.Equal(updates + 1, k.Xen.Events.Total(XenEvent.MmuUpdateRequest));
+        Assert.Equal(9UL, k.Xen.Entry(other, 7));
+    }
+
+    [Fact]
     public void IssueDefersOnlyInTheNamedLazyModeAndNeverInAnInterrupt()
     {
         var k = Boot();

@@ -12,6 +12,10 @@ namespace PvMmu.Explore.Checks;
 /// </summary>
 public static class ScheduleCheck
 {
+    /// <summary>This thread's list for the violations of a state: a search checks millions of states, most clean.</summary>
+    [ThreadStatic]
+    private static List<string>? _errors;
+
     /// <summary>The violations of the state <paramref name="m"/> is in, or null.</summary>
     public static string? StateViolation(Machine m, InvariantChecker xen) => StateViolation(m, xen, null, 0);
 
@@ -25,7 +29,8 @@ public static class ScheduleCheck
     {
         var k = m.K;
         var frames = memo?.KnownFrames(framesFingerprint) != true;
-        var errors = GuestInvariantChecker.Check(k, m.ContextSwitching, frames, out var framesClean);
+        var errors = _errors ??= [];
+        GuestInvariantChecker.CheckInto(k, m.ContextSwitching, frames, errors, out var framesClean);
         if (framesClean)
         {
             memo?.FramesClean(framesFingerprint);

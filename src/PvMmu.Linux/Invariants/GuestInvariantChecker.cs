@@ -44,6 +44,19 @@ public static class GuestInvariantChecker
     public static List<string> Check(Kernel k, ReadOnlySpan<bool> inContextSwitch, bool frames, out bool framesClean)
     {
         var errors = new List<string>();
+        CheckInto(k, inContextSwitch, frames, errors, out framesClean);
+        return errors;
+    }
+
+    /// <summary>
+    /// The same, into <paramref name="errors"/> (emptied first), so that a search checking every state reuses one
+    /// list instead of allocating one per state.
+    /// </summary>
+    public static void CheckInto(Kernel k, ReadOnlySpan<bool> inContextSwitch, bool frames, List<string> errors, out bool framesClean)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(errors);
+        errors.Clear();
         CheckCpusAndWarnings(k, inContextSwitch, errors);
         framesClean = false;
         if (frames)
@@ -54,7 +67,6 @@ public static class GuestInvariantChecker
         }
 
         CheckMms(k, errors);
-        return errors;
     }
 
     private static void CheckFrames(Kernel k, List<string> errors)

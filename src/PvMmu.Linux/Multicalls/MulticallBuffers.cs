@@ -295,12 +295,13 @@ public sealed class MulticallBuffers
         }
 
         var s = reuse != null && reuse.Mcidx.Length == Cpus ? reuse : new MulticallSnapshot(Cpus);
-        s.Entries = Sized(s.Entries, entries);
-        s.Mmu = Sized(s.Mmu, mmu);
-        s.Ext = Sized(s.Ext, ext);
-        s.CbKind = Sized(s.CbKind, cbs);
-        s.CbData = Sized(s.CbData, cbs);
-        s.Warnings = Sized(s.Warnings, Warnings.Count);
+        s.Entries = AtLeast(s.Entries, entries);
+        s.Mmu = AtLeast(s.Mmu, mmu);
+        s.Ext = AtLeast(s.Ext, ext);
+        s.CbKind = AtLeast(s.CbKind, cbs);
+        s.CbData = AtLeast(s.CbData, cbs);
+        s.Warnings = AtLeast(s.Warnings, Warnings.Count);
+        s.WarningCount = Warnings.Count;
         Warnings.CopyTo(s.Warnings);
         _mcidx.CopyTo(s.Mcidx, 0);
         _argidx.CopyTo(s.Argidx, 0);
@@ -331,8 +332,12 @@ public sealed class MulticallBuffers
         return s;
     }
 
-    /// <summary><paramref name="a"/> if it has length <paramref name="n"/>, else a new array of that length.</summary>
-    private static T[] Sized<T>(T[] a, int n) => a.Length == n ? a : n == 0 ? [] : new T[n];
+    /// <summary>
+    /// <paramref name="a"/> if it holds <paramref name="n"/> items, else a bigger array: a reused snapshot's arrays
+    /// only grow, so that a search stops allocating once its snapshots have seen the fullest buffers (the counts say
+    /// how much of each is meant).
+    /// </summary>
+    private static T[] AtLeast<T>(T[] a, int n) => a.Length >= n ? a : new T[Math.Max(n, 2 * a.Length)];
 
     /// <summary>Puts the buffers back as <see cref="Save"/> found them (same CPU count).</summary>
     public void Restore(MulticallSnapshot s)
@@ -364,7 +369,7 @@ public sealed class MulticallBuffers
 
         Counters.CopyFrom(s.Counters);
         Warnings.Clear();
-        Warnings.AddRange(s.Warnings);
+        Warnings.AddRange(s.Warnings.AsSpan(0, s.WarningCount));
     }
 
     /// <summary>Adds what is queued to a fingerprint (counters and the WARN log excluded).</summary>

@@ -28,7 +28,10 @@ public sealed class MulticallSnapshot
 
     internal int[] ExtUsed { get; }
 
-    /// <summary>Every CPU's queued entries, one CPU after another (so too the three arrays below).</summary>
+    /// <summary>
+    /// Every CPU's queued entries, one CPU after another (so too the arrays below), as many as the counts above add
+    /// up to; an array may be longer.
+    /// </summary>
     internal MulticallEntry[] Entries { get; set; } = [];
 
     internal MmuUpdateRequest[] Mmu { get; set; } = [];
@@ -41,5 +44,8 @@ public sealed class MulticallSnapshot
 
     internal GuestCounters Counters { get; } = new();
 
+    /// <summary>The WARN log: its first <see cref="WarningCount"/> items.</summary>
     internal McWarning[] Warnings { get; set; } = [];
+
+    internal int WarningCount { get; set; }
 }
