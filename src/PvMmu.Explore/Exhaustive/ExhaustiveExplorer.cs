@@ -162,11 +162,23 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         long slept = 0;
         (string Violation, Choice[] Path)? found = null;
         var workers = new Thread[Threads];
+
+        // The models are built here, one after the other, not each on its thread: threads allocating at once take
+        // turns in the heap a few kilobytes at a time, so one model's small per-CPU arrays came to share cache lines
+        // with the other's, which both threads write at every move (the multicall buffers' bookkeeping ran 2.5 times
+        // slower on two threads than on one; docs/performance.md).
+        var models = new IExplorable[Threads];
         for (var t = 0; t < Threads; t++)
         {
+            models[t] = build();
+        }
+
+        for (var t = 0; t < Threads; t++)
+        {
+            var mine = models[t];
             workers[t] = new Thread(() =>
             {
-                var w = new ExhaustiveWorker(this, build());
+                var w = new ExhaustiveWorker(this, mine);
                 var start = w.Model.Snapshot();
                 while (Take() is { } task)
                 {
