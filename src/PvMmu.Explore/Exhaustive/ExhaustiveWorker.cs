@@ -164,7 +164,8 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         if (search.SleepSets)
         {
             // Which moves commute with which, here: a move asleep (or taken before) stays asleep below one it commutes with.
-            Span<ulong> pairs = stackalloc ulong[n];
+            var pairs = f.Pairs.AsSpan(0, n);
+            pairs.Clear();
             m.IndependentPairs(enabled.AsSpan(0, n), pairs);
             for (var i = 0; i < n; i++)
             {
