@@ -91,11 +91,38 @@ public static class CostOptions
             stdout.WriteLine($"report: {index}");
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ReportFailure(e, dir, command) is { } line)
         {
-            stderr.WriteLine($"pvmmu {command}: cannot write the report to {dir}: {e.Message}");
+            stderr.WriteLine(line);
             return false;
         }
+    }
+
+    /// <summary>
+    /// The one line a failure to write the report prints (<paramref name="command"/> empty for the main job), or
+    /// null for a failure that is a bug. The plots render with SkiaSharp, whose native part ships under runtimes/
+    /// beside pvmmu.dll: a copy of the build without it fails here, after the tables were printed, with the
+    /// <see cref="DllNotFoundException"/> wrapped in type initializers' exceptions.
+    /// </summary>
+    internal static string? ReportFailure(Exception e, string dir, string command)
+    {
+        var who = command.Length == 0 ? "pvmmu" : "pvmmu " + command;
+        if (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{who}: cannot write the report to {dir}: {e.Message}";
+        }
+
+        for (Exception? x = e; x != null; x = x.InnerException)
+        {
+            if (x is DllNotFoundException d)
+            {
+                // Its first sentence names the library; the rest is the loader's advice on diagnosing it.
+                var what = d.Message.Split('\n')[0].Split(". ")[0].Trim().TrimEnd('.');
+                return $"{who}: cannot draw the report's plots, so no report was written to {dir}: {what} (the runtimes/ folder of the build must sit beside pvmmu.dll)";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The command line as typed, for reports.</summary>

@@ -62,7 +62,7 @@ public static class DefaultJob
         sb.Append("More: pvmmu compare --workload lat-proc-exec --strategies Linux61,NoExitUnpin;  pvmmu sweep --pages 1k..256k;\n");
         sb.Append("      pvmmu check --scenario lazy-exit --strategy BrokenCpumaskOnly;  pvmmu xen run examples/xen/seed-unpin-while-in-use.xen\n");
         stdout.Write(sb.ToString());
-        if (!CostOptions.WriteReport(reportDir, c.ReportData("pvmmu"), stdout, stderr, "pvmmu"))
+        if (!CostOptions.WriteReport(reportDir, c.ReportData("pvmmu"), stdout, stderr, ""))
         {
             return ExitCodes.BadInput;
         }

@@ -248,6 +248,20 @@ public sealed class CostCliTests
     }
 
     [Fact]
+    public void AMissingPlotLibraryIsOneLineNamingWhatIsMissingAndOtherFailuresAreNotSwallowed()
+    {
+        // As SkiaSharp fails when its native part is not beside pvmmu.dll: wrapped in two type initializers.
+        var missing = new DllNotFoundException("Unable to load shared library 'libSkiaSharp' or one of its dependencies. In order to help diagnose loading problems, consider using a tool like strace.\n/usr/share/dotnet/liblibSkiaSharp: cannot open shared object file");
+        var wrapped = new TypeInitializationException("ScottPlot.Fonts", new TypeInitializationException("SkiaSharp.SKTypeface", missing));
+        var line = CostOptions.ReportFailure(wrapped, "pvmmu-report", "");
+        Assert.Equal(
+            "pvmmu: cannot draw the report's plots, so no report was written to pvmmu-report: Unable to load shared library 'libSkiaSharp' or one of its dependencies (the runtimes/ folder of the build must sit beside pvmmu.dll)",
+            line);
+        Assert.StartsWith("pvmmu compare: cannot write the report to d: ", CostOptions.ReportFailure(new IOException("no"), "d", "compare"), StringComparison.Ordinal);
+        Assert.Null(CostOptions.ReportFailure(new InvalidOperationException("a bug"), "d", "compare"));
+    }
+
+    [Fact]
     public void BenchReportsItsThreeFiguresAsJson()
     {
         var (exit, output, _) = Run("bench", "--rounds", "1", "--json");
