@@ -189,14 +189,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         for (var i = 0; i < n; i++)
         {
             var c = enabled[i];
-            var bit = Bit(c);
-            if ((f.Remaining & bit) == 0)
-            {
-                continue;
-            }
-
-            f.Remaining &= ~bit;
-            if (!Fits(f, c, out var cost))
+            if (!TryStart(f, c, out var cost))
             {
                 continue;
             }
@@ -221,10 +214,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
                 f.Snapshot = here;
             }
 
-            // A move counts as taken once started: the moves after it here (and those handed to other threads, which
-            // are explored as if after it) sleep on it.
-            var childSleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
-            f.Done |= search.SleepSets ? bit : 0;
+            var childSleep = Taken(f, i, c);
             Path.Add(c);
             m.Apply(c);
             if (Visit(depth + 1, childSleep, used + cost, c.Cpu) is { } v)
@@ -237,6 +227,40 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="c"/> off <paramref name="f"/>'s moves still to start: whether it is to be explored here,
+    /// that is, whether it was still to start and fits the preemption bound.
+    /// </summary>
+    private bool TryStart(ExhaustiveFrame f, Choice c, out int cost)
+    {
+        cost = 0;
+        var bit = Bit(c);
+        if ((f.Remaining & bit) == 0)
+        {
+            return false;
+        }
+
+        f.Remaining &= ~bit;
+        return Fits(f, c, out cost);
+    }
+
+    /// <summary>
+    /// Move <paramref name="i"/> of <paramref name="f"/> counts as taken once started, here or by the thread it is
+    /// handed to: the moves after it here (and those handed to other threads, explored as if after it) sleep on it.
+    /// Returns the sleep set below it, taken before it joins them.
+    /// </summary>
+    private ulong Taken(ExhaustiveFrame f, int i, Choice c)
+    {
+        if (!search.SleepSets)
+        {
+            return 0;
+        }
+
+        var below = (f.Working | f.Done) & f.IndependentOf[i];
+        f.Done |= Bit(c);
+        return below;
     }
 
     /// <summary>Context bounding: moving another vCPU while the last one could go on is a preemption; false past the bound.</summary>
@@ -266,21 +290,13 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             for (var i = 0; i < f.Count; i++)
             {
                 var c = f.Enabled[i];
-                var bit = Bit(c);
-                if ((f.Remaining & bit) == 0)
+                if (!TryStart(f, c, out var cost))
                 {
                     continue;
                 }
 
-                f.Remaining &= ~bit;
-                if (!Fits(f, c, out var cost))
-                {
-                    continue;
-                }
-
-                var sleep = search.SleepSets ? (f.Working | f.Done) & f.IndependentOf[i] : 0;
+                var sleep = Taken(f, i, c);
                 Choice[] prefix = [.. Path.GetRange(0, d), c];
-                f.Done |= search.SleepSets ? bit : 0;
                 search.Give(new SubtreeTask(prefix, sleep, f.Used + cost, c.Cpu));
                 return;
             }
