@@ -2,7 +2,7 @@ using PvMmu.Explore.Models;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Explore.Tests;
 
 /// <summary>
 /// A snapshot taken into a reused one (<see cref="Machine.SnapshotInto"/>, as the exhaustive search does with one per

@@ -1,12 +1,13 @@
 using PvMmu.Explore.Checks;
 using PvMmu.Explore.Exhaustive;
 using PvMmu.Explore.Models;
+using PvMmu.Linux;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Invariants;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Explore.Tests;
 
 /// <summary>
 /// The explorer's per-state shortcuts (page hashes cached in the copy-on-write pool, the recount over cached present

@@ -4,7 +4,7 @@ using PvMmu.Explore.Models;
 using PvMmu.Linux.Exit;
 using PvMmu.Xen.Invariants;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Explore.Tests;
 
 /// <summary>
 /// A search allocates nothing per state once it is under way: the guest's violations go into one reused list, and a

@@ -1,7 +1,7 @@
 using CsCheck;
 using PvMmu.Explore.Visited;
 
-namespace PvMmu.Xen.Tests.Properties;
+namespace PvMmu.Explore.Tests.Visited;
 
 /// <summary>
 /// The exhaustive search's visited set (<see cref="StateShard"/>'s open addressing) answers as a dictionary would,

@@ -4,7 +4,7 @@ using PvMmu.Explore.Models;
 using PvMmu.Explore.Search;
 using PvMmu.Linux.Sched;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Explore.Tests;
 
 /// <summary>
 /// The exhaustive search's refinements: sleep sets visit exactly the states the plain search visits, with fewer

@@ -6,7 +6,7 @@ using PvMmu.Explore.Sampling;
 using PvMmu.Explore.Search;
 using PvMmu.Linux.Exit;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Explore.Tests;
 
 /// <summary>
 /// Every schedule of the thread's scenarios, explored exhaustively: the upstream exit paths hold in all of them, the
