@@ -269,7 +269,7 @@ public static class CheckCommand
     private static string Covered(ExplorationResult r)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sets = $"{r.DistinctStates.ToString(inv)} distinct, {r.EndStates.ToString(inv)} end states";
+        var sets = $"{r.DistinctStates.ToString(inv)} distinct, {r.EndStates.ToString(inv)} end {(r.EndStates == 1 ? "state" : "states")}";
         return r.Threads > 1
             ? sets
             : $"{r.States.ToString(inv)} states, {sets}, deepest {r.MaxDepth.ToString(inv)} moves" + (r.SleepSets ? $", {r.Slept.ToString(inv)} moves spared by sleep sets" : string.Empty);
