@@ -1,10 +1,11 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using PvMmu.Cli.Commands;
 
 namespace PvMmu.Cli;
 
 /// <summary>The <c>pvmmu</c> command.</summary>
-public static class Program
+public static partial class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
@@ -33,7 +34,7 @@ public static class Program
                 // One line per error, no help screen: a bad flag is bad input, exit 1.
                 foreach (var e in parse.Errors)
                 {
-                    stderr.WriteLine("pvmmu: " + string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+                    stderr.WriteLine("pvmmu: " + Plain(string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))));
                 }
 
                 return ExitCodes.BadInput;
@@ -47,4 +48,28 @@ public static class Program
             return ExitCodes.BadInput;
         }
     }
+
+    /// <summary>
+    /// The parser's message for a value that does not convert, in the words of the other errors: "--bound: expected a
+    /// whole number, got 'x'" rather than "Cannot parse argument 'x' for option '--bound' as expected type
+    /// 'System.Int32'."; any other message as it is.
+    /// </summary>
+    internal static string Plain(string message)
+    {
+        var m = NotConverted().Match(message);
+        if (!m.Success)
+        {
+            return message;
+        }
+
+        var type = m.Groups["type"].Value;
+        var what = type.Contains("UInt", StringComparison.Ordinal) ? "a whole number from 0"
+            : type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("Double", StringComparison.Ordinal) ? "a number"
+            : type;
+        return $"{m.Groups["option"].Value}: expected {what}, got '{m.Groups["value"].Value}'";
+    }
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'\.$")]
+    private static partial Regex NotConverted();
 }

@@ -18,7 +18,7 @@ public static class BenchCommand
         var rounds = new Option<int>("--rounds") { Description = "Timed rounds per figure (the best is kept), 1 to 100.", DefaultValueFactory = _ => 10 };
         rounds.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 100)
+            if (OptionValue.Converted(r, out int v) && v is < 1 or > 100)
             {
                 r.AddError("--rounds must be from 1 to 100");
             }

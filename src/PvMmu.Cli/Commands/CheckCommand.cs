@@ -30,7 +30,7 @@ public static class CheckCommand
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 2 to 16.", DefaultValueFactory = _ => 2 };
         vcpus.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 2 or > 16)
+            if (OptionValue.Converted(r, out int v) && v is < 2 or > 16)
             {
                 r.AddError("--vcpus must be from 2 to 16");
             }
@@ -42,7 +42,7 @@ public static class CheckCommand
         var pctDepth = new Option<int>("--pct-depth") { Description = "PCT's bug depth d: d - 1 priority change points per schedule.", DefaultValueFactory = _ => 3 };
         pctDepth.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 16)
+            if (OptionValue.Converted(r, out int v) && v is < 1 or > 16)
             {
                 r.AddError("--pct-depth must be from 1 to 16");
             }
@@ -58,14 +58,14 @@ public static class CheckCommand
         var schedules = new Option<long>("--schedules") { Description = "How many schedules the random walk draws.", DefaultValueFactory = _ => 10_000 };
         schedules.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<long>() < 1)
+            if (OptionValue.Converted(r, out long v) && v < 1)
             {
                 r.AddError("--schedules must be at least 1");
             }
         });
         bound.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1)
+            if (OptionValue.Converted(r, out int v) && v < 1)
             {
                 r.AddError("--bound must be at least 1");
             }
@@ -73,7 +73,7 @@ public static class CheckCommand
         var preemptions = new Option<int?>("--preemptions") { Description = "Exhaustive search: at most K preemptions per schedule (switches away from a vCPU that could still move); sleep sets are then off." };
         preemptions.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < 0 or > 1000)
+            if (OptionValue.Converted(r, out int? v) && v is < 0 or > 1000)
             {
                 r.AddError("--preemptions must be from 0 to 1000");
             }
@@ -83,7 +83,7 @@ public static class CheckCommand
         var threads = new Option<int>("--threads") { Description = "Exhaustive search: threads over subtrees of the schedules (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         threads.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 256)
+            if (OptionValue.Converted(r, out int v) && v is < 1 or > 256)
             {
                 r.AddError("--threads must be from 1 to 256");
             }
@@ -91,7 +91,7 @@ public static class CheckCommand
         var maxStates = new Option<long>("--max-states") { Description = "Exhaustive search: stop after visiting this many states (a cap on time and memory: 16 bytes of visited set a distinct state, kept at most half full).", DefaultValueFactory = _ => 2_000_000 };
         maxStates.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<long>() is < 1 or > 1L << 32)
+            if (OptionValue.Converted(r, out long v) && v is < 1 or > 1L << 32)
             {
                 r.AddError("--max-states must be from 1 to 4294967296");
             }

@@ -18,7 +18,7 @@ public static class RunCommand
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 1 to 64.", DefaultValueFactory = _ => 2 };
         vcpus.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 64)
+            if (OptionValue.Converted(r, out int v) && v is < 1 or > 64)
             {
                 r.AddError("--vcpus must be from 1 to 64");
             }
@@ -31,7 +31,7 @@ public static class RunCommand
         var pages = new Option<int>("--pages") { Description = "Pages the process maps and touches (single-heap workloads).", DefaultValueFactory = _ => WorkloadCatalog.DefaultPages };
         pages.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > PageSizes.Max)
+            if (OptionValue.Converted(r, out int v) && v is < 1 or > PageSizes.Max)
             {
                 r.AddError("--pages must be from 1 to 4194304");
             }

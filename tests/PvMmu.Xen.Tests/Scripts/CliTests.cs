@@ -289,6 +289,32 @@ public sealed class CliTests
         Assert.Single(err.TrimEnd().Split('\n'));
     }
 
+    /// <summary>
+    /// A value that is not a number, for every numeric flag of every command: one line in the words of the other
+    /// errors, exit 1. (The flags with a range check had read the value inside the check, which threw on such a value
+    /// and ended the process with a stack trace and exit 134.)
+    /// </summary>
+    [Theory]
+    [InlineData("check", "--vcpus", "x", "a whole number")]
+    [InlineData("check", "--bound", "x", "a whole number")]
+    [InlineData("check", "--preemptions", "x", "a whole number")]
+    [InlineData("check", "--threads", "2x", "a whole number")]
+    [InlineData("check", "--max-states", "99999999999999999999", "a whole number")]
+    [InlineData("check", "--schedules", "1e6", "a whole number")]
+    [InlineData("check", "--pct-depth", "x", "a whole number")]
+    [InlineData("check", "--seed", "-1", "a whole number from 0")]
+    [InlineData("run", "--vcpus", "x", "a whole number")]
+    [InlineData("run", "--pages", "1.5", "a whole number")]
+    [InlineData("compare", "--pages", "x", "a whole number")]
+    [InlineData("sweep", "--vcpus", "x", "a whole number")]
+    [InlineData("bench", "--rounds", "x", "a whole number")]
+    public void ANumericFlagThatIsNotANumberIsOneLineAndExitOne(string command, string flag, string value, string what)
+    {
+        var (exit, _, err) = Run(command, flag, value);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal($"pvmmu: {flag}: expected {what}, got '{value}'", err.TrimEnd());
+    }
+
     [Fact]
     public void SleepSetsCannotGoWithAPreemptionBound()
     {

@@ -1,0 +1,25 @@
+using System.CommandLine.Parsing;
+
+namespace PvMmu.Cli.Commands;
+
+/// <summary>
+/// An option's value as a validator reads it. A token that does not convert (<c>--bound x</c>) makes
+/// <c>OptionResult.GetValueOrDefault</c> throw inside the validator, which ended the process with a stack
+/// trace; here it is simply not validated, and the parser's own error for it is the one line printed.
+/// </summary>
+internal static class OptionValue
+{
+    public static bool Converted<T>(OptionResult r, out T value)
+    {
+        try
+        {
+            value = r.GetValueOrDefault<T>()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+}
