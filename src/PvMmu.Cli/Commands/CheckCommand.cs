@@ -27,12 +27,12 @@ public static class CheckCommand
         xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
         strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
-        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 2 to 16.", DefaultValueFactory = _ => 2 };
+        var vcpus = new Option<int>("--vcpus") { Description = $"vCPUs, {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}.", DefaultValueFactory = _ => Scenarios.MinVcpus };
         vcpus.Validators.Add(r =>
         {
-            if (OptionValue.Converted(r, out int v) && v is < 2 or > 16)
+            if (OptionValue.Converted(r, out int v) && v is < Scenarios.MinVcpus or > Scenarios.MaxVcpus)
             {
-                r.AddError("--vcpus must be from 2 to 16");
+                r.AddError($"--vcpus must be from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}");
             }
         });
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };

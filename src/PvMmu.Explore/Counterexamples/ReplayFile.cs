@@ -50,10 +50,17 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
         using (doc)
         {
             var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new FormatException("expected a JSON object with the fields scenario, strategy, vcpus and schedule");
+            }
+
             string Str(string name) => root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String
                 ? p.GetString()!
                 : throw new FormatException($"expected a string field \"{name}\"");
-            var vcpus = root.TryGetProperty("vcpus", out var v) && v.TryGetInt32(out var n) ? n : throw new FormatException("expected a number field \"vcpus\"");
+            var vcpus = root.TryGetProperty("vcpus", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n)
+                ? n
+                : throw new FormatException("expected a whole-number field \"vcpus\"");
             if (!root.TryGetProperty("schedule", out var s) || s.ValueKind != JsonValueKind.Array)
             {
                 throw new FormatException("expected an array field \"schedule\"");
@@ -62,7 +69,12 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
             var schedule = new List<Choice>();
             foreach (var item in s.EnumerateArray())
             {
-                var text = item.GetString() ?? string.Empty;
+                if (item.ValueKind != JsonValueKind.String)
+                {
+                    throw new FormatException($"schedule item {schedule.Count + 1}: expected a string such as \"v1 step\", got {item.GetRawText()}");
+                }
+
+                var text = item.GetString()!;
                 var parts = text.Split(' ');
                 if (parts.Length != 2 || !parts[0].StartsWith('v')
                     || !int.TryParse(parts[0].AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var cpu)
@@ -74,7 +86,11 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
                 schedule.Add(new Choice(cpu, parts[1] == "step" ? ChoiceKind.Step : ChoiceKind.TakeIpi));
             }
 
-            return new ReplayFile(Str("scenario"), Str("strategy"), vcpus, schedule, root.TryGetProperty("violation", out var vi) ? vi.GetString() ?? string.Empty : string.Empty);
+            // The violation is what check met, kept for the reader; the replay finds its own.
+            var violation = root.TryGetProperty("violation", out var vi)
+                ? vi.ValueKind is JsonValueKind.String or JsonValueKind.Null ? vi.GetString() ?? string.Empty : throw new FormatException("expected a string field \"violation\"")
+                : string.Empty;
+            return new ReplayFile(Str("scenario"), Str("strategy"), vcpus, schedule, violation);
         }
     }
 }

@@ -33,6 +33,11 @@ public static class Replayer
         }
 
         var strategy = ExitStrategies.Find(file.Strategy) ?? throw new FormatException($"unknown strategy \"{file.Strategy}\"; valid: {ExitStrategies.Names}");
+        if (build == null && file.Vcpus is < Scenarios.MinVcpus or > Scenarios.MaxVcpus)
+        {
+            throw new FormatException($"expected \"vcpus\" from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}, as pvmmu check takes them; got {file.Vcpus}");
+        }
+
         var m = build != null ? build(strategy) : Scenarios.Build(file.Scenario, strategy, file.Vcpus)();
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -44,8 +49,7 @@ public static class Replayer
             var c = file.Schedule[i];
             if (!m.Enabled().ToArray().Contains(c))
             {
-                sb.Append(inv, $"move {i + 1}: {c} is not possible here; the schedule does not fit this scenario\n");
-                return (false, sb.ToString());
+                throw NotPossible(i, c);
             }
 
             var op = m.CurrentOp(c.Cpu);
@@ -114,8 +118,7 @@ public static class Replayer
             var c = file.Schedule[i];
             if (!m.Enabled().Contains(c))
             {
-                sb.Append(inv, $"move {i + 1}: {c} is not possible here; the schedule does not fit this scenario\n");
-                return (false, sb.ToString());
+                throw NotPossible(i, c);
             }
 
             var what = m.Describe(c);
@@ -158,4 +161,8 @@ public static class Replayer
 
         return "frame " + pgd.ToString(CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A schedule whose move is not enabled where it comes is a file that does not belong to this scenario.</summary>
+    private static FormatException NotPossible(int i, Choice c) =>
+        new($"move {(i + 1).ToString(CultureInfo.InvariantCulture)}: {c} is not possible here; the schedule does not fit this scenario");
 }

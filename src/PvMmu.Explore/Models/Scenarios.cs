@@ -14,6 +14,12 @@ namespace PvMmu.Explore.Models;
 /// </summary>
 public static class Scenarios
 {
+    /// <summary>The fewest vCPUs a scenario runs on: each is a race between two of them at least.</summary>
+    public const int MinVcpus = 2;
+
+    /// <summary>The most vCPUs <c>pvmmu check</c> and <c>pvmmu replay</c> take for a built-in scenario.</summary>
+    public const int MaxVcpus = 16;
+
     /// <summary>The guest scenarios, run under an exit path.</summary>
     public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback"];
 
@@ -51,9 +57,9 @@ public static class Scenarios
     /// <summary>A factory of fresh machines for the scenario on <paramref name="vcpus"/> vCPUs (2 or more).</summary>
     public static Func<Machine> Build(string name, IExitStrategy strategy, int vcpus, int pages = 8)
     {
-        if (vcpus < 2)
+        if (vcpus < MinVcpus)
         {
-            throw new ArgumentException("the scenarios need at least 2 vCPUs");
+            throw new ArgumentException($"the scenarios need at least {MinVcpus} vCPUs");
         }
 
         var (processes, threads, programs) = name switch

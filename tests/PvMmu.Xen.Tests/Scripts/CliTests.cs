@@ -486,6 +486,13 @@ public sealed class CliTests
     [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": 2, \"schedule\": [\"v9 jump\"]}", "expected \"vN step\" or \"vN ipi\"")]
     [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux99\", \"vcpus\": 2, \"schedule\": []}", "unknown strategy")]
     [InlineData("{\"strategy\": \"Linux61\", \"vcpus\": 2, \"schedule\": []}", "expected a string field \"scenario\"")]
+    [InlineData("[1, 2]", "expected a JSON object with the fields scenario, strategy, vcpus and schedule")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": \"two\", \"schedule\": []}", "expected a whole-number field \"vcpus\"")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": 99, \"schedule\": []}", "expected \"vcpus\" from 2 to 16, as pvmmu check takes them; got 99")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": 2, \"schedule\": [1]}", "schedule item 1: expected a string such as \"v1 step\", got 1")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": 2, \"violation\": 3, \"schedule\": []}", "expected a string field \"violation\"")]
+    [InlineData("{\"scenario\": \"lazy-exit\", \"strategy\": \"Linux61\", \"vcpus\": 2, \"schedule\": [\"v9 step\"]}", "move 1: v9 step is not possible here; the schedule does not fit this scenario")]
+    [InlineData("{\"scenario\": \"xsa-401\", \"strategy\": \"current\", \"vcpus\": 2, \"schedule\": [\"v1 ipi\"]}", "move 1: v1 ipi is not possible here")]
     public void AMalformedReplayFileIsOneLineAndExitOne(string text, string message)
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-bad-{Guid.NewGuid():N}.json");
