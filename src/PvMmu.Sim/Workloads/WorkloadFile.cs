@@ -560,9 +560,19 @@ public sealed class WorkloadFile
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
         _ when IsNothing(node) => "nothing",
-        YamlScalarNode s => $"'{s.Value}'",
+        YamlScalarNode s => $"'{OneLine(s.Value ?? string.Empty)}'",
         _ => "something else",
     };
+
+    /// <summary>
+    /// A scalar as an error quotes it: on one line (a plain scalar runs on over an indented next line, so a stray
+    /// line can end up inside it) and at most 60 characters.
+    /// </summary>
+    private static string OneLine(string value)
+    {
+        var v = value.ReplaceLineEndings("\\n");
+        return v.Length <= 60 ? v : v[..57] + "...";
+    }
 
     private static ulong StackBottom(int pages) => ProcessImage.StackTop - ((ulong)pages * PageSize);
 

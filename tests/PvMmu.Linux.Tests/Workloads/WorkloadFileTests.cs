@@ -215,9 +215,12 @@ public sealed class WorkloadFileTests
     [InlineData(Head + Procs + "programs:\n  0:\n    - signal: 1\n  1:\n    - wait: 2\n", 10, 13, "no step signals flag 2, so this wait would never end")]
     [InlineData(Head + Procs + "programs:\n  0:\n    - kthread: p\n", 8, 16, "kthread takes no argument, found 'p'")]
     [InlineData(Head + Procs + "programs:\n  0:\n    run: p\n", 8, 5, "expected vCPU 0's program: a list of steps, found a mapping")]
+    [InlineData("vcpus: 1.5\n\n  - kthread\n", 1, 8, "expected vcpus: a number from 1 to 64, found '1.5\\n- kthread'")]
+    [InlineData("vcpus: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 1, 8, "found 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'")]
     public void MalformedInputPointsAtTheProblem(string text, int line, int column, string expected)
     {
         var e = Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(text, File));
+        Assert.DoesNotContain('\n', e.Message);
         Assert.Equal((File, line, column), (e.File, e.Line, e.Column));
         Assert.StartsWith($"{File}:{line}:{column}: ", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
