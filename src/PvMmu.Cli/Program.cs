@@ -25,6 +25,7 @@ public static partial class Program
             ValidateCommand.Create(stdout, stderr),
         };
         root.SetAction(_ => DefaultJob.Run(stdout, stderr));
+        RefuseEmptyStrings(root);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try
         {
@@ -46,6 +47,47 @@ public static partial class Program
         {
             stderr.WriteLine($"pvmmu: {e.Message}");
             return ExitCodes.BadInput;
+        }
+    }
+
+    /// <summary>
+    /// No text option or argument of any command means anything empty (paths, names, lists, durations): an empty one
+    /// (<c>--cost ''</c>) is refused while parsing, in one line, rather than reaching a file API that throws.
+    /// </summary>
+    private static void RefuseEmptyStrings(Command command)
+    {
+        foreach (var o in command.Options)
+        {
+            // An option with checks of its own (a list of names, a duration) already says what it expected.
+            if (o.ValueType == typeof(string) && o.Validators.Count == 0)
+            {
+                o.Validators.Add(r =>
+                {
+                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+                    {
+                        r.AddError($"{o.Name}: expected a value, got an empty string");
+                    }
+                });
+            }
+        }
+
+        foreach (var a in command.Arguments)
+        {
+            if ((a.ValueType == typeof(string) || a.ValueType == typeof(string[])) && a.Validators.Count == 0)
+            {
+                a.Validators.Add(r =>
+                {
+                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+                    {
+                        r.AddError($"{a.Name.ToUpperInvariant()}: expected a value, got an empty string");
+                    }
+                });
+            }
+        }
+
+        foreach (var c in command.Subcommands)
+        {
+            RefuseEmptyStrings(c);
         }
     }
 

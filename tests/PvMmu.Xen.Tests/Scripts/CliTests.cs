@@ -315,6 +315,28 @@ public sealed class CliTests
         Assert.Equal($"pvmmu: {flag}: expected {what}, got '{value}'", err.TrimEnd());
     }
 
+    /// <summary>
+    /// An empty text value, for the text flags and arguments of every command: one line, exit 1. (Paths reached the
+    /// file APIs, which threw on an empty string, and ended the process with a stack trace.)
+    /// </summary>
+    [Theory]
+    [InlineData("pvmmu: --file: expected a value, got an empty string", "validate", "--file", "")]
+    [InlineData("pvmmu: --cost: expected a value, got an empty string", "run", "--cost", "")]
+    [InlineData("pvmmu: --trace: expected a value, got an empty string", "run", "--trace", " ")]
+    [InlineData("pvmmu: --report: expected a value, got an empty string", "compare", "--report", "")]
+    [InlineData("pvmmu: --cost: expected a value, got an empty string", "sweep", "--cost", "")]
+    [InlineData("pvmmu: --out: expected a value, got an empty string", "check", "--out", "")]
+    [InlineData("pvmmu: --perfetto: expected a value, got an empty string", "replay", "a.json", "--perfetto", "")]
+    [InlineData("pvmmu: FILE: expected a value, got an empty string", "replay", "")]
+    [InlineData("pvmmu: FILES: expected a value, got an empty string", "xen", "run", "")]
+    [InlineData("pvmmu: --scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 or a scenario file (FILE.yaml); got ''", "check", "--scenario", "")]
+    public void AnEmptyTextValueIsOneLineAndExitOne(string message, params string[] args)
+    {
+        var (exit, _, err) = Run(args);
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Equal(message, err.TrimEnd());
+    }
+
     [Fact]
     public void SleepSetsCannotGoWithAPreemptionBound()
     {
