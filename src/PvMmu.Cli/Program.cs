@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 using PvMmu.Cli.Commands;
 
@@ -61,13 +62,7 @@ public static partial class Program
             // An option with checks of its own (a list of names, a duration) already says what it expected.
             if (o.ValueType == typeof(string) && o.Validators.Count == 0)
             {
-                o.Validators.Add(r =>
-                {
-                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
-                    {
-                        r.AddError($"{o.Name}: expected a value, got an empty string");
-                    }
-                });
+                o.Validators.Add(r => RefuseEmpty(r, o.Name));
             }
         }
 
@@ -75,19 +70,21 @@ public static partial class Program
         {
             if ((a.ValueType == typeof(string) || a.ValueType == typeof(string[])) && a.Validators.Count == 0)
             {
-                a.Validators.Add(r =>
-                {
-                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
-                    {
-                        r.AddError($"{a.Name.ToUpperInvariant()}: expected a value, got an empty string");
-                    }
-                });
+                a.Validators.Add(r => RefuseEmpty(r, a.Name.ToUpperInvariant()));
             }
         }
 
         foreach (var c in command.Subcommands)
         {
             RefuseEmptyStrings(c);
+        }
+    }
+
+    private static void RefuseEmpty(SymbolResult r, string name)
+    {
+        if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+        {
+            r.AddError($"{name}: expected a value, got an empty string");
         }
     }
 

@@ -16,13 +16,7 @@ public static class BenchCommand
     {
         var json = new Option<bool>("--json") { Description = "Print JSON (pt_entry_ops_per_sec, sim_to_wall_ratio, bytes_per_frame)." };
         var rounds = new Option<int>("--rounds") { Description = "Timed rounds per figure (the best is kept), 1 to 100.", DefaultValueFactory = _ => 10 };
-        rounds.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v is < 1 or > 100)
-            {
-                r.AddError("--rounds must be from 1 to 100");
-            }
-        });
+        OptionValue.Require(rounds, v => v is >= 1 and <= 100, "--rounds must be from 1 to 100");
         var cmd = new Command("bench", "Measure the model's own throughput: PT-entry operations per second, simulated time per wall second, bytes per frame.") { json, rounds };
         cmd.SetAction(pr =>
         {

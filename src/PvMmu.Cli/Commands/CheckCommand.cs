@@ -28,25 +28,13 @@ public static class CheckCommand
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
         strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = new Option<int>("--vcpus") { Description = $"vCPUs, {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}.", DefaultValueFactory = _ => Scenarios.MinVcpus };
-        vcpus.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v is < Scenarios.MinVcpus or > Scenarios.MaxVcpus)
-            {
-                r.AddError($"--vcpus must be from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}");
-            }
-        });
+        OptionValue.Require(vcpus, v => v is >= Scenarios.MinVcpus and <= Scenarios.MaxVcpus, $"--vcpus must be from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}");
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
         var seed = new Option<ulong>("--seed") { Description = "The random walk's seed; printed first (the exhaustive search does not draw on it).", DefaultValueFactory = _ => 0 };
         var search = new Option<string>("--search") { Description = "portfolio (the three below at once), exhaustive (every schedule to --bound), random (--schedules seeded random walks) or pct (--schedules seeded PCT runs of depth --pct-depth).", DefaultValueFactory = _ => "portfolio" };
         search.AcceptOnlyFromAmong("portfolio", "exhaustive", "random", "pct");
         var pctDepth = new Option<int>("--pct-depth") { Description = "PCT's bug depth d: d - 1 priority change points per schedule.", DefaultValueFactory = _ => 3 };
-        pctDepth.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v is < 1 or > 16)
-            {
-                r.AddError("--pct-depth must be from 1 to 16");
-            }
-        });
+        OptionValue.Require(pctDepth, v => v is >= 1 and <= 16, "--pct-depth must be from 1 to 16");
         var time = new Option<string?>("--time") { Description = "Stop after this long (e.g. 60s, 2m, 500ms); what was covered is reported." };
         time.Validators.Add(r =>
         {
@@ -56,46 +44,16 @@ public static class CheckCommand
             }
         });
         var schedules = new Option<long>("--schedules") { Description = "How many schedules the random walk draws.", DefaultValueFactory = _ => 10_000 };
-        schedules.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out long v) && v < 1)
-            {
-                r.AddError("--schedules must be at least 1");
-            }
-        });
-        bound.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v < 1)
-            {
-                r.AddError("--bound must be at least 1");
-            }
-        });
+        OptionValue.Require(schedules, v => v >= 1, "--schedules must be at least 1");
+        OptionValue.Require(bound, v => v >= 1, "--bound must be at least 1");
         var preemptions = new Option<int?>("--preemptions") { Description = "Exhaustive search: at most K preemptions per schedule (switches away from a vCPU that could still move); sleep sets are then off." };
-        preemptions.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int? v) && v is < 0 or > 1000)
-            {
-                r.AddError("--preemptions must be from 0 to 1000");
-            }
-        });
+        OptionValue.Require(preemptions, v => v is null or (>= 0 and <= 1000), "--preemptions must be from 0 to 1000");
         var por = new Option<string?>("--por") { Description = "Exhaustive search: partial-order reduction by sleep sets, on (the default) or off." };
         por.AcceptOnlyFromAmong("on", "off");
         var threads = new Option<int>("--threads") { Description = "Exhaustive search: threads over subtrees of the schedules (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        threads.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v is < 1 or > 256)
-            {
-                r.AddError("--threads must be from 1 to 256");
-            }
-        });
+        OptionValue.Require(threads, v => v is >= 1 and <= 256, "--threads must be from 1 to 256");
         var maxStates = new Option<long>("--max-states") { Description = "Exhaustive search: stop after visiting this many states (a cap on time and memory: 16 bytes of visited set a distinct state, kept at most half full).", DefaultValueFactory = _ => 2_000_000 };
-        maxStates.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out long v) && v is < 1 or > 1L << 32)
-            {
-                r.AddError("--max-states must be from 1 to 4294967296");
-            }
-        });
+        OptionValue.Require(maxStates, v => v is >= 1 and <= 1L << 32, "--max-states must be from 1 to 4294967296");
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.CommandLine.Parsing;
 
 namespace PvMmu.Cli.Commands;
@@ -9,7 +10,20 @@ namespace PvMmu.Cli.Commands;
 /// </summary>
 internal static class OptionValue
 {
-    public static bool Converted<T>(OptionResult r, out T value)
+    /// <summary>
+    /// Adds to <paramref name="option"/> the check that a value it converts satisfies <paramref name="valid"/>, else
+    /// the one-line <paramref name="error"/>.
+    /// </summary>
+    public static void Require<T>(Option<T> option, Func<T, bool> valid, string error) =>
+        option.Validators.Add(r =>
+        {
+            if (Converted(r, out T value) && !valid(value))
+            {
+                r.AddError(error);
+            }
+        });
+
+    private static bool Converted<T>(OptionResult r, out T value)
     {
         try
         {

@@ -16,26 +16,14 @@ public static class RunCommand
     public static Option<int> VcpusOption()
     {
         var vcpus = new Option<int>("--vcpus") { Description = "vCPUs, 1 to 64.", DefaultValueFactory = _ => 2 };
-        vcpus.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v is < 1 or > 64)
-            {
-                r.AddError("--vcpus must be from 1 to 64");
-            }
-        });
+        OptionValue.Require(vcpus, v => v is >= 1 and <= 64, "--vcpus must be from 1 to 64");
         return vcpus;
     }
 
     public static Option<int> PagesOption()
     {
         var pages = new Option<int>("--pages") { Description = "Pages the process maps and touches (single-heap workloads).", DefaultValueFactory = _ => WorkloadCatalog.DefaultPages };
-        pages.Validators.Add(r =>
-        {
-            if (OptionValue.Converted(r, out int v) && v is < 1 or > PageSizes.Max)
-            {
-                r.AddError("--pages must be from 1 to 4194304");
-            }
-        });
+        OptionValue.Require(pages, v => v is >= 1 and <= PageSizes.Max, "--pages must be from 1 to 4194304");
         return pages;
     }
 
