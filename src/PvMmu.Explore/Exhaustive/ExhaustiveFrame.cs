@@ -13,13 +13,6 @@ internal sealed class ExhaustiveFrame
 
     public ulong[] IndependentOf { get; private set; } = new ulong[8];
 
-    /// <summary>
-    /// Scratch for the pairs of enabled moves that commute, by index. Here rather than on the stack: a method with
-    /// stackalloc is compiled fully optimised at once, without the profile that lets tier 1 devirtualise the
-    /// model's interface calls.
-    /// </summary>
-    public ulong[] Pairs { get; private set; } = new ulong[8];
-
     public int Count { get; private set; }
 
     public ulong Fingerprint { get; set; }
@@ -49,7 +42,6 @@ internal sealed class ExhaustiveFrame
         {
             Enabled = new Choice[enabled.Length * 2];
             IndependentOf = new ulong[enabled.Length * 2];
-            Pairs = new ulong[enabled.Length * 2];
         }
 
         enabled.CopyTo(Enabled);

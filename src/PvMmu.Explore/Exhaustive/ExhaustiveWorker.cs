@@ -18,6 +18,13 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
 
     private const int FlushEvery = 256;
     private readonly List<ExhaustiveFrame> _frames = [];
+
+    /// <summary>
+    /// Scratch for the pairs of a state's enabled moves that commute, by index (at most two moves per vCPU). An array
+    /// rather than stackalloc in <see cref="Visit"/>: a method with stackalloc is compiled fully optimised at once,
+    /// without the profile that lets tier 1 devirtualise the model's interface calls.
+    /// </summary>
+    private readonly ulong[] _pairs = new ulong[2 * MaxVcpus];
     private long _unflushed;
     private long _unflushedDistinct;
     private int _rootDepth;
@@ -164,7 +171,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         if (search.SleepSets)
         {
             // Which moves commute with which, here: a move asleep (or taken before) stays asleep below one it commutes with.
-            var pairs = f.Pairs.AsSpan(0, n);
+            var pairs = _pairs.AsSpan(0, n);
             pairs.Clear();
             m.IndependentPairs(enabled.AsSpan(0, n), pairs);
             for (var i = 0; i < n; i++)
