@@ -3,7 +3,7 @@ namespace PvMmu.Cli;
 /// <summary>The project's exit codes, for every command.</summary>
 public static class ExitCodes
 {
-    /// <summary>Everything held.</summary>
+    /// <summary>Everything held (for a search: every schedule explored to the bound, no violation).</summary>
     public const int Ok = 0;
 
     /// <summary>Bad input (a malformed script or flag) or a tool error.</summary>
@@ -11,4 +11,10 @@ public static class ExitCodes
 
     /// <summary>A finding: a failed assertion or a violation.</summary>
     public const int Finding = 2;
+
+    /// <summary>
+    /// No finding, but the search was incomplete, so this is not a proof: a cap (states, time, depth, preemptions)
+    /// cut it, or it only sampled schedules.
+    /// </summary>
+    public const int Incomplete = 3;
 }

@@ -56,7 +56,7 @@ public static class CheckCommand
         OptionValue.Require(maxStates, v => v is >= 1 and <= 1L << 32, "--max-states must be from 1 to 4294967296");
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
-        var check = new Command("check", "Explore every schedule of a scenario; exit 0 if no violation, 2 with a counterexample.")
+        var check = new Command("check", "Explore every schedule of a scenario; exit 0 if every schedule to the bound is clean, 2 with a counterexample, 3 if the search was incomplete (a cap cut it, or it sampled) and found nothing.")
         {
             scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, maxStates, schedules, pctDepth, time, seed, output, json,
         };
@@ -176,20 +176,8 @@ public static class CheckCommand
                     stdout.Write(Json(null, null, null));
                 }
 
-                text.WriteLine(random
-                    ? $"no violation in {r.Schedules.ToString(inv)} sampled schedules ({covered}){(r.TimedOut ? ", stopped by --time" : string.Empty)}; other schedules were not explored"
-                    : r.TimedOut
-                    ? $"no violation before --time ran out ({covered}); the rest of the schedules were not explored"
-                    : r.StateCapped
-                    ? $"no violation in the first {r.MaxStates.ToString(inv)} states, where --max-states stopped the search{(r.Threads > 1 ? string.Empty : $" ({covered})")}; the rest of the schedules were not explored{others}"
-                    : r.Exhausted && r.PreemptionBound is { } used
-                    ? (r.PreemptionBoundCut
-                        ? $"no violation in every schedule of at most {used.ToString(inv)} preemptions ({covered}); schedules with more were not explored{others}"
-                        : $"no violation: every schedule explored; no schedule needed more than {used.ToString(inv)} preemptions ({covered})")
-                    : r.Exhausted
-                    ? $"no violation: every schedule explored ({covered})"
-                    : $"no violation within the bound ({covered}); schedules beyond it were not explored{others}");
-                return ExitCodes.Ok;
+                text.WriteLine(CheckVerdict.Text(r, from, how, boundK, covered, others));
+                return CheckVerdict.ExitCode(r, from);
             }
 
             var shrunk = Shrinker.Shrink(build, r.Counterexample);

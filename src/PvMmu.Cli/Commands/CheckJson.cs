@@ -32,15 +32,22 @@ internal static class CheckJson
             w.WriteNumber("seed", seed);
             w.WriteNumber("bound", bound);
             var exhaustive = answerFrom == "exhaustive";
-            if (exhaustive && r.Threads > 1)
+            var why = CheckVerdict.IncompleteBecause(r, answerFrom);
+            w.WriteBoolean("complete", why == null);
+            if (why == null)
             {
-                // These depend on the threads' timing; the report does not.
-                w.WriteNull("states");
+                w.WriteNull("incomplete_because");
             }
             else
             {
-                w.WriteNumber("states", r.States);
+                w.WriteString("incomplete_because", why);
             }
+
+            // With threads the moves taken depend on their timing; the report does not. It gives a count that does
+            // not, and is at most the true one: every distinct state was visited, and a cap stops no sooner than it.
+            var exact = !(exhaustive && r.Threads > 1);
+            w.WriteNumber("states", exact ? r.States : r.StateCapped ? r.MaxStates : r.DistinctStates);
+            w.WriteBoolean("states_exact", exact);
 
             // Which states a search cut by its state cap had reached depends, with threads, on their timing.
             var timed = exhaustive && r.Threads > 1 && r.StateCapped;
