@@ -195,7 +195,7 @@ public static class CheckCommand
                 return ExitCodes.BadInput;
             }
 
-            text.WriteLine($"violation: {violation}");
+            // The violation itself is the timeline's last line (with the meaning of each invariant it names).
             text.WriteLine($"replay file: {path}");
             text.Write(Replayer.Run(file, build: fromFile).Timeline);
             if (asJson)

@@ -90,7 +90,7 @@ public static class Replayer
             trace?.Add(new TraceSlice(i + 1, c.Cpu, label, notes, error));
             if (error != null)
             {
-                sb.Append("      violation: ").Append(error).Append('\n');
+                sb.Append(ViolationText.Lines(error, "      "));
                 violated = true;
                 break;
             }
@@ -98,7 +98,7 @@ public static class Replayer
 
         if (!violated && m.Done && ScheduleCheck.EndViolation(m, out _) is { } end)
         {
-            sb.Append("      violation: ").Append(end).Append('\n');
+            sb.Append(ViolationText.Lines(end, "      "));
             violated = true;
         }
 
@@ -134,7 +134,7 @@ public static class Replayer
             trace?.Add(new TraceSlice(i + 1, c.Cpu, what, m.LastOutcome, error));
             if (error != null)
             {
-                sb.Append("      violation: ").Append(error).Append('\n');
+                sb.Append(ViolationText.Lines(error, "      "));
                 violated = true;
                 break;
             }
