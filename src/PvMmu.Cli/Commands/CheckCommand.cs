@@ -187,7 +187,7 @@ public static class CheckCommand
             var path = Path.GetFullPath(pr.GetValue(output)!);
             try
             {
-                File.WriteAllText(path, file.ToJson());
+                File.WriteAllText(path, (file with { Scenario = CheckScenarioFile.ForReplayFile(sc, path) }).ToJson());
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -259,6 +259,7 @@ public static class CheckCommand
             try
             {
                 var parsed = ReplayFile.Parse(File.ReadAllText(path));
+                parsed = parsed with { Scenario = CheckScenarioFile.FromReplayFile(parsed.Scenario, path) };
                 var slices = new List<TraceSlice>();
                 var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null);
                 stdout.Write(timeline);

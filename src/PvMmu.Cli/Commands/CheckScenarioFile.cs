@@ -30,6 +30,17 @@ internal static class CheckScenarioFile
         return (spec.Vcpus, s => WorkloadRunner.NewMachine(spec, s));
     }
 
+    /// <summary>
+    /// The scenario as a replay file written to <paramref name="replayPath"/> names it: a scenario file by its path
+    /// relative to the replay file's directory (so the two can move together), a built-in scenario by its name.
+    /// </summary>
+    public static string ForReplayFile(string scenario, string replayPath) =>
+        IsFile(scenario) ? Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(replayPath))!, Path.GetFullPath(scenario)) : scenario;
+
+    /// <summary>The inverse: a scenario file named in the replay file at <paramref name="replayPath"/>, as a full path.</summary>
+    public static string FromReplayFile(string scenario, string replayPath) =>
+        IsFile(scenario) ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(replayPath))!, scenario)) : scenario;
+
     /// <summary>A built-in scenario's name or a scenario file; null if it is neither.</summary>
     public static string? Check(string scenario) =>
         IsFile(scenario) || Scenarios.AllNames.Contains(scenario)
