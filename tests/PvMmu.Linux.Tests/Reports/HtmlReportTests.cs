@@ -156,14 +156,20 @@ public sealed partial class HtmlReportTests : IDisposable
 
     /// <summary>
     /// The page as a person's browser shows it: headless Chromium loads it from disk, the page's own script records
-    /// whether every image decoded and whether any error fired, and the dumped DOM carries the verdict.
+    /// whether every image decoded and whether any error fired, and the dumped DOM carries the verdict. Without
+    /// chromium the test is skipped, saying so (a fresh machine need not have a browser), unless
+    /// PVMMU_REQUIRE_BROWSER=1 (as .ci/run sets it), where a missing browser fails it.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public async Task PageLoadsWithEveryImageInHeadlessChromium()
     {
-        Assert.True(
-            File.Exists(Chromium),
-            $"{Chromium} is missing: this test needs Debian's chromium package, which .ci/run installs (apt-get install chromium)");
+        var missing = $"{Chromium} is missing: this test needs Debian's chromium package, which .ci/run installs (apt-get install --no-install-recommends chromium)";
+        if (!File.Exists(Chromium))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("PVMMU_REQUIRE_BROWSER") == "1", missing + "; PVMMU_REQUIRE_BROWSER=1 requires it");
+            Skip.If(true, missing);
+        }
+
         var dir = Path.Combine(_root, "report");
         var index = HtmlReport.Write(dir, Data());
         var profile = Path.Combine(_root, "chromium-profile");
