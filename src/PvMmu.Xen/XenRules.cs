@@ -31,6 +31,14 @@ public sealed record XenRules
     public bool FlushAfterUpperUpdate { get; init; }
 
     /// <summary>
+    /// Xen edcfce5591 (April 2021, reverted by cb199cc7de in May 2021 because it reintroduced XSA-286): the flush of
+    /// <see cref="FlushAfterUpperUpdate"/> is skipped for a "free floating" table, one whose type references, under
+    /// do_mmu_update's page_lock (which takes one itself), are that lock and the pin alone. Only meaningful with
+    /// <see cref="FlushAfterUpperUpdate"/>; see <see cref="UpperUpdateNeedsFlush"/>.
+    /// </summary>
+    public bool SkipFlushForFreeFloating { get; init; }
+
+    /// <summary>
     /// XSA-279 (4.12): update_va_mapping does no flush when its PTE update failed. Before it the flush ran anyway,
     /// and with a vCPU bitmap the call returned the bitmap conversion's result, hiding the update's error.
     /// </summary>
@@ -66,6 +74,34 @@ public sealed record XenRules
         NoImplicitUnpinOnRelease = true,
         TypeChangeFlushAfterClaim = true,
     };
+
+    /// <summary>
+    /// Current rules with edcfce5591's flush elision for free-floating tables, as upstream had it from April to May
+    /// 2021 (xsa-286 scenario). bed7e6cad3, which went further for 32-bit guests only, has no 64-bit effect.
+    /// </summary>
+    public static XenRules RelaxedFlush { get; } = Current with { SkipFlushForFreeFloating = true };
+
+    /// <summary>
+    /// do_mmu_update's decision after a successful mod_l2/l3/l4_entry to flush the dirty CPUs (flush_linear_pt).
+    /// Since XSA-286 every such change flushes; edcfce5591 asked instead, with the table page_lock'ed (the lock
+    /// counts one type reference), whether type count &gt; 1 + pinned. <paramref name="typeCount"/> is the count
+    /// without the lock, which the model does not take, so that test reads typeCount + 1 &gt; 1 + pinned.
+    /// </summary>
+    public bool UpperUpdateNeedsFlush(uint typeCount, bool pinned)
+    {
+        if (!FlushAfterUpperUpdate)
+        {
+            return false;
+        }
+
+        if (!SkipFlushForFreeFloating)
+        {
+            return true;
+        }
+
+        var lockedCount = typeCount + 1;
+        return lockedCount > 1u + (pinned ? 1u : 0u);
+    }
 
     /// <summary>Current rules with _get_page_type's flush before the cmpxchg, as it was until XSA-401 (xsa-401 scenario).</summary>
     public static XenRules PreXsa401 { get; } = Current with { TypeChangeFlushAfterClaim = false };

@@ -15,7 +15,7 @@ public static class CheckCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 (the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
+        var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401, xsa-286 (the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
         scenario.Validators.Add(r =>
         {
             if (CheckScenarioFile.Check(r.GetValueOrDefault<string>()) is { } error)
@@ -23,8 +23,8 @@ public static class CheckCommand
                 r.AddError(error);
             }
         });
-        var xen = new Option<string>("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it).", DefaultValueFactory = _ => "current" };
-        xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings]);
+        var xen = new Option<string>("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it). For xsa-286: current, relaxed-flush (Xen edcfce5591, 2021) or 4.8.", DefaultValueFactory = _ => "current" };
+        xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings.Union(Xsa286Race.Variants)]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
         strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = new Option<int>("--vcpus") { Description = $"vCPUs, {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}.", DefaultValueFactory = _ => Scenarios.MinVcpus };
@@ -64,8 +64,14 @@ public static class CheckCommand
         {
             var inv = CultureInfo.InvariantCulture;
             var sc = pr.GetValue(scenario)!;
-            var name = sc == "xsa-401" ? pr.GetValue(xen)! : pr.GetValue(strategy)!;
+            var name = Scenarios.IsHypervisorOnly(sc) ? pr.GetValue(xen)! : pr.GetValue(strategy)!;
             var n = pr.GetValue(vcpus);
+            if (!Scenarios.IsHypervisorOnly(sc) && pr.GetResult(xen) is { Implicit: false })
+            {
+                stderr.WriteLine("pvmmu check: --xen goes with the hypervisor-only scenarios (xsa-401, xsa-286); a guest scenario takes --strategy");
+                return ExitCodes.BadInput;
+            }
+
             Func<IExplorable> build;
             Func<IExitStrategy, PvMmu.Linux.Sched.Machine>? fromFile = null;
             try
@@ -116,7 +122,7 @@ public static class CheckCommand
             var limit = pr.GetValue(time) is { } tt ? Duration(tt) : null;
             void Report(long states, long distinct, int deepest, TimeSpan elapsed) =>
                 stderr.WriteLine($"progress: {states.ToString(inv)} states, {distinct.ToString(inv)} distinct, {(states / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("F0", inv)} states/s, deepest {deepest.ToString(inv)}, {elapsed.TotalSeconds.ToString("F0", inv)} s");
-            string What() => sc == "xsa-401" ? "xen " + name : "strategy " + name;
+            string What() => Scenarios.IsHypervisorOnly(sc) ? "xen " + name : "strategy " + name;
             var (sched, depthD, boundK) = (pr.GetValue(schedules), pr.GetValue(pctDepth), pr.GetValue(bound));
             var pctName = $"PCT (depth {depthD.ToString(inv)})";
             var nThreads = how == "exhaustive" ? pr.GetValue(threads) : 1;

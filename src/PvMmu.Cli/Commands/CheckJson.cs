@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PvMmu.Explore.Models;
 using PvMmu.Explore.Search;
 
 namespace PvMmu.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class CheckJson
         {
             w.WriteStartObject();
             w.WriteString("scenario", scenario);
-            w.WriteString(scenario == "xsa-401" ? "xen" : "strategy", strategy);
+            w.WriteString(Scenarios.IsHypervisorOnly(scenario) ? "xen" : "strategy", strategy);
             w.WriteNumber("vcpus", vcpus);
             w.WriteString("search", search);
             w.WriteString("answer_from", answerFrom);

@@ -27,7 +27,7 @@ public static class Replayer
             throw new FormatException($"unknown scenario \"{file.Scenario}\"; valid: {string.Join(", ", Scenarios.AllNames)}");
         }
 
-        if (file.Scenario == "xsa-401")
+        if (Scenarios.IsHypervisorOnly(file.Scenario))
         {
             return RunModel(file, Scenarios.Explorable(file.Scenario, file.Strategy, file.Vcpus)(), trace);
         }

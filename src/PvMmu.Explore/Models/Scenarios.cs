@@ -23,16 +23,34 @@ public static class Scenarios
     /// <summary>The guest scenarios, run under an exit path.</summary>
     public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback"];
 
-    /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401.</summary>
-    public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401"];
+    /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401 and xsa-286.</summary>
+    public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401", "xsa-286"];
+
+    /// <summary>Whether <paramref name="name"/> runs on the hypervisor model alone, under a Xen variant instead of an exit strategy.</summary>
+    public static bool IsHypervisorOnly(string name) => name is "xsa-401" or "xsa-286";
 
     /// <summary>
     /// A factory of fresh models for any scenario: a guest scenario under the exit path named
     /// <paramref name="strategyOrOrdering"/>, or xsa-401 under a Xen ordering (<see cref="Xsa401Race.Orderings"/>,
-    /// 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones.
+    /// 2 vCPUs only), or xsa-286 under a Xen variant (<see cref="Xsa286Race.Variants"/>, 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones.
     /// </summary>
     public static Func<IExplorable> Explorable(string name, string strategyOrOrdering, int vcpus)
     {
+        if (name == "xsa-286")
+        {
+            if (!Xsa286Race.Variants.Contains(strategyOrOrdering))
+            {
+                throw new ArgumentException($"xsa-286 runs under a Xen variant, one of {string.Join(", ", Xsa286Race.Variants)}; got '{strategyOrOrdering}'");
+            }
+
+            if (vcpus != 2)
+            {
+                throw new ArgumentException("xsa-286 is a race of 2 vCPUs");
+            }
+
+            return () => new Xsa286Race(strategyOrOrdering);
+        }
+
         if (name == "xsa-401")
         {
             if (!Xsa401Race.Orderings.Contains(strategyOrOrdering))

@@ -74,7 +74,7 @@ internal static class MmuUpdates
             }
 
             // The end of one hypercall invocation: XSA-286's flush of every dirty CPU if an L2+ entry changed.
-            if (flushLinear && h.Rules.FlushAfterUpperUpdate)
+            if (flushLinear)
             {
                 TlbFlush.FlushMask(h, h.Domains.DirtyCpuMask[ptOwner], FlushKind.All);
             }
@@ -142,7 +142,7 @@ internal static class MmuUpdates
                     }
 
                     rc = ModUpperEntry(h, mfn, slot, req.Val, (int)h.Frames.Type[mfn], preserveAd);
-                    if (rc == 0)
+                    if (rc == 0 && h.Rules.UpperUpdateNeedsFlush(h.Frames.TypeCount[mfn], h.Frames.Has(mfn, FrameFlags.Pinned)))
                     {
                         flushLinear = true;
                     }

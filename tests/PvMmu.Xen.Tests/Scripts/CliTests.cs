@@ -277,9 +277,40 @@ public sealed class CliTests
         Assert.Contains("no violation: every schedule explored", safe.Out, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// xsa-286 on the CLI: Xen 4.8 (no flush after an L3 update) loses the race, with a shrunk counterexample that
+    /// replays; current Xen and edcfce5591's relaxed flush do not. A guest scenario refuses --xen in one line.
+    /// </summary>
+    [Fact]
+    public void CheckXsa286FindsTheStaleLinearMapOnXen48Only()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+        var (exit, output, _) = Run("check", "--scenario", "xsa-286", "--xen", "4.8", "--out", path);
+        Assert.Equal(ExitCodes.Finding, exit);
+        Assert.Contains("shrunk to 4 moves", output, StringComparison.Ordinal);
+        var replay = Run("replay", path);
+        Assert.Equal(ExitCodes.Finding, replay.Exit);
+        Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
+
+        foreach (var variant in new[] { "current", "relaxed-flush" })
+        {
+            var safe = Run("check", "--scenario", "xsa-286", "--xen", variant);
+            Assert.Equal(ExitCodes.Ok, safe.Exit);
+            Assert.Contains("xen " + variant, safe.Out, StringComparison.Ordinal);
+        }
+
+        var bad = Run("check", "--scenario", "lazy-exit", "--xen", "relaxed-flush");
+        Assert.Equal(ExitCodes.BadInput, bad.Exit);
+        Assert.Single(bad.Err.TrimEnd().Split('\n'));
+        var wrong = Run("check", "--scenario", "xsa-401", "--xen", "relaxed-flush");
+        Assert.Equal(ExitCodes.BadInput, wrong.Exit);
+        Assert.Contains("xsa-401 runs under a Xen ordering", wrong.Err, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--search", "dfs", "'dfs' not recognized")]
-    [InlineData("--xen", "4.8", "'4.8' not recognized")]
+    [InlineData("--xen", "5.0", "'5.0' not recognized")]
+    [InlineData("--xen", "4.8", "xsa-401 runs under a Xen ordering, one of current, pre-xsa-401; got '4.8'")]
     [InlineData("--schedules", "0", "--schedules must be at least 1")]
     [InlineData("--bound", "0", "--bound must be at least 1")]
     [InlineData("--vcpus", "3", "xsa-401 is a race of 2 vCPUs")]
@@ -337,7 +368,7 @@ public sealed class CliTests
     [InlineData("pvmmu: --perfetto: expected a value, got an empty string", "replay", "a.json", "--perfetto", "")]
     [InlineData("pvmmu: FILE: expected a value, got an empty string", "replay", "")]
     [InlineData("pvmmu: FILES: expected a value, got an empty string", "xen", "run", "")]
-    [InlineData("pvmmu: --scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 or a scenario file (FILE.yaml); got ''", "check", "--scenario", "")]
+    [InlineData("pvmmu: --scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401, xsa-286 or a scenario file (FILE.yaml); got ''", "check", "--scenario", "")]
     public void AnEmptyTextValueIsOneLineAndExitOne(string message, params string[] args)
     {
         var (exit, _, err) = Run(args);
@@ -495,7 +526,7 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401 or a scenario file (FILE.yaml); got 'nope'")]
+    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401, xsa-286 or a scenario file (FILE.yaml); got 'nope'")]
     [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read the scenario file")]
     [InlineData("--vcpus", "4", "exit-vs-switch.yaml has 3 vCPUs; --vcpus 4 disagrees")]
     public void ABadScenarioFileOptionIsOneLineAndExitOne(string flag, string value, string message)

@@ -1,0 +1,76 @@
+using PvMmu.Xen.Abi;
+using PvMmu.Xen.Events;
+using static PvMmu.Xen.Tests.TestMachine;
+
+namespace PvMmu.Xen.Tests.Conformance;
+
+/// <summary>
+/// The flush after an L2/L3/L4 update (do_mmu_update's flush_linear_pt), as XSA-286 (16a20963b3) made it and as
+/// edcfce5591 relaxed it for two months of 2021 (reverted by cb199cc7de). The expectations are Xen's conditions
+/// worked by hand: current sets flush_linear_pt after every successful mod_lN_entry; the relaxed code set it only
+/// when the table's type_info count, read while do_mmu_update holds its page_lock (page_lock adds 1 to that count),
+/// exceeded 1 + PGT_pinned.
+/// </summary>
+public sealed class RelaxedFlushTests
+{
+    /// <summary>
+    /// Counts without the lock. Relaxed: count 1 pinned is lock 2 vs 1 + 1 = 2, not greater: no flush (the "free
+    /// floating" table); count 1 unpinned is 2 vs 1: flush; count 2 pinned is 3 vs 2: flush.
+    /// </summary>
+    [Theory]
+    [InlineData(1u, true, true, false)]
+    [InlineData(1u, false, true, true)]
+    [InlineData(2u, true, true, true)]
+    [InlineData(2u, false, true, true)]
+    [InlineData(3u, true, true, true)]
+    public void FlushDecisionFollowsXensCondition(uint count, bool pinned, bool currentFlushes, bool relaxedFlushes)
+    {
+        Assert.Equal(currentFlushes, XenRules.Current.UpperUpdateNeedsFlush(count, pinned));
+        Assert.Equal(relaxedFlushes, XenRules.RelaxedFlush.UpperUpdateNeedsFlush(count, pinned));
+
+        // Xen 4.8 predates XSA-286: no flush after an upper update at all.
+        Assert.False(XenRules.Xen48.UpperUpdateNeedsFlush(count, pinned));
+    }
+
+    /// <summary>A pinned L2 hooked nowhere ("free floating"): current Xen flushes every dirty CPU after changing it, the relaxed rule none.</summary>
+    [Fact]
+    public void FreeFloatingPinnedL2IsNotFlushedOnlyUnderTheRelaxedRule()
+    {
+        foreach (var (rules, flushes) in new[] { (XenRules.Current, true), (XenRules.RelaxedFlush, false) })
+        {
+            var m = new TestMachine(rules: rules);
+            uint l2 = m.G(8), l1a = m.G(9), l1b = m.G(10);
+            m.Poke(l2, 0, E(l1a, P | RW | U));
+            m.MakeRo(l2, l1a, l1b);
+            Ok(m.Ext(0, MmuExtOpRequest.Pin(2, l2)));
+            Assert.Equal(1u, m.F(l2).TypeCount);
+            m.H.Events.Reset();
+
+            Ok(m.Mmu(0, MmuUpdateRequest.Normal(l2, 0, E(l1b, P | RW | U))));
+            Assert.Equal(flushes ? 1 : 0, m.Count(XenEvent.LocalFlush));
+            Assert.Equal(flushes ? 1 : 0, m.Count(XenEvent.RemoteFlush));
+            m.AssertInvariants();
+        }
+    }
+
+    /// <summary>The same L2 hooked into a pinned L3 (type count 2 with the pin): both rules flush.</summary>
+    [Fact]
+    public void HookedPinnedL2IsFlushedUnderBothRules()
+    {
+        foreach (var rules in new[] { XenRules.Current, XenRules.RelaxedFlush })
+        {
+            var m = new TestMachine(rules: rules);
+            uint l3 = m.G(7), l2 = m.G(8), l1a = m.G(9), l1b = m.G(10);
+            m.Poke(l3, 0, E(l2, P | RW | U));
+            m.Poke(l2, 0, E(l1a, P | RW | U));
+            m.MakeRo(l3, l2, l1a, l1b);
+            Ok(m.Ext(0, MmuExtOpRequest.Pin(2, l2), MmuExtOpRequest.Pin(3, l3)));
+            Assert.Equal(2u, m.F(l2).TypeCount);
+            m.H.Events.Reset();
+
+            Ok(m.Mmu(0, MmuUpdateRequest.Normal(l2, 0, E(l1b, P | RW | U))));
+            Assert.Equal(1, m.Count(XenEvent.LocalFlush));
+            Assert.Equal(1, m.Count(XenEvent.RemoteFlush));
+        }
+    }
+}
