@@ -52,13 +52,12 @@ public static class Replayer
                 throw NotPossible(i, c);
             }
 
-            var op = m.CurrentOp(c.Cpu);
+            var label = m.Describe(c);
             var warnings = m.K.Mc.Warnings.Count;
             var oopses = m.K.Oopses.Count;
             var ipis = m.K.IpisSent;
             var cr3 = (uint[])m.K.XenCurrentCr3.Clone();
             m.Apply(c);
-            var label = c.Kind == ChoiceKind.TakeIpi ? "takes IPI" : op?.ToString() ?? "idle";
             sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {label,-22}");
             var notesAt = sb.Length;
             for (var v = 0; v < m.K.Cpus; v++)
