@@ -385,6 +385,15 @@ public sealed class Kernel
         }
     }
 
+    /// <summary>
+    /// The named branches (<see cref="Branch"/>) taken since a search last cleared it, one bit each: coverage, not
+    /// state (it is neither snapshotted nor fingerprinted).
+    /// </summary>
+    public ulong Branches { get; set; }
+
+    /// <summary>Notes that the code took <paramref name="b"/>.</summary>
+    public void Reach(Branch b) => Branches |= 1UL << (int)b;
+
     /// <summary>IPIs sent (smp_call_function_*): one event-channel notification per target.</summary>
     public long IpisSent { get; private set; }
 
@@ -395,6 +404,11 @@ public sealed class Kernel
     /// </summary>
     public void RunIpi(int cpu, Exit.IpiHandler handler, int mm)
     {
+        if (Mc.Pending(cpu) > 0)
+        {
+            Reach(Branch.IpiQueuedMulticalls);
+        }
+
         IpisSent++;
         Counts.Add(cpu, GuestEvent.IpiHandled);
         var was = InInterrupt[cpu];

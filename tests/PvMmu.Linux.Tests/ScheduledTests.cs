@@ -101,21 +101,34 @@ public sealed class ScheduledTests
     [Fact]
     public void ExitVsSwitchMakesTheExitWaitForTheSwitchingCpu()
     {
-        // Drive the race by hand: vCPU 1 queues its switch to P1, then vCPU 0 exits P0's last thread.
+        // Drive the race by hand: vCPU 1 queues its switch to P1, then vCPU 0 exits P0's last thread. A context
+        // switch is four steps (IRQs off and lazy CPU mode; switch_mm, CR3 queued; xen_mc_flush; IRQs on) and a
+        // fifth when finish_task_switch has a lazily borrowed mm to drop.
         var (m, procs) = Build(new Linux61(), ExitVsSwitch(), 2, 2);
         Choice v0 = new(0, ChoiceKind.Step), v1 = new(1, ChoiceKind.Step);
-        m.Apply(v1); m.Apply(v1);                 // vCPU 1: run P0 (start, end)
-        m.Apply(v1);                              // signal
-        m.Apply(v1);                              // exit P0 (2 → 1 users)
-        m.Apply(v1);                              // run P1: start — CR3 switch queued, IRQs off
+        void Steps(Choice c, int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                m.Apply(c);
+            }
+        }
+
+        Steps(v1, 4);                             // vCPU 1: run P0 (nothing borrowed to drop)
+        Steps(v1, 1);                             // signal
+        Steps(v1, 1);                             // exit P0 (2 → 1 users): exit_mm only
+        Steps(v1, 2);                             // run P1: IRQs off, then switch_mm — CR3 switch queued
         Assert.Equal(m.K.Mms.Pgd[procs[0]], m.K.XenCurrentCr3[1]);
-        m.Apply(v0); m.Apply(v0); m.Apply(v0);    // vCPU 0: wait, run P0 (start, end)
-        m.Apply(v0);                              // exit: last user, local drop
-        m.Apply(v0);                              // IPI posted to vCPU 1 (its xen_current_cr3 still names P0)
+        Steps(v0, 1 + 4);                         // vCPU 0: wait, run P0
+        Steps(v0, 1 + 1);                         // exit: exit_mm (last user), arch_exit_mmap's local drop
+        Steps(v0, 1);                             // xen_drop_mm_ref reads vCPU 1: xen_current_cr3 still names P0
+        Steps(v0, 1);                             // smp_call_function_many: the IPI to vCPU 1
         Assert.DoesNotContain(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
         Assert.DoesNotContain(v0, m.Enabled().ToArray());
-        m.Apply(v1);                              // vCPU 1 ends its switch: interrupts back on
+        Steps(v1, 1);                             // vCPU 1: xen_mc_flush issues the CR3 switch, IRQs still off
         Assert.Equal(m.K.Mms.Pgd[procs[1]], m.K.XenCurrentCr3[1]);
+        Assert.DoesNotContain(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
+        Steps(v1, 1);                             // finish_task_switch: IRQs on
         Assert.Contains(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
         m.Apply(new Choice(1, ChoiceKind.TakeIpi));
         Assert.True(m.Run(new RoundRobinScheduler()));

@@ -29,7 +29,7 @@ public static class CheckCommand
         strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = new Option<int>("--vcpus") { Description = $"vCPUs, {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}.", DefaultValueFactory = _ => Scenarios.MinVcpus };
         OptionValue.Require(vcpus, v => v is >= Scenarios.MinVcpus and <= Scenarios.MaxVcpus, $"--vcpus must be from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}");
-        var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => 200 };
+        var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => ExhaustiveExplorer.DefaultMaxDepth };
         var seed = new Option<ulong>("--seed") { Description = "The random walk's seed; printed first (the exhaustive search does not draw on it).", DefaultValueFactory = _ => 0 };
         var search = new Option<string>("--search") { Description = "portfolio (the three below at once), exhaustive (every schedule to --bound), random (--schedules seeded random walks) or pct (--schedules seeded PCT runs of depth --pct-depth).", DefaultValueFactory = _ => "portfolio" };
         search.AcceptOnlyFromAmong("portfolio", "exhaustive", "random", "pct");
@@ -54,11 +54,19 @@ public static class CheckCommand
         OptionValue.Require(threads, v => v is >= 1 and <= 256, "--threads must be from 1 to 256");
         var maxStates = new Option<long>("--max-states") { Description = "Exhaustive search: stop after visiting this many states (a cap on time and memory: 16 bytes of visited set a distinct state, kept at most half full).", DefaultValueFactory = _ => 2_000_000 };
         OptionValue.Require(maxStates, v => v is >= 1 and <= 1L << 32, "--max-states must be from 1 to 4294967296");
+        var reach = new Option<string?>("--reach") { Description = "Search (exhaustively) for a schedule that takes the named branch and write it as a replay file: exit 0 if reached, 2 if no schedule does, 3 if a cap stopped the search. Names: see the coverage lines." };
+        reach.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } b && PvMmu.Linux.Accounting.Branches.Find(b) == null)
+            {
+                r.AddError($"--reach: expected one of {PvMmu.Linux.Accounting.Branches.Names}; got '{(b.Length > 60 ? b[..60] + "..." : b)}'");
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if every schedule to the bound is clean, 2 with a counterexample, 3 if the search was incomplete (a cap cut it, or it sampled) and found nothing.")
         {
-            scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, maxStates, schedules, pctDepth, time, seed, output, json,
+            scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, maxStates, schedules, pctDepth, time, seed, output, json, reach,
         };
         check.SetAction(pr =>
         {
@@ -115,10 +123,17 @@ public static class CheckCommand
             }
 
             var reduce = pr.GetValue(por) != "off" && bounded == null;
+            var target = pr.GetValue(reach) is { } rn ? PvMmu.Linux.Accounting.Branches.Find(rn) : null;
+            if (target != null && (Scenarios.IsHypervisorOnly(sc) || pr.GetResult(search) is { Implicit: false } && pr.GetValue(search) != "exhaustive"))
+            {
+                stderr.WriteLine($"pvmmu check: --reach needs an exhaustive search of a guest scenario{(Scenarios.IsHypervisorOnly(sc) ? $"; {sc} runs on the hypervisor alone" : $"; got --search {pr.GetValue(search)}")}");
+                return ExitCodes.BadInput;
+            }
+
             var asJson = pr.GetValue(json);
             var text = asJson ? TextWriter.Null : stdout;
             text.WriteLine($"seed {pr.GetValue(seed).ToString(inv)}");
-            var how = pr.GetValue(search)!;
+            var how = target != null ? "exhaustive" : pr.GetValue(search)!;
             var limit = pr.GetValue(time) is { } tt ? Duration(tt) : null;
             void Report(long states, long distinct, int deepest, TimeSpan elapsed) =>
                 stderr.WriteLine($"progress: {states.ToString(inv)} states, {distinct.ToString(inv)} distinct, {(states / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("F0", inv)} states/s, deepest {deepest.ToString(inv)}, {elapsed.TotalSeconds.ToString("F0", inv)} s");
@@ -157,7 +172,16 @@ public static class CheckCommand
             else
             {
                 r = how == "exhaustive"
-                    ? new ExhaustiveExplorer(build, boundK, cap) { TimeLimit = limit, Progress = Report, PartialOrder = reduce, Preemptions = bounded, Threads = nThreads }.Run()
+                    ? new ExhaustiveExplorer(build, boundK, cap)
+                    {
+                        TimeLimit = limit,
+                        Progress = Report,
+                        PartialOrder = reduce,
+                        Preemptions = bounded,
+                        Threads = nThreads,
+                        ReachMask = target is { } tb ? 1UL << (int)tb : 0,
+                        ReachedMessage = target is { } tn ? Replayer.ReachedPrefix + PvMmu.Linux.Accounting.Branches.Name(tn) : "reached",
+                    }.Run()
                     : new RandomWalkExplorer(build, seedK, sched, boundK, how == "pct" ? RandomWalkExplorer.Pct(seedK, n, depthD, ScheduleLength(build)) : null, limit) { Progress = Report }.Run();
             }
 
@@ -175,6 +199,11 @@ public static class CheckCommand
 
             string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
                 CheckJson.Write(sc, name, n, how, from, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
+            if (target is { } goal)
+            {
+                return Reached(goal, r, covered);
+            }
+
             if (r.Violation == null)
             {
                 if (asJson)
@@ -183,7 +212,51 @@ public static class CheckCommand
                 }
 
                 text.WriteLine(CheckVerdict.Text(r, from, how, boundK, covered, others));
+                CheckCoverage.WriteText(text, r);
                 return CheckVerdict.ExitCode(r, from);
+            }
+
+            // --reach: the branch taken is the search's "finding"; the schedule that takes it is the replay file.
+            int Reached(PvMmu.Linux.Accounting.Branch goal, ExplorationResult r, string covered)
+            {
+                var branch = PvMmu.Linux.Accounting.Branches.Name(goal);
+                if (r.Violation == null || !r.Violation.StartsWith(Replayer.ReachedPrefix, StringComparison.Ordinal))
+                {
+                    if (asJson)
+                    {
+                        stdout.Write(Json(null, r.Violation, null));
+                    }
+
+                    var incomplete = CheckVerdict.IncompleteBecause(r with { Violation = null }, from);
+                    text.WriteLine(r.Violation != null
+                        ? $"a violation came first, before {branch} was reached: {r.Violation}"
+                        : incomplete == null
+                        ? $"{branch} is not reachable: every schedule explored ({covered}), none takes it"
+                        : $"{branch} not reached; search incomplete ({incomplete}), so it may still be reachable ({covered})");
+                    return r.Violation != null || incomplete == null ? ExitCodes.Finding : ExitCodes.Incomplete;
+                }
+
+                var reachFile = new ReplayFile(sc, name, n, r.Counterexample, r.Violation);
+                var reachPath = Path.GetFullPath(pr.GetValue(output)!);
+                try
+                {
+                    File.WriteAllText(reachPath, (reachFile with { Scenario = CheckScenarioFile.ForReplayFile(sc, reachPath) }).ToJson());
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"pvmmu check: cannot write {reachPath}: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+
+                text.WriteLine($"reached {branch} after {r.Counterexample.Count.ToString(inv)} moves ({covered})");
+                text.WriteLine($"replay file: {reachPath}");
+                text.Write(Replayer.Run(reachFile, build: fromFile).Timeline);
+                if (asJson)
+                {
+                    stdout.Write(Json(r.Counterexample, r.Violation, reachPath));
+                }
+
+                return ExitCodes.Ok;
             }
 
             var shrunk = Shrinker.Shrink(build, r.Counterexample);
@@ -280,6 +353,18 @@ public static class CheckCommand
                         stderr.WriteLine($"{tracePath}: cannot write: {e.Message}");
                         return ExitCodes.BadInput;
                     }
+                }
+
+                if (Replayer.ReachTarget(parsed) != null)
+                {
+                    // A --reach file: reaching its branch again is the expected outcome; not reaching it is a file
+                    // that no longer fits the model.
+                    if (!violated)
+                    {
+                        stderr.WriteLine($"{path}: the schedule no longer reaches {parsed.Violation[Replayer.ReachedPrefix.Length..]}");
+                    }
+
+                    return violated ? ExitCodes.Ok : ExitCodes.BadInput;
                 }
 
                 return violated ? ExitCodes.Finding : ExitCodes.Ok;

@@ -103,6 +103,11 @@ internal static class CheckJson
                 w.WriteNumber("schedules", r.Schedules);
             }
 
+            if (r.Coverage.Count > 0)
+            {
+                CheckCoverage.WriteJson(w, r);
+            }
+
             if (violation == null)
             {
                 w.WriteNull("violation");

@@ -12,8 +12,8 @@ namespace PvMmu.Cli.Commands;
 /// </summary>
 internal static class CheckScenarioFile
 {
-    /// <summary>The sleep sets keep a move per bit: two per vCPU in 64 bits.</summary>
-    public const int MaxVcpus = 32;
+    /// <summary>The sleep sets keep a move per bit: four per vCPU (an IPI, three step alternatives) in 64 bits.</summary>
+    public const int MaxVcpus = 16;
 
     public static bool IsFile(string scenario) =>
         scenario.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || scenario.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);

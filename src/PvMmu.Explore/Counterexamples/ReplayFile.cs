@@ -76,14 +76,16 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
 
                 var text = item.GetString()!;
                 var parts = text.Split(' ');
+                byte alt = 0;
                 if (parts.Length != 2 || !parts[0].StartsWith('v')
                     || !int.TryParse(parts[0].AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var cpu)
-                    || parts[1] is not ("step" or "ipi"))
+                    || !(parts[1] is "step" or "ipi" || (parts[1].StartsWith("step/", StringComparison.Ordinal)
+                        && byte.TryParse(parts[1].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out alt) && alt is > 0 and < Choice.MaxAlternatives)))
                 {
-                    throw new FormatException($"schedule item {schedule.Count + 1}: expected \"vN step\" or \"vN ipi\", got \"{text}\"");
+                    throw new FormatException($"schedule item {schedule.Count + 1}: expected \"vN step\", \"vN step/A\" (A from 1 to {Choice.MaxAlternatives - 1}) or \"vN ipi\", got \"{(text.Length > 40 ? text[..40] + "..." : text)}\"");
                 }
 
-                schedule.Add(new Choice(cpu, parts[1] == "step" ? ChoiceKind.Step : ChoiceKind.TakeIpi));
+                schedule.Add(new Choice(cpu, parts[1] == "ipi" ? ChoiceKind.TakeIpi : ChoiceKind.Step, alt));
             }
 
             // The violation is what check met, kept for the reader; the replay finds its own.

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using PvMmu.Explore.Checks;
 using PvMmu.Explore.Models;
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Abi;
@@ -44,6 +45,10 @@ public static class Replayer
         sb.Append(inv, $"replay: scenario {file.Scenario}, strategy {file.Strategy}, {file.Vcpus} vCPUs, {file.Schedule.Count} moves\n");
         var violated = false;
         var xen = new InvariantChecker();
+
+        // A file written by check --reach names a branch, not a violation: the replay looks for the move that takes it.
+        var reach = ReachTarget(file);
+        m.K.Branches = 0;
         for (var i = 0; i < file.Schedule.Count; i++)
         {
             var c = file.Schedule[i];
@@ -52,13 +57,12 @@ public static class Replayer
                 throw NotPossible(i, c);
             }
 
-            var op = m.CurrentOp(c.Cpu);
+            var label = m.Describe(c);
             var warnings = m.K.Mc.Warnings.Count;
             var oopses = m.K.Oopses.Count;
             var ipis = m.K.IpisSent;
             var cr3 = (uint[])m.K.XenCurrentCr3.Clone();
             m.Apply(c);
-            var label = c.Kind == ChoiceKind.TakeIpi ? "takes IPI" : op?.ToString() ?? "idle";
             sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {label,-22}");
             var notesAt = sb.Length;
             for (var v = 0; v < m.K.Cpus; v++)
@@ -88,12 +92,23 @@ public static class Replayer
             sb.Append('\n');
             var error = ScheduleCheck.StateViolation(m, xen);
             trace?.Add(new TraceSlice(i + 1, c.Cpu, label, notes, error));
+            if (reach is { } b && (m.K.Branches & (1UL << (int)b)) != 0)
+            {
+                sb.Append(inv, $"      reached {Branches.Name(b)}: {Branches.Meaning(b)}\n");
+                return (true, sb.Append("the branch was reached again\n").ToString());
+            }
+
             if (error != null)
             {
                 sb.Append(ViolationText.Lines(error, "      "));
                 violated = true;
                 break;
             }
+        }
+
+        if (reach is { } missed)
+        {
+            return (false, sb.Append(inv, $"{Branches.Name(missed)} was not reached on this schedule\n").ToString());
         }
 
         if (!violated && m.Done && ScheduleCheck.EndViolation(m, out _) is { } end)
@@ -105,6 +120,13 @@ public static class Replayer
         sb.Append(violated ? "the violation reproduced\n" : "no violation on this schedule\n");
         return (violated, sb.ToString());
     }
+
+    /// <summary>What a replay file's "violation" says when check --reach wrote it: "reached NAME".</summary>
+    public const string ReachedPrefix = "reached ";
+
+    /// <summary>The branch a file written by check --reach names, or null for a counterexample file.</summary>
+    public static Branch? ReachTarget(ReplayFile file) =>
+        file.Violation.StartsWith(ReachedPrefix, StringComparison.Ordinal) ? Branches.Find(file.Violation[ReachedPrefix.Length..]) : null;
 
     /// <summary>The timeline of a scenario that is not a guest machine: each move as the model describes it, and its outcome.</summary>
     private static (bool Violated, string Timeline) RunModel(ReplayFile file, IExplorable m, List<TraceSlice>? trace)

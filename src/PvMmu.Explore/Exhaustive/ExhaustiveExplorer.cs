@@ -21,8 +21,15 @@ namespace PvMmu.Explore.Exhaustive;
 /// counterexample reported is the one the sequential search finds.
 /// </para>
 /// </summary>
-public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 200, long maxStates = 2_000_000)
+public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = ExhaustiveExplorer.DefaultMaxDepth, long maxStates = 2_000_000)
 {
+    /// <summary>
+    /// The default depth bound, in moves: far past the deepest path of the built-in scenarios (a free-running
+    /// scenario's depth-first paths run to thousands of moves before state matching closes them), so that it only
+    /// stops a search that would otherwise not end.
+    /// </summary>
+    public const int DefaultMaxDepth = 100_000;
+
     private readonly Lock _clockLock = new();
     private StateTable _ends = new();
     private long _states;
@@ -39,7 +46,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
     private HashSet<ulong>? _visitedKeys;
     private HashSet<ulong>? _endKeys;
 
-    public ExhaustiveExplorer(Func<Machine> build, int maxDepth = 200, long maxStates = 2_000_000)
+    public ExhaustiveExplorer(Func<Machine> build, int maxDepth = DefaultMaxDepth, long maxStates = 2_000_000)
         : this(() => new MachineModel(build()), maxDepth, maxStates)
     {
     }
@@ -92,6 +99,28 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
 
     internal void AddStates(long n) => Interlocked.Add(ref _states, n);
 
+    /// <summary>
+    /// <c>--reach</c>: a move that takes one of these branches (bits of the model's <c>TakeBranches</c>) ends the
+    /// search as a violation would, with <see cref="ReachedMessage"/>; 0 for none.
+    /// </summary>
+    public ulong ReachMask { get; init; }
+
+    /// <summary>What a search that reached a <see cref="ReachMask"/> branch reports in place of a violation.</summary>
+    public string ReachedMessage { get; init; } = "reached";
+
+    private readonly long[] _coverage = new long[64];
+
+    private void AddCoverage(long[] moves)
+    {
+        lock (_coverage)
+        {
+            for (var i = 0; i < moves.Length; i++)
+            {
+                _coverage[i] += moves[i];
+            }
+        }
+    }
+
     /// <summary>Adds distinct states a thread has counted; for progress only (the result counts the visited set).</summary>
     internal void AddDistinct(long n) => Interlocked.Add(ref _distinct, n);
 
@@ -139,10 +168,23 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         _clock = new SearchClock(TimeLimit, Progress);
         if (Threads == 1)
         {
-            var w = new ExhaustiveWorker(this, build());
-            var v = w.Start(0, 0, 0, -1);
-            w.Flush();
-            return Result(v, v == null ? [] : [.. w.Path], w.Deepest, w.Slept);
+            // On a thread of its own: the depth-first search recurses once per move of the path, and a free-running
+            // scenario's paths run to tens of thousands of moves, past what the caller's stack holds.
+            ExplorationResult? result = null;
+            var one = new Thread(
+                () =>
+                {
+                    var w = new ExhaustiveWorker(this, build());
+                    _names = w.Model.BranchNames;
+                    var v = w.Start(0, 0, 0, -1);
+                    w.Flush();
+                    AddCoverage(w.Coverage);
+                    result = Result(v, v == null ? [] : [.. w.Path], w.Deepest, w.Slept);
+                },
+                StackBytes);
+            one.Start();
+            one.Join();
+            return result!;
         }
 
         return RunParallel();
@@ -172,6 +214,8 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         {
             models[t] = build();
         }
+
+        _names = models[0].BranchNames;
 
         for (var t = 0; t < Threads; t++)
         {
@@ -204,12 +248,13 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
                 }
 
                 w.Flush();
+                AddCoverage(w.Coverage);
                 lock (_pool)
                 {
                     deepest = Math.Max(deepest, w.Deepest);
                     slept += w.Slept;
                 }
-            }, 16 * 1024 * 1024);
+            }, StackBytes);
             workers[t].Start();
         }
 
@@ -221,6 +266,12 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
         _stop = null;
         return found is { } f ? Sequentially(f.Violation, f.Path) : Result(null, [], deepest, slept) with { Subtrees = _given };
     }
+
+    /// <summary>
+    /// The stack each search thread reserves: room for the worker's recursion (one Visit per move) to the
+    /// deepest bound <c>pvmmu check</c> takes (a few hundred bytes a level); Linux commits only the pages used.
+    /// </summary>
+    public const int StackBytes = 1 << 30;
 
     /// <summary>A thread is waiting for work and none is waiting to be taken.</summary>
     internal bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _pooled) == 0;
@@ -277,6 +328,8 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
             Progress = Progress,
             PartialOrder = PartialOrder,
             Preemptions = Preemptions,
+            ReachMask = ReachMask,
+            ReachedMessage = ReachedMessage,
         };
         var r = one.Run();
         (Seen, Budget, BoundHits, _ends, _visitedKeys, _endKeys) = (one.Seen, one.Budget, one.BoundHits, one._ends, null, null);
@@ -311,6 +364,9 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = 2
             SleepSets = SleepSets,
             Slept = slept,
             Threads = Threads,
+            Coverage = [.. _names.Select((name, i) => (name, _coverage[i]))],
         };
     }
+
+    private IReadOnlyList<string> _names = [];
 }

@@ -13,8 +13,11 @@ namespace PvMmu.Explore.Exhaustive;
 /// </summary>
 internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable model)
 {
-    /// <summary>Sleep sets and enabled sets are bitmasks of two moves (step, IPI) per vCPU.</summary>
-    public const int MaxVcpus = 32;
+    /// <summary>Sleep sets and enabled sets are bitmasks of four moves per vCPU (the IPI, up to three step alternatives).</summary>
+    public const int MaxVcpus = 16;
+
+    /// <summary>The moves one vCPU can have enabled at once.</summary>
+    public const int MovesPerVcpu = 1 + Choice.MaxAlternatives;
 
     private const int FlushEvery = 256;
     private readonly List<ExhaustiveFrame> _frames = [];
@@ -24,12 +27,15 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     /// rather than stackalloc in <see cref="Visit"/>: a method with stackalloc is compiled fully optimised at once,
     /// without the profile that lets tier 1 devirtualise the model's interface calls.
     /// </summary>
-    private readonly ulong[] _pairs = new ulong[2 * MaxVcpus];
+    private readonly ulong[] _pairs = new ulong[MovesPerVcpu * MaxVcpus];
     private long _unflushed;
     private long _unflushedDistinct;
     private int _rootDepth;
 
     public IExplorable Model { get; } = model;
+
+    /// <summary>Per branch bit of the model, how many moves this thread explored that took it.</summary>
+    public long[] Coverage { get; } = new long[64];
 
     public List<Choice> Path { get; } = [];
 
@@ -49,7 +55,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Bit(Choice c) => 1UL << ((c.Cpu * 2) + (int)c.Kind);
+    public static ulong Bit(Choice c) => 1UL << ((c.Cpu * MovesPerVcpu) + (c.Kind == ChoiceKind.TakeIpi ? 0 : 1 + c.Alt));
 
     /// <summary>Explores from the model's state, which <see cref="Path"/> (of length <paramref name="depth"/>) reached.</summary>
     public string? Start(int depth, ulong sleep, int used, int last)
@@ -66,6 +72,19 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     /// </summary>
     private string? Visit(int depth, ulong sleep, int used, int last)
     {
+        if (Model.TakeBranches() is var took and not 0)
+        {
+            for (var rest = took; rest != 0; rest &= rest - 1)
+            {
+                Coverage[BitOperations.TrailingZeroCount(rest)]++;
+            }
+
+            if ((took & search.ReachMask) != 0)
+            {
+                return search.ReachedMessage;
+            }
+        }
+
         // The state cap: with one thread exactly MaxStates states are visited; with more, each may pass it by the
         // states it has not yet added to the count.
         if (search.StatesSoFar + _unflushed >= search.MaxStates)
@@ -101,7 +120,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         {
             if (enabled[i].Cpu >= MaxVcpus)
             {
-                throw new InvalidOperationException($"the exhaustive search keeps two moves per vCPU in 64 bits: at most {MaxVcpus} vCPUs");
+                throw new InvalidOperationException($"the exhaustive search keeps {MovesPerVcpu} moves per vCPU in 64 bits: at most {MaxVcpus} vCPUs");
             }
 
             enabledMask |= Bit(enabled[i]);

@@ -39,6 +39,15 @@ public interface IExplorable
     /// <summary>What <paramref name="choice"/> would do now, for a timeline.</summary>
     string Describe(Choice choice);
 
+    /// <summary>
+    /// The names of the model's branches (coverage), by bit: bit i of <see cref="TakeBranches"/> is
+    /// <c>BranchNames[i]</c>. Empty for a model that names none.
+    /// </summary>
+    IReadOnlyList<string> BranchNames => [];
+
+    /// <summary>The branches the moves since the last call took, one bit each (see <see cref="BranchNames"/>); cleared.</summary>
+    ulong TakeBranches() => 0;
+
     /// <summary>What the last move did (results, faults), for a timeline; empty if the model says nothing.</summary>
     string LastOutcome { get; }
 

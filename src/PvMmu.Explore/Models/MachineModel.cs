@@ -1,4 +1,5 @@
 using PvMmu.Explore.Checks;
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen.Invariants;
 
@@ -51,11 +52,22 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public string LastOutcome => string.Empty;
 
+    /// <summary>The guest's named branches (<see cref="Branches"/>), in <see cref="Branch"/> order.</summary>
+    public static IReadOnlyList<string> GuestBranchNames { get; } = [.. Branches.All.Select(Branches.Name)];
+
+    public IReadOnlyList<string> BranchNames => GuestBranchNames;
+
+    public ulong TakeBranches()
+    {
+        var b = Machine.K.Branches;
+        Machine.K.Branches = 0;
+        return b;
+    }
+
     public bool Independent(Choice a, Choice b) => MoveFootprint.Independent(Machine, a, b);
 
     public void IndependentPairs(ReadOnlySpan<Choice> enabled, Span<ulong> independentOf) =>
         MoveFootprint.IndependentPairs(Machine, enabled, independentOf);
 
-    public string Describe(Choice choice) =>
-        choice.Kind == ChoiceKind.TakeIpi ? "takes IPI" : Machine.CurrentOp(choice.Cpu)?.ToString() ?? "idle";
+    public string Describe(Choice choice) => Machine.Describe(choice);
 }

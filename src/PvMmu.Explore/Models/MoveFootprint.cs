@@ -45,8 +45,10 @@ public static class MoveFootprint
 
     /// <summary>
     /// Wait and Signal touch only the program counters and a flag that is only ever set (a Wait is enabled only once
-    /// it is). A kernel thread's context switch on a CPU that has nothing loaded (init_mm) borrows no mm: it sets
-    /// the CPU's lazy modes and IRQs-off and flushes an empty batch, none of which another CPU reads.
+    /// it is). Of a context switch (Run, Kthread, Schedule), the first step (IRQs off, lazy CPU mode entered) and the
+    /// fourth (IRQs on) touch only the CPU's own IRQs-off flag, lazy mode and place in its program; the third
+    /// (xen_mc_flush, lazy CPU mode left) too when the batch is empty; and the second when it is a kernel thread's on
+    /// a CPU that has nothing loaded (init_mm): enter_lazy_tlb borrows no mm. None of these is read by another CPU.
     /// </summary>
     public static bool Local(Machine m, Choice c)
     {
@@ -58,8 +60,18 @@ public static class MoveFootprint
         return op.Kind switch
         {
             OpKind.Wait or OpKind.Signal => true,
-            OpKind.Kthread => m.K.LoadedMm[c.Cpu] == 0 && m.K.Mc.Pending(c.Cpu) == 0,
+            OpKind.Run or OpKind.Kthread or OpKind.Schedule => m.CurrentStep(c.Cpu) switch
+            {
+                0 or 3 => true,
+                1 => IsKthreadSwitch(m, c, op) && m.K.LoadedMm[c.Cpu] == 0,
+                2 => m.K.Mc.Pending(c.Cpu) == 0,
+                _ => false,
+            },
             _ => false,
         };
     }
+
+    /// <summary>Whether the switch <paramref name="c"/> continues is to a kernel thread (or the idle task), not a user task.</summary>
+    private static bool IsKthreadSwitch(Machine m, Choice c, Linux.Sched.Op op) =>
+        op.Kind == OpKind.Kthread || (op.Kind == OpKind.Schedule && m.SwitchAlternative(c.Cpu) != 1);
 }

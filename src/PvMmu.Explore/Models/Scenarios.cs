@@ -8,9 +8,9 @@ using PvMmu.Linux.Sched;
 namespace PvMmu.Explore.Models;
 
 /// <summary>
-/// The thread's scenarios (spec linux-xen-pv-guest §10) as vCPU programs over small processes: each scenario names
-/// how many processes exist (mapped, touched, pinned, running nowhere yet), how many threads the first one has, and
-/// what each vCPU does.
+/// The thread's scenarios as vCPU programs over small processes: each scenario names how many processes exist
+/// (mapped, touched, pinned), how many threads the first one has, what ran before the race (the setup), and what
+/// each vCPU does in it.
 /// </summary>
 public static class Scenarios
 {
@@ -21,7 +21,7 @@ public static class Scenarios
     public const int MaxVcpus = 16;
 
     /// <summary>The guest scenarios, run under an exit path.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback"];
+    public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "lazy-borrowers", "exit-vs-switch", "threads-exit", "exit-vs-fork", "gfp-atomic-fallback"];
 
     /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401 and xsa-286.</summary>
     public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401", "xsa-286"];
@@ -72,7 +72,12 @@ public static class Scenarios
         return () => new MachineModel(build());
     }
 
-    /// <summary>A factory of fresh machines for the scenario on <paramref name="vcpus"/> vCPUs (2 or more).</summary>
+    /// <summary>
+    /// A factory of fresh machines for the scenario on <paramref name="vcpus"/> vCPUs (2 or more). Each scenario is a
+    /// setup (the tasks that ran before the race, run in order) and the race the search explores, in which every vCPU
+    /// works: it exits, forks, or schedules freely (<see cref="OpKind.Schedule"/>: a kernel thread, a user task of
+    /// another mm, or halt, again and again). examples/check/ has each as a file with what it asks.
+    /// </summary>
     public static Func<Machine> Build(string name, IExitStrategy strategy, int vcpus, int pages = 8)
     {
         if (vcpus < MinVcpus)
@@ -80,55 +85,106 @@ public static class Scenarios
             throw new ArgumentException($"the scenarios need at least {MinVcpus} vCPUs");
         }
 
-        var (processes, threads, programs) = name switch
-        {
-            // P0 ran on vCPU 1, whose kernel thread keeps its mm; P0 exits on vCPU 0. Other vCPUs run kernel threads.
-            "lazy-exit" or "gfp-atomic-fallback" => (1, 1, Programs(vcpus,
-                [new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)],
-                [new(OpKind.Run, 0), new(OpKind.Kthread), new(OpKind.Signal, 0, 0)])),
-
-            // P0's thread on vCPU 1 exits and vCPU 1 switches to P1 while P0's last thread exits on vCPU 0.
-            "exit-vs-switch" => (2, 2, Programs(vcpus,
-                [new(OpKind.Wait, 0, 0), new(OpKind.Run, 0), new(OpKind.Exit, 0)],
-                [new(OpKind.Run, 0), new(OpKind.Signal, 0, 0), new(OpKind.Exit, 0), new(OpKind.Run, 1)])),
-
-            // Two threads of P0 exit on different vCPUs, in either order.
-            "threads-exit" => (1, 2, Programs(vcpus,
-                [new(OpKind.Run, 0), new(OpKind.Exit, 0)],
-                [new(OpKind.Run, 0), new(OpKind.Exit, 0)])),
-            _ => throw new ArgumentException($"unknown scenario '{name}'; valid: {string.Join(", ", Names)}"),
-        };
+        var shape = Shape(name, vcpus);
         var used = name == "gfp-atomic-fallback" ? new Linux411 { AtomicAllocFails = true } : strategy;
         return () =>
         {
-            var k = Kernel.Boot(new KernelConfig { Vcpus = vcpus, Frames = 256 + (processes * (pages + 8)) });
+            var k = Kernel.Boot(new KernelConfig { Vcpus = vcpus, Frames = 256 + (shape.Processes * (pages + 8)) + (shape.Forks * (pages + 16)) });
             var procs = new int[8];
-            for (var p = 0; p < processes; p++)
+            for (var p = 0; p < shape.Processes; p++)
             {
                 var mm = MmOps.CreateMm(k, 0);
                 MmOps.MapAnonymous(k, mm, 0x40_0000UL, pages);
                 MmOps.TouchAll(k, 0, mm);
                 Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
+                k.Mms.Users[mm] = 1;
                 procs[p] = mm;
             }
 
-            k.Mms.Users[procs[0]] = threads;
+            k.Mms.Users[procs[0]] = shape.Threads;
+            var m = new Machine(k, used, shape.Setup, procs);
+            if (!m.Run(new RoundRobinScheduler()))
+            {
+                throw new InvalidOperationException($"scenario {name}: the setup did not run to its end");
+            }
+
+            m.Begin(shape.Race);
             k.Xen.Events.Reset();
-            return new Machine(k, used, programs, procs);
+            k.Branches = 0;
+            return m;
         };
     }
 
-    /// <summary>vCPU 0 and 1 get the two programs; every further vCPU runs P0 once and then a kernel thread.</summary>
-    private static Op[][] Programs(int vcpus, Op[] cpu0, Op[] cpu1)
+    /// <summary>A scenario's processes (P0 first), P0's threads, forks in the race, and its setup and race programs.</summary>
+    private sealed record ScenarioShape(int Processes, int Threads, int Forks, Op[][] Setup, Op[][] Race);
+
+    private static ScenarioShape Shape(string name, int vcpus)
     {
-        var p = new Op[vcpus][];
-        p[0] = cpu0;
-        p[1] = cpu1;
-        for (var c = 2; c < vcpus; c++)
+        var setup = new Op[vcpus][];
+        var race = new Op[vcpus][];
+        Op run0 = new(OpKind.Run, 0), kthread = new(OpKind.Kthread), free = new(OpKind.Schedule, 1), exit0 = new(OpKind.Exit, 0);
+
+        // Every vCPU from `from` on: P0 ran there before it migrated, and the kernel thread that followed it keeps its
+        // mm lazily; in the race it schedules freely (with `others` as its schedule op).
+        void Borrowers(int from, Op others)
         {
-            p[c] = [new(OpKind.Kthread)];
+            for (var c = from; c < vcpus; c++)
+            {
+                setup[c] = [run0, kthread];
+                race[c] = [others];
+            }
         }
 
-        return p;
+        switch (name)
+        {
+            // The seed thread's shape: P0 exits on vCPU 0; every other vCPU's kernel thread lazily borrows its mm and
+            // then schedules freely among a kernel thread, P1 and halt, taking the exit's IPIs whenever IRQs are on.
+            case "lazy-exit":
+            case "gfp-atomic-fallback":
+                Borrowers(1, free);
+                setup[0] = [run0];
+                race[0] = [exit0, free];
+                return new(2, 1, 0, setup, race);
+
+            // Two or more kernel threads lazily borrow the dying mm at once (from 3 vCPUs): they stay kernel threads
+            // (switching among kernel threads) or halt while P0 exits on vCPU 0.
+            case "lazy-borrowers":
+                Borrowers(1, new(OpKind.Schedule, -1));
+                setup[0] = [run0];
+                race[0] = [exit0, free];
+                return new(2, 1, 0, setup, race);
+
+            // P0's thread on vCPU 1 exits (not the last user) and vCPU 1 then schedules freely (P1 among others) while
+            // P0's last thread exits on vCPU 0; further vCPUs lazily borrow P0 and schedule freely.
+            case "exit-vs-switch":
+                Borrowers(2, free);
+                setup[0] = [run0];
+                setup[1] = [run0];
+                race[1] = [exit0, new(OpKind.Signal, 0, 0), free];
+                race[0] = [new(OpKind.Wait, 0, 0), exit0, free];
+                return new(2, 2, 0, setup, race);
+
+            // Two threads of P0 exit on vCPUs 0 and 1, in either order, each then scheduling freely; further vCPUs
+            // lazily borrow P0 and schedule freely.
+            case "threads-exit":
+                Borrowers(2, free);
+                setup[0] = [run0];
+                setup[1] = [run0];
+                race[0] = [exit0, free];
+                race[1] = [exit0, free];
+                return new(2, 2, 0, setup, race);
+
+            // P0 exits on vCPU 0 while P1 on vCPU 1 forks P2, which execs and exits there: the child's pin, the exec's
+            // new mm and the second exit's IPIs cross the first exit's. Further vCPUs lazily borrow P0.
+            case "exit-vs-fork":
+                Borrowers(2, free);
+                setup[0] = [run0];
+                setup[1] = [new(OpKind.Run, 1)];
+                race[0] = [exit0, free];
+                race[1] = [new(OpKind.Fork, 1, 2), new(OpKind.Run, 2), new(OpKind.Exec, 2, 2), new(OpKind.Exit, 2), free];
+                return new(2, 1, 2, setup, race);
+            default:
+                throw new ArgumentException($"unknown scenario '{name}'; valid: {string.Join(", ", Names)}");
+        }
     }
 }

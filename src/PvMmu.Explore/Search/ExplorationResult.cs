@@ -41,6 +41,13 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
     /// </summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>
+    /// Coverage, for the exhaustive search: per named branch of the model (<see cref="Models.IExplorable.BranchNames"/>),
+    /// how many explored moves took it. With more than one thread the counts depend on the threads' timing; whether
+    /// a branch was reached does not.
+    /// </summary>
+    public IReadOnlyList<(string Branch, long Moves)> Coverage { get; init; } = [];
+
     /// <summary>With threads: how many subtrees a busy thread handed to an idle one (timing-dependent).</summary>
     public int Subtrees { get; init; }
 }

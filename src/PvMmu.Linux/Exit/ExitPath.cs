@@ -207,6 +207,11 @@ public static class ExitPath
         }
 
         var pgd = k.Mms.Pgd[mm];
+        if (k.Pinned(pgd))
+        {
+            k.Reach(Branch.PgdFreePinned);
+        }
+
         strategy.PgdFree(k, cpu, mm);
         var user = k.UserPgd(pgd);
         k.SetUserPgd(pgd, 0);

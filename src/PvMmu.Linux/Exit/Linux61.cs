@@ -1,3 +1,4 @@
+using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 
@@ -40,6 +41,7 @@ public sealed class Linux61 : IExitStrategy
     {
         if (k.Pinned(k.Mms.Pgd[mm]))
         {
+            k.Reach(Branch.XenExitMmapUnpin);
             Pinning.PgdUnpin(k, cpu, k.Mms.Pgd[mm]);
         }
     }
@@ -49,11 +51,17 @@ public sealed class Linux61 : IExitStrategy
     {
         if (k.LoadedMm[cpu] == mm)
         {
+            k.Reach(Branch.DropMmRefThisCpuLeaveMm);
             MmOps.LeaveMm(k, cpu);
         }
 
         if (k.XenCurrentCr3[cpu] == k.Mms.Pgd[mm])
         {
+            if (k.InInterrupt[cpu])
+            {
+                k.Reach(Branch.DropOtherMmRefXenMcFlush);
+            }
+
             k.Mc.Flush(cpu);
         }
     }
@@ -63,11 +71,13 @@ public sealed class Linux61 : IExitStrategy
     {
         if (k.LoadedMm[cpu] == mm && k.IsLazyTlb[cpu])
         {
+            k.Reach(Branch.DropOtherMmRefLeaveMm);
             MmOps.LeaveMm(k, cpu);
         }
 
         if (k.XenCurrentCr3[cpu] == k.Mms.Pgd[mm])
         {
+            k.Reach(Branch.DropOtherMmRefLoadCr3);
             MmOps.WriteCr3(k, cpu, k.SwapperPgd);
         }
     }

@@ -7,29 +7,45 @@ namespace PvMmu.Linux.Sched;
 
 /// <summary>
 /// The scheduler seam: every vCPU runs a program of operations, and each operation advances in explicit steps at the
-/// points where real concurrency matters — a context switch's IRQs-off window between queuing the CR3 switch and
-/// issuing it, an exit's IPIs (posted from the per-CPU state read at that moment, then waited for), each zap slice.
-/// A pending IPI is taken only by a vCPU with interrupts enabled. Which move comes next is the scheduler's choice;
-/// the machine has no threads and no clock, so a seed and a program fix the run. Operation state is per-vCPU arrays
-/// (operation index, step, cursor).
+/// points where another vCPU can observe a difference or an IPI can be taken (docs/model.md, "Steps"): a context
+/// switch is schedule()'s IRQs-off entry with arch_start_context_switch, switch_mm_irqs_off (the CR3 load queued),
+/// arch_end_context_switch (the batch issued), finish_task_switch's IRQs-on, and its mmdrop; an exit is exit_mm,
+/// the arch hook's local drop, one read of another CPU's per-CPU state per step, one IPI sent per step, the wait and
+/// the unpin, one zap_pte_range slice per step, and the rest. A pending IPI is taken only by a vCPU with interrupts
+/// enabled. A <see cref="OpKind.Schedule"/> step offers several moves (the scheduler's choice of the next task).
+/// Which move comes next is the scheduler's choice; the machine has no threads and no clock, so a seed and a
+/// program fix the run.
 /// </summary>
 public sealed class Machine
 {
-    private readonly Op[][] _programs;
+    // ---- The explored state of the vCPUs, declared once: snapshot, restore and fingerprint walk these lists. ----
+
+    /// <summary>Every per-vCPU (and per-pair) integer array of the explored state, in one list.</summary>
+    private readonly int[][] _ints;
+
+    /// <summary>Every bitmask array of the explored state.</summary>
+    private readonly ulong[][] _masks;
+
+    /// <summary>Every flag array of the explored state.</summary>
+    private readonly bool[][] _bools;
+
     private readonly int[] _pc;
     private readonly int[] _step;
     private readonly int[] _cursor;
-    private readonly bool[] _irqsOff;
-    private readonly ulong[] _waitingFor;
-    private readonly ulong[] _serialLeft;
-    private readonly IpiHandler[] _pendingHandler;
+    private readonly int[] _alt;
     private readonly int[] _pendingMm;
-    private readonly ulong[] _pendingFrom;
     private readonly int[] _lazyRef;
     private readonly int[] _processMm;
+    private readonly ulong[] _waitingFor;
+    private readonly ulong[] _serialLeft;
+    private readonly ulong[] _pendingFrom;
+    private readonly bool[] _irqsOff;
     private readonly bool[] _flags;
+    private readonly IpiHandler[] _pendingHandler;
     private readonly List<uint>[] _gather;
+
     private readonly Choice[] _choices;
+    private Op[][] _programs;
 
     public Machine(Kernel kernel, IExitStrategy strategy, Op[][] programs, int[] processMm)
     {
@@ -42,26 +58,36 @@ public sealed class Machine
         Strategy = strategy;
         var n = kernel.Cpus;
         _programs = programs;
-        _pc = new int[n];
-        _step = new int[n];
-        _cursor = new int[n];
-        _irqsOff = new bool[n];
-        _waitingFor = new ulong[n];
-        _serialLeft = new ulong[n];
+        _ints =
+        [
+            _pc = new int[n],
+            _step = new int[n],
+            _cursor = new int[n],
+            _alt = new int[n],
+            _pendingMm = new int[n * n],
+            _lazyRef = new int[n],
+            _processMm = processMm,
+        ];
+        _masks =
+        [
+            _waitingFor = new ulong[n],
+            _serialLeft = new ulong[n],
+            _pendingFrom = new ulong[n],
+        ];
+        _bools =
+        [
+            _irqsOff = new bool[n],
+            _flags = new bool[64],
+        ];
         _pendingHandler = new IpiHandler[n * n];
-        _pendingMm = new int[n * n];
-        _pendingFrom = new ulong[n];
-        _lazyRef = new int[n];
         Array.Fill(_lazyRef, -1);
-        _processMm = processMm;
-        _flags = new bool[64];
         _gather = new List<uint>[n];
         for (var i = 0; i < n; i++)
         {
             _gather[i] = [];
         }
 
-        _choices = new Choice[2 * n];
+        _choices = new Choice[(1 + Choice.MaxAlternatives) * n];
     }
 
     public Kernel K { get; }
@@ -94,6 +120,18 @@ public sealed class Machine
     /// <summary>The operation vCPU <paramref name="cpu"/> is in or about to start, or null when its program has ended.</summary>
     public Op? CurrentOp(int cpu) => _pc[cpu] < _programs[cpu].Length ? _programs[cpu][_pc[cpu]] : null;
 
+    /// <summary>The step vCPU <paramref name="cpu"/> has reached in its current operation (0 before it starts).</summary>
+    public int CurrentStep(int cpu) => _step[cpu];
+
+    /// <summary>For a <see cref="OpKind.Schedule"/> under way: the alternative picked (0 kthread, 1 user task, 2 idle).</summary>
+    public int SwitchAlternative(int cpu) => _alt[cpu];
+
+    /// <summary>Whether vCPU <paramref name="cpu"/>'s program has ended (for a <see cref="OpKind.Schedule"/>: it halted).</summary>
+    public bool Ended(int cpu) => _pc[cpu] >= _programs[cpu].Length;
+
+    /// <summary>Whether vCPU <paramref name="cpu"/>'s program has taken a step (its IPIs not counted); for coverage of the programs.</summary>
+    public bool HasMoved(int cpu) => _pc[cpu] > 0 || _step[cpu] > 0;
+
     /// <summary>Every program has ended and no IPI is pending.</summary>
     public bool Done
     {
@@ -109,6 +147,33 @@ public sealed class Machine
 
             return true;
         }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="programs"/> from the state the machine is in (after a setup run): every vCPU at the
+    /// start of its new program, and the history cleared. A scenario's setup (the tasks that ran before the race
+    /// begins) is run with one program and the race explored with another.
+    /// </summary>
+    public void Begin(Op[][] programs)
+    {
+        if (programs.Length != K.Cpus)
+        {
+            throw new ArgumentException($"{programs.Length} programs for {K.Cpus} vCPUs");
+        }
+
+        for (var c = 0; c < K.Cpus; c++)
+        {
+            if (_step[c] != 0 || _pendingFrom[c] != 0 || _waitingFor[c] != 0)
+            {
+                throw new InvalidOperationException($"vCPU {c} is in the middle of an operation");
+            }
+        }
+
+        _programs = programs;
+        Array.Clear(_pc);
+        Array.Clear(_cursor);
+        Array.Clear(_alt);
+        History.Clear();
     }
 
     /// <summary>
@@ -131,7 +196,7 @@ public sealed class Machine
     /// <summary>The mm of a process (its id in the kernel's mm table).</summary>
     public int MmOf(int process) => _processMm[process];
 
-    /// <summary>The moves enabled now, in a fixed order (by vCPU, an IPI before a step).</summary>
+    /// <summary>The moves enabled now, in a fixed order (by vCPU, an IPI before a step, alternatives in order).</summary>
     public ReadOnlySpan<Choice> Enabled()
     {
         var n = 0;
@@ -142,7 +207,23 @@ public sealed class Machine
                 _choices[n++] = new Choice(c, ChoiceKind.TakeIpi);
             }
 
-            if (CanStep(c))
+            if (!CanStep(c))
+            {
+                continue;
+            }
+
+            var op = _programs[c][_pc[c]];
+            if (op.Kind == OpKind.Schedule && _step[c] == 0)
+            {
+                _choices[n++] = new Choice(c, ChoiceKind.Step, 0);
+                if (op.Process >= 0 && (K.IsLazyTlb[c] || K.LoadedMm[c] != MmOf(op.Process)))
+                {
+                    _choices[n++] = new Choice(c, ChoiceKind.Step, 1);
+                }
+
+                _choices[n++] = new Choice(c, ChoiceKind.Step, 2);
+            }
+            else
             {
                 _choices[n++] = new Choice(c, ChoiceKind.Step);
             }
@@ -197,12 +278,21 @@ public sealed class Machine
         }
         else
         {
-            Step(choice.Cpu);
+            Step(choice.Cpu, choice.Alt);
         }
     }
 
     private void TakeIpi(int cpu)
     {
+        if (Ended(cpu))
+        {
+            K.Reach(Branch.IpiWokeHaltedCpu);
+        }
+        else if (_step[cpu] == SwitchMmdrop && IsSwitch(cpu))
+        {
+            K.Reach(Branch.IpiBeforeFinishTaskSwitch);
+        }
+
         var from = System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
         _pendingFrom[cpu] &= ~(1UL << from);
         var slot = (cpu * K.Cpus) + from;
@@ -212,8 +302,14 @@ public sealed class Machine
         _waitingFor[from] &= ~(1UL << cpu);
     }
 
+    /// <summary>smp_call_function_many's queue-and-notify for one target: its csd queued, one event-channel IPI sent.</summary>
     private void Post(int from, int target, int mm)
     {
+        if (K.LoadedMm[target] == mm || K.XenCurrentCr3[target] == K.Mms.Pgd[mm])
+        {
+            K.Reach(Branch.XenDropMmRefIpi);
+        }
+
         var slot = (target * K.Cpus) + from;
         _pendingHandler[slot] = Strategy.Handler;
         _pendingMm[slot] = mm;
@@ -222,13 +318,16 @@ public sealed class Machine
         K.Counts.Add(from, GuestEvent.IpiSent);
     }
 
-    private void Step(int cpu)
+    private bool IsSwitch(int cpu) => CurrentOp(cpu)?.Kind is OpKind.Run or OpKind.Kthread or OpKind.Schedule;
+
+    private void Step(int cpu, int alt)
     {
         var op = _programs[cpu][_pc[cpu]];
         var done = op.Kind switch
         {
-            OpKind.Run => StepRun(cpu, MmOf(op.Process)),
-            OpKind.Kthread => StepKthread(cpu),
+            OpKind.Run => StepSwitch(cpu, MmOf(op.Process)),
+            OpKind.Kthread => StepSwitch(cpu, -1),
+            OpKind.Schedule => StepSchedule(cpu, op, alt),
             OpKind.Touch => StepTouch(cpu, MmOf(op.Process), op.Arg),
             OpKind.Exit => StepExit(cpu, MmOf(op.Process)),
             OpKind.Fork => StepFork(cpu, op),
@@ -242,6 +341,7 @@ public sealed class Machine
             _pc[cpu]++;
             _step[cpu] = 0;
             _cursor[cpu] = 0;
+            _alt[cpu] = 0;
         }
     }
 
@@ -252,57 +352,103 @@ public sealed class Machine
     }
 
     /// <summary>
-    /// context_switch to a user task: arch_start_context_switch (lazy CPU mode, IRQs off) and switch_mm_irqs_off
-    /// queue the CR3 switch; then arch_end_context_switch issues the batch and finish_task_switch drops a lazy
-    /// reference the CPU held.
+    /// One pick of a free-running scheduler: a context switch to a kernel thread (alternative 0), to the user task of
+    /// the op's process (1), or to the idle task, which blocks in SCHEDOP_block (2, the program's end). The first
+    /// two come back to the same op, so the vCPU picks again.
     /// </summary>
-    private bool StepRun(int cpu, int mm)
+    private bool StepSchedule(int cpu, Op op, int alt)
     {
         if (_step[cpu] == 0)
         {
-            K.Counts.Add(cpu, GuestEvent.ContextSwitch);
-            _irqsOff[cpu] = true;
-            K.Lazy[cpu] = LazyMode.Cpu;
-            MmOps.SwitchMm(K, cpu, mm);
-            _step[cpu] = 1;
+            _alt[cpu] = alt;
+        }
+
+        var target = _alt[cpu] == 1 ? MmOf(op.Process) : -1;
+        if (!StepSwitch(cpu, target))
+        {
             return false;
         }
 
-        EndContextSwitch(cpu);
-        DropLazyRef(cpu);
-        return true;
+        if (_alt[cpu] == 2)
+        {
+            // xen_safe_halt: HYPERVISOR_sched_op(SCHEDOP_block) with events enabled; an IPI still wakes it. The block
+            // itself changes no MMU state and is not counted.
+            return true;
+        }
+
+        _step[cpu] = 0;
+        _alt[cpu] = 0;
+        return false;
+    }
+
+    /// <summary>The step of a context switch at which finish_task_switch drops the previous lazy mm (IRQs already on).</summary>
+    private const int SwitchMmdrop = 4;
+
+    /// <summary>
+    /// context_switch to a user task of <paramref name="mm"/>, or (<paramref name="mm"/> &lt; 0) to a kernel thread,
+    /// one step at each point another vCPU can see a difference (kernel/sched/core.c, 6.1):
+    /// 0. __schedule: IRQs off (rq lock); arch_start_context_switch → xen_start_context_switch enters lazy CPU mode.
+    /// 1. switch_mm_irqs_off: next's pgd queued for CR3 (xen_write_cr3 batched), mm_cpumask moved; or, for a kernel
+    ///    thread, enter_lazy_tlb and mmgrab of the borrowed active_mm.
+    /// 2. arch_end_context_switch → xen_end_context_switch: xen_mc_flush issues the batch (xen_current_cr3 follows
+    ///    in its callback), lazy CPU mode left.
+    /// 3. finish_task_switch → finish_lock_switch: IRQs on; a pending IPI can land from here.
+    /// 4. finish_task_switch's mmdrop of the lazily borrowed mm (rq->prev_mm), when there is one to drop.
+    /// </summary>
+    private bool StepSwitch(int cpu, int mm)
+    {
+        switch (_step[cpu])
+        {
+            case 0:
+                K.Counts.Add(cpu, GuestEvent.ContextSwitch);
+                _irqsOff[cpu] = true;
+                K.Lazy[cpu] = LazyMode.Cpu;
+                _step[cpu] = 1;
+                return false;
+            case 1:
+                if (mm >= 0)
+                {
+                    MmOps.SwitchMm(K, cpu, mm);
+                }
+                else
+                {
+                    BorrowActiveMm(cpu);
+                }
+
+                _step[cpu] = 2;
+                return false;
+            case 2:
+                K.Mc.Flush(cpu);
+                K.Lazy[cpu] = LazyMode.None;
+                _step[cpu] = 3;
+                return false;
+            case 3:
+                _irqsOff[cpu] = false;
+                if (mm < 0 || _lazyRef[cpu] < 0)
+                {
+                    return true;
+                }
+
+                _step[cpu] = SwitchMmdrop;
+                return false;
+            default:
+                DropLazyRef(cpu);
+                return true;
+        }
     }
 
     /// <summary>context_switch to a kernel thread: it borrows the loaded mm (mmgrab, enter_lazy_tlb); no CR3 change.</summary>
-    private bool StepKthread(int cpu)
+    private void BorrowActiveMm(int cpu)
     {
-        if (_step[cpu] == 0)
+        var mm = K.LoadedMm[cpu];
+        if (mm != 0 && _lazyRef[cpu] != mm)
         {
-            K.Counts.Add(cpu, GuestEvent.ContextSwitch);
-            _irqsOff[cpu] = true;
-            K.Lazy[cpu] = LazyMode.Cpu;
-            var mm = K.LoadedMm[cpu];
-            if (mm != 0 && _lazyRef[cpu] != mm)
-            {
-                K.Mms.Count[mm]++;
-                DropLazyRef(cpu);
-                _lazyRef[cpu] = mm;
-            }
-
-            MmOps.EnterLazyTlb(K, cpu, Strategy.LazyTlbLeavesCpumask);
-            _step[cpu] = 1;
-            return false;
+            K.Mms.Count[mm]++;
+            DropLazyRef(cpu);
+            _lazyRef[cpu] = mm;
         }
 
-        EndContextSwitch(cpu);
-        return true;
-    }
-
-    private void EndContextSwitch(int cpu)
-    {
-        K.Mc.Flush(cpu);
-        K.Lazy[cpu] = LazyMode.None;
-        _irqsOff[cpu] = false;
+        MmOps.EnterLazyTlb(K, cpu, Strategy.LazyTlbLeavesCpumask);
     }
 
     private void DropLazyRef(int cpu)
@@ -347,10 +493,19 @@ public sealed class Machine
         return true;
     }
 
+    /// <summary>The exit's steps (<see cref="StepExit"/>), by number.</summary>
+    private const int ExitLocalDrop = 1, ExitReadCpu = 2, ExitSend = 3, ExitAfterIpis = 4, ExitZap = 5;
+
     /// <summary>
-    /// do_exit → exit_mm, and for the last user exit_mmap: the arch hook's local drop; its IPIs, posted from the
-    /// per-CPU state read now and waited for (one at a time on the serial fallback); the rest of the hook; one
-    /// zap_pte_range slice per step; free_pgtables, tlb_finish_mmu and the users' mmdrop.
+    /// do_exit → exit_mm, and for the last user exit_mmap, one step at each point another vCPU can see a difference:
+    /// 0. exit_mm: mmgrab, enter_lazy_tlb, mmput (the users' count dropped; the end here unless this was the last).
+    /// 1. arch_exit_mmap's local part (xen_exit_mmap → xen_drop_mm_ref: drop_mm_ref_this_cpu, or 4.11's local leave).
+    /// 2. One other CPU's per-CPU state read (xen_current_cr3, mm_cpumask) per step, in for_each_online_cpu order; on
+    ///    the GFP_ATOMIC fallback a match is called at once with smp_call_function_single and waited for.
+    /// 3. smp_call_function_many: one target's csd queued and IPI sent per step; then the wait for every target
+    ///    (the step is not enabled until each has run the handler).
+    /// 4. The rest of the hook (the unpin under page_table_lock).
+    /// 5. One zap_pte_range slice per step; then free_pgtables, tlb_finish_mmu and the users' mmdrop.
     /// </summary>
     private bool StepExit(int cpu, int mm)
     {
@@ -367,67 +522,40 @@ public sealed class Machine
                     return true;
                 }
 
+                _step[cpu] = ExitLocalDrop;
+                return false;
+            case ExitLocalDrop:
+                if (LazyBorrowers(cpu, mm) >= 2)
+                {
+                    K.Reach(Branch.ExitMmapLazyBorrowers2);
+                }
+
                 Strategy.DropLocal(K, cpu, mm);
-                _step[cpu] = 1;
+                _cursor[cpu] = 0;
+                _serialLeft[cpu] = 0;
+                _step[cpu] = Strategy.Handler == IpiHandler.None ? ExitAfterIpis : ExitReadCpu;
                 return false;
-            case 1:
-            {
-                var mask = Strategy.Handler == IpiHandler.None ? 0 : Strategy.IpiMask(K, cpu, mm);
-                if (Strategy.SerialIpis)
-                {
-                    _serialLeft[cpu] = mask;
-                    _step[cpu] = 2;
-                    return false;
-                }
-
-                for (var t = 0; t < K.Cpus; t++)
-                {
-                    if ((mask & (1UL << t)) != 0)
-                    {
-                        if (t == cpu)
-                        {
-                            K.RunIpi(cpu, Strategy.Handler, mm);
-                        }
-                        else
-                        {
-                            Post(cpu, t, mm);
-                        }
-                    }
-                }
-
-                _step[cpu] = 3;
+            case ExitReadCpu:
+                ReadCpu(cpu, mm);
                 return false;
-            }
-
-            case 2:
-            {
-                // smp_call_function_single, one CPU at a time, each waited for before the next.
-                var left = _serialLeft[cpu];
-                if (left == 0)
+            case ExitSend:
+                if (_serialLeft[cpu] != 0)
                 {
-                    _step[cpu] = 3;
-                    return false;
-                }
-
-                var t = System.Numerics.BitOperations.TrailingZeroCount(left);
-                _serialLeft[cpu] = left & ~(1UL << t);
-                if (t == cpu)
-                {
-                    K.RunIpi(cpu, Strategy.Handler, mm);
-                }
-                else
-                {
+                    var t = System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu]);
+                    _serialLeft[cpu] &= ~(1UL << t);
                     Post(cpu, t, mm);
+                    return false;
                 }
 
-                return false;
-            }
-
-            case 3:
+                // Every target has run the handler (this step was not enabled before): the wait is over.
                 Strategy.AfterIpis(K, cpu, mm);
-                _step[cpu] = 4;
+                _step[cpu] = ExitZap;
                 return false;
-            case 4:
+            case ExitAfterIpis:
+                Strategy.AfterIpis(K, cpu, mm);
+                _step[cpu] = ExitZap;
+                return false;
+            case ExitZap:
                 if (ExitPath.ZapSlice(K, cpu, mm, _cursor[cpu], _gather[cpu]))
                 {
                     _cursor[cpu]++;
@@ -442,15 +570,124 @@ public sealed class Machine
         }
     }
 
+    /// <summary>
+    /// Step <see cref="ExitReadCpu"/>: CPU <c>_cursor</c>'s per-CPU state read, and whether the IPI mask takes it
+    /// (the strategy's mask, of which only this CPU's bit is used now). smp_call_function_many leaves out the caller;
+    /// the serial fallback calls it too, on the spot.
+    /// </summary>
+    private void ReadCpu(int cpu, int mm)
+    {
+        var t = _cursor[cpu];
+        var serial = Strategy.SerialIpis;
+        if (t == cpu && !serial)
+        {
+            t = ++_cursor[cpu];
+        }
+
+        if (t < K.Cpus && (Strategy.IpiMask(K, cpu, mm) & (1UL << t)) != 0)
+        {
+            if (!serial)
+            {
+                _serialLeft[cpu] |= 1UL << t;
+            }
+            else if (t == cpu)
+            {
+                K.RunIpi(cpu, Strategy.Handler, mm);
+            }
+            else
+            {
+                Post(cpu, t, mm);
+            }
+        }
+
+        var next = ++_cursor[cpu];
+        if (next == cpu && !serial)
+        {
+            next = ++_cursor[cpu];
+        }
+
+        if (next >= K.Cpus)
+        {
+            _cursor[cpu] = 0;
+            _step[cpu] = serial ? ExitAfterIpis : ExitSend;
+        }
+    }
+
+    /// <summary>How many other vCPUs lazily hold <paramref name="mm"/> loaded (a kernel thread borrowing it).</summary>
+    private int LazyBorrowers(int cpu, int mm)
+    {
+        var n = 0;
+        for (var t = 0; t < K.Cpus; t++)
+        {
+            n += t != cpu && K.LoadedMm[t] == mm && K.IsLazyTlb[t] ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// What the next move of <paramref name="choice"/> runs, named after the real functions: for a counterexample's
+    /// timeline (not on a search's hot path).
+    /// </summary>
+    public string Describe(Choice choice)
+    {
+        var cpu = choice.Cpu;
+        if (choice.Kind == ChoiceKind.TakeIpi)
+        {
+            var from = System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+            var handler = from < K.Cpus ? _pendingHandler[(cpu * K.Cpus) + from] : IpiHandler.None;
+            var name = handler switch
+            {
+                IpiHandler.DropOtherMmRef => "drop_other_mm_ref",
+                IpiHandler.DropMmRefThisCpu => "drop_mm_ref_this_cpu",
+                _ => "handler",
+            };
+            return $"IPI from v{from}: xen_call_function_interrupt → {name}";
+        }
+
+        if (CurrentOp(cpu) is not { } op)
+        {
+            return "halted";
+        }
+
+        var step = _step[cpu];
+        var alt = op.Kind == OpKind.Schedule && step == 0 ? choice.Alt : _alt[cpu];
+        string Switch(string to) => step switch
+        {
+            0 => $"switch to {to}: __schedule, IRQs off → xen_start_context_switch (lazy CPU)",
+            1 => to == "kthread" || to == "idle" ? $"switch to {to}: enter_lazy_tlb, mmgrab(active_mm)" : $"switch to {to}: switch_mm_irqs_off → xen_write_cr3 (queued)",
+            2 => $"switch to {to}: xen_end_context_switch → xen_mc_flush (CR3 issued)",
+            3 => $"switch to {to}: finish_task_switch, IRQs on",
+            _ => $"switch to {to}: finish_task_switch → mmdrop(prev active_mm)",
+        };
+        return op.Kind switch
+        {
+            OpKind.Run => Switch($"P{op.Process}"),
+            OpKind.Kthread => Switch("kthread"),
+            OpKind.Schedule => Switch(alt switch { 0 => "kthread", 1 => $"P{op.Process}", _ => "idle" }) + (alt == 2 && step == 3 ? " → SCHEDOP_block" : string.Empty),
+            OpKind.Exit => step switch
+            {
+                0 => $"exit P{op.Process}: exit_mm → mmgrab, enter_lazy_tlb, mmput",
+                ExitLocalDrop => $"exit P{op.Process}: exit_mmap → {Strategy.Name} arch_exit_mmap, local drop",
+                ExitReadCpu => $"exit P{op.Process}: xen_drop_mm_ref reads v{(_cursor[cpu] == cpu && !Strategy.SerialIpis ? _cursor[cpu] + 1 : _cursor[cpu])}'s xen_current_cr3/mm_cpumask",
+                ExitSend => _serialLeft[cpu] != 0
+                    ? $"exit P{op.Process}: smp_call_function_many → IPI to v{System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu])}"
+                    : $"exit P{op.Process}: IPIs acknowledged → unpin under page_table_lock",
+                ExitAfterIpis => $"exit P{op.Process}: rest of arch_exit_mmap (unpin under page_table_lock)",
+                _ => $"exit P{op.Process}: unmap_vmas → zap_pte_range slice {_cursor[cpu]} (or free_pgtables, tlb_finish_mmu, mmdrop)",
+            },
+            _ => op.ToString(),
+        };
+    }
+
     // ---- Snapshots -------------------------------------------------------------------------------------------
 
     /// <summary>A copy of the machine's whole state: kernel, hypervisor, and every vCPU's place in its program.</summary>
     public MachineSnapshot Snapshot() => new(
         K.Snapshot(),
-        [(int[])_pc.Clone(), (int[])_step.Clone(), (int[])_cursor.Clone(), (int[])_pendingMm.Clone(), (int[])_lazyRef.Clone(), (int[])_processMm.Clone()],
-        [(ulong[])_waitingFor.Clone(), (ulong[])_serialLeft.Clone(), (ulong[])_pendingFrom.Clone()],
-        (bool[])_irqsOff.Clone(),
-        (bool[])_flags.Clone(),
+        [.. _ints.Select(a => (int[])a.Clone())],
+        [.. _masks.Select(a => (ulong[])a.Clone())],
+        [.. _bools.Select(a => (bool[])a.Clone())],
         (IpiHandler[])_pendingHandler.Clone(),
         [.. _gather.Select(g => g.ToArray())],
         History.Count);
@@ -462,24 +699,28 @@ public sealed class Machine
     /// </summary>
     public MachineSnapshot SnapshotInto(MachineSnapshot? reuse)
     {
-        if (reuse == null || reuse.Gather.Length != _gather.Length || reuse.IrqsOff.Length != _irqsOff.Length)
+        if (reuse == null || reuse.Gather.Length != _gather.Length || reuse.Ints.Length != _ints.Length)
         {
             return Snapshot();
         }
 
         var s = reuse;
         s.Kernel = K.SnapshotInto(s.Kernel);
-        _pc.CopyTo(s.Ints[0], 0);
-        _step.CopyTo(s.Ints[1], 0);
-        _cursor.CopyTo(s.Ints[2], 0);
-        _pendingMm.CopyTo(s.Ints[3], 0);
-        _lazyRef.CopyTo(s.Ints[4], 0);
-        _processMm.CopyTo(s.Ints[5], 0);
-        _waitingFor.CopyTo(s.Masks[0], 0);
-        _serialLeft.CopyTo(s.Masks[1], 0);
-        _pendingFrom.CopyTo(s.Masks[2], 0);
-        _irqsOff.CopyTo(s.IrqsOff, 0);
-        _flags.CopyTo(s.Flags, 0);
+        for (var i = 0; i < _ints.Length; i++)
+        {
+            _ints[i].CopyTo(s.Ints[i], 0);
+        }
+
+        for (var i = 0; i < _masks.Length; i++)
+        {
+            _masks[i].CopyTo(s.Masks[i], 0);
+        }
+
+        for (var i = 0; i < _bools.Length; i++)
+        {
+            _bools[i].CopyTo(s.Bools[i], 0);
+        }
+
         _pendingHandler.CopyTo(s.PendingHandler, 0);
         for (var c = 0; c < _gather.Length; c++)
         {
@@ -500,17 +741,21 @@ public sealed class Machine
     public void Restore(MachineSnapshot s)
     {
         K.Restore(s.Kernel);
-        s.Ints[0].CopyTo(_pc, 0);
-        s.Ints[1].CopyTo(_step, 0);
-        s.Ints[2].CopyTo(_cursor, 0);
-        s.Ints[3].CopyTo(_pendingMm, 0);
-        s.Ints[4].CopyTo(_lazyRef, 0);
-        s.Ints[5].CopyTo(_processMm, 0);
-        s.Masks[0].CopyTo(_waitingFor, 0);
-        s.Masks[1].CopyTo(_serialLeft, 0);
-        s.Masks[2].CopyTo(_pendingFrom, 0);
-        s.IrqsOff.CopyTo(_irqsOff, 0);
-        s.Flags.CopyTo(_flags, 0);
+        for (var i = 0; i < _ints.Length; i++)
+        {
+            s.Ints[i].CopyTo(_ints[i], 0);
+        }
+
+        for (var i = 0; i < _masks.Length; i++)
+        {
+            s.Masks[i].CopyTo(_masks[i], 0);
+        }
+
+        for (var i = 0; i < _bools.Length; i++)
+        {
+            s.Bools[i].CopyTo(_bools[i], 0);
+        }
+
         s.PendingHandler.CopyTo(_pendingHandler, 0);
         for (var c = 0; c < _gather.Length; c++)
         {
@@ -521,6 +766,12 @@ public sealed class Machine
         History.RemoveRange(s.HistoryLength, History.Count - s.HistoryLength);
     }
 
+    /// <summary>
+    /// The vCPUs' explored state as the declaration above lists it, for tests that flip every field: each entry is
+    /// one array of the state (the gather lists excepted, which the fingerprint takes whole).
+    /// </summary>
+    public IReadOnlyList<Array> DeclaredState => [.. _ints, .. _masks, .. _bools, _pendingHandler];
+
     /// <summary>The kernel's fingerprint combined with every vCPU's place in its program and what is pending.</summary>
     public ulong Fingerprint() => Fingerprint(K.StartFingerprint());
 
@@ -530,17 +781,21 @@ public sealed class Machine
     /// <summary>Adds the vCPUs' part to the kernel's in one buffer: one hash call per state, not two.</summary>
     private ulong Fingerprint(FingerprintBuffer b)
     {
-        b.Add(_pc);
-        b.Add(_step);
-        b.Add(_cursor);
-        b.Add(_pendingMm);
-        b.Add(_lazyRef);
-        b.Add(_processMm);
-        b.Add(_waitingFor);
-        b.Add(_serialLeft);
-        b.Add(_pendingFrom);
-        b.Add(_irqsOff);
-        b.Add(_flags);
+        foreach (var a in _ints)
+        {
+            b.Add(a);
+        }
+
+        foreach (var a in _masks)
+        {
+            b.Add(a);
+        }
+
+        foreach (var a in _bools)
+        {
+            b.Add(a);
+        }
+
         b.Add(_pendingHandler);
         foreach (var g in _gather)
         {

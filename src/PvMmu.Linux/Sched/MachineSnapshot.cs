@@ -5,13 +5,12 @@ namespace PvMmu.Linux.Sched;
 /// <summary>A saved copy of a <see cref="Machine"/>'s state, for <see cref="Machine.Restore"/>.</summary>
 public sealed class MachineSnapshot
 {
-    internal MachineSnapshot(KernelSnapshot kernel, int[][] ints, ulong[][] masks, bool[] irqsOff, bool[] flags, IpiHandler[] pendingHandler, uint[][] gather, int historyLength)
+    internal MachineSnapshot(KernelSnapshot kernel, int[][] ints, ulong[][] masks, bool[][] bools, IpiHandler[] pendingHandler, uint[][] gather, int historyLength)
     {
         Kernel = kernel;
         Ints = ints;
         Masks = masks;
-        IrqsOff = irqsOff;
-        Flags = flags;
+        Bools = bools;
         PendingHandler = pendingHandler;
         Gather = gather;
         HistoryLength = historyLength;
@@ -23,9 +22,7 @@ public sealed class MachineSnapshot
 
     internal ulong[][] Masks { get; }
 
-    internal bool[] IrqsOff { get; }
-
-    internal bool[] Flags { get; }
+    internal bool[][] Bools { get; }
 
     internal IpiHandler[] PendingHandler { get; }
 

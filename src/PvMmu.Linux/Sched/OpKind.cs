@@ -32,4 +32,11 @@ public enum OpKind : byte
 
     /// <summary>The process execs program image Arg of the machine's <see cref="Machine.Images"/> (one step).</summary>
     ExecImage,
+
+    /// <summary>
+    /// The vCPU schedules freely, again and again: each time the scheduler picks a context switch to a kernel thread
+    /// (alternative 0), to the user task of process <see cref="Op.Process"/> (1; none when it is negative), or to the
+    /// idle task, which then blocks in SCHEDOP_block (2), ending the program. State matching, not a length, bounds it.
+    /// </summary>
+    Schedule,
 }
