@@ -251,7 +251,7 @@ public sealed class ExplorerTests
             Assert.Equal(cut.Result.Counterexample, again.Result.Counterexample);
         }
 
-        var safe = new PortfolioExplorer(Scenarios.Explorable("threads-exit", "Linux61", 3), 1, 100, 200, 3, 3, 16).Run();
+        var safe = new PortfolioExplorer(Scenarios.Explorable("lazy-borrowers", "Linux61", 3), 1, 100, ExhaustiveExplorer.DefaultMaxDepth, 3, 3, 16).Run();
         Assert.Equal("exhaustive", safe.From);
         Assert.True(safe.Result.Exhausted);
         Assert.False(safe.Result.StateCapped);

@@ -21,6 +21,12 @@ internal static class CheckCoverage
             return;
         }
 
+        if (TimingDependent(r))
+        {
+            w.WriteLine("coverage: not reported: which states a search stopped early on several threads had reached depends on their timing");
+            return;
+        }
+
         var inv = CultureInfo.InvariantCulture;
         var reached = r.Coverage.Count(c => c.Moves > 0);
         w.WriteLine($"coverage: {reached.ToString(inv)} of {r.Coverage.Count.ToString(inv)} named branches reached{(r.Threads > 1 ? " (moves per branch go uncounted on several threads: they depend on timing)" : " (explored moves that took each)")}");
@@ -42,9 +48,18 @@ internal static class CheckCoverage
         }
     }
 
+    /// <summary>A search on several threads stopped by a cap or the clock: what it reached depends on their timing.</summary>
+    private static bool TimingDependent(ExplorationResult r) => r.Threads > 1 && (r.StateCapped || r.TimedOut);
+
     /// <summary>The JSON's <c>"coverage": {"name": count, ...}</c> (1 or 0 on several threads).</summary>
     public static void WriteJson(Utf8JsonWriter w, ExplorationResult r)
     {
+        if (TimingDependent(r))
+        {
+            w.WriteNull("coverage");
+            return;
+        }
+
         w.WriteStartObject("coverage");
         foreach (var (name, moves) in r.Coverage)
         {
