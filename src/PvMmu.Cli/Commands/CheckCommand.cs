@@ -216,6 +216,23 @@ public static class CheckCommand
                 return CheckVerdict.ExitCode(r, from);
             }
 
+            // The replay file at --out, naming a scenario file relative to itself; its full path, or null (said on
+            // stderr) when it cannot be written.
+            string? WriteReplay(ReplayFile f)
+            {
+                var at = Path.GetFullPath(pr.GetValue(output)!);
+                try
+                {
+                    File.WriteAllText(at, (f with { Scenario = CheckScenarioFile.ForReplayFile(sc, at) }).ToJson());
+                    return at;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"pvmmu check: cannot write {at}: {e.Message}");
+                    return null;
+                }
+            }
+
             // --reach: the branch taken is the search's "finding"; the schedule that takes it is the replay file.
             int Reached(PvMmu.Linux.Accounting.Branch goal, ExplorationResult r, string covered)
             {
@@ -237,14 +254,8 @@ public static class CheckCommand
                 }
 
                 var reachFile = new ReplayFile(sc, name, n, r.Counterexample, r.Violation);
-                var reachPath = Path.GetFullPath(pr.GetValue(output)!);
-                try
+                if (WriteReplay(reachFile) is not { } reachPath)
                 {
-                    File.WriteAllText(reachPath, (reachFile with { Scenario = CheckScenarioFile.ForReplayFile(sc, reachPath) }).ToJson());
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    stderr.WriteLine($"pvmmu check: cannot write {reachPath}: {e.Message}");
                     return ExitCodes.BadInput;
                 }
 
@@ -263,14 +274,8 @@ public static class CheckCommand
             var violation = ScheduleCheck.Run(build, shrunk).Violation!;
             text.WriteLine($"violation after {r.Counterexample.Count.ToString(inv)} moves ({covered}), shrunk to {shrunk.Count.ToString(inv)} moves");
             var file = new ReplayFile(sc, name, n, shrunk, violation);
-            var path = Path.GetFullPath(pr.GetValue(output)!);
-            try
+            if (WriteReplay(file) is not { } path)
             {
-                File.WriteAllText(path, (file with { Scenario = CheckScenarioFile.ForReplayFile(sc, path) }).ToJson());
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"pvmmu check: cannot write {path}: {e.Message}");
                 return ExitCodes.BadInput;
             }
 
