@@ -1,18 +1,11 @@
 using PvMmu.Cli;
+using static PvMmu.Xen.Tests.Scripts.Pvmmu;
 
 namespace PvMmu.Xen.Tests.Scripts;
 
 /// <summary>The <c>pvmmu</c> command: exit codes, one-line errors, determinism.</summary>
 public sealed class CliTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = Program.Run(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private static string Temp(string text)
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.xen");

@@ -1,20 +1,13 @@
 using System.Text.Json;
 using PvMmu.Cli;
 using PvMmu.Cli.Commands;
+using static PvMmu.Xen.Tests.Scripts.Pvmmu;
 
 namespace PvMmu.Xen.Tests.Scripts;
 
 /// <summary>The cost commands (default job, run, compare, sweep, bench): outputs, exact counts, traces, and bad input.</summary>
 public sealed class CostCliTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = Program.Run(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private static string Temp(string ext, string text)
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.{ext}");

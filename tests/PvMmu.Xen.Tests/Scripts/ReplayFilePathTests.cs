@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PvMmu.Cli;
+using static PvMmu.Xen.Tests.Scripts.Pvmmu;
 
 namespace PvMmu.Xen.Tests.Scripts;
 
@@ -9,14 +10,6 @@ namespace PvMmu.Xen.Tests.Scripts;
 /// </summary>
 public sealed class ReplayFilePathTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = Program.Run(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void AScenarioFileIsNamedRelativeToTheReplayFileAndFoundThereAfterAMove()
     {

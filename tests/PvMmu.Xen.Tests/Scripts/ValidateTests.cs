@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PvMmu.Cli;
 using PvMmu.Sim.Validation;
+using static PvMmu.Xen.Tests.Scripts.Pvmmu;
 
 namespace PvMmu.Xen.Tests.Scripts;
 
@@ -11,14 +12,6 @@ public sealed class ValidateTests
     private static string Capture => Path.Combine(RepoPaths.Root, "validation", "real-xen", "captures", "linux-6.1-xen-4.17.json");
 
     private static string Repeat => Path.ChangeExtension(Capture, ".repeat.json");
-
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = Program.Run(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void TheModelAgreesWithTheRealGuestOnEveryForkAndExitCount()
