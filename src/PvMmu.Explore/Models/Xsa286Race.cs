@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.IO.Hashing;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore.Models;
 
@@ -23,7 +21,7 @@ namespace PvMmu.Explore.Models;
 /// pt mapping"). The I1–I8 invariants are checked too.
 /// </para>
 /// </summary>
-public sealed class Xsa286Race : IExplorable
+public sealed class Xsa286Race : HypervisorRace
 {
     /// <summary>The Xen variants <c>pvmmu check --scenario xsa-286 --xen</c> takes.</summary>
     public static IReadOnlyList<string> Variants { get; } = ["current", "relaxed-flush", "4.8"];
@@ -31,36 +29,18 @@ public sealed class Xsa286Race : IExplorable
     private const int DirectSlot = 273;
     private const int HookSlot = 1;
     private const ulong Va = (ulong)HookSlot << 39;
-    private readonly Hypervisor _h;
-    private readonly InvariantChecker _xen = new();
     private readonly uint _kl4;
     private readonly uint _kl1;
 
-    // vCPU 0's step (0 hook, 1 first update_va_mapping, 2 second, 3 unhook, 4 done); vCPU 1's (0 swap, 1 done).
-    private int _a;
-    private int _b;
+    // Beside the steps (vCPU 0: 0 hook, 1 first update_va_mapping, 2 second, 3 unhook, 4 done; vCPU 1: 0 swap,
+    // 1 done): the stale write the second update_va_mapping made, if it made one.
     private string? _stale;
 
     /// <summary>A fresh scenario under one of <see cref="Variants"/>.</summary>
     public Xsa286Race(string variant)
+        : base("xsa-286", NewHypervisor(variant), 4, 1)
     {
-        var rules = variant switch
-        {
-            "current" => XenRules.Current,
-            "relaxed-flush" => XenRules.RelaxedFlush,
-            "4.8" => XenRules.Xen48,
-            _ => throw new ArgumentException($"xsa-286 runs under a Xen variant, one of {string.Join(", ", Variants)}; got '{variant}'"),
-        };
-        _h = new Hypervisor(new HypervisorConfig
-        {
-            Vcpus = 2,
-            GuestFrames = 11,
-            OtherFrames = 0,
-            FreeFrames = 0,
-            XenFrames = 1,
-            Rules = rules,
-        });
-        (_kl4, _, _, _kl1) = DirectMapBuilder.Build(_h, DirectSlot);
+        (_kl4, _, _, _kl1) = DirectMapBuilder.Build(Hypervisor, DirectSlot);
         X = G(4);
         T1 = G(5);
         T2 = G(6);
@@ -71,14 +51,14 @@ public sealed class Xsa286Race : IExplorable
         // The test's tables lose their writable direct-map entries (XTF remaps them read-only) before they are typed.
         for (var i = 4; i <= 8; i++)
         {
-            Require(_h.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl1, i, 0)], out _));
+            Require(Hypervisor.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl1, i, 0)], out _));
         }
 
-        _h.BuilderWrite(T1, 0, PageFlags.Entry(A, PageFlags.Present | PageFlags.Rw));
-        _h.BuilderWrite(T2, 0, PageFlags.Entry(B, PageFlags.Present | PageFlags.Rw));
-        _h.BuilderWrite(X, 0, PageFlags.Entry(T1, PageFlags.Present | PageFlags.Rw));
-        Require(_h.MmuextOp(0, [MmuExtOpRequest.Pin(2, T1), MmuExtOpRequest.Pin(2, T2), MmuExtOpRequest.Pin(3, X)], out _));
-        _h.Events.Reset();
+        Hypervisor.BuilderWrite(T1, 0, PageFlags.Entry(A, PageFlags.Present | PageFlags.Rw));
+        Hypervisor.BuilderWrite(T2, 0, PageFlags.Entry(B, PageFlags.Present | PageFlags.Rw));
+        Hypervisor.BuilderWrite(X, 0, PageFlags.Entry(T1, PageFlags.Present | PageFlags.Rw));
+        Require(Hypervisor.MmuextOp(0, [MmuExtOpRequest.Pin(2, T1), MmuExtOpRequest.Pin(2, T2), MmuExtOpRequest.Pin(3, X)], out _));
+        Hypervisor.Events.Reset();
     }
 
     /// <summary>The pinned L3 that vCPU 0 hooks and vCPU 1 edits.</summary>
@@ -99,52 +79,48 @@ public sealed class Xsa286Race : IExplorable
     /// <summary>The page the second update_va_mapping maps.</summary>
     public uint Data { get; }
 
-    public Hypervisor Hypervisor => _h;
-
-    public bool Done => _a == 4 && _b == 1;
-
-    public ReadOnlySpan<Choice> Enabled() => (_a < 4, _b < 1) switch
+    /// <summary>The hypervisor under one of <see cref="Variants"/>.</summary>
+    private static Hypervisor NewHypervisor(string variant)
     {
-        (true, true) => Both,
-        (true, false) => OnlyA,
-        (false, true) => OnlyB,
-        _ => [],
-    };
-
-    private static readonly Choice[] Both = [new(0, ChoiceKind.Step), new(1, ChoiceKind.Step)];
-    private static readonly Choice[] OnlyA = [new(0, ChoiceKind.Step)];
-    private static readonly Choice[] OnlyB = [new(1, ChoiceKind.Step)];
-
-    public string LastOutcome { get; private set; } = string.Empty;
-
-    public void Apply(Choice choice)
-    {
-        if (choice.Cpu == 0)
+        var rules = variant switch
         {
-            StepA();
-        }
-        else
+            "current" => XenRules.Current,
+            "relaxed-flush" => XenRules.RelaxedFlush,
+            "4.8" => XenRules.Xen48,
+            _ => throw new ArgumentException($"xsa-286 runs under a Xen variant, one of {string.Join(", ", Variants)}; got '{variant}'"),
+        };
+        return new Hypervisor(new HypervisorConfig
         {
-            LastOutcome = "mmu_update " + Errno.Name(_h.MmuUpdate(1, [MmuUpdateRequest.Normal(X, 0, PageFlags.Entry(T2, PageFlags.Present | PageFlags.Rw))], out _));
-            _b = 1;
-        }
+            Vcpus = 2,
+            GuestFrames = 11,
+            OtherFrames = 0,
+            FreeFrames = 0,
+            XenFrames = 1,
+            Rules = rules,
+        });
     }
 
-    private void StepA()
+    protected override void StepB()
     {
-        switch (_a)
+        LastOutcome = "mmu_update " + Errno.Name(Hypervisor.MmuUpdate(1, [MmuUpdateRequest.Normal(X, 0, PageFlags.Entry(T2, PageFlags.Present | PageFlags.Rw))], out _));
+        Step1 = 1;
+    }
+
+    protected override void StepA()
+    {
+        switch (Step0)
         {
             case 0:
-                LastOutcome = "mmu_update " + Errno.Name(_h.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl4, HookSlot, PageFlags.Entry(X, PageFlags.Present | PageFlags.Rw))], out _));
+                LastOutcome = "mmu_update " + Errno.Name(Hypervisor.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl4, HookSlot, PageFlags.Entry(X, PageFlags.Present | PageFlags.Rw))], out _));
                 break;
             case 1:
-                LastOutcome = "update_va_mapping " + Errno.Name(_h.UpdateVaMapping(0, Va, 0, UvmFlags.Invlpg | UvmFlags.Local));
+                LastOutcome = "update_va_mapping " + Errno.Name(Hypervisor.UpdateVaMapping(0, Va, 0, UvmFlags.Invlpg | UvmFlags.Local));
                 break;
             case 2:
                 var expected = CurrentL1();
-                var rc = _h.UpdateVaMapping(0, Va, PageFlags.Entry(Data, PageFlags.Present | PageFlags.Rw), UvmFlags.Invlpg | UvmFlags.Local);
+                var rc = Hypervisor.UpdateVaMapping(0, Va, PageFlags.Entry(Data, PageFlags.Present | PageFlags.Rw), UvmFlags.Invlpg | UvmFlags.Local);
                 LastOutcome = "update_va_mapping " + Errno.Name(rc);
-                var landed = PageFlags.Mfn(_h.Entry(A, 0)) == Data ? A : PageFlags.Mfn(_h.Entry(B, 0)) == Data ? B : 0u;
+                var landed = PageFlags.Mfn(Hypervisor.Entry(A, 0)) == Data ? A : PageFlags.Mfn(Hypervisor.Entry(B, 0)) == Data ? B : 0u;
                 if (rc == 0 && landed != expected)
                 {
                     _stale = $"xsa-286: update_va_mapping wrote the PTE into L1 {Frame(landed)}, but the tables map {Va:x} through L1 {Frame(expected)} (stale linear page-table translation)";
@@ -152,28 +128,28 @@ public sealed class Xsa286Race : IExplorable
 
                 break;
             default:
-                LastOutcome = "mmu_update " + Errno.Name(_h.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl4, HookSlot, 0)], out _));
+                LastOutcome = "mmu_update " + Errno.Name(Hypervisor.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl4, HookSlot, 0)], out _));
                 break;
         }
 
-        _a++;
+        Step0++;
     }
 
     /// <summary>The L1 that KL4[1] → X → X[0] → L2[0] names now (what a fresh walk would reach).</summary>
     private uint CurrentL1()
     {
-        var l2 = PageFlags.Mfn(_h.Entry(X, 0));
-        return PageFlags.Mfn(_h.Entry(l2, 0));
+        var l2 = PageFlags.Mfn(Hypervisor.Entry(X, 0));
+        return PageFlags.Mfn(Hypervisor.Entry(l2, 0));
     }
 
-    public string Describe(Choice choice)
+    public override string Describe(Choice choice)
     {
         if (choice.Cpu == 1)
         {
             return $"mmu_update L3 {Frame(X)}[0] = L2 {Frame(T2)}";
         }
 
-        return _a switch
+        return Step0 switch
         {
             0 => $"hooks L3 {Frame(X)} at its L4[{HookSlot}]",
             1 => $"update_va_mapping {Va:x} = 0 (loads Xen's linear map of its L2)",
@@ -182,47 +158,17 @@ public sealed class Xsa286Race : IExplorable
         };
     }
 
-    public ulong Fingerprint()
+    protected override int OwnWords(Span<ulong> into)
     {
-        Span<ulong> parts = [_h.Fingerprint(), (ulong)_a, (ulong)_b, _stale == null ? 0UL : 1UL];
-        return XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parts));
+        into[0] = _stale == null ? 0UL : 1UL;
+        return 1;
     }
 
-    public object Snapshot() => (_h.Snapshot(), _a, _b, _stale);
+    protected override object? OwnSnapshot() => _stale;
 
-    public void Restore(object snapshot)
-    {
-        var (h, a, b, stale) = ((HypervisorSnapshot, int, int, string?))snapshot;
-        _h.Restore(h);
-        (_a, _b, _stale) = (a, b, stale);
-    }
+    protected override void OwnRestore(object? own) => _stale = (string?)own;
 
-    public string? StateViolation()
-    {
-        if (_stale != null)
-        {
-            return _stale;
-        }
-
-        var errors = _xen.Check(_h);
-        return errors.Count > 0 ? "xen: " + string.Join("; ", errors) : null;
-    }
-
-    public string? EndViolation(out ulong settled)
-    {
-        settled = Fingerprint();
-        return null;
-    }
-
-    private uint G(int i) => _h.FirstGuestFrame + (uint)i;
+    protected override string? RaceViolation() => _stale;
 
     private static string Frame(uint mfn) => mfn.ToString(CultureInfo.InvariantCulture);
-
-    private static void Require(long rc)
-    {
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"xsa-286 scenario setup failed: {Errno.Name(rc)}");
-        }
-    }
 }

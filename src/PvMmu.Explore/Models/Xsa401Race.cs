@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.IO.Hashing;
 using PvMmu.Linux.Sched;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Domains;
 using PvMmu.Xen.Frames;
-using PvMmu.Xen.Invariants;
 using PvMmu.Xen.Types;
 
 namespace PvMmu.Explore.Models;
@@ -22,7 +20,7 @@ namespace PvMmu.Explore.Models;
 /// after the cmpxchg and empties vCPU 1's TLB; under <see cref="XenRules.PreXsa401"/> it came with the read, so
 /// vCPU 1's three moves between the two leave a writable TLB entry to a live L1 (I8).
 /// </summary>
-public sealed class Xsa401Race : IExplorable
+public sealed class Xsa401Race : HypervisorRace
 {
     /// <summary>The orderings <c>pvmmu check --scenario xsa-401 --xen</c> takes.</summary>
     public static IReadOnlyList<string> Orderings { get; } = ["current", "pre-xsa-401"];
@@ -30,126 +28,93 @@ public sealed class Xsa401Race : IExplorable
     private const int DirectSlot = 273;
     private const int Frames = 8;
     private const ulong Written = 0x0000_0000_0123_4000UL; // a not-present PTE: valid in an L1 whatever else it says
-    private readonly Hypervisor _h;
-    private readonly InvariantChecker _xen = new();
     private readonly uint _kl1;
 
-    // The programs' state: vCPU 0's step (0 read, 1 claim, 2 done) and its read; vCPU 1's step (0 to 3).
-    private int _a;
-    private int _b;
+    // Beside the steps (vCPU 0: 0 read, 1 claim, 2 done; vCPU 1: 0 to 3): vCPU 0's read and its result.
     private TypeInfoRead _read;
     private long _aResult;
 
     public Xsa401Race(bool preFix)
+        : base("xsa-401", NewHypervisor(preFix), 2, 3)
     {
-        _h = new Hypervisor(new HypervisorConfig
-        {
-            Vcpus = 2,
-            GuestFrames = Frames,
-            OtherFrames = 0,
-            FreeFrames = 0,
-            XenFrames = 1,
-            Rules = preFix ? XenRules.PreXsa401 : XenRules.Current,
-        });
-        _kl1 = DirectMapBuilder.Build(_h, DirectSlot).L1;
+        _kl1 = DirectMapBuilder.Build(Hypervisor, DirectSlot).L1;
         Pg = G(4);
 
         // Pg was a writable page: its direct-map entry goes, leaving type writable, count 0.
-        Require(_h.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), 0)], out _));
-        _h.Events.Reset();
+        Require(Hypervisor.MmuUpdate(0, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), 0)], out _));
+        Hypervisor.Events.Reset();
     }
 
     /// <summary>The frame the race is about.</summary>
     public uint Pg { get; }
 
-    public Hypervisor Hypervisor => _h;
-
-    public bool Done => _a == 2 && _b == 3;
-
-    public ReadOnlySpan<Choice> Enabled() => (_a < 2, _b < 3) switch
+    private static Hypervisor NewHypervisor(bool preFix) => new(new HypervisorConfig
     {
-        (true, true) => Both,
-        (true, false) => OnlyA,
-        (false, true) => OnlyB,
-        _ => [],
-    };
+        Vcpus = 2,
+        GuestFrames = Frames,
+        OtherFrames = 0,
+        FreeFrames = 0,
+        XenFrames = 1,
+        Rules = preFix ? XenRules.PreXsa401 : XenRules.Current,
+    });
 
-    private static readonly Choice[] Both = [new(0, ChoiceKind.Step), new(1, ChoiceKind.Step)];
-    private static readonly Choice[] OnlyA = [new(0, ChoiceKind.Step)];
-    private static readonly Choice[] OnlyB = [new(1, ChoiceKind.Step)];
-
-    /// <summary>What the last move did, for a timeline.</summary>
-    public string LastOutcome { get; private set; } = string.Empty;
-
-    public void Apply(Choice choice)
+    protected override void StepA()
     {
-        if (choice.Cpu == 0)
+        if (Step0 == 0)
         {
-            StepA();
-        }
-        else
-        {
-            StepB();
-        }
-    }
-
-    private void StepA()
-    {
-        if (_a == 0)
-        {
-            _read = _h.ReadTypeInfo(0, Pg, PageType.L1);
+            _read = Hypervisor.ReadTypeInfo(0, Pg, PageType.L1);
             if (_read.Conflict)
             {
                 _aResult = -Errno.EINVAL;
-                _a = 2;
+                Step0 = 2;
                 LastOutcome = $"type_info {_read.Type} count {_read.Count}: in use, -EINVAL";
                 return;
             }
 
-            _a = 1;
+            Step0 = 1;
             LastOutcome = $"type_info {_read.Type} count {_read.Count}";
             return;
         }
 
         var pg = Pg;
-        var rc = _h.ClaimAfterRead(_read, h => h.MmuextOp(0, [MmuExtOpRequest.Pin(1, pg)], out _));
+        var rc = Hypervisor.ClaimAfterRead(_read, h => h.MmuextOp(0, [MmuExtOpRequest.Pin(1, pg)], out _));
         if (rc is not { } done)
         {
-            _a = 0;
+            Step0 = 0;
             LastOutcome = "cmpxchg failed: type_info changed, read again";
             return;
         }
 
         _aResult = done;
-        _a = 2;
+        Step0 = 2;
         LastOutcome = "cmpxchg done, pin " + Errno.Name(done);
     }
 
-    private void StepB()
+    protected override void StepB()
     {
         var va = DirectVa(Pg);
-        switch (_b)
+        switch (Step1)
         {
             case 0:
-                LastOutcome = "mmu_update " + Errno.Name(_h.MmuUpdate(1, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), PageFlags.Entry(Pg, PageFlags.Present | PageFlags.Rw))], out _));
+                LastOutcome = "mmu_update " + Errno.Name(Hypervisor.MmuUpdate(1, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), PageFlags.Entry(Pg, PageFlags.Present | PageFlags.Rw))], out _));
                 break;
             case 1:
-                LastOutcome = "store " + _h.Store(1, va, Written);
+                LastOutcome = "store " + Hypervisor.Store(1, va, Written);
                 break;
             default:
-                LastOutcome = "mmu_update " + Errno.Name(_h.MmuUpdate(1, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), 0)], out _));
+                LastOutcome = "mmu_update " + Errno.Name(Hypervisor.MmuUpdate(1, [MmuUpdateRequest.Normal(_kl1, SlotOf(Pg), 0)], out _));
                 break;
         }
 
-        _b++;
+        Step1++;
     }
 
-    public string Describe(Choice choice)
+    public override string Describe(Choice choice)
     {
         var pg = Pg.ToString(CultureInfo.InvariantCulture);
         return choice.Cpu == 0
-            ? _a == 0 ? $"reads type_info of frame {pg} for L1" : $"cmpxchg frame {pg} to L1, pins it"
-            : _b switch
+            ? Step0 == 0 ? $"reads type_info of frame {pg} for L1" : $"cmpxchg frame {pg} to L1, pins it"
+            : Step1 switch
             {
                 0 => $"maps frame {pg} writable",
                 1 => $"writes frame {pg} through it",
@@ -157,44 +122,17 @@ public sealed class Xsa401Race : IExplorable
             };
     }
 
-    public ulong Fingerprint()
+    protected override int OwnWords(Span<ulong> into)
     {
-        Span<ulong> parts = [_h.Fingerprint(), (ulong)_a, (ulong)_b, _read.Count, (ulong)_read.Type, _read.Validated ? 1UL : 0UL, (ulong)_aResult];
-        return XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parts));
+        (into[0], into[1], into[2], into[3]) = (_read.Count, (ulong)_read.Type, _read.Validated ? 1UL : 0UL, (ulong)_aResult);
+        return 4;
     }
 
-    public object Snapshot() => (_h.Snapshot(), _a, _b, _read, _aResult);
+    protected override object? OwnSnapshot() => (_read, _aResult);
 
-    public void Restore(object snapshot)
-    {
-        var (h, a, b, read, result) = ((HypervisorSnapshot, int, int, TypeInfoRead, long))snapshot;
-        _h.Restore(h);
-        (_a, _b, _read, _aResult) = (a, b, read, result);
-    }
+    protected override void OwnRestore(object? own) => (_read, _aResult) = ((TypeInfoRead, long))own!;
 
-    public string? StateViolation()
-    {
-        var errors = _xen.Check(_h);
-        return errors.Count > 0 ? "xen: " + string.Join("; ", errors) : null;
-    }
-
-    public string? EndViolation(out ulong settled)
-    {
-        settled = Fingerprint();
-        return null;
-    }
-
-    private uint G(int i) => _h.FirstGuestFrame + (uint)i;
-
-    private int SlotOf(uint mfn) => (int)(mfn - _h.FirstGuestFrame);
+    private int SlotOf(uint mfn) => (int)(mfn - Hypervisor.FirstGuestFrame);
 
     private ulong DirectVa(uint mfn) => 0xFFFF_8000_0000_0000UL | ((ulong)DirectSlot << 39) | ((ulong)SlotOf(mfn) << 12);
-
-    private static void Require(long rc)
-    {
-        if (rc != 0)
-        {
-            throw new InvalidOperationException($"xsa-401 scenario setup failed: {Errno.Name(rc)}");
-        }
-    }
 }
