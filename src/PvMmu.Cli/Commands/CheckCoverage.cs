@@ -13,9 +13,20 @@ namespace PvMmu.Cli.Commands;
 /// </summary>
 internal static class CheckCoverage
 {
+    /// <summary>The fingerprint-collision line (<see cref="ExplorationResult.FingerprintCollisionProbability"/>).</summary>
+    public static string Collision(ExplorationResult r) =>
+        $"fingerprint collision probability: {r.FingerprintCollisionProbability.ToString("G2", CultureInfo.InvariantCulture)} "
+        + $"({r.DistinctStates.ToString(CultureInfo.InvariantCulture)} distinct states, {r.FingerprintBits.ToString(CultureInfo.InvariantCulture)}-bit fingerprints; "
+        + "the chance that two distinct states were taken for one, if fingerprints fall uniformly)";
+
     /// <summary>The coverage block of the text report; nothing for a search that names no branches.</summary>
     public static void WriteText(TextWriter w, ExplorationResult r)
     {
+        if (r.Coverage.Count > 0 || r.DistinctStates > 0)
+        {
+            w.WriteLine(Collision(r));
+        }
+
         if (r.Coverage.Count == 0)
         {
             return;

@@ -108,6 +108,9 @@ internal static class CheckJson
                 CheckCoverage.WriteJson(w, r);
             }
 
+            w.WriteNumber("fingerprint_bits", r.FingerprintBits);
+            w.WriteNumber("fingerprint_collision_probability", r.FingerprintCollisionProbability);
+
             if (violation == null)
             {
                 w.WriteNull("violation");

@@ -50,4 +50,27 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
 
     /// <summary>With threads: how many subtrees a busy thread handed to an idle one (timing-dependent).</summary>
     public int Subtrees { get; init; }
+
+    /// <summary>
+    /// For the exhaustive search: how many bits of a state's fingerprint its visited set tells states apart by. Two
+    /// distinct states with the same bits are taken for one, and what only the second leads to goes unexplored.
+    /// </summary>
+    public int FingerprintBits { get; init; } = 64;
+
+    /// <summary>
+    /// The chance that some two of the <see cref="DistinctStates"/> share a fingerprint and were merged, as TLC
+    /// prints it: the birthday bound 1 − exp(−n(n−1)/2^(b+1)) for n states and b-bit fingerprints, which holds if the
+    /// fingerprints of distinct states fall uniformly (an estimate, not a bound: a hash with structure could do worse).
+    /// </summary>
+    public double FingerprintCollisionProbability
+    {
+        get
+        {
+            var n = (double)DistinctStates;
+            var x = n * (n - 1) / Math.Pow(2, FingerprintBits + 1);
+
+            // 1 − e^−x loses every digit to rounding for the tiny x of most searches: there it is x − x²/2.
+            return x < 1e-4 ? x - (x * x / 2) : 1 - Math.Exp(-x);
+        }
+    }
 }
