@@ -24,9 +24,23 @@ public sealed class CliTests
             Assert.Contains("\n" + name + " ", output, StringComparison.Ordinal);
         }
 
-        // NoExitUnpin's row carries one trap per present PTE.
-        var row = output.Split('\n').Single(l => l.StartsWith("NoExitUnpin ", StringComparison.Ordinal));
+        // NoExitUnpin's row of the exit's events carries one trap per present PTE.
+        var lines = output.Split('\n');
+        var row = lines.Last(l => l.StartsWith("NoExitUnpin ", StringComparison.Ordinal));
         Assert.Contains(" 4096 ", row, StringComparison.Ordinal);
+
+        // The safety half is the explorer's: each upstream path's verdict names the states a complete search of
+        // lazy-exit at 2 vCPUs counts, the broken ones are unsafe, and the thread's question is asked at 2, 3, 4.
+        var full = new PvMmu.Explore.Exhaustive.ExhaustiveExplorer(PvMmu.Explore.Models.Scenarios.Explorable("lazy-exit", "Linux61", 2)).Run();
+        Assert.Null(full.Violation);
+        var verdict = lines.First(l => l.StartsWith("Linux61 ", StringComparison.Ordinal));
+        Assert.Contains($"safe: every schedule explored ({full.DistinctStates.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} states)", verdict, StringComparison.Ordinal);
+        Assert.StartsWith("UNSAFE (deliberately broken)", lines.First(l => l.StartsWith("BrokenCpumaskOnly ", StringComparison.Ordinal))["BrokenCpumaskOnly ".Length..].TrimStart(), StringComparison.Ordinal);
+        foreach (var n in new[] { "2 ", "3 ", "4 " })
+        {
+            Assert.Contains(lines, l => l.StartsWith(n, StringComparison.Ordinal) && l.Contains("states", StringComparison.Ordinal));
+        }
+
         Assert.Equal(output, Run().Out);
     }
 
