@@ -38,11 +38,11 @@ public sealed class WorkloadFile
     /// <summary>The end of the user half (TASK_SIZE rounded up: the canonical-address hole starts here).</summary>
     private const ulong UserLimit = 0x8000_0000_0000UL;
 
-    private static readonly string[] TopKeys = ["name", "vcpus", "images", "processes", "programs"];
+    private static readonly string[] TopKeys = ["name", "vcpus", "images", "processes", "setup", "programs"];
     private static readonly string[] ImageKeys = ["stack", "regions"];
     private static readonly string[] RegionKeys = ["start", "pages"];
     private static readonly string[] ProcessKeys = ["name", "image", "cpu", "threads"];
-    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait"];
+    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule"];
 
     private readonly string _file;
     private readonly List<ProcessImage> _images = [];
@@ -120,13 +120,15 @@ public sealed class WorkloadFile
         _vcpus = Int(Required(root, top, "vcpus", "at the top level"), "vcpus", 1, MaxVcpus);
         ReadImages(Required(root, top, "images", "at the top level"));
         var processes = ReadProcesses(Required(root, top, "processes", "at the top level"));
-        var programs = ReadPrograms(Required(root, top, "programs", "at the top level"));
+        var setup = top.TryGetValue("setup", out var sn) ? ReadPrograms(sn, "setup") : null;
+        var programs = ReadPrograms(Required(root, top, "programs", "at the top level"), "programs");
         return new WorkloadSpec
         {
             Name = name,
             Vcpus = _vcpus,
             Images = [.. _images],
             Processes = processes,
+            Setup = setup,
             Programs = programs,
             ProcessSlots = _slots.Count,
         };
@@ -262,9 +264,9 @@ public sealed class WorkloadFile
         return list;
     }
 
-    private Op[][] ReadPrograms(YamlNode node)
+    private Op[][] ReadPrograms(YamlNode node, string what)
     {
-        var map = Mapping(node, "programs: a mapping from vCPU number to a list of steps");
+        var map = Mapping(node, $"{what}: a mapping from vCPU number to a list of steps");
         var programs = new Op[_vcpus][];
         var seen = new YamlNode?[_vcpus];
         var steps = 0;
@@ -289,7 +291,7 @@ public sealed class WorkloadFile
 
         if (steps == 0)
         {
-            throw At(map, "the programs have no steps; give at least one vCPU a step");
+            throw At(map, $"the {what} have no steps; give at least one vCPU a step");
         }
 
         foreach (var (flag, at) in _waits)
@@ -385,6 +387,11 @@ public sealed class WorkloadFile
                 _waits.Add((flag, arg));
                 return new Op(OpKind.Wait, 0, flag);
             }
+
+            // Free scheduling (OpKind.Schedule): again and again a kernel thread, the named process, or halt
+            // (which ends the program); with no process, kernel threads and halt only.
+            case "schedule":
+                return new Op(OpKind.Schedule, IsNothing(arg) ? -1 : Process(arg));
 
             default:
                 if (!IsNothing(arg))

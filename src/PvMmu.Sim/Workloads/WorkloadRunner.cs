@@ -64,10 +64,10 @@ public static class WorkloadRunner
             k.Mms.Users[processMm[i]] = p.Threads;
         }
 
+        var machine = Start(k, strategy, spec, processMm);
         var counts = new GuestCounts();
         Charge(k, result, 0, counts);
 
-        var machine = new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images };
         var scheduler = new SeededRandomScheduler(seed + 1);
         while (!machine.Done)
         {
@@ -137,8 +137,31 @@ public static class WorkloadRunner
             k.Mms.Users[processMm[i]] = p.Threads;
         }
 
+        var m = Start(k, strategy, spec, processMm);
         k.Xen.Events.Reset();
-        return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images };
+        k.Branches = 0;
+        return m;
+    }
+
+    /// <summary>
+    /// The machine at the start of the workload's programs: its setup programs (<see cref="WorkloadSpec.Setup"/>),
+    /// if any, run round-robin to their end first, as the built-in check scenarios run theirs.
+    /// </summary>
+    private static Machine Start(Kernel k, IExitStrategy strategy, WorkloadSpec spec, int[] processMm)
+    {
+        if (spec.Setup is not { } setup)
+        {
+            return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images };
+        }
+
+        var m = new Machine(k, strategy, setup, processMm) { Images = spec.Images };
+        if (!m.Run(new RoundRobinScheduler()))
+        {
+            throw new ScenarioException(spec.Name, 1, 1, "the setup programs did not run to their end (a wait no step signals?)");
+        }
+
+        m.Begin(spec.Programs);
+        return m;
     }
 
     private static int SetUp(Kernel k, IExitStrategy strategy, ProcessImage image, int cpu)

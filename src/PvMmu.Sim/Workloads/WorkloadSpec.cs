@@ -21,6 +21,12 @@ public sealed class WorkloadSpec
     /// <summary>One program per vCPU.</summary>
     public required Op[][] Programs { get; init; }
 
+    /// <summary>
+    /// What ran before the workload begins, one program per vCPU, run round-robin to its end in the setup phase
+    /// (for instance: a task ran on a vCPU, then a kernel thread there kept its mm lazily); null for none.
+    /// </summary>
+    public Op[][]? Setup { get; init; }
+
     /// <summary>Process slots in all (initial ones and those forks fill).</summary>
     public required int ProcessSlots { get; init; }
 
@@ -56,7 +62,7 @@ public sealed class WorkloadSpec
             slotImage[i] = Processes[i].Image;
         }
 
-        foreach (var program in Programs)
+        foreach (var program in Setup is null ? Programs : [.. Setup, .. Programs])
         {
             foreach (var op in program)
             {

@@ -496,20 +496,25 @@ public sealed class CliTests
     }
 
     /// <summary>
-    /// A scenario file is checked like a built-in scenario: examples/check/exit-vs-switch.yaml (the exit-vs-switch
-    /// race with fixed programs, as the built-in had it before vCPUs scheduled freely) is explored completely, the
-    /// same on every run; the broken path is found in it, and the replay file (which names the scenario file)
-    /// replays byte for byte.
+    /// A scenario file is checked like a built-in scenario: examples/check/lazy-borrowers.yaml (the built-in
+    /// lazy-borrowers on 3 vCPUs, setup and free scheduling written out) is explored completely, the same on every
+    /// run, to exactly the built-in's distinct states; the broken path is found in examples/check/exit-vs-switch.yaml,
+    /// and the replay file (which names the scenario file) replays byte for byte.
     /// </summary>
     [Fact]
     public void AScenarioFileIsCheckedCompletelyAndItsCounterexampleReplays()
     {
-        var file = Path.Combine(RepoPaths.Root, "examples", "check", "exit-vs-switch.yaml");
-        var fromFile = Run("check", "--scenario", file, "--search", "exhaustive", "--threads", "1");
+        var borrowers = Path.Combine(RepoPaths.Root, "examples", "check", "lazy-borrowers.yaml");
+        var fromFile = Run("check", "--scenario", borrowers, "--search", "exhaustive", "--threads", "1");
         Assert.Equal(ExitCodes.Ok, fromFile.Exit);
-        Assert.Contains($"check: scenario {file}, strategy Linux61, 3 vCPUs,", fromFile.Out, StringComparison.Ordinal);
-        Assert.Equal(fromFile.Out, Run("check", "--scenario", file, "--search", "exhaustive", "--threads", "1").Out);
+        Assert.Contains($"check: scenario {borrowers}, strategy Linux61, 3 vCPUs,", fromFile.Out, StringComparison.Ordinal);
+        Assert.Equal(fromFile.Out, Run("check", "--scenario", borrowers, "--search", "exhaustive", "--threads", "1").Out);
+        static long Distinct(string json) => System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("distinct_states").GetInt64();
+        Assert.Equal(
+            Distinct(Run("check", "--scenario", "lazy-borrowers", "--vcpus", "3", "--search", "exhaustive", "--json").Out),
+            Distinct(Run("check", "--scenario", borrowers, "--search", "exhaustive", "--json").Out));
 
+        var file = Path.Combine(RepoPaths.Root, "examples", "check", "exit-vs-switch.yaml");
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
         var (exit, output, _) = Run("check", "--scenario", file, "--strategy", "BrokenCpumaskOnly", "--out", path);
         Assert.Equal(ExitCodes.Finding, exit);
@@ -518,6 +523,19 @@ public sealed class CliTests
         Assert.Equal(ExitCodes.Finding, replay.Exit);
         Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
         Assert.StartsWith($"replay: scenario {file}, strategy BrokenCpumaskOnly, 3 vCPUs, ", replay.Out, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every example check file reads, and a search of it starts (capped: exit 3, or 0 if it fits).</summary>
+    [Fact]
+    public void EveryExampleCheckFileRuns()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepoPaths.Root, "examples", "check"), "*.yaml");
+        Assert.True(files.Length >= 5, $"{files.Length} example check files");
+        foreach (var f in files)
+        {
+            var (exit, _, err) = Run("check", "--scenario", f, "--search", "exhaustive", "--threads", "1", "--max-states", "2000");
+            Assert.True(exit is ExitCodes.Ok or ExitCodes.Incomplete, $"{f}: exit {exit}: {err}");
+        }
     }
 
     [Theory]
