@@ -161,6 +161,12 @@ public static class CheckCommand
             });
             var seedK = pr.GetValue(seed);
             var cap = pr.GetValue(maxStates);
+            if ((how is "exhaustive" or "portfolio") && PvMmu.Explore.Exhaustive.ExhaustiveExplorer.MemoryProblem(cap) is { } tooBig)
+            {
+                stderr.WriteLine($"pvmmu check: {tooBig}");
+                return ExitCodes.BadInput;
+            }
+
             var watch = System.Diagnostics.Stopwatch.StartNew();
             ExplorationResult r;
             var from = how;

@@ -13,11 +13,25 @@ namespace PvMmu.Cli.Commands;
 /// </summary>
 internal static class CheckCoverage
 {
-    /// <summary>The fingerprint-collision line (<see cref="ExplorationResult.FingerprintCollisionProbability"/>).</summary>
-    public static string Collision(ExplorationResult r) =>
-        $"fingerprint collision probability: {r.FingerprintCollisionProbability.ToString("G2", CultureInfo.InvariantCulture)} "
-        + $"({r.DistinctStates.ToString(CultureInfo.InvariantCulture)} distinct states, {r.FingerprintBits.ToString(CultureInfo.InvariantCulture)}-bit fingerprints; "
-        + "the chance that two distinct states were taken for one, if fingerprints fall uniformly)";
+    /// <summary>
+    /// The fingerprint-collision line (<see cref="ExplorationResult.FingerprintCollisionProbability"/>). A search
+    /// stopped early on several threads counted a timing-dependent number of states, so it gives the bound for its
+    /// cap (which its distinct states never exceed) to keep its output the same on every run.
+    /// </summary>
+    public static string Collision(ExplorationResult r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var (p, n, bound) = CollisionEstimate(r);
+        return $"fingerprint collision probability: {(bound ? "at most " : string.Empty)}{p.ToString("G2", inv)} "
+            + $"({(bound ? "at most " : string.Empty)}{n.ToString(inv)} distinct states, {r.FingerprintBits.ToString(inv)}-bit fingerprints; "
+            + "the chance that two distinct states were taken for one, if fingerprints fall uniformly)";
+    }
+
+    /// <summary>The estimate, the state count it is for, and whether that count is the cap (an upper bound).</summary>
+    public static (double Probability, long States, bool Bound) CollisionEstimate(ExplorationResult r) =>
+        TimingDependent(r)
+            ? ((r with { DistinctStates = r.MaxStates }).FingerprintCollisionProbability, r.MaxStates, true)
+            : (r.FingerprintCollisionProbability, r.DistinctStates, false);
 
     /// <summary>The coverage block of the text report; nothing for a search that names no branches.</summary>
     public static void WriteText(TextWriter w, ExplorationResult r)

@@ -109,7 +109,7 @@ internal static class CheckJson
             }
 
             w.WriteNumber("fingerprint_bits", r.FingerprintBits);
-            w.WriteNumber("fingerprint_collision_probability", r.FingerprintCollisionProbability);
+            w.WriteNumber("fingerprint_collision_probability", CheckCoverage.CollisionEstimate(r).Probability);
 
             if (violation == null)
             {

@@ -30,6 +30,30 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
     /// </summary>
     public const int DefaultMaxDepth = 100_000;
 
+    /// <summary>
+    /// The most visited-set memory a state can cost: 16 bytes a slot, a table kept between a quarter and half full
+    /// (it doubles when half full), so a search capped at N states holds at most 64·N bytes of it.
+    /// </summary>
+    public const int WorstBytesPerState = 64;
+
+    /// <summary>
+    /// Why a search capped at <paramref name="maxStates"/> could outgrow this machine's memory, or null if it cannot:
+    /// the cap bounds the visited set, so a cap the memory cannot hold is refused before the search starts instead
+    /// of ending it in an out-of-memory kill halfway.
+    /// </summary>
+    public static string? MemoryProblem(long maxStates)
+    {
+        var have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var need = (double)maxStates * WorstBytesPerState;
+        if (need <= have * 0.8)
+        {
+            return null;
+        }
+
+        var fits = (long)(have * 0.8 / WorstBytesPerState);
+        return $"--max-states {maxStates}: a search that large could need {need / (1L << 30):0.#} GiB of visited set ({WorstBytesPerState} bytes a state at worst), more than the {have / (double)(1L << 30):0.#} GiB this machine has; give --max-states {fits} or less";
+    }
+
     private readonly Lock _clockLock = new();
     private StateTable _ends = new();
     private long _states;
@@ -365,6 +389,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
             Slept = slept,
             Threads = Threads,
             Coverage = [.. _names.Select((name, i) => (name, _coverage[i]))],
+            VisitedBytes = (Preemptions == null ? Seen : Budget).Bytes,
         };
     }
 

@@ -51,6 +51,9 @@ public sealed record ExplorationResult(long States, long DistinctStates, int Max
     /// <summary>With threads: how many subtrees a busy thread handed to an idle one (timing-dependent).</summary>
     public int Subtrees { get; init; }
 
+    /// <summary>For the exhaustive search: the memory its visited set holds (slots mapped, used or not), in bytes.</summary>
+    public long VisitedBytes { get; init; }
+
     /// <summary>
     /// For the exhaustive search: how many bits of a state's fingerprint its visited set tells states apart by. Two
     /// distinct states with the same bits are taken for one, and what only the second leads to goes unexplored.

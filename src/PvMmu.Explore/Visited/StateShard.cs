@@ -51,6 +51,9 @@ internal unsafe struct StateShard
     /// <summary>How many slots the shard has now.</summary>
     public readonly int Capacity => _mask + 1;
 
+    /// <summary>Whether the slots are the shard's own (not its part of the table's presized block).</summary>
+    public readonly bool OwnsSlots => _own.Slots != null;
+
     /// <summary>A shard with a few slots of its own.</summary>
     public static StateShard Create()
     {

@@ -84,6 +84,31 @@ internal sealed unsafe class StateTable
         }
     }
 
+    /// <summary>
+    /// The memory the table holds: the presized block, once mapped (all of it, used or not), and the slots of every
+    /// shard outside it; 16 bytes a slot.
+    /// </summary>
+    public long Bytes
+    {
+        get
+        {
+            long bytes = _allocated ? BlockBytes : 0;
+            for (var i = 0; i < Shards; i++)
+            {
+                ref var s = ref _shards[i];
+                s.Enter();
+                if (s.OwnsSlots)
+                {
+                    bytes += 2L * sizeof(ulong) * s.Capacity;
+                }
+
+                s.Exit();
+            }
+
+            return bytes;
+        }
+    }
+
     /// <summary>Starts fetching <paramref name="key"/>'s slot from memory (<see cref="StateShard.Prefetch"/>).</summary>
     public void Prefetch(ulong key) => _shards[Index(key)].Prefetch(key);
 
