@@ -2,13 +2,18 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 using PvMmu.Cli.Commands;
+using PvMmu.Sim.Inputs;
 
 namespace PvMmu.Cli;
 
 /// <summary>The <c>pvmmu</c> command.</summary>
 public static partial class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        Signals.Install();
+        return Run(args, Console.Out, Console.Error);
+    }
 
     /// <summary>Runs the command line with the given writers; the tests call this directly.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -27,7 +32,8 @@ public static partial class Program
         };
         root.SetAction(_ => DefaultJob.Run(stdout, stderr));
         RefuseEmptyStrings(root);
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // Exceptions come to the catch below, not to System.CommandLine's handler, which prints a stack trace.
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
             var parse = root.Parse(args);
@@ -36,7 +42,7 @@ public static partial class Program
                 // One line per error, no help screen: a bad flag is bad input, exit 1.
                 foreach (var e in parse.Errors)
                 {
-                    stderr.WriteLine("pvmmu: " + Plain(string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))));
+                    stderr.WriteLine("pvmmu: " + OneLine(Plain(OneLine(e.Message))));
                 }
 
                 return ExitCodes.BadInput;
@@ -46,9 +52,27 @@ public static partial class Program
         }
         catch (IOException e)
         {
-            stderr.WriteLine($"pvmmu: {e.Message}");
+            stderr.WriteLine($"pvmmu: {OneLine(e.Message)}");
             return ExitCodes.BadInput;
         }
+        catch (OperationCanceledException) when (Signals.Received is { } code)
+        {
+            stderr.WriteLine($"pvmmu: stopped by {(code == ExitCodes.Terminated ? "SIGTERM" : "Ctrl-C")}");
+            return code;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Bad input has its own line and exit 1 where it is read; whatever reaches here is the tool's fault.
+            stderr.WriteLine($"pvmmu: internal error, a bug in pvmmu: {e.GetType().Name}: {OneLine(e.Message)} (at {OneLine(e.TargetSite?.DeclaringType?.Name + "." + e.TargetSite?.Name)}); please report it with the command line");
+            return ExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>A message as one line, its quoted input cut (<see cref="Quote"/>).</summary>
+    internal static string OneLine(string message)
+    {
+        var flat = string.Join(' ', message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return Quoted().Replace(flat, m => "'" + Quote.Cut(m.Groups[1].Value) + "'");
     }
 
     /// <summary>
@@ -108,6 +132,9 @@ public static partial class Program
             : type;
         return $"{m.Groups["option"].Value}: expected {what}, got '{m.Groups["value"].Value}'";
     }
+
+    [GeneratedRegex("'([^']{81,})'")]
+    private static partial Regex Quoted();
 
     [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'\.$")]
     private static partial Regex NotConverted();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PvMmu.Sim.Costs;
+using PvMmu.Sim.Outputs;
 
 namespace PvMmu.Cli.Commands;
 
@@ -34,7 +35,16 @@ public static class CalibrateCommand
             var toml = Header + fitted.ToToml();
             if (pr.GetValue(write) is { } outPath)
             {
-                File.WriteAllText(outPath, toml);
+                try
+                {
+                    AtomicFile.WriteAllText(outPath, toml);
+                }
+                catch (IOException e)
+                {
+                    stderr.WriteLine($"pvmmu calibrate: --write: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+
                 stdout.WriteLine($"wrote {outPath}");
             }
             else

@@ -34,17 +34,21 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    private static readonly string[] Fields = ["scenario", "strategy", "vcpus", "violation", "schedule"];
+
     /// <summary>Reads a replay file; a malformed one is a <see cref="FormatException"/> saying what was expected.</summary>
     public static ReplayFile Parse(string json)
     {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json);
+            // A key given twice is an error rather than the last one silently winning; nothing here nests deeper than 2.
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 8 });
         }
         catch (JsonException e)
         {
-            throw new FormatException($"line {e.LineNumber + 1}: expected JSON ({e.Message})");
+            var why = e.Message.Length > 120 ? e.Message[..117] + "..." : e.Message;
+            throw new FormatException($"line {e.LineNumber + 1}: expected JSON ({why})");
         }
 
         using (doc)
@@ -53,6 +57,14 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new FormatException("expected a JSON object with the fields scenario, strategy, vcpus and schedule");
+            }
+
+            foreach (var p in root.EnumerateObject())
+            {
+                if (Array.IndexOf(Fields, p.Name) < 0)
+                {
+                    throw new FormatException($"unknown field \"{(p.Name.Length > 40 ? p.Name[..40] + "..." : p.Name)}\"; a replay file has {string.Join(", ", Fields)}");
+                }
             }
 
             string Str(string name) => root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
+using PvMmu.Sim.Inputs;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -64,11 +65,11 @@ public sealed partial class CostTable
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = InputFile.ReadText(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputFileException e)
         {
-            throw new CostTableException(path, 1, 1, "cannot read the cost table: " + e.Message);
+            throw new CostTableException(path, Math.Max(e.Line, 1), 1, e.Reason);
         }
 
         return Parse(text, path, Default._ns);
