@@ -18,7 +18,9 @@ public static partial class Program
     /// <summary>Runs the command line with the given writers; the tests call this directly.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("PvMmu: an executable model of the Xen PV MMU and of the Linux guest code that drives it.")
+        var root = new RootCommand("PvMmu: an executable model of the Xen PV MMU and of the Linux guest code that drives it.\n"
+            + "With no command, the main job: what xen_exit_mmap costs on a kernel-build mix and whether each exit path is\n"
+            + "safe, ending in one verdict line per question (an HTML report goes to pvmmu-report/).")
         {
             XenCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
@@ -32,6 +34,7 @@ public static partial class Program
         };
         root.SetAction(_ => DefaultJob.Run(stdout, stderr));
         RefuseEmptyStrings(root);
+        ShortHelpNames(root);
         // Exceptions come to the catch below, not to System.CommandLine's handler, which prints a stack trace.
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
@@ -62,10 +65,19 @@ public static partial class Program
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Bad input has its own line and exit 1 where it is read; whatever reaches here is the tool's fault.
-            stderr.WriteLine($"pvmmu: internal error, a bug in pvmmu: {e.GetType().Name}: {OneLine(e.Message)} (at {OneLine(e.TargetSite?.DeclaringType?.Name + "." + e.TargetSite?.Name)}); please report it with the command line");
-            return ExitCodes.InternalError;
+            return InternalError(e, stderr);
         }
+    }
+
+    /// <summary>
+    /// Bad input has its own line and exit 1 where it is read; an exception that reaches the top is the tool's fault:
+    /// one line that says so and asks for a report, exit 70.
+    /// </summary>
+    internal static int InternalError(Exception e, TextWriter stderr)
+    {
+        var where = e.TargetSite is { } m ? $" (in {m.DeclaringType?.Name}.{m.Name})" : string.Empty;
+        stderr.WriteLine($"pvmmu: internal error, a bug in pvmmu: {e.GetType().Name}: {OneLine(e.Message)}{where}; please report it with the command line");
+        return ExitCodes.InternalError;
     }
 
     /// <summary>A message as one line, its quoted input cut (<see cref="Quote"/>).</summary>
@@ -101,6 +113,37 @@ public static partial class Program
         foreach (var c in command.Subcommands)
         {
             RefuseEmptyStrings(c);
+        }
+    }
+
+    /// <summary>
+    /// Metavars in help that say what goes there in a word (FILE, DIR, N, NAME) rather than repeat the option's name
+    /// or list every choice, which the description already does.
+    /// </summary>
+    private static void ShortHelpNames(Command command)
+    {
+        foreach (var o in command.Options)
+        {
+            if (o.HelpName is not null || o.ValueType == typeof(bool))
+            {
+                continue;
+            }
+
+            o.HelpName = o.Name switch
+            {
+                "--cost" or "--scenario" or "--trace" or "--priors" or "--write" or "--out" or "--file" or "--perfetto" => "FILE",
+                "--report" => "DIR",
+                "--time" => "DURATION",
+                "--strategies" => "NAME,...",
+                "--pages" => "N|LO..HI|N,...",
+                _ when o.ValueType == typeof(string) => "NAME",
+                _ => "N",
+            };
+        }
+
+        foreach (var c in command.Subcommands)
+        {
+            ShortHelpNames(c);
         }
     }
 

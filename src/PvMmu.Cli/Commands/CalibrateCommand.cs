@@ -33,6 +33,16 @@ public static class CalibrateCommand
             var fitted = Calibration.Fit(start, "calibrated-8a181133e2");
             stdout.Write("after the fit:\n" + Calibration.Table(fitted) + "\n");
             var toml = Header + fitted.ToToml();
+
+            // What is written must read back; a fit that left the range is the tool's bug, not the user's input.
+            try
+            {
+                CostTable.Parse(toml, "the fitted table", null);
+            }
+            catch (CostTableException e)
+            {
+                throw new InvalidOperationException("the fitted cost table does not read back: " + e.Message, e);
+            }
             if (pr.GetValue(write) is { } outPath)
             {
                 try

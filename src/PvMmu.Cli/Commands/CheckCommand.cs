@@ -26,6 +26,12 @@ public static class CheckCommand
                 return name;
             }
 
+            if (given.Trim().Length == 0)
+            {
+                // Said once, by Program.RefuseEmpty.
+                return given;
+            }
+
             r.AddError(CheckScenarioFile.Check(given)!);
             return null;
         };
@@ -376,7 +382,7 @@ public static class CheckCommand
             var path = pr.GetValue(file)!;
             try
             {
-                var parsed = ReplayFile.Parse(InputFile.ReadText(path));
+                var parsed = ReplayFile.Parse(InputFile.ReadText(path, lineLimit: false));
                 parsed = parsed with { Scenario = CheckScenarioFile.FromReplayFile(parsed.Scenario, path) };
                 var slices = new List<TraceSlice>();
                 var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null);

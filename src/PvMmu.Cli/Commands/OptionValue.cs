@@ -41,7 +41,8 @@ internal static class OptionValue
         {
             var given = r.Tokens.Count == 0 ? string.Empty : r.Tokens[0].Value;
             var match = Array.Find(names, n => string.Equals(n, given.Trim(), StringComparison.OrdinalIgnoreCase));
-            if (match is null)
+            // An empty value has its own line (Program.RefuseEmpty), and only one line is printed per mistake.
+            if (match is null && given.Trim().Length > 0)
             {
                 r.AddError($"{option.Name}: expected one of {string.Join(", ", names)}; got '{Quote.Cut(given)}'");
             }

@@ -33,7 +33,7 @@ public static class RunCommand
                 return (int)n;
             }
 
-            r.AddError($"--pages must be from 1 to 4194304 (4M; a number with an optional k or M suffix), got '{Quote.Cut(given)}'");
+            r.AddError($"--pages: expected a page count from 1 to 4M (a number with an optional k or M suffix), got '{Quote.Cut(given)}'");
             return 0;
         };
         return pages;

@@ -45,7 +45,7 @@ public static class XenCommand
             }
             catch (ScriptException e)
             {
-                stderr.WriteLine($"pvmmu xen run: {e.Message}");
+                stderr.WriteLine($"pvmmu: {e.Message}");
                 return ExitCodes.BadInput;
             }
         }

@@ -137,9 +137,9 @@ public sealed partial class CostTable
                     FloatValueSyntax f => f.Value,
                     _ => double.NaN,
                 };
-                if (!double.IsFinite(v) || v < 0)
+                if (!double.IsFinite(v) || v < 0 || v > MaxPriceNs)
                 {
-                    throw new CostTableException(file, line, col, $"price '{key}' must be a finite number of nanoseconds ≥ 0");
+                    throw new CostTableException(file, line, col, $"price '{key}' must be a finite number of nanoseconds from 0 to {MaxPriceNs:0} (one second), got {Inputs.Quote.Cut(kv.Value?.ToString()?.Trim() ?? string.Empty)}");
                 }
 
                 ns[(int)e] = v;
@@ -176,6 +176,12 @@ public sealed partial class CostTable
     public static CostTable FromArray(string name, double[] ns) => new(name, "derived", (double[])ns.Clone());
 
     /// <summary>The table as TOML, every price on its own line (what <c>pvmmu costs</c> prints).</summary>
+    /// <summary>
+    /// The dearest price a table may give one event: a second. Far above any real cost (the dearest, a remote flush
+    /// of every vCPU, is microseconds), it keeps every sum of counts × prices finite and every price printable.
+    /// </summary>
+    public const double MaxPriceNs = 1e9;
+
     public string ToToml()
     {
         var inv = CultureInfo.InvariantCulture;

@@ -14,8 +14,12 @@ public static class InputFile
     /// <summary>The built-in cap: 16 MiB, far above any file the project ships (the largest is a few KiB).</summary>
     public const long DefaultMaxBytes = 16L << 20;
 
-    /// <summary>The longest line any input may have.</summary>
-    public const int MaxLineChars = 4096;
+    /// <summary>
+    /// The longest line a line-oriented input (YAML, TOML, a hypercall script) may have. JSON inputs (replay files,
+    /// captures) are often written on one line, so they have only the size cap; their errors quote at most
+    /// <see cref="Quote.MaxChars"/> characters of the input.
+    /// </summary>
+    public const int MaxLineChars = 65536;
 
     public const string MaxBytesVariable = "PVMMU_MAX_INPUT";
 
@@ -39,15 +43,16 @@ public static class InputFile
     /// <summary>
     /// The text of <paramref name="path"/> (<c>-</c>: standard input), decoded as UTF-8; an
     /// <see cref="InputFileException"/> saying why when it is not a regular file, cannot be read, is over the cap,
-    /// or has a line over <see cref="MaxLineChars"/>.
+    /// or (with <paramref name="lineLimit"/>) has a line over <see cref="MaxLineChars"/>; <paramref name="cap"/>
+    /// replaces <see cref="MaxBytes"/>.
     /// </summary>
-    public static string ReadText(string path)
+    public static string ReadText(string path, bool lineLimit = true, long? cap = null)
     {
-        var cap = MaxBytes;
+        var limit = cap ?? MaxBytes;
         byte[] bytes;
         if (path == "-")
         {
-            bytes = ReadCapped(Console.OpenStandardInput(), cap, "standard input");
+            bytes = ReadCapped(Console.OpenStandardInput(), limit, "standard input");
         }
         else
         {
@@ -59,7 +64,7 @@ public static class InputFile
             try
             {
                 using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-                bytes = ReadCapped(s, cap, path);
+                bytes = ReadCapped(s, limit, path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
             {
@@ -73,7 +78,11 @@ public static class InputFile
             text = text[1..];
         }
 
-        CheckLines(text, path);
+        if (lineLimit)
+        {
+            CheckLines(text, path);
+        }
+
         return text;
     }
 

@@ -46,7 +46,7 @@ public sealed class RealCapture
     {
         try
         {
-            return Parse(InputFile.ReadText(path), path);
+            return Parse(InputFile.ReadText(path, lineLimit: false), path);
         }
         catch (InputFileException e)
         {
