@@ -153,6 +153,11 @@ public static partial class Program
         {
             r.AddError($"{name}: expected a value, got an empty string");
         }
+        else if (r.Tokens.Any(t => t.Value.Any(char.IsControl)))
+        {
+            // A path or name with a line break in it would break the one error line that echoes it.
+            r.AddError($"{name}: expected a value on one line, got '{Quote.Cut(r.Tokens.First(t => t.Value.Any(char.IsControl)).Value)}', which has a control character");
+        }
     }
 
     /// <summary>

@@ -47,7 +47,9 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
         }
         catch (JsonException e)
         {
-            var why = e.Message.Length > 120 ? e.Message[..117] + "..." : e.Message;
+            // The reader's message can quote the input, line breaks included: one line, cut.
+            var flat = new string([.. e.Message.Select(c => char.IsControl(c) ? ' ' : c)]);
+            var why = flat.Length > 120 ? flat[..117] + "..." : flat;
             throw new FormatException($"line {e.LineNumber + 1}: expected JSON ({why})");
         }
 

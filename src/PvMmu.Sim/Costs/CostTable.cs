@@ -78,12 +78,22 @@ public sealed partial class CostTable
     /// <summary>Parses TOML text; prices it leaves out come from <paramref name="inherit"/> (all required when null).</summary>
     public static CostTable Parse(string text, string file, double[]? inherit)
     {
-        var doc = SyntaxParser.Parse(text, file, validate: true);
+        DocumentSyntax doc;
+        try
+        {
+            doc = SyntaxParser.Parse(text, file, validate: true);
+        }
+        catch (Tomlyn.TomlException e)
+        {
+            // Tomlyn reports most problems as diagnostics but throws on some (nesting past its depth limit of 64).
+            throw new CostTableException(file, 1, 1, "not valid TOML: " + Inputs.Quote.Cut(e.Message));
+        }
+
         foreach (var d in doc.Diagnostics)
         {
             if (d.Kind == DiagnosticMessageKind.Error)
             {
-                throw new CostTableException(file, d.Span.Start.Line + 1, d.Span.Start.Column + 1, "not valid TOML: " + d.Message);
+                throw new CostTableException(file, d.Span.Start.Line + 1, d.Span.Start.Column + 1, "not valid TOML: " + Inputs.Quote.Cut(d.Message));
             }
         }
 

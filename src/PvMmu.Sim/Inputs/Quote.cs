@@ -5,7 +5,13 @@ public static class Quote
 {
     public const int MaxChars = 80;
 
-    /// <summary><paramref name="text"/> if at most <see cref="MaxChars"/> characters, else its start and "...".</summary>
-    public static string Cut(string text) =>
-        text.Length <= MaxChars ? text : string.Concat(text.AsSpan(0, MaxChars - 3), "...");
+    /// <summary>
+    /// <paramref name="text"/> on one line (a line break or other control character becomes a space) and, if longer
+    /// than <see cref="MaxChars"/> characters, its start and "...".
+    /// </summary>
+    public static string Cut(string text)
+    {
+        var cut = text.Length <= MaxChars ? text : string.Concat(text.AsSpan(0, MaxChars - 3), "...");
+        return cut.Any(char.IsControl) ? new string([.. cut.Select(c => char.IsControl(c) ? ' ' : c)]) : cut;
+    }
 }
