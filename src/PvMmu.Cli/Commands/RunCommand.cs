@@ -2,10 +2,10 @@ using System.CommandLine;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Inputs;
+using PvMmu.Sim.Outputs;
 using PvMmu.Sim.Reports;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
-using PvMmu.Sim.Outputs;
 
 namespace PvMmu.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using PvMmu.Linux.Mm;
-using PvMmu.Sim.Inputs;
 using PvMmu.Linux.Sched;
+using PvMmu.Sim.Inputs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
