@@ -75,7 +75,7 @@ public static class CheckCommand
             }
         });
         var symmetry = new Option<string>("--symmetry") { Description = "Symmetry reduction over interchangeable vCPUs: off (the default; on is refused: renaming vCPUs is no symmetry of this model, see docs/model.md).", DefaultValueFactory = _ => "off" };
-        symmetry.AcceptOnlyFromAmong("on", "off");
+        OptionValue.OneOf(symmetry, "on", "off");
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if every schedule to the bound is clean, 2 with a counterexample, 3 if the search was incomplete (a cap cut it, or it sampled) and found nothing.")
