@@ -17,4 +17,13 @@ public static class ExitCodes
     /// cut it, or it only sampled schedules.
     /// </summary>
     public const int Incomplete = 3;
+
+    /// <summary>A bug in pvmmu itself (EX_SOFTWARE): an exception no input should cause; the line asks for a report.</summary>
+    public const int InternalError = 70;
+
+    /// <summary>Stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM: 128 + 15.</summary>
+    public const int Terminated = 143;
 }

@@ -58,7 +58,7 @@ public sealed class Kernel
         TouchFrames();
         LoadedMm = new int[Cpus];
         IsLazyTlb = new bool[Cpus];
-        Mms = new MmTable(64);
+        Mms = new MmTable(config.Mms);
         Mms.Live[0] = true;
         Counts = new GuestEventCounters(Cpus, config.Phases, () => xen.Events.Phase);
         Mc.Trace = Counts;

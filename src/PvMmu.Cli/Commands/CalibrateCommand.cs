@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PvMmu.Sim.Costs;
+using PvMmu.Sim.Outputs;
 
 namespace PvMmu.Cli.Commands;
 
@@ -32,9 +33,28 @@ public static class CalibrateCommand
             var fitted = Calibration.Fit(start, "calibrated-8a181133e2");
             stdout.Write("after the fit:\n" + Calibration.Table(fitted) + "\n");
             var toml = Header + fitted.ToToml();
+
+            // What is written must read back; a fit that left the range is the tool's bug, not the user's input.
+            try
+            {
+                CostTable.Parse(toml, "the fitted table", null);
+            }
+            catch (CostTableException e)
+            {
+                throw new InvalidOperationException("the fitted cost table does not read back: " + e.Message, e);
+            }
             if (pr.GetValue(write) is { } outPath)
             {
-                File.WriteAllText(outPath, toml);
+                try
+                {
+                    AtomicFile.WriteAllText(outPath, toml);
+                }
+                catch (IOException e)
+                {
+                    stderr.WriteLine($"pvmmu calibrate: --write: {e.Message}");
+                    return ExitCodes.BadInput;
+                }
+
                 stdout.WriteLine($"wrote {outPath}");
             }
             else

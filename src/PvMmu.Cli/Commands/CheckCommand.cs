@@ -7,6 +7,8 @@ using PvMmu.Explore.Models;
 using PvMmu.Explore.Sampling;
 using PvMmu.Explore.Search;
 using PvMmu.Linux.Exit;
+using PvMmu.Sim.Inputs;
+using PvMmu.Sim.Outputs;
 
 namespace PvMmu.Cli.Commands;
 
@@ -16,23 +18,33 @@ public static class CheckCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var scenario = new Option<string>("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401, xsa-286 (the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
-        scenario.Validators.Add(r =>
+        scenario.CustomParser = r =>
         {
-            if (CheckScenarioFile.Check(r.GetValueOrDefault<string>()) is { } error)
+            var given = r.Tokens.Count == 0 ? string.Empty : r.Tokens[0].Value;
+            if (CheckScenarioFile.Canonical(given) is { } name)
             {
-                r.AddError(error);
+                return name;
             }
-        });
+
+            if (given.Trim().Length == 0)
+            {
+                // Said once, by Program.RefuseEmpty.
+                return given;
+            }
+
+            r.AddError(CheckScenarioFile.Check(given)!);
+            return null;
+        };
         var xen = new Option<string>("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it). For xsa-286: current, relaxed-flush (Xen edcfce5591, 2021) or 4.8.", DefaultValueFactory = _ => "current" };
-        xen.AcceptOnlyFromAmong([.. Xsa401Race.Orderings.Union(Xsa286Race.Variants)]);
+        OptionValue.OneOf(xen, [.. Xsa401Race.Orderings.Union(Xsa286Race.Variants)]);
         var strategy = new Option<string>("--strategy") { Description = "The exit path: " + ExitStrategies.Names + ".", DefaultValueFactory = _ => "Linux61" };
-        strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
+        OptionValue.OneOf(strategy, [.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = new Option<int>("--vcpus") { Description = $"vCPUs, {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}.", DefaultValueFactory = _ => Scenarios.MinVcpus };
         OptionValue.Require(vcpus, v => v is >= Scenarios.MinVcpus and <= Scenarios.MaxVcpus, $"--vcpus must be from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}");
         var bound = new Option<int>("--bound") { Description = "The deepest schedule explored, in moves.", DefaultValueFactory = _ => ExhaustiveExplorer.DefaultMaxDepth };
-        var seed = new Option<ulong>("--seed") { Description = "The random walk's seed; printed first (the exhaustive search does not draw on it).", DefaultValueFactory = _ => 0 };
+        var seed = OptionValue.Seed("The random walk's seed; printed first (the exhaustive search does not draw on it).");
         var search = new Option<string>("--search") { Description = "portfolio (the three below at once), exhaustive (every schedule to --bound), random (--schedules seeded random walks) or pct (--schedules seeded PCT runs of depth --pct-depth).", DefaultValueFactory = _ => "portfolio" };
-        search.AcceptOnlyFromAmong("portfolio", "exhaustive", "random", "pct");
+        OptionValue.OneOf(search, "portfolio", "exhaustive", "random", "pct");
         var pctDepth = new Option<int>("--pct-depth") { Description = "PCT's bug depth d: d - 1 priority change points per schedule.", DefaultValueFactory = _ => 3 };
         OptionValue.Require(pctDepth, v => v is >= 1 and <= 16, "--pct-depth must be from 1 to 16");
         var time = new Option<string?>("--time") { Description = "Stop after this long (e.g. 60s, 2m, 500ms); what was covered is reported." };
@@ -49,7 +61,7 @@ public static class CheckCommand
         var preemptions = new Option<int?>("--preemptions") { Description = "Exhaustive search: at most K preemptions per schedule (switches away from a vCPU that could still move); sleep sets are then off." };
         OptionValue.Require(preemptions, v => v is null or (>= 0 and <= 1000), "--preemptions must be from 0 to 1000");
         var por = new Option<string?>("--por") { Description = "Exhaustive search: partial-order reduction by sleep sets, on (the default) or off." };
-        por.AcceptOnlyFromAmong("on", "off");
+        OptionValue.OneOf(por, "on", "off");
         var threads = new Option<int>("--threads") { Description = "Exhaustive search: threads over subtrees of the schedules (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         OptionValue.Require(threads, v => v is >= 1 and <= 256, "--threads must be from 1 to 256");
         var maxStates = new Option<long>("--max-states") { Description = "Exhaustive search: stop after visiting this many states (a cap on time and memory: 16 bytes of visited set a distinct state, kept at most half full).", DefaultValueFactory = _ => 2_000_000 };
@@ -63,7 +75,7 @@ public static class CheckCommand
             }
         });
         var symmetry = new Option<string>("--symmetry") { Description = "Symmetry reduction over interchangeable vCPUs: off (the default; on is refused: renaming vCPUs is no symmetry of this model, see docs/model.md).", DefaultValueFactory = _ => "off" };
-        symmetry.AcceptOnlyFromAmong("on", "off");
+        OptionValue.OneOf(symmetry, "on", "off");
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if every schedule to the bound is clean, 2 with a counterexample, 3 if the search was incomplete (a cap cut it, or it sampled) and found nothing.")
@@ -85,6 +97,18 @@ public static class CheckCommand
             if (!Scenarios.IsHypervisorOnly(sc) && pr.GetResult(xen) is { Implicit: false })
             {
                 stderr.WriteLine("pvmmu check: --xen goes with the hypervisor-only scenarios (xsa-401, xsa-286); a guest scenario takes --strategy");
+                return ExitCodes.BadInput;
+            }
+
+            var searchHow = pr.GetValue(search)!;
+            var refused = (Scenarios.IsHypervisorOnly(sc) ? OptionValue.NotApplicable(pr, "check", $"on the hypervisor-only scenario {sc}; it takes --xen", strategy) : null)
+                ?? (searchHow is "random" or "pct" && pr.GetValue(reach) is null ? OptionValue.NotApplicable(pr, "check", $"on --search {searchHow}: it goes with the exhaustive search (exhaustive or portfolio)", por, preemptions, threads, maxStates) : null)
+                ?? (searchHow == "portfolio" ? OptionValue.NotApplicable(pr, "check", "on --search portfolio: its exhaustive search runs on one thread", threads) : null)
+                ?? (searchHow == "exhaustive" || pr.GetValue(reach) is not null ? OptionValue.NotApplicable(pr, "check", "on an exhaustive search (it draws no random schedules)", schedules, pctDepth, seed) : null)
+                ?? (searchHow == "random" ? OptionValue.NotApplicable(pr, "check", "on --search random (it goes with pct and portfolio)", pctDepth) : null);
+            if (refused is not null)
+            {
+                stderr.WriteLine(refused);
                 return ExitCodes.BadInput;
             }
 
@@ -119,7 +143,7 @@ public static class CheckCommand
             }
             catch (PvMmu.Sim.Workloads.ScenarioException e)
             {
-                stderr.WriteLine(e.Message);
+                stderr.WriteLine($"pvmmu check: {e.Message}");
                 return ExitCodes.BadInput;
             }
 
@@ -173,7 +197,7 @@ public static class CheckCommand
             string? others = null;
             if (how == "portfolio")
             {
-                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit, cap) { Progress = Report, PartialOrder = reduce, Preemptions = bounded }.Run();
+                var p = new PortfolioExplorer(build, seedK, sched, boundK, n, depthD, ScheduleLength(build), limit, cap) { Progress = Report, PartialOrder = reduce, Preemptions = bounded, Cancel = Signals.Token }.Run();
                 (r, from) = (p.Result, p.From);
                 if (from == "exhaustive" && p.Result.Violation == null && (!p.Result.Exhausted || p.Result.PreemptionBoundCut))
                 {
@@ -193,10 +217,11 @@ public static class CheckCommand
                         PartialOrder = reduce,
                         Preemptions = bounded,
                         Threads = nThreads,
+                        Cancel = Signals.Token,
                         ReachMask = target is { } tb ? 1UL << (int)tb : 0,
                         ReachedMessage = target is { } tn ? Replayer.ReachedPrefix + PvMmu.Linux.Accounting.Branches.Name(tn) : "reached",
                     }.Run()
-                    : new RandomWalkExplorer(build, seedK, sched, boundK, how == "pct" ? RandomWalkExplorer.Pct(seedK, n, depthD, ScheduleLength(build)) : null, limit) { Progress = Report }.Run();
+                    : new RandomWalkExplorer(build, seedK, sched, boundK, how == "pct" ? RandomWalkExplorer.Pct(seedK, n, depthD, ScheduleLength(build)) : null, limit) { Progress = Report, Cancel = Signals.Token }.Run();
             }
 
             var random = from != "exhaustive";
@@ -213,6 +238,13 @@ public static class CheckCommand
 
             string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
                 CheckJson.Write(sc, name, n, how, from, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
+            if (Signals.Received is { } signal && r.Violation == null)
+            {
+                // Stopped by the user: what was covered is said, and it is no proof.
+                text.WriteLine($"search incomplete: stopped by {(signal == ExitCodes.Terminated ? "SIGTERM" : "Ctrl-C")}; no violation in the states visited ({covered}); the rest of the schedules were not explored; this is not a proof");
+                return signal;
+            }
+
             if (target is { } goal)
             {
                 return Reached(goal, r, covered);
@@ -237,12 +269,12 @@ public static class CheckCommand
                 var at = Path.GetFullPath(pr.GetValue(output)!);
                 try
                 {
-                    File.WriteAllText(at, (f with { Scenario = CheckScenarioFile.ForReplayFile(sc, at) }).ToJson());
+                    AtomicFile.WriteAllText(at, (f with { Scenario = CheckScenarioFile.ForReplayFile(sc, at) }).ToJson());
                     return at;
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (IOException e)
                 {
-                    stderr.WriteLine($"pvmmu check: cannot write {at}: {e.Message}");
+                    stderr.WriteLine($"pvmmu check: --out: {e.Message}");
                     return null;
                 }
             }
@@ -356,7 +388,7 @@ public static class CheckCommand
             var path = pr.GetValue(file)!;
             try
             {
-                var parsed = ReplayFile.Parse(File.ReadAllText(path));
+                var parsed = ReplayFile.Parse(InputFile.ReadText(path, lineLimit: false));
                 parsed = parsed with { Scenario = CheckScenarioFile.FromReplayFile(parsed.Scenario, path) };
                 var slices = new List<TraceSlice>();
                 var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null);
@@ -365,11 +397,11 @@ public static class CheckCommand
                 {
                     try
                     {
-                        File.WriteAllText(tracePath, PerfettoTrace.ToJson($"{parsed.Scenario} {parsed.Strategy}", parsed.Vcpus, slices));
+                        AtomicFile.WriteAllText(tracePath, PerfettoTrace.ToJson($"{parsed.Scenario} {parsed.Strategy}", parsed.Vcpus, slices));
                     }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    catch (IOException e)
                     {
-                        stderr.WriteLine($"{tracePath}: cannot write: {e.Message}");
+                        stderr.WriteLine($"pvmmu replay: --perfetto: {e.Message}");
                         return ExitCodes.BadInput;
                     }
                 }
@@ -380,7 +412,7 @@ public static class CheckCommand
                     // that no longer fits the model.
                     if (!violated)
                     {
-                        stderr.WriteLine($"{path}: the schedule no longer reaches {parsed.Violation[Replayer.ReachedPrefix.Length..]}");
+                        stderr.WriteLine($"pvmmu replay: {path}: the schedule no longer reaches {parsed.Violation[Replayer.ReachedPrefix.Length..]}");
                     }
 
                     return violated ? ExitCodes.Ok : ExitCodes.BadInput;
@@ -388,19 +420,24 @@ public static class CheckCommand
 
                 return violated ? ExitCodes.Finding : ExitCodes.Ok;
             }
+            catch (InputFileException e)
+            {
+                stderr.WriteLine($"pvmmu replay: {e.Message}");
+                return ExitCodes.BadInput;
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                stderr.WriteLine($"{path}: cannot read: {e.Message}");
+                stderr.WriteLine($"pvmmu replay: {path}: cannot read: {e.Message}");
                 return ExitCodes.BadInput;
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
             {
-                stderr.WriteLine($"{path}: {e.Message}");
+                stderr.WriteLine($"pvmmu replay: {path}: {Program.OneLine(e.Message)}");
                 return ExitCodes.BadInput;
             }
             catch (PvMmu.Sim.Workloads.ScenarioException e)
             {
-                stderr.WriteLine($"{path}: its scenario file: {e.Message}");
+                stderr.WriteLine($"pvmmu replay: {path}: its scenario file: {e.Message}");
                 return ExitCodes.BadInput;
             }
         });

@@ -43,7 +43,11 @@ internal static class CheckScenarioFile
 
     /// <summary>A built-in scenario's name or a scenario file; null if it is neither.</summary>
     public static string? Check(string scenario) =>
-        IsFile(scenario) || Scenarios.AllNames.Contains(scenario)
+        Canonical(scenario) is not null
             ? null
-            : $"--scenario: expected one of {string.Join(", ", Scenarios.AllNames)} or a scenario file (FILE.yaml); got '{scenario}'";
+            : $"--scenario: expected one of {string.Join(", ", Scenarios.AllNames)} or a scenario file (FILE.yaml); got '{PvMmu.Sim.Inputs.Quote.Cut(scenario)}'";
+
+    /// <summary>A scenario file as given, a built-in scenario's name as spelled in the list (any case matches), or null.</summary>
+    public static string? Canonical(string scenario) =>
+        IsFile(scenario) ? scenario : Scenarios.AllNames.FirstOrDefault(n => string.Equals(n, scenario.Trim(), StringComparison.OrdinalIgnoreCase));
 }

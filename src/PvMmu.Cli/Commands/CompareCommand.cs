@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PvMmu.Sim.Inputs;
 using PvMmu.Sim.Reports;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
@@ -14,11 +15,11 @@ public static class CompareCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var workload = new Option<string>("--workload") { Description = "A built-in workload: " + string.Join(", ", WorkloadCatalog.Names) + ".", DefaultValueFactory = _ => "kbuild" };
-        workload.AcceptOnlyFromAmong([.. WorkloadCatalog.Names]);
+        OptionValue.OneOf(workload, [.. WorkloadCatalog.Names]);
         var strategies = new Option<string>("--strategies") { Description = "Comma-separated strategies; the first is the baseline.", DefaultValueFactory = _ => "Linux61,NoExitUnpin" };
         var vcpus = RunCommand.VcpusOption();
         var pages = RunCommand.PagesOption();
-        var seed = new Option<ulong>("--seed") { Description = "Fixes the interleaving (and the built-in workloads' roles).", DefaultValueFactory = _ => 1 };
+        var seed = OptionValue.Seed("Fixes the interleaving (and the built-in workloads' roles).");
         var xen = RunCommand.XenOption();
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var cost = CostOptions.Cost();
@@ -30,6 +31,12 @@ public static class CompareCommand
         };
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(scenario) is { } file && OptionValue.NotApplicable(pr, "compare", $"with --scenario: {Quote.Cut(file)} sets its own workload", workload, pages, vcpus) is { } refused)
+            {
+                stderr.WriteLine(refused);
+                return ExitCodes.BadInput;
+            }
+
             var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "compare");
             var list = CostOptions.ParseStrategies(pr.GetValue(strategies)!, stderr, "compare");
             var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "compare");

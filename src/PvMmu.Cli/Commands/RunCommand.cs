@@ -1,6 +1,8 @@
 using System.CommandLine;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
+using PvMmu.Sim.Inputs;
+using PvMmu.Sim.Outputs;
 using PvMmu.Sim.Reports;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
@@ -22,15 +24,25 @@ public static class RunCommand
 
     public static Option<int> PagesOption()
     {
-        var pages = new Option<int>("--pages") { Description = "Pages the process maps and touches (single-heap workloads).", DefaultValueFactory = _ => WorkloadCatalog.DefaultPages };
-        OptionValue.Require(pages, v => v is >= 1 and <= PageSizes.Max, "--pages must be from 1 to 4194304");
+        var pages = new Option<int>("--pages") { Description = "Pages the process maps and touches (single-heap workloads), 1 to 4M; k, M suffixes.", DefaultValueFactory = _ => WorkloadCatalog.DefaultPages, HelpName = "N" };
+        pages.CustomParser = r =>
+        {
+            var given = r.Tokens.Count == 0 ? string.Empty : r.Tokens[0].Value;
+            if (Sizes.TryParse(given, 1, PageSizes.Max, out var n))
+            {
+                return (int)n;
+            }
+
+            r.AddError($"--pages: expected a page count from 1 to 4M (a number with an optional k or M suffix), got '{Quote.Cut(given)}'");
+            return 0;
+        };
         return pages;
     }
 
     public static Option<string> XenOption()
     {
         var xen = new Option<string>("--xen") { Description = "current (default) or 4.8.", DefaultValueFactory = _ => "current" };
-        xen.AcceptOnlyFromAmong("current", "4.17", "4.8");
+        OptionValue.OneOf(xen, "current", "4.17", "4.8");
         return xen;
     }
 
@@ -41,16 +53,16 @@ public static class RunCommand
             Description = "A built-in workload: " + string.Join(", ", WorkloadCatalog.Names) + ".",
             DefaultValueFactory = _ => "lazy-exit",
         };
-        workload.AcceptOnlyFromAmong([.. WorkloadCatalog.Names]);
+        OptionValue.OneOf(workload, [.. WorkloadCatalog.Names]);
         var strategy = new Option<string>("--strategy")
         {
             Description = "The exit path: " + ExitStrategies.Names + ".",
             DefaultValueFactory = _ => "Linux61",
         };
-        strategy.AcceptOnlyFromAmong([.. ExitStrategies.All.Select(s => s.Name)]);
+        OptionValue.OneOf(strategy, [.. ExitStrategies.All.Select(s => s.Name)]);
         var vcpus = VcpusOption();
         var pages = PagesOption();
-        var seed = new Option<ulong>("--seed") { Description = "Fixes the interleaving (and the built-in workloads' roles).", DefaultValueFactory = _ => 1 };
+        var seed = OptionValue.Seed("Fixes the interleaving (and the built-in workloads' roles).");
         var xen = XenOption();
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var cost = CostOptions.Cost();
@@ -63,6 +75,12 @@ public static class RunCommand
         };
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(scenario) is { } file && OptionValue.NotApplicable(pr, "run", $"with --scenario: {Quote.Cut(file)} sets its own workload", workload, pages, vcpus) is { } refused)
+            {
+                stderr.WriteLine(refused);
+                return ExitCodes.BadInput;
+            }
+
             var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "run");
             var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "run");
             if (table is null || spec is null)
@@ -91,12 +109,12 @@ public static class RunCommand
                 var path = pr.GetValue(trace)!;
                 try
                 {
-                    File.WriteAllText(path, recorder.ToJson($"pvmmu run {spec.Name} {result.Strategy} seed {s}"));
+                    AtomicFile.WriteAllText(path, recorder.ToJson($"pvmmu run {spec.Name} {result.Strategy} seed {s}"));
                     info.WriteLine($"trace: {Path.GetFullPath(path)}");
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (IOException e)
                 {
-                    stderr.WriteLine($"pvmmu run: cannot write the trace to {path}: {e.Message}");
+                    stderr.WriteLine($"pvmmu run: --trace: {e.Message}");
                     return ExitCodes.BadInput;
                 }
             }

@@ -30,16 +30,21 @@ internal static class SafetyHalf
     private static ExplorationResult Search(string strategy, int vcpus) =>
         new ExhaustiveExplorer(Scenarios.Explorable(Scenario, strategy, vcpus), maxStates: Cap).Run();
 
-    /// <summary>Writes the half to <paramref name="sb"/>; true if an exit path not meant to be broken is unsafe.</summary>
-    public static bool Write(StringBuilder sb, IReadOnlyList<string> strategies)
+    /// <summary>
+    /// Writes the half to <paramref name="sb"/> (lines of at most 80 columns); whether an exit path not meant to be
+    /// broken is unsafe, and each path's verdict (safe: no violation in a complete search).
+    /// </summary>
+    public static (bool Finding, List<(string Strategy, bool Safe)> Verdicts) Write(StringBuilder sb, IReadOnlyList<string> strategies)
     {
         var inv = CultureInfo.InvariantCulture;
-        sb.Append("every schedule of the thread's scenario, searched exhaustively (pvmmu check --scenario lazy-exit):\n");
-        sb.Append("P0 exits on vCPU 0 while the kernel thread on each other vCPU lazily borrows its mm and then schedules freely\n");
-        sb.Append("(a kernel thread, another process, halt), taking the exit's IPIs wherever interrupts are on.\n\n");
+        sb.Append("every schedule of the thread's scenario, searched\n");
+        sb.Append("exhaustively (pvmmu check --scenario lazy-exit): P0 exits on vCPU 0 while the\n");
+        sb.Append("kernel thread on each other vCPU lazily borrows its mm and then schedules freely\n");
+        sb.Append("(a kernel thread, another process, halt), taking the exit's IPIs wherever\n");
+        sb.Append("interrupts are on.\n\n");
         sb.Append(inv, $"{"strategy",-18}2 vCPUs\n");
         var finding = false;
-        var unsafeOnes = new List<string>();
+        var verdicts = new List<(string Strategy, bool Safe)>();
         foreach (var name in strategies)
         {
             var r = Search(name, 2);
@@ -48,38 +53,40 @@ internal static class SafetyHalf
             if (r.Violation != null)
             {
                 var invariant = r.Violation.Split(':')[0];
-                verdict = $"UNSAFE{(broken ? " (deliberately broken)" : string.Empty)}: {invariant} after {r.Counterexample.Count.ToString(inv)} moves; pvmmu check --scenario {Scenario} --strategy {name}";
+                verdict = $"UNSAFE{(broken ? " (deliberately broken)" : string.Empty)}: {invariant} after {r.Counterexample.Count.ToString(inv)} moves";
                 finding |= !broken;
-                unsafeOnes.Add(name);
             }
             else
             {
                 verdict = Complete(r)
                     ? $"safe: every schedule explored ({r.DistinctStates.ToString("N0", inv)} states)"
-                    : $"no violation in {r.DistinctStates.ToString("N0", inv)} states; search stopped at its cap: not a proof";
+                    : $"no violation in {r.DistinctStates.ToString("N0", inv)} states (cap: no proof)";
             }
+
+            verdicts.Add((name, r.Violation == null && Complete(r)));
 
             sb.Append(inv, $"{name,-18}{verdict}\n");
         }
 
-        sb.Append("\nThe thread's question, from coverage: can drop_other_mm_ref's second branch run at all, 4.11's\n");
-        sb.Append("load_cr3(swapper_pg_dir) or 4.13's xen_mc_flush() (xen_current_cr3 still naming the dying pgd when the IPI lands)?\n\n");
-        sb.Append(inv, $"{"vCPUs",-7}{"Linux411: load_cr3",-48}Linux413: xen_mc_flush\n");
+        sb.Append("\nThe thread's question, from coverage: can drop_other_mm_ref's second branch run\n");
+        sb.Append("at all, 4.11's load_cr3(swapper_pg_dir) or 4.13's xen_mc_flush()\n");
+        sb.Append("(xen_current_cr3 still naming the dying pgd when the IPI lands)?\n\n");
+        sb.Append(inv, $"{"vCPUs",-7}{"Linux411: load_cr3",-32}Linux413: xen_mc_flush\n");
         var everReached = false;
         foreach (var n in QuestionVcpus)
         {
             var a = Reach("Linux411", n, "drop_other_mm_ref:load_cr3", ref everReached);
             var b = Reach("Linux413", n, "drop_other_mm_ref:xen_mc_flush", ref everReached);
-            sb.Append(inv, $"{n,-7}{a,-48}{b}\n");
+            sb.Append(inv, $"{n,-7}{a,-32}{b}\n");
         }
 
         sb.Append(everReached
-            ? "\nThe second branch is reachable: the two versions can differ; replay it with pvmmu check --reach.\n"
-            : "\nNot reached in any search: an IPI is taken only with interrupts on, when no CR3 load is queued, so the first\n"
-              + "branch (leave_mm) has always moved xen_current_cr3 off the pgd; where the search completed, load_cr3 versus\n"
-              + "xen_mc_flush makes no difference. Where it stopped at its cap, that is no proof.\n");
-        sb.Append(inv, $"Unsafe: {(unsafeOnes.Count == 0 ? "none" : string.Join(", ", unsafeOnes))}; every other exit path held in every schedule at 2 vCPUs.\n");
-        return finding;
+            ? "\nThe second branch is reachable: the two versions can differ; see it with\npvmmu check --reach drop_other_mm_ref:load_cr3 --strategy Linux411.\n"
+            : "\nNot reached in any search: an IPI is taken only with interrupts on, when no CR3\n"
+              + "load is queued, so the first branch (leave_mm) has always moved xen_current_cr3\n"
+              + "off the pgd; where the search completed, load_cr3 versus xen_mc_flush makes no\n"
+              + "difference. Where it stopped at its cap, that is no proof.\n");
+        return (finding, verdicts);
     }
 
     private static bool Complete(ExplorationResult r) => r.Violation == null && r.Exhausted && !r.StateCapped && !r.TimedOut;
@@ -103,7 +110,7 @@ internal static class SafetyHalf
         return r.Violation != null
             ? "a violation came first"
             : Complete(r)
-            ? $"unreachable: all {r.DistinctStates.ToString("N0", inv)} states"
-            : $"not in {r.DistinctStates.ToString("N0", inv)} states (cap; no proof)";
+            ? $"unreachable ({r.DistinctStates.ToString("N0", inv)} states)"
+            : $"not in {r.DistinctStates.ToString("N0", inv)} (cap: no proof)";
     }
 }

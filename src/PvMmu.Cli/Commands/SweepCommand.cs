@@ -11,11 +11,11 @@ public static class SweepCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var workload = new Option<string>("--workload") { Description = "A workload with a size: " + string.Join(", ", Sweep.Sizable) + ".", DefaultValueFactory = _ => "teardown" };
-        workload.AcceptOnlyFromAmong([.. Sweep.Sizable]);
+        OptionValue.OneOf(workload, [.. Sweep.Sizable]);
         var pages = new Option<string>("--pages") { Description = "Sizes in pages: LO..HI (doubling) or a comma list; k = 1024, M = 1048576.", DefaultValueFactory = _ => "1k..64k" };
         var strategies = new Option<string>("--strategies") { Description = "Comma-separated strategies.", DefaultValueFactory = _ => "Linux61,NoExitUnpin" };
         var vcpus = RunCommand.VcpusOption();
-        var seed = new Option<ulong>("--seed") { Description = "Fixes the interleaving and the vCPUs' roles.", DefaultValueFactory = _ => 1 };
+        var seed = OptionValue.Seed("Fixes the interleaving and the vCPUs' roles.");
         var xen = RunCommand.XenOption();
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var cost = CostOptions.Cost();

@@ -22,10 +22,11 @@ public static class ValidateCommand
         var cmd = new Command("validate", "Compare the model's xen:* tracepoint counts with a real Xen and Linux PV guest's.") { file, capture, json };
         cmd.SetAction(pr =>
         {
+            // Outside the repository the committed captures come from inside the tool.
             var path = pr.GetValue(file) ?? Find(DefaultCapture);
-            if (path is null)
+            if (path is null && pr.GetValue(capture))
             {
-                stderr.WriteLine($"pvmmu validate: {DefaultCapture} not found from {Directory.GetCurrentDirectory()} up; give --file");
+                stderr.WriteLine($"pvmmu validate: --capture runs validation/real-xen/capture.sh, which was not found from {Directory.GetCurrentDirectory()} up; run it from the repository");
                 return ExitCodes.BadInput;
             }
 
@@ -50,15 +51,18 @@ public static class ValidateCommand
             List<ValidationRow> rows;
             try
             {
-                real = RealCapture.Load(path);
+                real = path is null ? RealCapture.Embedded(Path.GetFileName(DefaultCapture))! : RealCapture.Load(path);
 
                 // The real system's run-to-run noise is measured once, between the committed capture and a second
                 // boot of it; a fresh capture (--capture, or CI's) is held to the same band.
-                var committed = Find(DefaultCapture) ?? path;
-                var repeatPath = Path.ChangeExtension(committed, ".repeat.json");
-                rows = File.Exists(repeatPath)
-                    ? PvtestValidation.Compare(real, RealCapture.Load(repeatPath), RealCapture.Load(committed))
-                    : PvtestValidation.Compare(real);
+                var committed = Find(DefaultCapture);
+                var repeatName = Path.ChangeExtension(DefaultCapture, ".repeat.json");
+                var (repeat, reference) = committed is null
+                    ? (RealCapture.Embedded(Path.GetFileName(repeatName)), RealCapture.Embedded(Path.GetFileName(DefaultCapture)))
+                    : File.Exists(Path.ChangeExtension(committed, ".repeat.json"))
+                    ? (RealCapture.Load(Path.ChangeExtension(committed, ".repeat.json")), RealCapture.Load(committed))
+                    : (null, null);
+                rows = repeat is not null && reference is not null ? PvtestValidation.Compare(real, repeat, reference) : PvtestValidation.Compare(real);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
             {

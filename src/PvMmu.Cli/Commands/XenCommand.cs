@@ -18,7 +18,7 @@ public static class XenCommand
         {
             Description = "Xen rules to run under: current (default; 4.17 and later) or 4.8 (2017). Overrides a script's 'xen' line.",
         };
-        xen.AcceptOnlyFromAmong("current", "4.17", "4.8");
+        OptionValue.OneOf(xen, "current", "4.17", "4.8");
         var all = new Option<bool>("--all-versions")
         {
             Description = "Run each script under every version its 'versions' line names.",
@@ -45,7 +45,7 @@ public static class XenCommand
             }
             catch (ScriptException e)
             {
-                stderr.WriteLine(e.Message);
+                stderr.WriteLine($"pvmmu: {e.Message}");
                 return ExitCodes.BadInput;
             }
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PvMmu.Sim.Inputs;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
@@ -17,11 +18,11 @@ public static class XenScriptParser
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = InputFile.ReadText(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputFileException e)
         {
-            throw new ScriptException(path, 0, $"cannot read the script: {e.Message}");
+            throw new ScriptException(path, e.Line, e.Reason);
         }
 
         return Parse(path, text);

@@ -34,17 +34,23 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
+    private static readonly string[] Fields = ["scenario", "strategy", "vcpus", "violation", "schedule"];
+
     /// <summary>Reads a replay file; a malformed one is a <see cref="FormatException"/> saying what was expected.</summary>
     public static ReplayFile Parse(string json)
     {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json);
+            // A key given twice is an error rather than the last one silently winning; nothing here nests deeper than 2.
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 8 });
         }
         catch (JsonException e)
         {
-            throw new FormatException($"line {e.LineNumber + 1}: expected JSON ({e.Message})");
+            // The reader's message can quote the input, line breaks included: one line, cut.
+            var flat = new string([.. e.Message.Select(c => char.IsControl(c) ? ' ' : c)]);
+            var why = flat.Length > 120 ? flat[..117] + "..." : flat;
+            throw new FormatException($"line {e.LineNumber + 1}: expected JSON ({why})");
         }
 
         using (doc)
@@ -53,6 +59,14 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new FormatException("expected a JSON object with the fields scenario, strategy, vcpus and schedule");
+            }
+
+            foreach (var p in root.EnumerateObject())
+            {
+                if (Array.IndexOf(Fields, p.Name) < 0)
+                {
+                    throw new FormatException($"unknown field \"{(p.Name.Length > 40 ? p.Name[..40] + "..." : p.Name)}\"; a replay file has {string.Join(", ", Fields)}");
+                }
             }
 
             string Str(string name) => root.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String

@@ -22,16 +22,19 @@ public sealed class PortfolioExplorer(Func<IExplorable> build, ulong seed, long 
     /// <summary>The exhaustive search's preemption bound (<see cref="ExhaustiveExplorer.Preemptions"/>).</summary>
     public int? Preemptions { get; init; }
 
+    /// <summary>Stops all three (as cut): the user asked the search to stop.</summary>
+    public CancellationToken Cancel { get; init; }
+
     /// <summary>Runs the three; returns the reported result, which search it came from, and all three results.</summary>
     public (ExplorationResult Result, string From, ExplorationResult Exhaustive, ExplorationResult Pct, ExplorationResult Random) Run()
     {
-        using var stopPct = new CancellationTokenSource();
-        using var stopRandom = new CancellationTokenSource();
+        using var stopPct = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        using var stopRandom = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         ExplorationResult? exhaustive = null, pct = null, random = null;
         Parallel.Invoke(
             () =>
             {
-                exhaustive = new ExhaustiveExplorer(build, maxDepth, maxStates) { TimeLimit = timeLimit, Progress = Progress, PartialOrder = PartialOrder, Preemptions = Preemptions }.Run();
+                exhaustive = new ExhaustiveExplorer(build, maxDepth, maxStates) { TimeLimit = timeLimit, Progress = Progress, PartialOrder = PartialOrder, Preemptions = Preemptions, Cancel = Cancel }.Run();
                 if (Answers(exhaustive))
                 {
                     stopPct.Cancel();

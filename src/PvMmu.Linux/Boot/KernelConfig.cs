@@ -10,6 +10,12 @@ public sealed record KernelConfig
     /// <summary>The guest's frames (its memory), including the ones boot uses for init_mm's tables.</summary>
     public int Frames { get; init; } = 4096;
 
+    /// <summary>
+    /// mm_structs the guest can hold at once, init_mm's included (the model's table of them; Linux allocates them
+    /// from a slab without a fixed bound). A workload sizes it from its process slots (<c>WorkloadSpec.MmsNeeded</c>).
+    /// </summary>
+    public int Mms { get; init; } = 64;
+
     public XenVersion Xen { get; init; } = XenVersion.Current;
 
     /// <summary>Phases that events are counted in (a workload names them: setup, fork, exec, exit, ...).</summary>

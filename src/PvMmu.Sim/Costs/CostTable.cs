@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
+using PvMmu.Sim.Inputs;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -64,11 +65,11 @@ public sealed partial class CostTable
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = InputFile.ReadText(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputFileException e)
         {
-            throw new CostTableException(path, 1, 1, "cannot read the cost table: " + e.Message);
+            throw new CostTableException(path, Math.Max(e.Line, 1), 1, e.Reason);
         }
 
         return Parse(text, path, Default._ns);
@@ -77,12 +78,22 @@ public sealed partial class CostTable
     /// <summary>Parses TOML text; prices it leaves out come from <paramref name="inherit"/> (all required when null).</summary>
     public static CostTable Parse(string text, string file, double[]? inherit)
     {
-        var doc = SyntaxParser.Parse(text, file, validate: true);
+        DocumentSyntax doc;
+        try
+        {
+            doc = SyntaxParser.Parse(text, file, validate: true);
+        }
+        catch (Tomlyn.TomlException e)
+        {
+            // Tomlyn reports most problems as diagnostics but throws on some (nesting past its depth limit of 64).
+            throw new CostTableException(file, 1, 1, "not valid TOML: " + Inputs.Quote.Cut(e.Message));
+        }
+
         foreach (var d in doc.Diagnostics)
         {
             if (d.Kind == DiagnosticMessageKind.Error)
             {
-                throw new CostTableException(file, d.Span.Start.Line + 1, d.Span.Start.Column + 1, "not valid TOML: " + d.Message);
+                throw new CostTableException(file, d.Span.Start.Line + 1, d.Span.Start.Column + 1, "not valid TOML: " + Inputs.Quote.Cut(d.Message));
             }
         }
 
@@ -136,9 +147,9 @@ public sealed partial class CostTable
                     FloatValueSyntax f => f.Value,
                     _ => double.NaN,
                 };
-                if (!double.IsFinite(v) || v < 0)
+                if (!double.IsFinite(v) || v < 0 || v > MaxPriceNs)
                 {
-                    throw new CostTableException(file, line, col, $"price '{key}' must be a finite number of nanoseconds ≥ 0");
+                    throw new CostTableException(file, line, col, $"price '{key}' must be a finite number of nanoseconds from 0 to {MaxPriceNs:0} (one second), got {Inputs.Quote.Cut(kv.Value?.ToString()?.Trim() ?? string.Empty)}");
                 }
 
                 ns[(int)e] = v;
@@ -175,6 +186,12 @@ public sealed partial class CostTable
     public static CostTable FromArray(string name, double[] ns) => new(name, "derived", (double[])ns.Clone());
 
     /// <summary>The table as TOML, every price on its own line (what <c>pvmmu costs</c> prints).</summary>
+    /// <summary>
+    /// The dearest price a table may give one event: a second. Far above any real cost (the dearest, a remote flush
+    /// of every vCPU, is microseconds), it keeps every sum of counts × prices finite and every price printable.
+    /// </summary>
+    public const double MaxPriceNs = 1e9;
+
     public string ToToml()
     {
         var inv = CultureInfo.InvariantCulture;

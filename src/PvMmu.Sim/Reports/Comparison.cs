@@ -68,22 +68,75 @@ public sealed class Comparison
     private static string Delta(double baseline, double x) =>
         baseline == 0 ? (x == 0 ? "=" : "new") : (100 * (x - baseline) / baseline).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%";
 
-    public string TableText()
+    /// <summary>The width text tables are laid out for: a terminal's default, whatever the terminal is (so output is the same everywhere).</summary>
+    public const int TextWidth = 80;
+
+    /// <summary>
+    /// The comparison as text tables: modeled time per phase, then (unless <paramref name="timeOnly"/>) events and
+    /// where the time goes. Each column is as wide as its name or values need; strategies that do not fit in
+    /// <paramref name="width"/> beside the baseline go into further blocks of the same rows, each again with the
+    /// baseline, so a table wraps cleanly rather than by the terminal.
+    /// </summary>
+    public string TableText(int width = TextWidth, bool timeOnly = false)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         var n = Runs.Count;
-        var w = Math.Max(12, Runs.Max(r => r.Strategy.Length) + 2);
-        sb.Append(inv, $"workload {Spec.Name}, {Spec.Vcpus} vCPU{(Spec.Vcpus == 1 ? string.Empty : "s")}, Xen {Xen}, cost table {Table.Name} ({Table.Source}); Δ against {Runs[0].Strategy}\n\n");
+        const int Label = 24;
+        const int DeltaWidth = 9;
+        sb.Append(inv, $"workload {Spec.Name}, {Spec.Vcpus} vCPU{(Spec.Vcpus == 1 ? string.Empty : "s")}, Xen {Xen}; Δ against {Runs[0].Strategy}\ncost table {Table.Name} ({Table.Source})\n\n");
+
+        // Every value a column shows, to size it: the widest of the name and the values, and two spaces.
+        var widths = new int[n];
+        for (var s = 0; s < n; s++)
+        {
+            var values = new List<double> { TotalMicros(s), Times[s].PhaseMicros(0) };
+            for (var p = FirstPhase; p < Runs[s].Phases.Count; p++)
+            {
+                values.Add(Times[s].PhaseMicros(p));
+            }
+
+            foreach (var e in ActiveEvents())
+            {
+                values.Add(Times[s].EventMicros(e, FirstPhase, Runs[s].Phases.Count - 1));
+            }
+
+            var widest = values.Max(v => v.ToString("0.0", inv).Length);
+            foreach (var m in Enum.GetValues<Metric>())
+            {
+                widest = Math.Max(widest, Events(s, m).ToString(inv).Length);
+            }
+
+            widths[s] = Math.Max(Runs[s].Strategy.Length, widest) + 2;
+        }
+
+        var blocks = new List<List<int>>();
+        var current = new List<int>();
+        var used = Label + widths[0];
+        for (var s = 1; s < n; s++)
+        {
+            if (current.Count > 0 && used + widths[s] + DeltaWidth > width)
+            {
+                blocks.Add(current);
+                current = [];
+                used = Label + widths[0];
+            }
+
+            current.Add(s);
+            used += widths[s] + DeltaWidth;
+        }
+
+        blocks.Add(current);
+        IReadOnlyList<int> columns = [];
         void Header(string title)
         {
-            sb.Append(inv, $"{title,-26}");
-            for (var s = 0; s < n; s++)
+            sb.Append(title.PadRight(Label));
+            foreach (var s in columns)
             {
-                sb.Append(Runs[s].Strategy.PadLeft(w));
+                sb.Append(Runs[s].Strategy.PadLeft(widths[s]));
                 if (s > 0)
                 {
-                    sb.Append("Δ".PadLeft(9));
+                    sb.Append("Δ".PadLeft(DeltaWidth));
                 }
             }
 
@@ -92,42 +145,32 @@ public sealed class Comparison
 
         void Row(string label, Func<int, double> value, string format)
         {
-            sb.Append(inv, $"{label,-26}");
-            for (var s = 0; s < n; s++)
+            sb.Append(label.PadRight(Label));
+            foreach (var s in columns)
             {
-                sb.Append(value(s).ToString(format, inv).PadLeft(w));
+                sb.Append(value(s).ToString(format, inv).PadLeft(widths[s]));
                 if (s > 0)
                 {
-                    sb.Append(Delta(value(0), value(s)).PadLeft(9));
+                    sb.Append(Delta(value(0), value(s)).PadLeft(DeltaWidth));
                 }
             }
 
             sb.Append('\n');
         }
 
-        Header("modeled µs");
-        for (var p = FirstPhase; p < Runs[0].Phases.Count; p++)
+        for (var bi = 0; bi < blocks.Count; bi++)
         {
-            var phase = p;
-            Row("  " + Runs[0].Phases[p], s => Times[s].PhaseMicros(phase), "0.0");
-        }
+            columns = n == 1 ? [0] : [0, .. blocks[bi]];
+            if (bi > 0)
+            {
+                sb.Append('\n');
+            }
 
-        Row("  total", TotalMicros, "0.0");
-        Row("  (setup, not in total)", s => Times[s].PhaseMicros(0), "0.0");
-        sb.Append('\n');
-        Header("events (all but setup)");
-        foreach (var m in Enum.GetValues<Metric>())
-        {
-            var metric = m;
-            Row("  " + RunReport.MetricName(m), s => Events(s, metric), "0");
-        }
-
-        sb.Append('\n');
-        Header("where the time goes (µs)");
-        foreach (var e in ActiveEvents())
-        {
-            var ev = e;
-            Row("  " + CostTable.Key(e), s => Times[s].EventMicros(ev, FirstPhase, Runs[s].Phases.Count - 1), "0.0");
+            Block(timeOnly);
+            if (n == 1)
+            {
+                break;
+            }
         }
 
         for (var s = 0; s < n; s++)
@@ -145,6 +188,39 @@ public sealed class Comparison
         }
 
         return sb.ToString();
+
+        void Block(bool onlyTime)
+        {
+            Header("modeled µs");
+            for (var p = FirstPhase; p < Runs[0].Phases.Count; p++)
+            {
+                var phase = p;
+                Row("  " + Runs[0].Phases[p], s => Times[s].PhaseMicros(phase), "0.0");
+            }
+
+            Row("  total", TotalMicros, "0.0");
+            Row("  (setup, not in total)", s => Times[s].PhaseMicros(0), "0.0");
+            if (onlyTime)
+            {
+                return;
+            }
+
+            sb.Append('\n');
+            Header("events (all but setup)");
+            foreach (var m in Enum.GetValues<Metric>())
+            {
+                var metric = m;
+                Row("  " + RunReport.MetricName(m), s => Events(s, metric), "0");
+            }
+
+            sb.Append('\n');
+            Header("where the time goes (µs)");
+            foreach (var e in ActiveEvents())
+            {
+                var ev = e;
+                Row("  " + CostTable.Key(e), s => Times[s].EventMicros(ev, FirstPhase, Runs[s].Phases.Count - 1), "0.0");
+            }
+        }
     }
 
     public string Json()

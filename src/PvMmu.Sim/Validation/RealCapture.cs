@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using PvMmu.Sim.Inputs;
 
 namespace PvMmu.Sim.Validation;
 
@@ -37,17 +38,49 @@ public sealed class RealCapture
 
     public (ulong Start, int Pages)? Region(string workload) => _regions.TryGetValue(workload, out var r) ? r : null;
 
-    /// <summary>Reads a capture; a file that is not one throws <see cref="InvalidDataException"/> saying what was expected.</summary>
+    /// <summary>
+    /// Reads a capture (through <see cref="InputFile"/>'s limits); a file that is not one throws
+    /// <see cref="InvalidDataException"/> saying what was expected where.
+    /// </summary>
     public static RealCapture Load(string path)
+    {
+        try
+        {
+            return Parse(InputFile.ReadText(path, lineLimit: false), path);
+        }
+        catch (InputFileException e)
+        {
+            throw new InvalidDataException(e.Message);
+        }
+    }
+
+    /// <summary>The capture shipped inside the tool (validation/real-xen/captures/NAME), so validate runs from any directory.</summary>
+    public static RealCapture? Embedded(string name)
+    {
+        using var s = typeof(RealCapture).Assembly.GetManifestResourceStream("PvMmu.Sim.Validation." + name);
+        if (s is null)
+        {
+            return null;
+        }
+
+        using var r = new StreamReader(s);
+        return Parse(r.ReadToEnd(), "(built in) " + name);
+    }
+
+    /// <summary>
+    /// Parses capture text. Keys parse.py adds beyond these (setup, events, ...) are kept out of the comparison, but
+    /// a key these readers use must have its type, a key may not appear twice, and counts are whole numbers from 0.
+    /// </summary>
+    public static RealCapture Parse(string text, string path)
     {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllText(path));
+            doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 16 });
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: not a capture (JSON): {e.Message}");
+            throw new InvalidDataException($"{path}:{e.LineNumber + 1}:{e.BytePositionInLine + 1}: not a capture (JSON): {Quote.Cut(e.Message)}");
         }
 
         using (doc)
@@ -55,62 +88,86 @@ public sealed class RealCapture
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("workloads", out var workloads) || workloads.ValueKind != JsonValueKind.Object)
             {
-                throw new InvalidDataException($"{path}:1:1: not a capture: expected an object with \"workloads\"");
+                throw new InvalidDataException($"{path}: not a capture: expected an object with \"workloads\"");
             }
 
             var c = new RealCapture(path, Text(root, "xen"), Text(root, "linux"));
             foreach (var w in workloads.EnumerateObject())
             {
+                var at = $"{path}: workloads.{Quote.Cut(w.Name)}";
+                Object(w.Value, at);
                 var phases = new Dictionary<string, Dictionary<string, long>>();
-                if (w.Value.TryGetProperty("phases", out var ps) && ps.ValueKind == JsonValueKind.Object)
+                if (w.Value.TryGetProperty("phases", out var ps))
                 {
-                    foreach (var p in ps.EnumerateObject())
+                    foreach (var p in Object(ps, at + ".phases").EnumerateObject())
                     {
-                        var keys = new Dictionary<string, long>();
-                        foreach (var k in p.Value.EnumerateObject())
-                        {
-                            if (k.Value.ValueKind == JsonValueKind.Number && k.Value.TryGetInt64(out var n))
-                            {
-                                keys[k.Name] = n;
-                            }
-                        }
-
-                        phases[p.Name] = keys;
+                        phases[p.Name] = Counts(p.Value, $"{at}.phases.{Quote.Cut(p.Name)}");
                     }
                 }
 
                 // Other tasks' page-table work in the phase windows is taken out: what is compared is pvtest's own.
-                if (w.Value.TryGetProperty("other_tasks", out var others) && others.ValueKind == JsonValueKind.Object)
+                if (w.Value.TryGetProperty("other_tasks", out var others))
                 {
-                    foreach (var p in others.EnumerateObject())
+                    foreach (var p in Object(others, at + ".other_tasks").EnumerateObject())
                     {
+                        var other = Counts(p.Value, $"{at}.other_tasks.{Quote.Cut(p.Name)}");
                         if (!phases.TryGetValue(p.Name, out var keys))
                         {
                             continue;
                         }
 
-                        foreach (var k in p.Value.EnumerateObject())
+                        foreach (var (k, n) in other)
                         {
-                            if (IsPageTableWork(k.Name) && k.Value.ValueKind == JsonValueKind.Number && k.Value.TryGetInt64(out var n) && keys.ContainsKey(k.Name))
+                            if (IsPageTableWork(k) && keys.ContainsKey(k))
                             {
-                                keys[k.Name] -= n;
+                                keys[k] -= n;
                             }
                         }
                     }
                 }
 
                 c._counts[w.Name] = phases;
-                if (w.Value.TryGetProperty("region", out var r) && r.ValueKind == JsonValueKind.Object
-                    && r.TryGetProperty("start", out var s) && s.GetString() is { } hex && hex.StartsWith("0x", StringComparison.Ordinal)
-                    && ulong.TryParse(hex[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
-                    && r.TryGetProperty("pages", out var pg) && pg.TryGetInt32(out var pages))
+                if (w.Value.TryGetProperty("region", out var r))
                 {
+                    Object(r, at + ".region");
+                    if (!r.TryGetProperty("start", out var s) || s.ValueKind != JsonValueKind.String || s.GetString() is not { } hex
+                        || !hex.StartsWith("0x", StringComparison.Ordinal)
+                        || !ulong.TryParse(hex[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start))
+                    {
+                        throw new InvalidDataException($"{at}.region.start: expected an address as a string such as \"0x7f0000000000\"");
+                    }
+
+                    if (!r.TryGetProperty("pages", out var pg) || pg.ValueKind != JsonValueKind.Number || !pg.TryGetInt32(out var pages) || pages < 1)
+                    {
+                        throw new InvalidDataException($"{at}.region.pages: expected a whole number of pages from 1");
+                    }
+
                     c._regions[w.Name] = (start, pages);
                 }
             }
 
             return c;
         }
+    }
+
+    private static JsonElement Object(JsonElement e, string at) =>
+        e.ValueKind == JsonValueKind.Object ? e : throw new InvalidDataException($"{at}: expected an object, got {e.ValueKind.ToString().ToLowerInvariant()}");
+
+    /// <summary>A phase's counts: tracepoint key to a whole number from 0.</summary>
+    private static Dictionary<string, long> Counts(JsonElement e, string at)
+    {
+        var keys = new Dictionary<string, long>();
+        foreach (var k in Object(e, at).EnumerateObject())
+        {
+            if (k.Value.ValueKind != JsonValueKind.Number || !k.Value.TryGetInt64(out var n) || n < 0)
+            {
+                throw new InvalidDataException($"{at}.{Quote.Cut(k.Name)}: expected a count (a whole number from 0), got {Quote.Cut(k.Value.GetRawText())}");
+            }
+
+            keys[k.Name] = n;
+        }
+
+        return keys;
     }
 
     /// <summary>The set_pte/pmd/pud/p4d, pin, unpin and page-table page events: work done by the task that fires them.</summary>

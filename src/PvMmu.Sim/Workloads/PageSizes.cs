@@ -1,10 +1,10 @@
-using System.Globalization;
+using PvMmu.Sim.Inputs;
 
 namespace PvMmu.Sim.Workloads;
 
 /// <summary>
 /// The sizes of a sweep, from the command line: <c>LO..HI</c> (every power-of-two multiple of LO up to HI, HI
-/// included) or a comma list; each size a count of pages with an optional k (×1024) or M (×1048576) suffix.
+/// included) or a comma list; each size a count of pages with an optional k (×1024), M (×1048576) or G suffix (<see cref="Sizes"/>).
 /// </summary>
 public static class PageSizes
 {
@@ -21,7 +21,7 @@ public static class PageSizes
             var hi = One(t[(dots + 2)..]);
             if (hi < lo)
             {
-                throw new FormatException($"'{text}': the range's end is below its start");
+                throw new FormatException($"'{Quote.Cut(text)}': the range's end is below its start");
             }
 
             var list = new List<int>();
@@ -37,32 +37,14 @@ public static class PageSizes
         var sizes = t.Split(',').Select(One).ToList();
         if (sizes.Distinct().Count() != sizes.Count)
         {
-            throw new FormatException($"'{text}': a size is listed twice");
+            throw new FormatException($"'{Quote.Cut(text)}': a size is listed twice");
         }
 
         return sizes;
     }
 
-    private static int One(string s)
-    {
-        var t = s.Trim();
-        long mult = 1;
-        if (t.EndsWith('k') || t.EndsWith('K'))
-        {
-            mult = 1024;
-            t = t[..^1];
-        }
-        else if (t.EndsWith('M'))
-        {
-            mult = 1024 * 1024;
-            t = t[..^1];
-        }
-
-        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n * mult < 1 || n * mult > Max)
-        {
-            throw new FormatException($"'{s.Trim()}' is not a page count from 1 to 4M (a number with an optional k or M suffix)");
-        }
-
-        return (int)(n * mult);
-    }
+    private static int One(string s) =>
+        Sizes.TryParse(s, 1, Max, out var n)
+            ? (int)n
+            : throw new FormatException($"'{Quote.Cut(s.Trim())}' is not a page count from 1 to 4M (a number with an optional k, M or G suffix)");
 }

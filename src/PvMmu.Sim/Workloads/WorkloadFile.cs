@@ -1,6 +1,7 @@
 using System.Globalization;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Sched;
+using PvMmu.Sim.Inputs;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -55,6 +56,12 @@ public sealed class WorkloadFile
     private readonly HashSet<string> _exited = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Threads of each process that no exit step has ended yet, in file order: an exit ends one thread (do_exit of
+    /// one task), so a process can exit as many times as it has threads, and a fork's child has one.
+    /// </summary>
+    private readonly Dictionary<string, int> _threadsLeft = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Each process's first mapping, by file order: what a touch step faults in. Setup maps the image's regions
     /// first; exec maps its stack first; a fork's child copies the parent's mappings in order.
     /// </summary>
@@ -72,11 +79,11 @@ public sealed class WorkloadFile
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = InputFile.ReadText(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (InputFileException e)
         {
-            throw new ScenarioException(path, 1, 1, "cannot read the scenario file: " + e.Message);
+            throw new ScenarioException(path, Math.Max(e.Line, 1), 1, e.Reason);
         }
 
         return Parse(text, path);
@@ -122,7 +129,7 @@ public sealed class WorkloadFile
         var processes = ReadProcesses(Required(root, top, "processes", "at the top level"));
         var setup = top.TryGetValue("setup", out var sn) ? ReadPrograms(sn, "setup") : null;
         var programs = ReadPrograms(Required(root, top, "programs", "at the top level"), "programs");
-        return new WorkloadSpec
+        var spec = new WorkloadSpec
         {
             Name = name,
             Vcpus = _vcpus,
@@ -132,6 +139,12 @@ public sealed class WorkloadFile
             Programs = programs,
             ProcessSlots = _slots.Count,
         };
+        if (spec.FramesNeeded() > WorkloadSpec.MaxFrames)
+        {
+            throw new ScenarioException(_file, 1, 1, $"the workload can need {spec.FramesNeeded()} frames of guest memory (every image, exec and touch counted); the model boots at most {WorkloadSpec.MaxFrames} (64 GiB)");
+        }
+
+        return spec;
     }
 
     private string DefaultName()
@@ -258,6 +271,7 @@ public sealed class WorkloadFile
                 ? (im.Regions[0].Start, im.Regions[0].Pages, $"the first region of image '{im.Name}'")
                 : (StackBottom(im.StackPages), im.StackPages, $"the stack of image '{im.Name}'");
 
+            _threadsLeft[name] = threads;
             list.Add(new InitialProcess(image, threads, cpu));
         }
 
@@ -364,7 +378,14 @@ public sealed class WorkloadFile
             case "exit":
             {
                 var slot = Process(arg);
-                _exited.Add(Text(arg, "a process name"));
+                var who = Text(arg, "a process name");
+                if (_threadsLeft.GetValueOrDefault(who) == 0)
+                {
+                    throw At(arg, $"process '{who}' has no thread left to exit: every one of its threads already exits in an earlier step (one exit step per thread)");
+                }
+
+                _threadsLeft[who]--;
+                _exited.Add(who);
                 return new Op(OpKind.Exit, slot);
             }
 
@@ -449,6 +470,7 @@ public sealed class WorkloadFile
             _slots.Add(child, slot);
         }
 
+        _threadsLeft[child] = 1;
         _firstMapping[child] = _firstMapping[Text(parentNode, "a process name")];
         return new Op(OpKind.Fork, parent, slot);
     }

@@ -44,6 +44,7 @@ public static class WorkloadRunner
         {
             Vcpus = spec.Vcpus,
             Frames = spec.FramesNeeded(),
+            Mms = spec.MmsNeeded(),
             Xen = xen,
             Phases = Phases.Count,
         });
@@ -128,7 +129,7 @@ public static class WorkloadRunner
     /// </summary>
     public static Machine NewMachine(WorkloadSpec spec, IExitStrategy strategy)
     {
-        var k = Kernel.Boot(new KernelConfig { Vcpus = spec.Vcpus, Frames = spec.FramesNeeded(), Phases = Phases.Count });
+        var k = Kernel.Boot(new KernelConfig { Vcpus = spec.Vcpus, Frames = spec.FramesNeeded(), Mms = spec.MmsNeeded(), Phases = Phases.Count });
         var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
         for (var i = 0; i < spec.Processes.Count; i++)
         {

@@ -34,6 +34,18 @@ public sealed class WorkloadSpec
     public int Frames { get; init; }
 
     /// <summary>
+    /// The most guest memory the model boots: 16M frames (64 GiB). Its frame tables cost tens of bytes a frame, so
+    /// this keeps a run within a few GiB of memory; the largest built-in workload (4M pages) needs about 12.6M.
+    /// </summary>
+    public const int MaxFrames = 1 << 24;
+
+    /// <summary>
+    /// The mm_structs the run can hold at once: one per process slot, plus per vCPU the new mm of an exec under way
+    /// and an exited mm a kernel thread still borrows lazily, plus init_mm; never fewer than the kernel's default.
+    /// </summary>
+    public int MmsNeeded() => Math.Max(64, ProcessSlots + (2 * Vcpus) + 1);
+
+    /// <summary>
     /// The frames the run needs: every image page ever mapped (an upper bound on what is live at once, since freed
     /// frames are reused; fork shares its data pages), the page-table pages of every mm ever created (its two pgds,
     /// up to three upper tables and one PTE page per region and per 2 MiB), and room for boot.

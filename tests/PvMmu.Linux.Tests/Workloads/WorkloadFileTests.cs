@@ -98,7 +98,7 @@ public sealed class WorkloadFileTests
     {
         var path = Path.Combine(Path.GetTempPath(), "pvmmu-no-such-dir", "missing.yaml");
         var e = Assert.Throws<ScenarioException>(() => WorkloadFile.Load(path));
-        Assert.StartsWith($"{path}:1:1: cannot read the scenario file", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"{path}:1:1: cannot read: ", e.Message, StringComparison.Ordinal);
     }
 
     public static TheoryData<string> Examples() =>

@@ -81,7 +81,7 @@ public sealed class CliTests
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.Equal(string.Empty, output);
         var line = Assert.Single(err.TrimEnd().Split('\n'));
-        Assert.StartsWith(path + ":", line, StringComparison.Ordinal);
+        Assert.StartsWith("pvmmu: " + path + ":", line, StringComparison.Ordinal);
         Assert.Contains(message, line, StringComparison.Ordinal);
     }
 
@@ -100,7 +100,7 @@ public sealed class CliTests
     {
         var (exit, _, err) = Run("xen", "run", "/nonexistent/x.xen");
         Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Contains("/nonexistent/x.xen:0: cannot read the script", err, StringComparison.Ordinal);
+        Assert.StartsWith("pvmmu: /nonexistent/x.xen:0: cannot read: ", err, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -315,8 +315,8 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("--search", "dfs", "'dfs' not recognized")]
-    [InlineData("--xen", "5.0", "'5.0' not recognized")]
+    [InlineData("--search", "dfs", "got 'dfs'")]
+    [InlineData("--xen", "5.0", "got '5.0'")]
     [InlineData("--xen", "4.8", "xsa-401 runs under a Xen ordering, one of current, pre-xsa-401; got '4.8'")]
     [InlineData("--schedules", "0", "--schedules must be at least 1")]
     [InlineData("--bound", "0", "--bound must be at least 1")]
@@ -325,7 +325,7 @@ public sealed class CliTests
     [InlineData("--pct-depth", "0", "--pct-depth must be from 1 to 16")]
     [InlineData("--preemptions", "-1", "--preemptions must be from 0 to 1000")]
     [InlineData("--threads", "0", "--threads must be from 1 to 256")]
-    [InlineData("--por", "maybe", "'maybe' not recognized")]
+    [InlineData("--por", "maybe", "got 'maybe'")]
     [InlineData("--max-states", "0", "--max-states must be from 1 to 4294967296")]
     public void ABadCheckFlagIsOneLineAndExitOne(string flag, string value, string message)
     {
@@ -350,8 +350,8 @@ public sealed class CliTests
     [InlineData("check", "--pct-depth", "x", "a whole number")]
     [InlineData("check", "--seed", "-1", "a whole number from 0")]
     [InlineData("run", "--vcpus", "x", "a whole number")]
-    [InlineData("run", "--pages", "1.5", "a whole number")]
-    [InlineData("compare", "--pages", "x", "a whole number")]
+    [InlineData("run", "--pages", "1.5", "a page count from 1 to 4M (a number with an optional k or M suffix)")]
+    [InlineData("compare", "--pages", "x", "a page count from 1 to 4M (a number with an optional k or M suffix)")]
     [InlineData("sweep", "--vcpus", "x", "a whole number")]
     [InlineData("bench", "--rounds", "x", "a whole number")]
     public void ANumericFlagThatIsNotANumberIsOneLineAndExitOne(string command, string flag, string value, string what)
@@ -375,7 +375,7 @@ public sealed class CliTests
     [InlineData("pvmmu: --perfetto: expected a value, got an empty string", "replay", "a.json", "--perfetto", "")]
     [InlineData("pvmmu: FILE: expected a value, got an empty string", "replay", "")]
     [InlineData("pvmmu: FILES: expected a value, got an empty string", "xen", "run", "")]
-    [InlineData("pvmmu: --scenario: expected one of lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, xsa-401, xsa-286 or a scenario file (FILE.yaml); got ''", "check", "--scenario", "")]
+    [InlineData("pvmmu: --scenario: expected a value, got an empty string", "check", "--scenario", "")]
     public void AnEmptyTextValueIsOneLineAndExitOne(string message, params string[] args)
     {
         var (exit, _, err) = Run(args);
@@ -549,13 +549,13 @@ public sealed class CliTests
         File.WriteAllText(path, text);
         var (exit, _, err) = Run("check", "--scenario", path);
         Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.StartsWith(path + where, err, StringComparison.Ordinal);
+        Assert.StartsWith("pvmmu check: " + path + where, err, StringComparison.Ordinal);
         Assert.Single(err.TrimEnd().Split('\n'));
     }
 
     [Theory]
     [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, xsa-401, xsa-286 or a scenario file (FILE.yaml); got 'nope'")]
-    [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read the scenario file")]
+    [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read: ")]
     [InlineData("--vcpus", "4", "exit-vs-switch.yaml has 3 vCPUs; --vcpus 4 disagrees")]
     public void ABadScenarioFileOptionIsOneLineAndExitOne(string flag, string value, string message)
     {
@@ -574,7 +574,7 @@ public sealed class CliTests
     {
         var (exit, output, _) = Run("check", "--scenario", "lazy-exit", "--strategy", "Linux411", "--vcpus", "3");
         Assert.Equal(ExitCodes.Ok, exit);
-        Assert.StartsWith("seed 0\n", output, StringComparison.Ordinal);
+        Assert.StartsWith("seed 1\n", output, StringComparison.Ordinal);
         Assert.Contains("no violation: every schedule explored (", output, StringComparison.Ordinal);
     }
 

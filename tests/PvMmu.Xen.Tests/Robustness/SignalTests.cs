@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using PvMmu.Cli;
+
+namespace PvMmu.Xen.Tests.Robustness;
+
+/// <summary>
+/// Ctrl-C and SIGTERM on a real pvmmu process (the build beside the tests): a search stops within a second, says
+/// what it covered, exits 130 or 143 and writes no file; a run that does not watch for the signal is ended at the
+/// end of the grace second with the same code.
+/// </summary>
+public sealed class SignalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pvmmu-signal-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("TERM", ExitCodes.Terminated, "SIGTERM")]
+    [InlineData("INT", ExitCodes.Interrupted, "Ctrl-C")]
+    public void ASignalledSearchStopsWithinASecondAndReportsWhatItCovered(string signal, int code, string name)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var replay = Path.Combine(_dir, "cx.json");
+
+        // An exhaustive search far too large to end by itself: four vCPUs, no useful cap.
+        var (exit, stdout, stderr, took) = Signal(signal, ["check", "--scenario", "lazy-exit", "--vcpus", "4", "--search", "exhaustive", "--max-states", "4294967296", "--bound", "100000", "--out", replay]);
+        Assert.True(code == exit, $"exit {exit}\n{stdout}\n{stderr}");
+        Assert.True(took < TimeSpan.FromSeconds(1.5), $"took {took.TotalSeconds} s");
+        Assert.Contains($"search incomplete: stopped by {name}; no violation in the states visited (", stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(replay));
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACommandThatDoesNotWatchForSignalsIsEndedAfterTheGraceSecond()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var report = Path.Combine(_dir, "report");
+
+        // A sweep to the documented top: many seconds of work that checks for nothing.
+        var (exit, _, stderr, took) = Signal("TERM", ["sweep", "--pages", "4M", "--strategies", "Linux61,NoExitUnpin,Linux411", "--report", report]);
+        Assert.Equal(ExitCodes.Terminated, exit);
+        Assert.True(took < TimeSpan.FromSeconds(1.5), $"took {took.TotalSeconds} s");
+        Assert.EndsWith("pvmmu: stopped by SIGTERM\n", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    /// <summary>Starts pvmmu, waits until it is at work (a second in), sends the signal and times the exit.</summary>
+    private static (int Exit, string Out, string Err, TimeSpan Took) Signal(string signal, string[] args)
+    {
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pvmmu.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Thread.Sleep(2500);
+        Assert.False(p.HasExited, "it ended before the signal");
+        var watch = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        if (!p.WaitForExit(10_000))
+        {
+            p.Kill();
+            Assert.Fail("still running 10 s after the signal");
+        }
+
+        var took = watch.Elapsed;
+        return (p.ExitCode, stdout.Result, stderr.Result, took);
+    }
+}
