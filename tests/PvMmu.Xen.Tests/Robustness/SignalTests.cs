@@ -27,7 +27,7 @@ public sealed class SignalTests : IDisposable
         var replay = Path.Combine(_dir, "cx.json");
 
         // An exhaustive search far too large to end by itself: four vCPUs, no useful cap.
-        var (exit, stdout, stderr, took) = Signal(signal, ["check", "--scenario", "lazy-exit", "--vcpus", "4", "--search", "exhaustive", "--max-states", "4294967296", "--bound", "100000", "--out", replay]);
+        var (exit, stdout, stderr, took) = Signal(signal, ["check", "--scenario", "lazy-exit", "--vcpus", "4", "--search", "exhaustive", "--max-states", "100000000", "--bound", "100000", "--out", replay]);
         Assert.True(code == exit, $"exit {exit}\n{stdout}\n{stderr}");
         Assert.True(took < TimeSpan.FromSeconds(1.5), $"took {took.TotalSeconds} s");
         Assert.Contains($"search incomplete: stopped by {name}; no violation in the states visited (", stdout, StringComparison.Ordinal);

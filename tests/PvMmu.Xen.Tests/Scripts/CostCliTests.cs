@@ -258,11 +258,38 @@ public sealed class CostCliTests
     [Fact]
     public void BenchReportsItsThreeFiguresAsJson()
     {
-        var (exit, output, _) = Run("bench", "--rounds", "1", "--json");
+        var (exit, output, _) = Run("bench", "--rounds", "1", "--json", "--no-explorer");
         Assert.Equal(ExitCodes.Ok, exit);
         using var doc = JsonDocument.Parse(output);
         Assert.True(doc.RootElement.GetProperty("pt_entry_ops_per_sec").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("sim_to_wall_ratio").GetDouble() > 0);
         Assert.Equal(22, doc.RootElement.GetProperty("bytes_per_frame").GetInt32());
+        Assert.False(doc.RootElement.TryGetProperty("explorer", out _));
+    }
+
+    /// <summary>
+    /// The explorer figure, on a scenario small enough for a test: the distinct states are those a complete check of
+    /// the same scenario counts, and the rate and bytes per state are those states over the time and the table.
+    /// </summary>
+    [Fact]
+    public void BenchsExplorerFigureCountsWhatCheckCounts()
+    {
+        var (exit, output, _) = Run("bench", "--rounds", "1", "--json", "--explorer-scenario", "lazy-borrowers", "--explorer-vcpus", "3");
+        Assert.Equal(ExitCodes.Ok, exit);
+        using var doc = JsonDocument.Parse(output);
+        var ex = doc.RootElement.GetProperty("explorer");
+        var check = Run("check", "--scenario", "lazy-borrowers", "--vcpus", "3", "--search", "exhaustive", "--json");
+        using var checkDoc = JsonDocument.Parse(check.Out);
+        var distinct = checkDoc.RootElement.GetProperty("distinct_states").GetInt64();
+        Assert.Equal(distinct, ex.GetProperty("distinct_states").GetInt64());
+        Assert.True(ex.GetProperty("complete").GetBoolean());
+        Assert.Equal("lazy-borrowers", ex.GetProperty("scenario").GetString());
+        Assert.Equal(3, ex.GetProperty("vcpus").GetInt32());
+        var perSec = ex.GetProperty("distinct_states_per_sec").GetDouble();
+        var seconds = ex.GetProperty("seconds").GetDouble();
+        Assert.InRange(perSec * seconds, distinct * 0.9, distinct * 1.1);
+
+        // At least one 16-byte slot per state, and the table at most a quarter full past its first growth.
+        Assert.InRange(ex.GetProperty("bytes_per_state").GetDouble(), 16, 64 * 16);
     }
 }
