@@ -283,4 +283,38 @@ public sealed class CostCliTests
         Assert.Equal("setup", phases[0].Name);
         Assert.Equal(phases.Skip(1).Sum(p => p.Value.GetProperty("modeled_us").GetDouble()), total, 1);
     }
+
+    [Fact]
+    public void CalibrateJsonHasTheFreePricesTheResidualsTheLeaveOneOutAndTheHeldOutChecks()
+    {
+        var (exit, output, err) = Run("calibrate", "--json");
+        Assert.True(exit == ExitCodes.Ok, err);
+        var root = JsonDocument.Parse(output).RootElement;
+        var targets = root.GetProperty("targets").GetInt32();
+        var free = root.GetProperty("free_prices").EnumerateArray().ToList();
+        Assert.True(free.Count >= 1 && free.Count <= targets - 1);
+        foreach (var f in free)
+        {
+            var ns = f.GetProperty("ns").GetDouble();
+            Assert.True(f.GetProperty("low_ns").GetDouble() < ns && ns < f.GetProperty("high_ns").GetDouble(), f.ToString());
+        }
+
+        Assert.Equal(targets, root.GetProperty("residuals_pp").EnumerateObject().Count());
+        Assert.Equal(targets, root.GetProperty("loo_residuals_pp").EnumerateObject().Count());
+        var held = root.GetProperty("held_out").EnumerateArray().ToList();
+        Assert.NotEmpty(held);
+        foreach (var h in held)
+        {
+            Assert.Equal(h.GetProperty("model").GetDouble() - h.GetProperty("published").GetDouble(), h.GetProperty("difference").GetDouble(), 1);
+            Assert.True(h.GetProperty("pass").ValueKind is JsonValueKind.True or JsonValueKind.False);
+        }
+
+        // The text form prints each check with its verdict.
+        var text = Run("calibrate").Out;
+        foreach (var h in held)
+        {
+            var line = text.Split('\n').Single(l => l.StartsWith(h.GetProperty("name").GetString()!, StringComparison.Ordinal));
+            Assert.EndsWith(h.GetProperty("pass").GetBoolean() ? "pass" : "FAIL", line, StringComparison.Ordinal);
+        }
+    }
 }
