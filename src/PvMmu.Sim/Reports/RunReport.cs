@@ -6,7 +6,11 @@ using PvMmu.Xen.Abi;
 
 namespace PvMmu.Sim.Reports;
 
-/// <summary>A run's counts as a table for people and as JSON (snake_case, fixed order) for tools.</summary>
+/// <summary>
+/// A run's counts as a table for people and as JSON (snake_case, fixed order) for tools. Setup (building the initial
+/// processes) is listed apart and "total" leaves it out, as in <see cref="Comparison"/> and <c>pvmmu bench</c>: a
+/// total is what the workload's operations cost.
+/// </summary>
 public static partial class RunReport
 {
     [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
@@ -20,6 +24,7 @@ public static partial class RunReport
         var inv = CultureInfo.InvariantCulture;
         sb.Append(inv, $"workload {r.Workload}, strategy {r.Strategy}, {r.Vcpus} vCPUs, {r.Pages} pages, Xen {r.Xen}\n");
         var cols = r.Phases.Concat(["total"]).ToList();
+        var last = r.Phases.Count - 1;
         sb.Append(inv, $"{"",-22}");
         foreach (var c in cols)
         {
@@ -35,7 +40,7 @@ public static partial class RunReport
                 sb.Append(inv, $"{r.Get(p, m),12}");
             }
 
-            sb.Append(inv, $"{r.Total(m),12}\n");
+            sb.Append(inv, $"{r.From(Comparison.FirstPhase, m),12}\n");
         }
 
         if (time is not null)
@@ -46,15 +51,17 @@ public static partial class RunReport
                 sb.Append(inv, $"{time.PhaseMicros(p),12:0.0}");
             }
 
-            sb.Append(inv, $"{time.Micros(0, r.Phases.Count - 1),12:0.0}\n");
+            sb.Append(inv, $"{time.Micros(Comparison.FirstPhase, last),12:0.0}\n");
             sb.Append(inv, $"(cost table {time.Table.Name}, {time.Table.Source}; per vCPU:");
             for (var v = 0; v < r.Vcpus; v++)
             {
                 sb.Append(inv, $" {time.VcpuMicros(v):0.0}");
             }
 
-            sb.Append(" µs)\n");
+            sb.Append(" µs, setup included)\n");
         }
+
+        sb.Append("(total: every phase but setup, as compare and bench count it)\n");
 
         foreach (var w in r.WarningList)
         {
@@ -107,15 +114,16 @@ public static partial class RunReport
             w.WriteStartObject("totals");
             foreach (var m in Enum.GetValues<Metric>())
             {
-                w.WriteNumber(MetricName(m), r.Total(m));
+                w.WriteNumber(MetricName(m), r.From(Comparison.FirstPhase, m));
             }
 
             if (time is not null)
             {
-                w.WriteNumber("modeled_us", Math.Round(time.Micros(0, r.Phases.Count - 1), 3));
+                w.WriteNumber("modeled_us", Math.Round(time.Micros(Comparison.FirstPhase, r.Phases.Count - 1), 3));
             }
 
             w.WriteEndObject();
+            w.WriteString("totals_leave_out", "setup");
             if (time is not null)
             {
                 w.WriteString("cost_table", time.Table.Name);

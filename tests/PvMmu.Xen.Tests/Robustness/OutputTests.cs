@@ -62,7 +62,7 @@ public sealed class OutputTests : IDisposable
         var back = CostTable.Load(path);
 
         // The same prices the fit gives, to the three decimals the file keeps.
-        var fitted = Calibration.Fit(CostTable.Priors, "calibrated-8a181133e2");
+        var fitted = Calibration.Fit(CostTable.Priors, "calibrated-8a181133e2").Table;
         foreach (var e in Enum.GetValues<CostEvent>())
         {
             Assert.Equal(Math.Round(fitted[e], 3), back[e], 6);

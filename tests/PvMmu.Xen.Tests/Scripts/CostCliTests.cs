@@ -160,7 +160,7 @@ public sealed class CostCliTests
             }
         }
 
-        // The moves' slices cover every move after setup; the run's total also has setup and the final quiesce.
+        // The moves' slices cover every move after setup; the run's total (setup left out) also has the final quiesce.
         Assert.True(moves > 0 && moves <= modeled + 0.01, $"moves {moves} µs, modeled {modeled} µs");
     }
 
@@ -265,6 +265,24 @@ public sealed class CostCliTests
         Assert.True(doc.RootElement.GetProperty("sim_to_wall_ratio").GetDouble() > 0);
         Assert.Equal(22, doc.RootElement.GetProperty("bytes_per_frame").GetInt32());
         Assert.False(doc.RootElement.TryGetProperty("explorer", out _));
+        // The MMU events are a part of the modeled whole: their ratio is positive and below the whole's, and it is
+        // the reported MMU µs over the reported wall µs.
+        var mmu = doc.RootElement.GetProperty("sim_to_wall_mmu_only").GetDouble();
+        var mmuMicros = doc.RootElement.GetProperty("mix_mmu_modeled_us").GetDouble();
+        Assert.True(mmu > 0 && mmu < doc.RootElement.GetProperty("sim_to_wall_ratio").GetDouble());
+        Assert.True(mmuMicros < doc.RootElement.GetProperty("mix_modeled_us").GetDouble());
+        Assert.Equal(mmuMicros / doc.RootElement.GetProperty("mix_wall_us").GetDouble(), mmu, 1);
+
+        // One meaning of "total": bench's mix (kbuild, 2 vCPUs, Linux61, seed 1) is what run and compare total for it.
+        var run = JsonDocument.Parse(Run("run", "--workload", "kbuild", "--vcpus", "2", "--strategy", "Linux61", "--json").Out).RootElement;
+        var compare = JsonDocument.Parse(Run("compare", "--workload", "kbuild", "--vcpus", "2", "--strategies", "Linux61", "--json").Out).RootElement;
+        var total = run.GetProperty("totals").GetProperty("modeled_us").GetDouble();
+        Assert.Equal(total, compare.GetProperty("strategies")[0].GetProperty("total_micros").GetDouble(), 1);
+        Assert.Equal(total, doc.RootElement.GetProperty("mix_modeled_us").GetDouble(), 0);
+        Assert.Equal("setup", run.GetProperty("totals_leave_out").GetString());
+        var phases = run.GetProperty("phases").EnumerateObject().ToList();
+        Assert.Equal("setup", phases[0].Name);
+        Assert.Equal(phases.Skip(1).Sum(p => p.Value.GetProperty("modeled_us").GetDouble()), total, 1);
     }
 
     /// <summary>
@@ -291,5 +309,39 @@ public sealed class CostCliTests
 
         // At least one 16-byte slot per state, and the table at most a quarter full past its first growth.
         Assert.InRange(ex.GetProperty("bytes_per_state").GetDouble(), 16, 64 * 16);
+    }
+
+    [Fact]
+    public void CalibrateJsonHasTheFreePricesTheResidualsTheLeaveOneOutAndTheHeldOutChecks()
+    {
+        var (exit, output, err) = Run("calibrate", "--json");
+        Assert.True(exit == ExitCodes.Ok, err);
+        var root = JsonDocument.Parse(output).RootElement;
+        var targets = root.GetProperty("targets").GetInt32();
+        var free = root.GetProperty("free_prices").EnumerateArray().ToList();
+        Assert.True(free.Count >= 1 && free.Count <= targets - 1);
+        foreach (var f in free)
+        {
+            var ns = f.GetProperty("ns").GetDouble();
+            Assert.True(f.GetProperty("low_ns").GetDouble() < ns && ns < f.GetProperty("high_ns").GetDouble(), f.ToString());
+        }
+
+        Assert.Equal(targets, root.GetProperty("residuals_pp").EnumerateObject().Count());
+        Assert.Equal(targets, root.GetProperty("loo_residuals_pp").EnumerateObject().Count());
+        var held = root.GetProperty("held_out").EnumerateArray().ToList();
+        Assert.NotEmpty(held);
+        foreach (var h in held)
+        {
+            Assert.Equal(h.GetProperty("model").GetDouble() - h.GetProperty("published").GetDouble(), h.GetProperty("difference").GetDouble(), 1);
+            Assert.True(h.GetProperty("pass").ValueKind is JsonValueKind.True or JsonValueKind.False);
+        }
+
+        // The text form prints each check with its verdict.
+        var text = Run("calibrate").Out;
+        foreach (var h in held)
+        {
+            var line = text.Split('\n').Single(l => l.Length > 36 && l[..36].TrimEnd() == h.GetProperty("name").GetString());
+            Assert.EndsWith(h.GetProperty("pass").GetBoolean() ? "pass" : "FAIL", line, StringComparison.Ordinal);
+        }
     }
 }
