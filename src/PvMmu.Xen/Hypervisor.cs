@@ -60,7 +60,7 @@ public sealed class Hypervisor
             throw new ArgumentOutOfRangeException(nameof(config), "vcpus must be between 1 and 64");
         }
 
-        if (config.XenFrames < 1 || config.GuestFrames < 1 || config.OtherFrames < 0 || config.FreeFrames < 0)
+        if (config.XenFrames < 1 || config.GuestFrames < 1 || config.OtherFrames < 0 || config.FreeFrames < 0 || config.IoFrames < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(config), "frame counts must be positive (Xen needs frame 0)");
         }
@@ -78,6 +78,7 @@ public sealed class Hypervisor
         Assign(0, (uint)config.XenFrames, DomainTable.Xen);
         Assign(config.FirstGuestFrame, (uint)config.GuestFrames, DomainTable.Guest);
         Assign(config.FirstOtherFrame, (uint)config.OtherFrames, DomainTable.Other);
+        Assign(config.FirstIoFrame, (uint)config.IoFrames, DomainTable.Io);
         Domains.WritablePagetables[DomainTable.Guest] = config.WritablePagetables;
         for (var v = 0; v < config.Vcpus; v++)
         {

@@ -97,7 +97,7 @@ public static class PageFlags
         }
 
         var sb = new System.Text.StringBuilder();
-        sb.Append("mfn:").Append(Mfn(entry).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        sb.Append("mfn:").Append(FrameNumber(entry).ToString(System.Globalization.CultureInfo.InvariantCulture));
         AppendFlag(sb, entry, Present, "P");
         AppendFlag(sb, entry, Rw, "RW");
         AppendFlag(sb, entry, User, "U");
