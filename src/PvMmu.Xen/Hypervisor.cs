@@ -60,7 +60,7 @@ public sealed class Hypervisor
             throw new ArgumentOutOfRangeException(nameof(config), "vcpus must be between 1 and 64");
         }
 
-        if (config.XenFrames < 1 || config.GuestFrames < 1 || config.OtherFrames < 0 || config.FreeFrames < 0)
+        if (config.XenFrames < 1 || config.GuestFrames < 1 || config.OtherFrames < 0 || config.FreeFrames < 0 || config.IoFrames < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(config), "frame counts must be positive (Xen needs frame 0)");
         }
@@ -78,6 +78,7 @@ public sealed class Hypervisor
         Assign(0, (uint)config.XenFrames, DomainTable.Xen);
         Assign(config.FirstGuestFrame, (uint)config.GuestFrames, DomainTable.Guest);
         Assign(config.FirstOtherFrame, (uint)config.OtherFrames, DomainTable.Other);
+        Assign(config.FirstIoFrame, (uint)config.IoFrames, DomainTable.Io);
         Domains.WritablePagetables[DomainTable.Guest] = config.WritablePagetables;
         for (var v = 0; v < config.Vcpus; v++)
         {
@@ -173,12 +174,13 @@ public sealed class Hypervisor
 
     /// <summary>
     /// HYPERVISOR_mmu_update (do_mmu_update). <paramref name="done"/> receives *pdone; <paramref name="foreignDom"/>
-    /// holds the page owner in bits 0–15 and the page-table owner + 1 in bits 16–31.
+    /// holds the page owner in bits 0–15 and the page-table owner + 1 in bits 16–31. <paramref name="copyable"/> is how
+    /// many requests lie on pages Xen can read (see <see cref="GuestHandles.AllCopyable"/>).
     /// </summary>
-    public long MmuUpdate(int vcpu, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
+    public long MmuUpdate(int vcpu, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid, int copyable = int.MaxValue)
     {
         Enter(vcpu);
-        return MmuUpdates.Hypercall(this, requests, out done, foreignDom, listHandle);
+        return MmuUpdates.Hypercall(this, requests, out done, foreignDom, listHandle, copyable);
     }
 
     /// <summary>
@@ -233,11 +235,11 @@ public sealed class Hypervisor
     /// <summary>A frame whose type-change flush a split read already made (pre-XSA-401 order); none outside the split.</summary>
     internal uint FlushedBeforeClaim = uint.MaxValue;
 
-    /// <summary>HYPERVISOR_mmuext_op (do_mmuext_op).</summary>
-    public long MmuextOp(int vcpu, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid)
+    /// <summary>HYPERVISOR_mmuext_op (do_mmuext_op); <paramref name="copyable"/> as for <see cref="MmuUpdate"/>.</summary>
+    public long MmuextOp(int vcpu, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom = DomainIds.Self, ulong listHandle = GuestHandles.Valid, int copyable = int.MaxValue)
     {
         Enter(vcpu);
-        return MmuExtOps.Hypercall(this, ops, out done, foreignDom, listHandle);
+        return MmuExtOps.Hypercall(this, ops, out done, foreignDom, listHandle, copyable);
     }
 
     /// <summary>
@@ -260,29 +262,33 @@ public sealed class Hypervisor
     /// <summary>
     /// HYPERVISOR_multicall. Batched sub-calls take their requests from <paramref name="mmuArgs"/> and
     /// <paramref name="extArgs"/> (Args0 is the index of the first, Args1 the count). Each entry's result is
-    /// written to its <see cref="MulticallEntry.Result"/>.
+    /// written to its <see cref="MulticallEntry.Result"/>; <paramref name="copyable"/> as for <see cref="MmuUpdate"/>.
     /// </summary>
-    public long Multicall(int vcpu, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle = GuestHandles.Valid)
+    public long Multicall(int vcpu, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle = GuestHandles.Valid, int copyable = int.MaxValue)
     {
         Enter(vcpu);
-        return Multicalls.Hypercall(this, entries, mmuArgs, extArgs, listHandle);
+        return Multicalls.Hypercall(this, entries, mmuArgs, extArgs, listHandle, copyable);
     }
 
     /// <summary>
     /// VCPUOP_initialise for <paramref name="target"/> (arch_set_info_guest): the kernel base pointer (a general and
     /// an L4 type reference, validating the tree if needed) and, if non-zero, the user one.
     /// </summary>
-    public long VcpuInitialise(int vcpu, int target, uint cr3, uint userCr3 = 0)
+    public long VcpuInitialise(int vcpu, int target, ulong cr3, ulong userCr3 = 0)
     {
         Enter(vcpu);
-        return VcpuOps.Initialise(this, target, cr3, userCr3);
+
+        // xen_cr3_to_pfn gives an unsigned long frame number: no bit of it may alias a frame of the model.
+        return VcpuOps.Initialise(this, target, FrameTable.Narrow(cr3), FrameTable.Narrow(userCr3));
     }
 
     /// <summary>XENMEM_decrease_reservation of one frame. Returns the number of extents released (0 or 1).</summary>
-    public long DecreaseReservation(int vcpu, uint mfn)
+    public long DecreaseReservation(int vcpu, ulong mfn)
     {
         Enter(vcpu);
-        return MemoryOps.DecreaseReservation(this, mfn);
+
+        // The extent's gmfn is a xen_pfn_t (64 bits): no bit of it may alias a frame of the model.
+        return MemoryOps.DecreaseReservation(this, FrameTable.Narrow(mfn));
     }
 
     /// <summary>XENMEM_populate_physmap of one frame: the lowest free frame becomes the guest's. Returns its MFN, or -ENOMEM.</summary>
@@ -321,6 +327,13 @@ public sealed class Hypervisor
     {
         Enter(vcpu);
         return GuestMemory.Access(this, va, AccessKind.Store, value, out _);
+    }
+
+    /// <summary>A naturally aligned 4-byte store of the low 32 bits of <paramref name="value"/> at <paramref name="va"/>.</summary>
+    public AccessResult Store4(int vcpu, ulong va, ulong value)
+    {
+        Enter(vcpu);
+        return GuestMemory.Access(this, va, AccessKind.Store4, value, out _);
     }
 
     /// <summary>An atomic exchange (xchg: a locked read-modify-write), as ptep_get_and_clear uses.</summary>
@@ -370,6 +383,9 @@ public sealed class Hypervisor
         Frames.TlbStamp[mfn]);
 
     public ulong Entry(uint mfn, int slot) => ReadContents(mfn, slot);
+
+    /// <summary>machine_to_phys_mapping[<paramref name="mfn"/>]: the pseudo-physical frame MMU_MACHPHYS_UPDATE last wrote (0 before any).</summary>
+    public ulong MachineToPhys(uint mfn) => M2p[mfn];
 
     /// <summary>Whether <paramref name="mfn"/> is an L1–L4 with a type count above 0 (what <see cref="Frame"/> tells, without building it).</summary>
     public bool IsPageTableInUse(uint mfn) => Frames.IsPageTableInUse(mfn);

@@ -1,6 +1,9 @@
 namespace PvMmu.Xen;
 
-/// <summary>The size of a model: vCPUs and frames by owner. Frame numbers run Xen's, the guest's, the other guest's, then free ones.</summary>
+/// <summary>
+/// The size of a model: vCPUs and frames by owner. Frame numbers run Xen's (frame 0 first), the guest's, the other
+/// guest's, the free ones, then DOMID_IO's; any number past those is not RAM (MMIO to Xen).
+/// </summary>
 public sealed record HypervisorConfig
 {
     public int Vcpus { get; init; } = 2;
@@ -17,6 +20,12 @@ public sealed record HypervisorConfig
     /// <summary>Frames left in Xen's free heap, for populate_physmap.</summary>
     public int FreeFrames { get; init; } = 4;
 
+    /// <summary>
+    /// Frames owned by DOMID_IO: RAM-backed I/O pages (arch_init_memory gives the holes between RAM regions and
+    /// the legacy VGA range to dom_io), which an unprivileged guest may not map (-EPERM).
+    /// </summary>
+    public int IoFrames { get; init; }
+
     public XenVersion Version { get; init; } = XenVersion.Current;
 
     /// <summary>Rules other than a release's (e.g. <see cref="XenRules.PreXsa401"/>); null means <see cref="XenRules.For"/> the version.</summary>
@@ -31,11 +40,13 @@ public sealed record HypervisorConfig
     /// <summary>VMASST_TYPE_writable_pagetables for the guest (Linux turns it on at boot).</summary>
     public bool WritablePagetables { get; init; } = true;
 
-    public int TotalFrames => XenFrames + GuestFrames + OtherFrames + FreeFrames;
+    public int TotalFrames => XenFrames + GuestFrames + OtherFrames + FreeFrames + IoFrames;
 
     public uint FirstGuestFrame => (uint)XenFrames;
 
     public uint FirstOtherFrame => (uint)(XenFrames + GuestFrames);
 
     public uint FirstFreeFrame => (uint)(XenFrames + GuestFrames + OtherFrames);
+
+    public uint FirstIoFrame => (uint)(XenFrames + GuestFrames + OtherFrames + FreeFrames);
 }

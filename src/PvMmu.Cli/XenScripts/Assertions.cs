@@ -89,7 +89,7 @@ internal static class Assertions
 
         return ctx =>
         {
-            var info = ctx.Hypervisor.Frame(ValueSyntax.ParseFrame(w[0], ctx.Resolve));
+            var info = ctx.Hypervisor.Frame((uint)ValueSyntax.ParseFrame(w[0], ctx.Resolve));
             return Verdict(string.Join(' ', w), info.ToString(), checks.TrueForAll(c => c(info)));
         };
     }
@@ -107,14 +107,17 @@ internal static class Assertions
         _ => throw new FormatException($"expected a page type (none l1 l2 l3 l4 seg_desc shared writable), got '{s}'"),
     };
 
-    /// <summary><c>expect FRAME[SLOT] = ENTRY</c> (exactly) or <c>expect FRAME[SLOT] maps FRAME2</c> (present, that frame).</summary>
+    /// <summary>
+    /// <c>expect FRAME[SLOT] = ENTRY</c> (exactly), <c>expect FRAME[SLOT] != ENTRY</c> (anything else), or
+    /// <c>expect FRAME[SLOT] maps FRAME2</c> (present, that frame; <c>!maps</c>: not that).
+    /// </summary>
     public static Func<ScriptContext, StepResult> Entry((string Frame, int Slot) at, string op, string[] rest, Func<string, uint> checkName)
     {
-        if (op == "maps")
+        if (op is "maps" or "!maps")
         {
             if (rest.Length != 1)
             {
-                throw new FormatException("expected 'expect FRAME[SLOT] maps FRAME'");
+                throw new FormatException($"expected 'expect FRAME[SLOT] {op} FRAME'");
             }
 
             ValueSyntax.ParseFrame(rest[0], checkName);
@@ -127,11 +130,11 @@ internal static class Assertions
         var what = $"{at.Frame}[{at.Slot}] {op} {string.Join(' ', rest)}";
         return ctx =>
         {
-            var e = ctx.Hypervisor.Entry(ValueSyntax.ParseFrame(at.Frame, ctx.Resolve), at.Slot);
-            var held = op == "maps"
-                ? PageFlags.IsPresent(e) && PageFlags.Mfn(e) == ValueSyntax.ParseFrame(rest[0], ctx.Resolve)
+            var e = ctx.Hypervisor.Entry((uint)ValueSyntax.ParseFrame(at.Frame, ctx.Resolve), at.Slot);
+            var held = op is "maps" or "!maps"
+                ? PageFlags.IsPresent(e) && PageFlags.FrameNumber(e) == ValueSyntax.ParseFrame(rest[0], ctx.Resolve)
                 : e == ValueSyntax.ParseEntry(rest, ctx.Resolve);
-            return Verdict(what, PageFlags.Format(e), held);
+            return Verdict(what, PageFlags.Format(e), op.StartsWith('!') ? !held : held);
         };
     }
 
@@ -203,8 +206,29 @@ internal static class Assertions
         {
             var info = ctx.Hypervisor.Vcpu(v);
             var actual = user ? info.GuestTableUser : info.GuestTable;
-            var want = w[3] == "0" ? 0 : ValueSyntax.ParseFrame(w[3], ctx.Resolve);
+            var want = w[3] == "0" ? 0UL : ValueSyntax.ParseFrame(w[3], ctx.Resolve);
             return Verdict(string.Join(' ', w), actual == 0 ? "0" : ctx.NameOf(actual), actual == want);
+        };
+    }
+
+    /// <summary>
+    /// <c>expect m2p FRAME = GPFN</c> or <c>expect m2p FRAME != GPFN</c>: machine_to_phys_mapping[FRAME], which only
+    /// MMU_MACHPHYS_UPDATE writes in the model (0 before it).
+    /// </summary>
+    public static Func<ScriptContext, StepResult> M2p(string[] w, Func<string, uint> checkMachineFrame)
+    {
+        if (w.Length != 3 || w[1] is not ("=" or "!="))
+        {
+            throw new FormatException("expected 'expect m2p FRAME = GPFN' or 'expect m2p FRAME != GPFN'");
+        }
+
+        ValueSyntax.ParseFrame(w[0], checkMachineFrame);
+        var gpfn = ValueSyntax.ParseNumber(w[2]);
+        var equal = w[1] == "=";
+        return ctx =>
+        {
+            var actual = ctx.Hypervisor.MachineToPhys((uint)ValueSyntax.ParseFrame(w[0], ctx.Resolve));
+            return Verdict("m2p " + string.Join(' ', w), "0x" + actual.ToString("x", System.Globalization.CultureInfo.InvariantCulture), (actual == gpfn) == equal);
         };
     }
 

@@ -58,13 +58,14 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
                 "vcpu_initialise" => Op(line, body, ParseVcpuInitialise(vcpu, rest), expect, CheckRc),
                 "iret" => Op(line, body, ctx => ErrnoText(ctx.Hypervisor.Iret(vcpu)), expect, CheckRc),
                 "syscall" => Op(line, body, ctx => { ctx.Hypervisor.EnterKernel(vcpu); return "kernel mode"; }, expect, NoOutcome),
-                "store" => Op(line, body, ParseStore(vcpu, rest, xchg: false), expect, CheckWord),
-                "xchg" => Op(line, body, ParseStore(vcpu, rest, xchg: true), expect, CheckWord),
+                "store" => Op(line, body, ParseStore(vcpu, rest, StoreKind.Store), expect, CheckWord),
+                "store4" => Op(line, body, ParseStore(vcpu, rest, StoreKind.Store4), expect, CheckWord),
+                "xchg" => Op(line, body, ParseStore(vcpu, rest, StoreKind.Xchg), expect, CheckWord),
                 "load" => Op(line, body, ParseLoad(vcpu, rest), expect, CheckEntry),
                 "decrease_reservation" => Op(line, body, ParseDecrease(vcpu, rest), expect, CheckRc),
                 "populate_physmap" => Op(line, body, ParsePopulate(vcpu, rest), expect, CheckWord),
                 "reset-events" => Op(line, body, ctx => { ctx.Hypervisor.Events.Reset(); return "events reset"; }, expect, NoOutcome),
-                _ => throw new FormatException($"expected an operation (mmu_update, mmuext, update_va_mapping, multicall, store, xchg, load, iret, syscall, vcpu_initialise, decrease_reservation, populate_physmap, init, reset-events) or 'expect', got '{words[0]}'"),
+                _ => throw new FormatException($"expected an operation (mmu_update, mmuext, update_va_mapping, multicall, store, store4, xchg, load, iret, syscall, vcpu_initialise, decrease_reservation, populate_physmap, init, reset-events) or 'expect', got '{words[0]}'"),
             };
         }
         catch (FormatException e)
@@ -163,7 +164,22 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
     private uint CheckName(string name) =>
         names.ContainsKey(name) ? 0u : throw new FormatException($"expected a declared frame name, got '{name}' (declare it with 'frames')");
 
-    private (string Frame, int Slot) SlotOf(string word)
+    /// <summary>
+    /// A frame the machine has, which init, expect and the inspection calls index its frame table with: a declared
+    /// name, or <c>mfn:N</c> below the machine's frame count. Hypercall arguments may name any 40-bit frame.
+    /// </summary>
+    private void CheckMachineFrame(string word)
+    {
+        var v = ValueSyntax.ParseFrame(word, CheckName);
+        if (v >= (ulong)config.TotalFrames)
+        {
+            throw new FormatException(
+                $"'{word}' is not a frame of this machine (it has mfn:0 to mfn:{Num(config.TotalFrames - 1)}); only hypercall arguments may name frames past its RAM");
+        }
+    }
+
+    /// <summary>FRAME[SLOT]; <paramref name="machine"/>: the frame must be one the machine has (see <see cref="CheckMachineFrame"/>).</summary>
+    private (string Frame, int Slot) SlotOf(string word, bool machine = false)
     {
         var m = SlotRef().Match(word);
         if (!m.Success)
@@ -173,6 +189,11 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
 
         var slot = ValueSyntax.ParseInt(m.Groups[2].Value, 0, 511, "a slot");
         ValueSyntax.ParseFrame(m.Groups[1].Value, CheckName);
+        if (machine)
+        {
+            CheckMachineFrame(m.Groups[1].Value);
+        }
+
         return (m.Groups[1].Value, slot);
     }
 
@@ -216,12 +237,12 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             throw new FormatException("expected 'init FRAME[SLOT] = ENTRY'");
         }
 
-        var (frame, slot) = SlotOf(w[0]);
+        var (frame, slot) = SlotOf(w[0], machine: true);
         var entry = w[2..];
         CheckEntryWords(entry);
         return ctx =>
         {
-            var mfn = ValueSyntax.ParseFrame(frame, ctx.Resolve);
+            var mfn = (uint)ValueSyntax.ParseFrame(frame, ctx.Resolve);
             var value = ValueSyntax.ParseEntry(entry, ctx.Resolve);
             try
             {
@@ -249,7 +270,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         {
             ValueSyntax.ParseFrame(w[1], CheckName);
             var gpfn = ValueSyntax.ParseNumber(w[3]);
-            return ctx => MmuUpdateRequest.Machphys(ValueSyntax.ParseFrame(w[1], ctx.Resolve), gpfn);
+            return ctx => new MmuUpdateRequest((ValueSyntax.ParseFrame(w[1], ctx.Resolve) << 12) | (ulong)MmuUpdateCommand.MachphysUpdate, gpfn);
         }
 
         var cmd = MmuUpdateCommand.NormalPtUpdate;
@@ -268,17 +289,39 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         var entry = w[2..];
         CheckEntryWords(entry);
         return ctx => new MmuUpdateRequest(
-            ((ulong)ValueSyntax.ParseFrame(frame, ctx.Resolve) << 12) | ((ulong)slot << 3) | (ulong)cmd,
+            (ValueSyntax.ParseFrame(frame, ctx.Resolve) << 12) | ((ulong)slot << 3) | (ulong)cmd,
             ValueSyntax.ParseEntry(entry, ctx.Resolve));
     }
 
-    private static (uint ForeignDom, ulong List) BatchOptions(Dictionary<string, string> opts)
+    private static (uint ForeignDom, ulong List, int Copyable) BatchOptions(Dictionary<string, string> opts)
     {
         uint fd = opts.TryGetValue("foreigndom", out var f) ? ParseDomid(f) : DomainIds.Self;
-        var list = opts.TryGetValue("list", out var l)
-            ? (l == "bad" ? GuestHandles.Bad : throw new FormatException($"expected list=bad, got list={l}"))
-            : GuestHandles.Valid;
-        return (fd, list);
+        var (list, copyable) = ListOption(opts);
+        return (fd, list, copyable);
+    }
+
+    /// <summary>
+    /// <c>list=bad</c>: a pointer that fails Xen's range check; <c>list=unmapped@K</c>: a list whose elements from
+    /// index K on lie on a page Xen cannot read, so the copy of element K faults (see GuestHandles.AllCopyable).
+    /// </summary>
+    private static (ulong List, int Copyable) ListOption(Dictionary<string, string> opts)
+    {
+        if (!opts.TryGetValue("list", out var l))
+        {
+            return (GuestHandles.Valid, GuestHandles.AllCopyable);
+        }
+
+        if (l == "bad")
+        {
+            return (GuestHandles.Bad, GuestHandles.AllCopyable);
+        }
+
+        if (l.StartsWith("unmapped@", StringComparison.Ordinal))
+        {
+            return (GuestHandles.Valid, ValueSyntax.ParseInt(l[9..], 0, 4096, "the index of the first unreadable element"));
+        }
+
+        throw new FormatException($"expected list=bad or list=unmapped@K, got list={l}");
     }
 
     private List<Func<ScriptContext, T>> ParseBatch<T>(List<string> args, Func<string[], Func<ScriptContext, T>> one, string what)
@@ -308,11 +351,11 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
     {
         var (args, opts) = SplitOptions(w, "foreigndom", "list");
         var reqs = ParseBatch(args, ParseRequest, "request");
-        var (fd, list) = BatchOptions(opts);
+        var (fd, list, copyable) = BatchOptions(opts);
         return ctx =>
         {
             var arr = reqs.Select(r => r(ctx)).ToArray();
-            var rc = ctx.Hypervisor.MmuUpdate(vcpu, arr, out var done, fd, list);
+            var rc = ctx.Hypervisor.MmuUpdate(vcpu, arr, out var done, fd, list, copyable);
             return $"{ErrnoText(rc)} done={done}";
         };
     }
@@ -321,7 +364,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
     {
         var name = w[0];
         var a = w[1..];
-        Func<ScriptContext, uint> Frame(int i)
+        Func<ScriptContext, ulong> Frame(int i)
         {
             if (a.Length <= i)
             {
@@ -331,7 +374,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             var word = a[i];
             if (word == "0")
             {
-                return _ => 0;
+                return _ => 0UL;
             }
 
             ValueSyntax.ParseFrame(word, CheckName);
@@ -350,25 +393,26 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             {
                 var level = name[5] - '0';
                 var f = Frame(0);
-                return ctx => MmuExtOpRequest.Pin(level, f(ctx));
+                var cmd = (MmuExtOp)((int)MmuExtOp.PinL1Table + level - 1);
+                return ctx => new MmuExtOpRequest(cmd, f(ctx));
             }
 
             case "unpin":
             {
                 var f = Frame(0);
-                return ctx => MmuExtOpRequest.Unpin(f(ctx));
+                return ctx => new MmuExtOpRequest(MmuExtOp.UnpinTable, f(ctx));
             }
 
             case "new_baseptr":
             {
                 var f = Frame(0);
-                return ctx => MmuExtOpRequest.NewBaseptr(f(ctx));
+                return ctx => new MmuExtOpRequest(MmuExtOp.NewBaseptr, f(ctx));
             }
 
             case "new_user_baseptr":
             {
                 var f = Frame(0);
-                return ctx => MmuExtOpRequest.NewUserBaseptr(f(ctx));
+                return ctx => new MmuExtOpRequest(MmuExtOp.NewUserBaseptr, f(ctx));
             }
 
             case "tlb_flush_local":
@@ -454,11 +498,11 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
     {
         var (args, opts) = SplitOptions(w, "foreigndom", "list");
         var ops = ParseBatch(args, ParseExtOp, "command");
-        var (fd, list) = BatchOptions(opts);
+        var (fd, list, copyable) = BatchOptions(opts);
         return ctx =>
         {
             var arr = ops.Select(o => o(ctx)).ToArray();
-            var rc = ctx.Hypervisor.MmuextOp(vcpu, arr, out var done, fd, list);
+            var rc = ctx.Hypervisor.MmuextOp(vcpu, arr, out var done, fd, list, copyable);
             return $"{ErrnoText(rc)} done={done}";
         };
     }
@@ -544,25 +588,41 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         }
 
         return ctx => ErrnoText(ctx.Hypervisor.VcpuInitialise(
-            vcpu, target, ValueSyntax.ParseFrame(args[1], ctx.Resolve), user == null ? 0 : ValueSyntax.ParseFrame(user, ctx.Resolve)));
+            vcpu, target, ValueSyntax.ParseFrame(args[1], ctx.Resolve), user == null ? 0UL : ValueSyntax.ParseFrame(user, ctx.Resolve)));
     }
 
-    private Func<ScriptContext, string> ParseStore(int vcpu, string[] w, bool xchg)
+    private enum StoreKind
+    {
+        Store,
+        Store4,
+        Xchg,
+    }
+
+    private Func<ScriptContext, string> ParseStore(int vcpu, string[] w, StoreKind kind)
     {
         if (w.Length < 3 || w[1] != "=")
         {
-            throw new FormatException($"expected '{(xchg ? "xchg" : "store")} VA = ENTRY'");
+            throw new FormatException($"expected '{kind.ToString().ToLowerInvariant()} VA = {(kind == StoreKind.Store4 ? "VALUE" : "ENTRY")}'");
         }
 
         var va = ValueSyntax.ParseVa(w[0]);
         var entry = w[2..];
+        if (kind == StoreKind.Store4 && (entry.Length != 1 || ValueSyntax.ParseNumber(entry[0]) > uint.MaxValue))
+        {
+            // Four bytes are a number, not an entry: half of one, low (flags, address bits 12-31) or high.
+            throw new FormatException($"expected a 32-bit value (0 to 0xffffffff) to store, got '{string.Join(' ', entry)}'");
+        }
+
         CheckEntryWords(entry);
         return ctx =>
         {
             var value = ValueSyntax.ParseEntry(entry, ctx.Resolve);
-            if (!xchg)
+            switch (kind)
             {
-                return AccessText(ctx.Hypervisor.Store(vcpu, va, value));
+                case StoreKind.Store:
+                    return AccessText(ctx.Hypervisor.Store(vcpu, va, value));
+                case StoreKind.Store4:
+                    return AccessText(ctx.Hypervisor.Store4(vcpu, va, value));
             }
 
             var r = ctx.Hypervisor.Xchg(vcpu, va, value, out var old);
@@ -629,11 +689,14 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
 
     private ScriptStatement ParseMulticall(int line, string body, int vcpu, List<(int Line, string Text)> block)
     {
-        var head = Words(body);
-        if (head.Length != (VcpuPrefix().IsMatch(head[0]) ? 2 : 1))
+        var head = Words(body.Split("->")[0]);
+        var (extra, opts) = SplitOptions(head[(VcpuPrefix().IsMatch(head[0]) ? 2 : 1)..], "list");
+        if (extra.Count != 0 || body.Contains("->", StringComparison.Ordinal))
         {
-            throw new FormatException("expected 'multicall' alone on its line, its entries below, then 'end [-> RESULT]'");
+            throw new FormatException("expected '[vN] multicall [list=bad|list=unmapped@K]' on its line, its entries below, then 'end [-> RESULT]'");
         }
+
+        var (listHandle, copyable) = ListOption(opts);
 
         var entries = new List<(int Line, string Text, Func<ScriptContext, MulticallBuild, MulticallEntry> Build, Expectation Expect)>();
         Expectation final = Expectation.None;
@@ -671,7 +734,7 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
         {
             var build = new MulticallBuild();
             var calls = entries.Select(e => e.Build(ctx, build)).ToArray();
-            var rc = ctx.Hypervisor.Multicall(vcpu, calls, build.Mmu.ToArray(), build.Ext.ToArray());
+            var rc = ctx.Hypervisor.Multicall(vcpu, calls, build.Mmu.ToArray(), build.Ext.ToArray(), listHandle, copyable);
             var sb = new System.Text.StringBuilder();
             var held = true;
             sb.Append(ErrnoText(rc));
@@ -793,10 +856,27 @@ internal sealed partial class StatementParser(string file, Dictionary<string, ui
             "cr3" or "user-cr3" => Assertions.Cr3(w, config, CheckName),
             "mode" => Assertions.Mode(w[1..], config),
             "events" => Assertions.Events(w[1..], config),
+            "m2p" => M2pAssertion(w[1..]),
             "domain-crashed" or "host-crash" or "no-crash" => Assertions.Crash(w[0]),
-            _ when w.Length >= 2 && w[1] is "=" or "maps" => Assertions.Entry(SlotOf(w[0]), w[1], w[2..], CheckName),
-            _ => Assertions.Frame(w, CheckName),
+            _ when w.Length >= 2 && w[1] is "=" or "!=" or "maps" or "!maps" => Assertions.Entry(SlotOf(w[0], machine: true), w[1], w[2..], CheckName),
+            _ => FrameAssertion(w),
         };
+    }
+
+    private Func<ScriptContext, StepResult> M2pAssertion(string[] w)
+    {
+        if (w.Length > 0)
+        {
+            CheckMachineFrame(w[0]);
+        }
+
+        return Assertions.M2p(w, CheckName);
+    }
+
+    private Func<ScriptContext, StepResult> FrameAssertion(string[] w)
+    {
+        CheckMachineFrame(w[0]);
+        return Assertions.Frame(w, CheckName);
     }
 
     /// <summary>The argument areas a multicall's batched entries point into.</summary>

@@ -106,17 +106,21 @@ public static class ValueSyntax
         return PageFlags.Entry(mfn, flags);
     }
 
-    public static uint ParseFrame(string word, Func<string, uint> frame)
+    /// <summary>The largest frame number: x86-64 Xen's machine addresses are 52 bits (PADDR_BITS), its MFNs 40.</summary>
+    public const ulong MaxMfn = PageFlags.InvalidMfn;
+
+    /// <summary>A frame: a declared name, or <c>mfn:N</c> with N any 40-bit frame number (RAM or not).</summary>
+    public static ulong ParseFrame(string word, Func<string, uint> frame)
     {
         if (word.StartsWith("mfn:", StringComparison.OrdinalIgnoreCase))
         {
             var v = ParseNumber(word[4..]);
-            if (v > 0xFFFF_FFFF)
+            if (v > MaxMfn)
             {
-                throw new FormatException($"expected an MFN below 2^32, got '{word}'");
+                throw new FormatException($"expected an MFN below 2^40 (x86-64 Xen's frame numbers are 40 bits), got '{word}'");
             }
 
-            return (uint)v;
+            return v;
         }
 
         return frame(word);

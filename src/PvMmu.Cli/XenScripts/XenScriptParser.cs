@@ -11,7 +11,7 @@ namespace PvMmu.Cli.XenScripts;
 /// </summary>
 public static class XenScriptParser
 {
-    private static readonly string[] Directives = ["xen", "versions", "vcpus", "frames", "xen-frames", "foreign-frames", "free-frames", "writable-pagetables"];
+    private static readonly string[] Directives = ["xen", "versions", "vcpus", "frames", "xen-frames", "foreign-frames", "free-frames", "io-frames", "writable-pagetables"];
 
     public static XenScript ParseFile(string path)
     {
@@ -35,6 +35,7 @@ public static class XenScriptParser
         var xen = new List<string>();
         var foreign = new List<string>();
         var free = new List<string>();
+        var io = new List<string>();
         var vcpus = 2;
         XenVersion? version = null;
         var versions = new List<XenVersion>();
@@ -95,6 +96,7 @@ public static class XenScriptParser
                             "frames" => guest,
                             "xen-frames" => xen,
                             "foreign-frames" => foreign,
+                            "io-frames" => io,
                             _ => free,
                         };
                         list.AddRange(words.Skip(1));
@@ -114,6 +116,7 @@ public static class XenScriptParser
             GuestFrames = Math.Max(16, guest.Count),
             OtherFrames = Math.Max(1, foreign.Count),
             FreeFrames = Math.Max(2, free.Count),
+            IoFrames = io.Count,
             Version = version ?? XenVersion.Current,
             WritablePagetables = writablePagetables,
         };
@@ -122,6 +125,7 @@ public static class XenScriptParser
         Bind(guest, config.FirstGuestFrame);
         Bind(foreign, config.FirstOtherFrame);
         Bind(free, config.FirstFreeFrame);
+        Bind(io, config.FirstIoFrame);
 
         // Pass 2: the statements.
         var statements = new List<ScriptStatement>();
@@ -136,7 +140,7 @@ public static class XenScriptParser
 
             var first = i;
             var block = new List<(int Line, string Text)>();
-            if (Words(body)[0] == "multicall")
+            if (IsMulticallHead(Words(body)))
             {
                 // The entries follow, one per line, up to "end".
                 for (i++; ; i++)
@@ -193,6 +197,10 @@ public static class XenScriptParser
             }
         }
     }
+
+    /// <summary><c>multicall</c> or <c>vN multicall</c>, with its options: the line that opens a block.</summary>
+    private static bool IsMulticallHead(string[] w) =>
+        w[0] == "multicall" || (w.Length > 1 && w[1] == "multicall" && w[0].Length > 1 && w[0][0] == 'v' && w[0][1..].All(char.IsAsciiDigit));
 
     private static ScriptStatement Restrict(ScriptStatement st, XenVersion only) => st with
     {

@@ -181,7 +181,7 @@ public static class ExitPath
         if (others != 0)
         {
             k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
-            k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.FlushMulti(others | (k.LoadedMm[cpu] == mm ? 1UL << cpu : 0)));
+            k.Mc.MmuextOpEntry(cpu, MmuExtOpRequest.FlushMulti(others | (k.LoadedMm[cpu] == mm ? 1UL << cpu : 0)), MulticallBuffers.FlushMultiBytes);
             k.Mc.Flush(cpu);
         }
         else if (k.LoadedMm[cpu] == mm)
@@ -192,7 +192,7 @@ public static class ExitPath
             }
             else
             {
-                k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+                k.Mc.MmuextOpEntry(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
                 k.Mc.Flush(cpu);
             }
         }

@@ -95,11 +95,11 @@ public static class ForkExec
         if (others != 0)
         {
             k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
-            k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.FlushMulti(others | (here ? 1UL << cpu : 0)));
+            k.Mc.MmuextOpEntry(cpu, MmuExtOpRequest.FlushMulti(others | (here ? 1UL << cpu : 0)), MulticallBuffers.FlushMultiBytes);
         }
         else if (here)
         {
-            k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+            k.Mc.MmuextOpEntry(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
         }
         else
         {

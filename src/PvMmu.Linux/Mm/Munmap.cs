@@ -166,9 +166,10 @@ public static class Munmap
         {
             var targets = mask | (k.LoadedMm[cpu] == mm ? self : 0);
             k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
-            k.Mc.ExtendMmuextOp(cpu, !full && end - start <= 4096
-                ? MmuExtOpRequest.InvlpgMulti(start, targets)
-                : MmuExtOpRequest.FlushMulti(targets));
+            k.Mc.MmuextOpEntry(
+                cpu,
+                !full && end - start <= 4096 ? MmuExtOpRequest.InvlpgMulti(start, targets) : MmuExtOpRequest.FlushMulti(targets),
+                MulticallBuffers.FlushMultiBytes);
             k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
             return;
         }
@@ -183,14 +184,14 @@ public static class Munmap
             for (var va = start; va < end; va += 4096)
             {
                 k.Counts.Add(cpu, Tracepoint.FlushTlbOneUser);
-                k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, va));
+                k.Mc.MmuextOpEntry(cpu, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, va));
                 k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
             }
 
             return;
         }
 
-        k.Mc.ExtendMmuextOp(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+        k.Mc.MmuextOpEntry(cpu, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
         k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
     }
 

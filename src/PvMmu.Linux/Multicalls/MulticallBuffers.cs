@@ -18,6 +18,12 @@ public sealed class MulticallBuffers
     public const int MmuUpdateBytes = 16;
     public const int MmuExtOpBytes = 24;
 
+    /// <summary>
+    /// xen_flush_tlb_multi's mc_entry_size: the mmuext_op and the vCPU bitmap after it, one long for up to 64
+    /// possible CPUs (sizeof(args->op) + sizeof(args->mask[0]) * BITS_TO_LONGS(num_possible_cpus())).
+    /// </summary>
+    public const int FlushMultiBytes = MmuExtOpBytes + 8;
+
     private readonly Hypervisor _xen;
     private readonly Action<int, CallbackKind, ulong> _runCallback;
     private readonly MulticallEntry[] _entries;
@@ -138,6 +144,20 @@ public sealed class MulticallBuffers
             Fire(cpu, Tracepoint.McEntryMmuextOp);
         }
 
+        _ext[(cpu * McBatch) + _extUsed[cpu]++] = op;
+    }
+
+    /// <summary>
+    /// One mmuext_op in a fresh entry of its own, never an extension of the last: __xen_mc_entry(size) then
+    /// MULTI_mmuext_op(mc, op, 1, NULL, DOMID_SELF), as 6.1's __pin_pagetable_pfn (the pin and unpin of
+    /// xen_alloc_ptpage and xen_release_ptpage) and the TLB flushes (xen_flush_tlb, xen_flush_tlb_one_user,
+    /// xen_flush_tlb_multi, through xen_mc_entry) do. No xen_mc_extend_args is traced.
+    /// </summary>
+    public void MmuextOpEntry(int cpu, MmuExtOpRequest op, int argBytes = MmuExtOpBytes)
+    {
+        var e = NewEntry(cpu, argBytes);
+        _entries[e] = MulticallEntry.MmuextOp(_extUsed[cpu], 1);
+        Fire(cpu, Tracepoint.McEntryMmuextOp);
         _ext[(cpu * McBatch) + _extUsed[cpu]++] = op;
     }
 

@@ -90,7 +90,8 @@ public static class PtSetters
         k.Mc.UpdateVaMapping(cpu, k.Va(page), PageFlags.Entry(page, PteFlags.PageKernelRo), 0);
         if (level == PtLevel.Pte && k.Config.SplitPteLocks && !wasPinned)
         {
-            k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Pin(1, page));
+            // __pin_pagetable_pfn: a fresh entry (__xen_mc_entry), not xen_extend_mmuext_op.
+            k.Mc.MmuextOpEntry(cpu, MmuExtOpRequest.Pin(1, page));
         }
 
         k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
@@ -110,7 +111,8 @@ public static class PtSetters
 
         if (level == PtLevel.Pte && k.Config.SplitPteLocks)
         {
-            k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Unpin(page));
+            // __pin_pagetable_pfn(MMUEXT_UNPIN_TABLE): a fresh entry as well.
+            k.Mc.MmuextOpEntry(cpu, MmuExtOpRequest.Unpin(page));
         }
 
         k.Mc.UpdateVaMapping(cpu, k.Va(page), PageFlags.Entry(page, PteFlags.PageKernel), 0);

@@ -29,7 +29,8 @@ public static class PvtestValidation
         Tracepoint.AllocPtpage, Tracepoint.ReleasePtpage, Tracepoint.WriteCr3, Tracepoint.McEntryMmuUpdate,
         Tracepoint.McEntryUpdateVaMapping, Tracepoint.McEntryMmuextOp, Tracepoint.McExtendMmuUpdateOk,
         Tracepoint.McExtendMmuUpdateNoSpace, Tracepoint.McFlushReasonArgs, Tracepoint.McFlushReasonBatch, Tracepoint.McCallback,
-        Tracepoint.FlushTlbOneUser, Tracepoint.FlushTlbMulti,
+        Tracepoint.FlushTlbOneUser, Tracepoint.FlushTlbMulti, Tracepoint.McExtendMmuextOpOk, Tracepoint.McExtendMmuextOpBadOp,
+        Tracepoint.McExtendMmuextOpNoSpace,
     ];
 
     private const ulong VvarPteBase = 0x7FFF_F7E0_0000UL;

@@ -26,6 +26,16 @@ public static class GuestHandles
     public static bool CanCopy(ulong va, ulong bytes) =>
         va != 0 && AddrOk(va) && (bytes == 0 || AddrOk(va + bytes - 1)) && va + bytes >= va;
 
+    /// <summary>
+    /// How many elements of a list lie on pages Xen can read, when the whole list does: the default for every
+    /// hypercall. Xen checks a list's address range once (guest_handle_okay, an address check only), then copies
+    /// one element at a time (__copy_from_guest); a list that runs onto an unmapped page passes the first and
+    /// fails the copy of the first element on that page with -EFAULT, after the elements before it took effect
+    /// (do_mmu_update, do_mmuext_op, do_multicall). The model keeps no guest memory for hypercall arguments, so a
+    /// caller says where the readable part ends.
+    /// </summary>
+    public const int AllCopyable = int.MaxValue;
+
     /// <summary>Whether a linear address is canonical (is_canonical_address).</summary>
     public static bool IsCanonical(ulong va) => va < (1UL << 47) || va >= 0xFFFF_8000_0000_0000UL;
 }

@@ -37,6 +37,13 @@ public static class PageFlags
 
     public const ulong Nx = 1UL << 63;
 
+    /// <summary>
+    /// __PAGE_HYPERVISOR_RW (asm/x86_64/page.h): P, RW, A, D and NX (_PAGE_NX is the bit on a CPU with NX, which
+    /// every x86-64 CPU Xen 4.17 runs on has). Xen writes its own slots with it, the L4 self-linear slot among them
+    /// (init_xen_l4_slots).
+    /// </summary>
+    public const ulong HypervisorRw = Present | Rw | Accessed | Dirty | Nx;
+
     /// <summary>The frame number field of an entry: bits 12–51.</summary>
     public const ulong AddressMask = 0x000F_FFFF_FFFF_F000UL;
 
@@ -58,9 +65,26 @@ public static class PageFlags
     /// </summary>
     public const ulong FastPathWhitelist = Nx | AvailHigh | Avail | Global | Dirty | Accessed | User;
 
+    /// <summary>PADDR_BITS (asm/x86_64/config.h): x86-64 Xen's machine addresses are 52 bits, its MFNs 40.</summary>
+    public const int PaddrBits = 52;
+
+    /// <summary>INVALID_MFN as get_page_from_l1e tests it: PADDR_MASK &gt;&gt; PAGE_SHIFT, every bit of the MFN field set.</summary>
+    public const ulong InvalidMfn = (1UL << (PaddrBits - 12)) - 1;
+
     public static ulong Entry(uint mfn, ulong flags) => ((ulong)mfn << 12) | flags;
 
-    public static uint Mfn(ulong entry) => (uint)((entry & AddressMask) >> 12);
+    /// <summary>An entry naming any 40-bit frame number (bits above are dropped, as l1e_from_pfn does).</summary>
+    public static ulong Entry(ulong mfn, ulong flags) => ((mfn << 12) & AddressMask) | flags;
+
+    /// <summary>The entry's frame number as Xen reads it: all 40 bits of the address field.</summary>
+    public static ulong FrameNumber(ulong entry) => (entry & AddressMask) >> 12;
+
+    /// <summary>
+    /// The entry's frame as an index into the model's frame table: <see cref="FrameNumber"/>, or
+    /// <see cref="Frames.FrameTable.NoFrame"/> (never valid) when it is beyond any table the model can hold, so that
+    /// MFN 2^32 + n never aliases frame n.
+    /// </summary>
+    public static uint Mfn(ulong entry) => Frames.FrameTable.Narrow(FrameNumber(entry));
 
     public static bool IsPresent(ulong entry) => (entry & Present) != 0;
 
@@ -73,7 +97,7 @@ public static class PageFlags
         }
 
         var sb = new System.Text.StringBuilder();
-        sb.Append("mfn:").Append(Mfn(entry).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        sb.Append("mfn:").Append(FrameNumber(entry).ToString(System.Globalization.CultureInfo.InvariantCulture));
         AppendFlag(sb, entry, Present, "P");
         AppendFlag(sb, entry, Rw, "RW");
         AppendFlag(sb, entry, User, "U");

@@ -21,9 +21,9 @@ internal static class GuestMemory
         result = 0;
         var v = h.CurrentVcpu;
         var write = kind != AccessKind.Load;
-        if ((va & 7) != 0 || !GuestHandles.IsCanonical(va) || !GuestHandles.AddrOk(va))
+        if ((va & (kind == AccessKind.Store4 ? 3UL : 7UL)) != 0 || !GuestHandles.IsCanonical(va) || !GuestHandles.AddrOk(va))
         {
-            // Misaligned (the model only has aligned 8-byte accesses), non-canonical (#GP), or Xen's range.
+            // Misaligned (the model only has naturally aligned accesses), non-canonical (#GP), or Xen's range.
             return InjectFault(h);
         }
 
@@ -49,7 +49,7 @@ internal static class GuestMemory
 
         if (walk.Fault == WalkFault.Protection)
         {
-            if (PtwrEmulator.TryEmulate(h, va, value, out result))
+            if (PtwrEmulator.TryEmulate(h, va, value, kind == AccessKind.Store4 ? 4 : 8, out result))
             {
                 return AccessResult.Emulated;
             }
@@ -64,13 +64,29 @@ internal static class GuestMemory
     {
         var slot = (int)((va >> 3) & 511);
         result = h.ReadContents(mfn, slot);
-        if (kind != AccessKind.Load)
+        if (kind == AccessKind.Store4)
+        {
+            h.WriteContents(mfn, slot, MergeHalf(result, va, value));
+        }
+        else if (kind != AccessKind.Load)
         {
             h.WriteContents(mfn, slot, value);
         }
 
         h.Events.Add(XenEvent.GuestAccess);
         return AccessResult.Ok;
+    }
+
+    /// <summary>
+    /// The 8-byte word <paramref name="full"/> with the 4-byte half at <paramref name="va"/> replaced by the low 32
+    /// bits of <paramref name="value"/> (little-endian: the half at offset 4 is the high one). ptwr_emulated_update
+    /// widens a sub-word write the same way: the caller's bytes over the full word it reads.
+    /// </summary>
+    public static ulong MergeHalf(ulong full, ulong va, ulong value)
+    {
+        var shift = (int)(va & 4) * 8;
+        const ulong Half = 0xFFFF_FFFFUL;
+        return (full & ~(Half << shift)) | ((value & Half) << shift);
     }
 
     private static AccessResult InjectFault(Hypervisor h)

@@ -51,6 +51,17 @@ public sealed class FrameTable
 
     public bool IsValid(uint mfn) => mfn < (uint)GeneralCount.Length;
 
+    /// <summary>A frame number no table reaches (a .NET array holds fewer than 2^31 elements): mfn_valid is false for it.</summary>
+    public const uint NoFrame = uint.MaxValue;
+
+    /// <summary>
+    /// A frame number Xen reads as a full unsigned long (an MFN of 40 bits, a machine address's 52 bits shifted, a
+    /// xen_pfn_t argument) narrowed to the model's index: itself when it fits, else <see cref="NoFrame"/>. Xen's
+    /// mfn_valid fails on such a number exactly as on any MFN past the end of RAM, so the model must not truncate it
+    /// (which would alias frame n with 2^32 + n).
+    /// </summary>
+    public static uint Narrow(ulong mfn) => mfn < NoFrame ? (uint)mfn : NoFrame;
+
     public bool Has(uint mfn, FrameFlags flag) => (Flags[mfn] & flag) != 0;
 
     public void Set(uint mfn, FrameFlags flag) => Flags[mfn] |= flag;

@@ -13,11 +13,11 @@ namespace PvMmu.Xen.Hypercalls;
 /// </summary>
 internal static class MmuExtOps
 {
-    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
-        => Continuations.Counted(h, Run(h, ops, out done, foreignDom, listHandle));
+    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle, int copyable)
+        => Continuations.Counted(h, Run(h, ops, out done, foreignDom, listHandle, copyable));
 
     /// <summary>The hypercall's body without its entry, as a multicall entry runs it.</summary>
-    public static long Run(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle)
+    public static long Run(Hypervisor h, ReadOnlySpan<MmuExtOpRequest> ops, out uint done, uint foreignDom, ulong listHandle, int copyable = int.MaxValue)
     {
         done = 0;
         var v = h.CurrentVcpu;
@@ -52,6 +52,14 @@ internal static class MmuExtOps
                     break;
                 }
 
+                // __copy_from_guest of this one element: the up-front check was only of the address range, so
+                // a page Xen cannot read stops the call here, the elements before it done and in effect.
+                if (i >= copyable)
+                {
+                    rc = -Errno.EFAULT;
+                    break;
+                }
+
                 h.Events.Add(XenEvent.MmuExtOp);
                 rc = One(h, ops[i], (ushort)pgOwner);
                 if (rc != 0)
@@ -76,19 +84,19 @@ internal static class MmuExtOps
         switch (op.Cmd)
         {
             case MmuExtOp.PinL1Table:
-                return Pin(h, (uint)op.Arg1, PageType.L1, pgOwner);
+                return Pin(h, FrameTable.Narrow(op.Arg1), PageType.L1, pgOwner);
             case MmuExtOp.PinL2Table:
-                return Pin(h, (uint)op.Arg1, PageType.L2, pgOwner);
+                return Pin(h, FrameTable.Narrow(op.Arg1), PageType.L2, pgOwner);
             case MmuExtOp.PinL3Table:
-                return Pin(h, (uint)op.Arg1, PageType.L3, pgOwner);
+                return Pin(h, FrameTable.Narrow(op.Arg1), PageType.L3, pgOwner);
             case MmuExtOp.PinL4Table:
-                return Pin(h, (uint)op.Arg1, PageType.L4, pgOwner);
+                return Pin(h, FrameTable.Narrow(op.Arg1), PageType.L4, pgOwner);
             case MmuExtOp.UnpinTable:
-                return Unpin(h, (uint)op.Arg1, pgOwner);
+                return Unpin(h, FrameTable.Narrow(op.Arg1), pgOwner);
             case MmuExtOp.NewBaseptr:
-                return self ? NewGuestCr3(h, (uint)op.Arg1) : -Errno.EPERM;
+                return self ? NewGuestCr3(h, FrameTable.Narrow(op.Arg1)) : -Errno.EPERM;
             case MmuExtOp.NewUserBaseptr:
-                return self ? NewUserBaseptr(h, (uint)op.Arg1) : -Errno.EPERM;
+                return self ? NewUserBaseptr(h, FrameTable.Narrow(op.Arg1)) : -Errno.EPERM;
             case MmuExtOp.TlbFlushLocal:
                 if (!self)
                 {
@@ -158,9 +166,9 @@ internal static class MmuExtOps
             case MmuExtOp.SetLdt:
                 return self ? SetLdt(op.Arg1, op.Arg2) : -Errno.EPERM;
             case MmuExtOp.ClearPage:
-                return ClearPage(h, (uint)op.Arg1, pgOwner);
+                return ClearPage(h, FrameTable.Narrow(op.Arg1), pgOwner);
             case MmuExtOp.CopyPage:
-                return CopyPage(h, (uint)op.Arg1, (uint)op.Arg2, pgOwner);
+                return CopyPage(h, FrameTable.Narrow(op.Arg1), FrameTable.Narrow(op.Arg2), pgOwner);
             case MmuExtOp.MarkSuper:
             case MmuExtOp.UnmarkSuper:
                 // PV superpage support was removed.

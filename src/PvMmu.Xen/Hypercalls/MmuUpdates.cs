@@ -14,11 +14,11 @@ namespace PvMmu.Xen.Hypercalls;
 /// </summary>
 internal static class MmuUpdates
 {
-    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
-        => Continuations.Counted(h, Run(h, requests, out done, foreignDom, listHandle));
+    public static long Hypercall(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle, int copyable)
+        => Continuations.Counted(h, Run(h, requests, out done, foreignDom, listHandle, copyable));
 
     /// <summary>The hypercall's body without its entry, as a multicall entry runs it.</summary>
-    public static long Run(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle)
+    public static long Run(Hypervisor h, ReadOnlySpan<MmuUpdateRequest> requests, out uint done, uint foreignDom, ulong listHandle, int copyable = int.MaxValue)
     {
         done = 0;
         var v = h.CurrentVcpu;
@@ -62,6 +62,14 @@ internal static class MmuUpdates
                 if (h.Vcpus.OldGuestTable[v] != 0)
                 {
                     rc = -Errno.ERestart;
+                    break;
+                }
+
+                // __copy_from_guest of this one element: the up-front check was only of the address range, so
+                // a page Xen cannot read stops the call here, the elements before it done and in effect.
+                if (i >= copyable)
+                {
+                    rc = -Errno.EFAULT;
                     break;
                 }
 
@@ -115,7 +123,7 @@ internal static class MmuUpdates
             return -Errno.EPERM;
         }
 
-        var mfn = (uint)(req.Ptr >> 12);
+        var mfn = FrameTable.Narrow(req.Ptr >> 12);
         var slot = (int)((req.Ptr & 0xFFF) >> 3);
 
         // get_page_from_gfn(pt_owner): for a PV guest the frame itself, which must be RAM it owns.
@@ -186,7 +194,7 @@ internal static class MmuUpdates
             return -Errno.EPERM;
         }
 
-        var mfn = (uint)(req.Ptr >> 12);
+        var mfn = FrameTable.Narrow(req.Ptr >> 12);
         if (!PageRefs.GetPageFromMfn(h, mfn, (ushort)pgOwner))
         {
             return -Errno.EINVAL;

@@ -10,7 +10,7 @@ namespace PvMmu.Xen.Hypercalls;
 /// </summary>
 internal static class Multicalls
 {
-    public static long Hypercall(Hypervisor h, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle)
+    public static long Hypercall(Hypervisor h, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle, int copyable)
     {
         h.Events.Add(XenEvent.Hypercall);
         if (entries.Length > 0 && !GuestHandles.CanCopy(listHandle, (ulong)entries.Length * 64))
@@ -21,6 +21,14 @@ internal static class Multicalls
 
         for (var i = 0; i < entries.Length; i++)
         {
+            // __copy_from_guest of one entry: past the readable part the multicall stops with -EFAULT, the
+            // entries before it run and their results written back, the rest never run.
+            if (i >= copyable)
+            {
+                h.Events.Add(XenEvent.HypercallError);
+                return -Errno.EFAULT;
+            }
+
             h.Events.Add(XenEvent.MulticallEntry);
             ref var e = ref entries[i];
             e.Result = Dispatch(h, ref e, mmuArgs, extArgs);
@@ -46,16 +54,19 @@ internal static class Multicalls
         {
             case HypercallNumber.MmuUpdate:
             {
-                if (!Slice(mmuArgs.Length, e.Arg0, e.Arg1, out var first, out var count))
+                if (!Slice(mmuArgs.Length, e.Arg0, Count(e.Arg1), out var first, out var count))
                 {
                     return -Errno.EFAULT;
                 }
+
+                // do_mmu_update(ureqs, unsigned int count, pdone, unsigned int foreigndom): the handler's
+                // parameters take the low 32 bits of each argument word.
                 return MmuUpdates.Run(h, mmuArgs.Slice(first, count), out _, (uint)e.Arg3, GuestHandles.Valid);
             }
 
             case HypercallNumber.MmuextOp:
             {
-                if (!Slice(extArgs.Length, e.Arg0, e.Arg1, out var first, out var count))
+                if (!Slice(extArgs.Length, e.Arg0, Count(e.Arg1), out var first, out var count))
                 {
                     return -Errno.EFAULT;
                 }
@@ -77,6 +88,15 @@ internal static class Multicalls
                 return -Errno.ENOSYS;
         }
     }
+
+    /// <summary>MMU_UPDATE_PREEMPTED (public/xen.h): the continuation mark in a batch's count.</summary>
+    public const uint MmuUpdatePreempted = 1U << 31;
+
+    /// <summary>
+    /// A batch's count as do_mmu_update and do_mmuext_op read it: an unsigned int, the continuation mark cleared
+    /// (a count carrying it is taken as a resumed call whose *pdone, from a null pdone, stays 0).
+    /// </summary>
+    private static ulong Count(ulong arg) => (uint)arg & ~MmuUpdatePreempted;
 
     private static bool Slice(int available, ulong first, ulong count, out int start, out int length)
     {

@@ -16,7 +16,8 @@ namespace PvMmu.Xen.Ptwr;
 /// </summary>
 internal static class PtwrEmulator
 {
-    public static bool TryEmulate(Hypervisor h, ulong va, ulong value, out ulong old)
+    /// <summary>Emulates a trapped write of <c>bytes</c> bytes (8, or 4: widened to the full entry first) at <c>va</c>.</summary>
+    public static bool TryEmulate(Hypervisor h, ulong va, ulong value, int bytes, out ulong old)
     {
         old = 0;
         var v = h.CurrentVcpu;
@@ -52,7 +53,11 @@ internal static class PtwrEmulator
         var handled = false;
         if (PageTypes.CanLock(h, target) && h.Frames.Type[target] == PageType.L1)
         {
-            handled = Update(h, target, (int)((va >> 3) & 511), value, out old);
+            var slot = (int)((va >> 3) & 511);
+
+            // "Turn a sub-word access into a full-word access": the caller's bytes over the entry as it is now.
+            var full = bytes == 8 ? value : GuestMemory.MergeHalf(h.ReadContents(target, slot), va, value);
+            handled = Update(h, target, slot, full, out old);
         }
 
         PageRefs.PutPage(h, target);

@@ -22,7 +22,7 @@ internal static class PageTableEntries
 
     /// <summary>
     /// get_page_from_l1e(l1e, l1e_owner, pg_owner): a general reference on the mapped frame, and a writable type
-    /// reference when the entry has RW. -EINVAL for a disallowed flag, -EPERM for MMIO without I/O rights,
+    /// reference when the entry has RW. -EINVAL for a disallowed flag or INVALID_MFN, -EPERM for MMIO without I/O rights,
     /// -EBUSY when the frame is not the owner's or the writable type is refused. Xen's l1e_owner matters only
     /// for a privileged page owner passing on mapping rights, which an unprivileged guest never has.
     /// </summary>
@@ -42,8 +42,9 @@ internal static class PageTableEntries
         var f = h.Frames;
         if (!f.IsValid(mfn))
         {
-            // Not RAM: MMIO. An unprivileged guest has no iomem_access_permitted.
-            return -Errno.EPERM;
+            // Not RAM: MMIO. An unprivileged guest has no iomem_access_permitted: -EPERM, except for the all-ones
+            // frame number, INVALID_MFN, which Xen tells apart as -EINVAL (it is no MMIO address at all).
+            return PageFlags.FrameNumber(l1e) == PageFlags.InvalidMfn ? -Errno.EINVAL : -Errno.EPERM;
         }
 
         var realOwner = PageRefs.GetOwnerAndReference(h, mfn);

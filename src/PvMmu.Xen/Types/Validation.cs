@@ -165,7 +165,7 @@ internal static class Validation
                 h.Tables.Write(t, i, 0);
             }
 
-            h.Tables.Write(t, LinearPtL4Slot, PageFlags.Entry(mfn, PageFlags.Present | PageFlags.Rw | PageFlags.Accessed | PageFlags.Dirty));
+            h.Tables.Write(t, LinearPtL4Slot, PageFlags.Entry(mfn, PageFlags.HypervisorRw));
             h.Domains.NrL4Pages[owner]++;
         }
 

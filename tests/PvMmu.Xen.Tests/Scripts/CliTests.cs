@@ -74,6 +74,17 @@ public sealed class CliTests
     [InlineData("vcpus 1\nframes a\nfrobnicate a\n", ":3: expected an operation")]
     [InlineData("vcpus 1\nframes a\nexpect a type=l7\n", ":3: expected a page type")]
     [InlineData("vcpus 1\nframes a\nexpect events bogus=1\n", ":3: expected an event name")]
+    [InlineData("vcpus 1\nframes a\ninit mfn:999[0] = 0\n", ":3: 'mfn:999' is not a frame of this machine (it has mfn:0 to mfn:")]
+    [InlineData("vcpus 1\nframes a\nexpect mfn:0x100000001 type=none\n", ":3: 'mfn:0x100000001' is not a frame of this machine")]
+    [InlineData("vcpus 1\nframes a\nexpect mfn:4096[0] = 0\n", ":3: 'mfn:4096' is not a frame of this machine")]
+    [InlineData("vcpus 1\nframes a\nexpect m2p mfn:4096 = 0\n", ":3: 'mfn:4096' is not a frame of this machine")]
+    [InlineData("vcpus 1\nframes a\nmmuext pin_l1 mfn:0x10000000000 -> 0\n", ":3: expected an MFN below 2^40")]
+    [InlineData("vcpus 1\nframes a\nstore4 0x1000 = 0x100000000 -> ok\n", ":3: expected a 32-bit value")]
+    [InlineData("vcpus 1\nframes a\nmmu_update a[0] = 1 list=unmapped@x -> 0\n", ":3: expected a number")]
+    [InlineData("vcpus 1\nframes a\nmmu_update a[0] = 1 list=good -> 0\n", ":3: expected list=bad or list=unmapped@K")]
+    [InlineData("vcpus 1\nframes a\nv1 multicall\nend\n", ":3: expected a vCPU number from 0 to 0")]
+    [InlineData("vcpus 1\nframes a\nmulticall extra\nend\n", ":3: expected '[vN] multicall [list=bad|list=unmapped@K]'")]
+    [InlineData("vcpus 1\nframes a\nexpect m2p a 5\n", ":3: expected 'expect m2p FRAME = GPFN'")]
     public void AMalformedScriptIsOneLineWithFileAndLineAndExitOne(string text, string message)
     {
         var path = Temp(text);

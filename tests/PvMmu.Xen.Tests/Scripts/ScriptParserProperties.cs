@@ -17,6 +17,8 @@ public sealed class ScriptParserProperties
         "[4.8]", "[current]", "current:", "4.8:", ";", "done=1", "foreigndom=7", "multi:0b11", "multi:bad", "invlpg",
         "all", "type=l1", "tc=1", "invariants", "events", "hypercall=1", "v0", "v1", "v9", "#", "xen", "4.8", "versions",
         "populate_physmap", "as", "decrease_reservation", "iret", "syscall", "raw", "7", "tlb", "cr3", "=", "maps",
+        "store4", "m2p", "!=", "!maps", "io-frames", "list=unmapped@1", "list=bad", "mfn:0xffffffffff", "mfn:0x100000001",
+        "mfn:0x100000001[3]", "0xffffffff",
     ];
 
     private static readonly Gen<string> Line = Gen.Int[0, Words.Length - 1].Array[0, 8]
@@ -28,6 +30,8 @@ public sealed class ScriptParserProperties
         "decrease_reservation", "populate_physmap", "iret", "syscall", "reset-events", "v1 mmuext", "expect tlb v0",
         "expect cr3 v1", "expect events v0", "expect a", "expect a[0]", "multicall\n  mmu_update", "mmu_update a[0] =",
         "mmuext pin_l1", "mmuext set_ldt", "mmuext invlpg_multi", "mmuext raw", "mmuext copy_page",
+        "store4", "expect m2p", "v1 multicall\n  mmuext", "multicall list=unmapped@1\n  mmu_update", "expect a[1] !=",
+        "mmuext pin_l1 mfn:0x100000002", "mmu_update mfn:0x100000001[0] =",
     ];
 
     private static readonly Gen<string> Script = Gen.OneOf(
