@@ -60,7 +60,11 @@ internal static class Assertions
                         checks.Add(f => f.GeneralCount == gc);
                         break;
                     case "linear":
-                        var lin = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                        // A linear page-table count is a signed 16-bit field (Xen's linear_pt_count): out of its range
+                        // no frame can match, so such a value is an error, not an overflow.
+                        var lin = short.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var l)
+                            ? l
+                            : throw new FormatException($"expected linear= a whole number from -32768 to 32767, got '{(value.Length > 40 ? value[..40] + "..." : value)}'");
                         checks.Add(f => f.LinearPtCount == lin);
                         break;
                     case "owner":

@@ -69,6 +69,7 @@ public sealed class CliTests
     [InlineData("vcpus 1\nframes a\nmulticall\n  iret\n", ":3: expected 'end' to close the multicall")]
     [InlineData("frames a\nmmuext unpin a -> -EINVAL\nvcpus 2\n", ":3: 'vcpus' describes the machine")]
     [InlineData("vcpus 99\n", ":1: expected a vCPU count from 1 to 64")]
+    [InlineData("vcpus 1\nframes a\nexpect a linear=99999999999999999999\n", ":3: expected linear= a whole number from -32768 to 32767")]
     [InlineData("frames a a\n", "frame name 'a' is declared twice")]
     [InlineData("xen 4.9\n", ":1: expected a Xen version")]
     [InlineData("vcpus 1\nframes a\nfrobnicate a\n", ":3: expected an operation")]
