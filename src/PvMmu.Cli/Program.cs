@@ -31,8 +31,13 @@ public static partial class Program
             SweepCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
             ValidateCommand.Create(stdout, stderr),
+            NewCommand.Create(stdout, stderr),
         };
-        root.SetAction(_ => DefaultJob.Run(stdout, stderr));
+        var strategyFiles = StrategyFileOption.Several();
+        root.Options.Add(strategyFiles);
+        root.SetAction(pr => StrategyFileOption.Load(pr.GetValue(strategyFiles), stderr) is { } mine
+            ? DefaultJob.Run(stdout, stderr, mine: mine)
+            : ExitCodes.BadInput);
         RefuseEmptyStrings(root);
         ShortHelpNames(root);
         // Exceptions come to the catch below, not to System.CommandLine's handler, which prints a stack trace.

@@ -77,10 +77,11 @@ public static class CheckCommand
         var symmetry = new Option<string>("--symmetry") { Description = "Symmetry reduction over interchangeable vCPUs: off (the default; on is refused: renaming vCPUs is no symmetry of this model, see docs/model.md).", DefaultValueFactory = _ => "off" };
         OptionValue.OneOf(symmetry, "on", "off");
         var json = new Option<bool>("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
+        var strategyFile = StrategyFileOption.One();
         var output = new Option<string>("--out") { Description = "Where a counterexample's replay file goes.", DefaultValueFactory = _ => "pvmmu-counterexample.json" };
         var check = new Command("check", "Explore every schedule of a scenario; exit 0 if every schedule to the bound is clean, 2 with a counterexample, 3 if the search was incomplete (a cap cut it, or it sampled) and found nothing.")
         {
-            scenario, strategy, xen, vcpus, search, bound, preemptions, por, threads, maxStates, schedules, pctDepth, time, seed, output, json, reach, symmetry,
+            scenario, strategy, strategyFile, xen, vcpus, search, bound, preemptions, por, threads, maxStates, schedules, pctDepth, time, seed, output, json, reach, symmetry,
         };
         check.SetAction(pr =>
         {
@@ -101,7 +102,7 @@ public static class CheckCommand
             }
 
             var searchHow = pr.GetValue(search)!;
-            var refused = (Scenarios.IsHypervisorOnly(sc) ? OptionValue.NotApplicable(pr, "check", $"on the hypervisor-only scenario {sc}; it takes --xen", strategy) : null)
+            var refused = (Scenarios.IsHypervisorOnly(sc) ? OptionValue.NotApplicable(pr, "check", $"on the hypervisor-only scenario {sc}; it takes --xen", strategy, strategyFile) : null)
                 ?? (searchHow is "random" or "pct" && pr.GetValue(reach) is null ? OptionValue.NotApplicable(pr, "check", $"on --search {searchHow}: it goes with the exhaustive search (exhaustive or portfolio)", por, preemptions, threads, maxStates) : null)
                 ?? (searchHow == "portfolio" ? OptionValue.NotApplicable(pr, "check", "on --search portfolio: its exhaustive search runs on one thread", threads) : null)
                 ?? (searchHow == "exhaustive" || pr.GetValue(reach) is not null ? OptionValue.NotApplicable(pr, "check", "on an exhaustive search (it draws no random schedules)", schedules, pctDepth, seed) : null)
@@ -110,6 +111,24 @@ public static class CheckCommand
             {
                 stderr.WriteLine(refused);
                 return ExitCodes.BadInput;
+            }
+
+            // A strategy file replaces --strategy; its path goes into the replay file beside the scenario's.
+            IExitStrategy? mine = null;
+            if (pr.GetValue(strategyFile) is not null)
+            {
+                if (Scenarios.IsHypervisorOnly(sc))
+                {
+                    stderr.WriteLine($"pvmmu check: --strategy-file goes with the guest scenarios; {sc} runs on the hypervisor alone");
+                    return ExitCodes.BadInput;
+                }
+
+                if ((mine = StrategyFileOption.Choose(pr, strategyFile, strategy, stderr, "check")) is null)
+                {
+                    return ExitCodes.BadInput;
+                }
+
+                name = mine.Name;
             }
 
             Func<IExplorable> build;
@@ -127,13 +146,13 @@ public static class CheckCommand
                     }
 
                     n = fileVcpus;
-                    var s = ExitStrategies.Find(name)!;
+                    var s = mine ?? ExitStrategies.Find(name)!;
                     var machines = fromFile;
                     build = () => new MachineModel(machines(s));
                 }
                 else
                 {
-                    build = Scenarios.Explorable(sc, name, n);
+                    build = mine is null ? Scenarios.Explorable(sc, name, n) : Scenarios.Explorable(sc, mine, n);
                 }
             }
             catch (ArgumentException e)
@@ -269,7 +288,8 @@ public static class CheckCommand
                 var at = Path.GetFullPath(pr.GetValue(output)!);
                 try
                 {
-                    AtomicFile.WriteAllText(at, (f with { Scenario = CheckScenarioFile.ForReplayFile(sc, at) }).ToJson());
+                    var strategyAt = mine is FileStrategy fs ? Path.GetRelativePath(Path.GetDirectoryName(at)!, Path.GetFullPath(fs.File)) : null;
+                    AtomicFile.WriteAllText(at, (f with { Scenario = CheckScenarioFile.ForReplayFile(sc, at), StrategyFile = strategyAt }).ToJson());
                     return at;
                 }
                 catch (IOException e)
@@ -307,7 +327,7 @@ public static class CheckCommand
 
                 text.WriteLine($"reached {branch} after {r.Counterexample.Count.ToString(inv)} moves ({covered})");
                 text.WriteLine($"replay file: {reachPath}");
-                text.Write(Replayer.Run(reachFile, build: fromFile).Timeline);
+                text.Write(Replayer.Run(reachFile, build: fromFile, strategy: mine).Timeline);
                 if (asJson)
                 {
                     stdout.Write(Json(r.Counterexample, r.Violation, reachPath));
@@ -327,7 +347,7 @@ public static class CheckCommand
 
             // The violation itself is the timeline's last line (with the meaning of each invariant it names).
             text.WriteLine($"replay file: {path}");
-            text.Write(Replayer.Run(file, build: fromFile).Timeline);
+            text.Write(Replayer.Run(file, build: fromFile, strategy: mine).Timeline);
             if (asJson)
             {
                 stdout.Write(Json(shrunk, violation, path));
@@ -382,7 +402,9 @@ public static class CheckCommand
     {
         var file = new Argument<string>("file") { Description = "A replay file written by pvmmu check." };
         var perfetto = new Option<string?>("--perfetto") { Description = "Also write the timeline as a trace (Chrome JSON trace events) that ui.perfetto.dev opens." };
-        var replay = new Command("replay", "Re-run a counterexample's schedule and print its timeline; exit 2 if the violation reproduces.") { file, perfetto };
+        var strategyFile = StrategyFileOption.One();
+        strategyFile.Description = "The strategy file the schedule ran under, when the replay file's strategy_file is not where it says.";
+        var replay = new Command("replay", "Re-run a counterexample's schedule and print its timeline; exit 2 if the violation reproduces.") { file, perfetto, strategyFile };
         replay.SetAction(pr =>
         {
             var path = pr.GetValue(file)!;
@@ -390,8 +412,28 @@ public static class CheckCommand
             {
                 var parsed = ReplayFile.Parse(InputFile.ReadText(path, lineLimit: false));
                 parsed = parsed with { Scenario = CheckScenarioFile.FromReplayFile(parsed.Scenario, path) };
+
+                // A strategy file: the one given, else the one the replay file names (relative to itself).
+                IExitStrategy? mine = null;
+                var strategyPath = pr.GetValue(strategyFile) is { } given ? given
+                    : parsed.StrategyFile is { } named ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, named)
+                    : null;
+                if (strategyPath != null)
+                {
+                    if ((mine = StrategyFileOption.Load([strategyPath], stderr)?[0]) is null)
+                    {
+                        return ExitCodes.BadInput;
+                    }
+
+                    if (mine.Name != parsed.Strategy)
+                    {
+                        stderr.WriteLine($"{path}: the schedule ran under strategy {parsed.Strategy}; {strategyPath} holds {mine.Name}");
+                        return ExitCodes.BadInput;
+                    }
+                }
+
                 var slices = new List<TraceSlice>();
-                var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null);
+                var (violated, timeline) = Replayer.Run(parsed, slices, CheckScenarioFile.IsFile(parsed.Scenario) ? CheckScenarioFile.Load(parsed.Scenario).Build : null, mine);
                 stdout.Write(timeline);
                 if (pr.GetValue(perfetto) is { } tracePath)
                 {

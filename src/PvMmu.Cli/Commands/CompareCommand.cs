@@ -24,10 +24,11 @@ public static class CompareCommand
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var cost = CostOptions.Cost();
         var report = CostOptions.Report();
+        var strategyFiles = StrategyFileOption.Several();
         var scenario = CostOptions.Scenario();
         var cmd = new Command("compare", "Run one workload under several strategies and compare events and modeled time per phase.")
         {
-            workload, strategies, vcpus, pages, seed, xen, json, cost, report, scenario,
+            workload, strategies, vcpus, pages, seed, xen, strategyFiles, json, cost, report, scenario,
         };
         cmd.SetAction(pr =>
         {
@@ -39,6 +40,15 @@ public static class CompareCommand
 
             var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "compare");
             var list = CostOptions.ParseStrategies(pr.GetValue(strategies)!, stderr, "compare");
+            if (list is not null && StrategyFileOption.Load(pr.GetValue(strategyFiles), stderr) is { } mine)
+            {
+                list.AddRange(mine);
+            }
+            else
+            {
+                list = null;
+            }
+
             var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "compare");
             if (table is null || list is null || spec is null)
             {

@@ -14,6 +14,7 @@ namespace PvMmu.Cli.Commands;
 /// whether it is safe: every schedule of the thread's scenario (a process exits while kernel threads on the other
 /// vCPUs lazily borrow its mm) under every exit path, from the explorer (<see cref="SafetyHalf"/>), with the thread's
 /// question answered from coverage. The deliberately broken variants are expected to fail; an upstream one failing is a finding.
+/// Strategy files (<c>pvmmu --strategy-file FILE.cs</c>) go beside the built-ins in both halves; theirs failing is a finding.
 /// </summary>
 public static class DefaultJob
 {
@@ -28,7 +29,7 @@ public static class DefaultJob
 
     public const string ReportDir = "pvmmu-report";
 
-    public static int Run(TextWriter stdout, TextWriter stderr, string reportDir = ReportDir)
+    public static int Run(TextWriter stdout, TextWriter stderr, string reportDir = ReportDir, IReadOnlyList<IExitStrategy>? mine = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -37,7 +38,7 @@ public static class DefaultJob
         stdout.Write(string.Create(inv, $"1. What it costs: the default mix (kbuild: on each of {MixVcpus} vCPUs a make forks\n{WorkloadCatalog.KbuildJobsPerVcpu} compile jobs that exec gcc, then cc1 or as; kernel threads borrow the last mm\n"));
         stdout.Write("between jobs). NoExitUnpin is the thread's patch (xen_exit_mmap deleted).\n");
         var spec = WorkloadCatalog.Build("kbuild", MixVcpus, 0, Seed);
-        var strategies = Compared.Select(n => ExitStrategies.Find(n)!).ToList();
+        var strategies = Compared.Select(n => ExitStrategies.Find(n)!).Concat(mine ?? []).ToList();
         var c = ProgressBar.Run(stderr, "compare kbuild", strategies.Count, p => Comparison.Run(spec, strategies, CostTable.Default, Seed, XenVersion.Current, p));
         stdout.Write(PhaseTable(c));
         stdout.Write("(events and the time per event: pvmmu compare --workload kbuild --strategies\n");
@@ -45,11 +46,11 @@ public static class DefaultJob
         var finding = Enumerable.Range(0, strategies.Count).Any(i => c.Findings(i) > 0);
         stdout.Write("\n2. Is it safe: ");
         stdout.Flush();
-        var (unsafeFinding, safety) = SafetyHalf.Write(sb, [.. ExitStrategies.All.Where(s => s.Name != "EarlyPinLateUnpin").Select(s => s.Name)]);
+        var (unsafeFinding, safety) = SafetyHalf.Write(sb, [.. ExitStrategies.All.Where(s => s.Name != "EarlyPinLateUnpin").Concat(mine ?? [])]);
         finding |= unsafeFinding;
         sb.Append(inv, $"\nEvents of one such exit ({Pages} touched pages, 2 vCPUs, current Xen, one\nseeded schedule):\n\n");
         sb.Append(inv, $"{"strategy",-18}{"hcalls",7}{"mc ent.",8}{"ptwr",6}{"IPIs",5}{"CR3",5}{"rem.fl.",8}{"WARNs",6}{"oopses",7}\n");
-        foreach (var s in ExitStrategies.All.Where(s => s.Name != "EarlyPinLateUnpin"))
+        foreach (var s in ExitStrategies.All.Where(s => s.Name != "EarlyPinLateUnpin").Concat(mine ?? []))
         {
             var r = WorkloadRunner.Run("lazy-exit", s, 2, Pages, Seed, XenVersion.Current, checkEveryMove: false);
             const int exit = 4;

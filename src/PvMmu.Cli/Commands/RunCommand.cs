@@ -69,9 +69,10 @@ public static class RunCommand
         var report = CostOptions.Report();
         var scenario = CostOptions.Scenario();
         var trace = new Option<string?>("--trace") { Description = "Write a Chrome/Perfetto trace (JSON) of the run, on the modeled clock." };
+        var strategyFile = StrategyFileOption.One();
         var cmd = new Command("run", "Run a workload and print its event counts and modeled time per phase; exit 2 on a WARN, an oops or a broken invariant.")
         {
-            workload, strategy, vcpus, pages, seed, xen, json, cost, report, scenario, trace,
+            workload, strategy, strategyFile, vcpus, pages, seed, xen, json, cost, report, scenario, trace,
         };
         cmd.SetAction(pr =>
         {
@@ -83,7 +84,8 @@ public static class RunCommand
 
             var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "run");
             var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "run");
-            if (table is null || spec is null)
+            var exitPath = table is null || spec is null ? null : StrategyFileOption.Choose(pr, strategyFile, strategy, stderr, "run");
+            if (table is null || spec is null || exitPath is null)
             {
                 return ExitCodes.BadInput;
             }
@@ -91,7 +93,7 @@ public static class RunCommand
             XenRules.TryParse(pr.GetValue(xen)!, out var version);
             var s = pr.GetValue(seed);
             var recorder = pr.GetValue(trace) is null ? null : new RunTrace(table);
-            var result = WorkloadRunner.Run(spec, ExitStrategies.Find(pr.GetValue(strategy)!)!, s, version, false, 0, recorder is null ? null : recorder.Observe);
+            var result = WorkloadRunner.Run(spec, exitPath, s, version, false, 0, recorder is null ? null : recorder.Observe);
             var time = new ModeledTime(result.Costs!, table);
             if (pr.GetValue(json))
             {
@@ -121,7 +123,7 @@ public static class RunCommand
 
             if (pr.GetValue(report) is { } dir)
             {
-                var c = Comparison.Run(spec, [ExitStrategies.Find(pr.GetValue(strategy)!)!], table, s, version);
+                var c = Comparison.Run(spec, [exitPath], table, s, version);
                 if (!CostOptions.WriteReport(dir, c.ReportData(CostOptions.CommandLine(pr)), info, stderr, "run"))
                 {
                     return ExitCodes.BadInput;

@@ -4,6 +4,7 @@ using PvMmu.Explore.Exhaustive;
 using PvMmu.Explore.Models;
 using PvMmu.Explore.Search;
 using PvMmu.Linux.Accounting;
+using PvMmu.Linux.Exit;
 
 namespace PvMmu.Cli.Commands;
 
@@ -27,14 +28,14 @@ internal static class SafetyHalf
     private static readonly string[] Broken = ["BrokenNoDropMmRef", "BrokenCpumaskOnly"];
 
     /// <summary>One search: on one thread, so that a capped one reports the same states on every run.</summary>
-    private static ExplorationResult Search(string strategy, int vcpus) =>
+    private static ExplorationResult Search(IExitStrategy strategy, int vcpus) =>
         new ExhaustiveExplorer(Scenarios.Explorable(Scenario, strategy, vcpus), maxStates: Cap).Run();
 
     /// <summary>
     /// Writes the half to <paramref name="sb"/> (lines of at most 80 columns); whether an exit path not meant to be
     /// broken is unsafe, and each path's verdict (safe: no violation in a complete search).
     /// </summary>
-    public static (bool Finding, List<(string Strategy, bool Safe)> Verdicts) Write(StringBuilder sb, IReadOnlyList<string> strategies)
+    public static (bool Finding, List<(string Strategy, bool Safe)> Verdicts) Write(StringBuilder sb, IReadOnlyList<IExitStrategy> strategies)
     {
         var inv = CultureInfo.InvariantCulture;
         sb.Append("every schedule of the thread's scenario, searched\n");
@@ -45,9 +46,10 @@ internal static class SafetyHalf
         sb.Append(inv, $"{"strategy",-18}2 vCPUs\n");
         var finding = false;
         var verdicts = new List<(string Strategy, bool Safe)>();
-        foreach (var name in strategies)
+        foreach (var s in strategies)
         {
-            var r = Search(name, 2);
+            var name = s.Name;
+            var r = Search(s, 2);
             var broken = Broken.Contains(name);
             string verdict;
             if (r.Violation != null)
@@ -94,7 +96,7 @@ internal static class SafetyHalf
     private static string Reach(string strategy, int vcpus, string branch, ref bool reached)
     {
         var inv = CultureInfo.InvariantCulture;
-        var r = Search(strategy, vcpus);
+        var r = Search(ExitStrategies.Find(strategy)!, vcpus);
         var moves = r.Coverage.FirstOrDefault(c => c.Branch == branch).Moves;
         if (Branches.Find(branch) == null)
         {

@@ -20,9 +20,10 @@ public static class SweepCommand
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var cost = CostOptions.Cost();
         var report = CostOptions.Report();
+        var strategyFiles = StrategyFileOption.Several();
         var cmd = new Command("sweep", "The cost of a workload as the process grows, per strategy.")
         {
-            workload, pages, strategies, vcpus, seed, xen, json, cost, report,
+            workload, pages, strategies, vcpus, seed, xen, strategyFiles, json, cost, report,
         };
         cmd.SetAction(pr =>
         {
@@ -39,6 +40,15 @@ public static class SweepCommand
 
             var table = CostOptions.LoadCost(pr.GetValue(cost), stderr, "sweep");
             var list = CostOptions.ParseStrategies(pr.GetValue(strategies)!, stderr, "sweep");
+            if (list is not null && StrategyFileOption.Load(pr.GetValue(strategyFiles), stderr) is { } mine)
+            {
+                list.AddRange(mine);
+            }
+            else
+            {
+                list = null;
+            }
+
             if (table is null || list is null)
             {
                 return ExitCodes.BadInput;

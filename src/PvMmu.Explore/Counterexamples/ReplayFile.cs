@@ -11,6 +11,9 @@ namespace PvMmu.Explore.Counterexamples;
 /// </summary>
 public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IReadOnlyList<Choice> Schedule, string Violation)
 {
+    /// <summary>The strategy file the strategy came from (relative to the replay file once written), or null for a built-in one.</summary>
+    public string? StrategyFile { get; init; }
+
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -19,6 +22,10 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
             w.WriteStartObject();
             w.WriteString("scenario", Scenario);
             w.WriteString("strategy", Strategy);
+            if (StrategyFile != null)
+            {
+                w.WriteString("strategy_file", StrategyFile);
+            }
             w.WriteNumber("vcpus", Vcpus);
             w.WriteString("violation", Violation);
             w.WriteStartArray("schedule");
@@ -106,7 +113,10 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
             var violation = root.TryGetProperty("violation", out var vi)
                 ? vi.ValueKind is JsonValueKind.String or JsonValueKind.Null ? vi.GetString() ?? string.Empty : throw new FormatException("expected a string field \"violation\"")
                 : string.Empty;
-            return new ReplayFile(Str("scenario"), Str("strategy"), vcpus, schedule, violation);
+            var strategyFile = root.TryGetProperty("strategy_file", out var sf)
+                ? sf.ValueKind == JsonValueKind.String ? sf.GetString() : throw new FormatException("expected a string field \"strategy_file\"")
+                : null;
+            return new ReplayFile(Str("scenario"), Str("strategy"), vcpus, schedule, violation) { StrategyFile = strategyFile };
         }
     }
 }

@@ -19,9 +19,10 @@ public static class Replayer
     /// <summary>
     /// Replays <paramref name="file"/>; with <paramref name="trace"/>, also records each move as a slice for a Perfetto
     /// trace. <paramref name="build"/> makes the machine when the scenario is not a built-in one (a scenario file,
-    /// read by the caller, which knows the file format).
+    /// read by the caller, which knows the file format). <paramref name="strategy"/> is the exit path when it is not a
+    /// built-in one (a strategy file's, loaded by the caller).
     /// </summary>
-    public static (bool Violated, string Timeline) Run(ReplayFile file, List<TraceSlice>? trace = null, Func<IExitStrategy, Machine>? build = null)
+    public static (bool Violated, string Timeline) Run(ReplayFile file, List<TraceSlice>? trace = null, Func<IExitStrategy, Machine>? build = null, IExitStrategy? strategy = null)
     {
         if (build == null && !Scenarios.AllNames.Contains(file.Scenario))
         {
@@ -33,7 +34,7 @@ public static class Replayer
             return RunModel(file, Scenarios.Explorable(file.Scenario, file.Strategy, file.Vcpus)(), trace);
         }
 
-        var strategy = ExitStrategies.Find(file.Strategy) ?? throw new FormatException($"unknown strategy \"{file.Strategy}\"; valid: {ExitStrategies.Names}");
+        strategy ??= ExitStrategies.Find(file.Strategy) ?? throw new FormatException($"unknown strategy \"{file.Strategy}\"; valid: {ExitStrategies.Names}");
         if (build == null && file.Vcpus is < Scenarios.MinVcpus or > Scenarios.MaxVcpus)
         {
             throw new FormatException($"expected \"vcpus\" from {Scenarios.MinVcpus} to {Scenarios.MaxVcpus}, as pvmmu check takes them; got {file.Vcpus}");

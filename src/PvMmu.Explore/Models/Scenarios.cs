@@ -68,6 +68,17 @@ public static class Scenarios
         }
 
         var strategy = ExitStrategies.Find(strategyOrOrdering) ?? throw new ArgumentException($"unknown strategy \"{strategyOrOrdering}\"; valid: {ExitStrategies.Names}");
+        return Explorable(name, strategy, vcpus);
+    }
+
+    /// <summary>A factory of fresh models for the guest scenario <paramref name="name"/> under <paramref name="strategy"/> (a built-in one or a strategy file's).</summary>
+    public static Func<IExplorable> Explorable(string name, IExitStrategy strategy, int vcpus)
+    {
+        if (!Names.Contains(name))
+        {
+            throw new ArgumentException($"{name} is not a guest scenario; those are {string.Join(", ", Names)}");
+        }
+
         var build = Build(name, strategy, vcpus);
         return () => new MachineModel(build());
     }
