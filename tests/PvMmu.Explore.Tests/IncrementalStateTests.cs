@@ -22,11 +22,12 @@ public sealed class IncrementalStateTests
         var d = new TheoryData<string, string, int>();
         foreach (var scenario in Scenarios.Names)
         {
-            foreach (var s in ExitStrategies.All)
+            // Named, so that a new strategy adds no case by itself.
+            foreach (var s in new[] { "Linux411", "Linux413", "Linux414", "Linux61", "NoExitUnpin", "TryUnpin", "BrokenNoDropMmRef", "BrokenCpumaskOnly", "EarlyPinLateUnpin" })
             {
                 foreach (var vcpus in new[] { 2, 3 })
                 {
-                    d.Add(scenario, s.Name, vcpus);
+                    d.Add(scenario, s, vcpus);
                 }
             }
         }

@@ -66,8 +66,14 @@ internal static class StrategyCompiler
     {
         var inv = CultureInfo.InvariantCulture;
         var where = d.Location.IsInSource ? d.Location.GetLineSpan().StartLinePosition : default;
+        var message = d.GetMessage(inv);
+        if (d.Id == "CS0012" && message.Contains("PvMmu.Xen", StringComparison.Ordinal))
+        {
+            message += " A strategy reaches the hypervisor only through the guest's hypercalls (docs/strategies.md).";
+        }
+
         return d.Location.IsInSource
-            ? $"{display}:{(where.Line + 1).ToString(inv)}:{(where.Character + 1).ToString(inv)}: error {d.Id}: {d.GetMessage(inv)}"
-            : $"{display}: error {d.Id}: {d.GetMessage(inv)}";
+            ? $"{display}:{(where.Line + 1).ToString(inv)}:{(where.Character + 1).ToString(inv)}: error {d.Id}: {message}"
+            : $"{display}: error {d.Id}: {message}";
     }
 }
