@@ -33,6 +33,11 @@ public static partial class Program
             ValidateCommand.Create(stdout, stderr),
             NewCommand.Create(stdout, stderr),
         };
+        foreach (var v in root.Options.OfType<VersionOption>())
+        {
+            v.Action = new VersionAction(stdout);
+        }
+
         var strategyFiles = StrategyFileOption.Several();
         root.Options.Add(strategyFiles);
         root.SetAction(pr => StrategyFileOption.Load(pr.GetValue(strategyFiles), stderr) is { } mine
