@@ -33,13 +33,6 @@ public static class ValidateCommand
             if (pr.GetValue(capture))
             {
                 var script = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path)!)!, "capture.sh");
-                if (!File.Exists(script))
-                {
-                    // The installed tool carries the capture, not the scripts that make one.
-                    stderr.WriteLine($"pvmmu validate: --capture needs {script}: run it from a checkout of the repository");
-                    return ExitCodes.BadInput;
-                }
-
                 var fresh = Path.Combine(Path.GetTempPath(), $"pvmmu-capture-{Environment.ProcessId}.json");
                 var psi = new ProcessStartInfo(script) { UseShellExecute = false };
                 psi.Environment["OUT"] = fresh;
@@ -115,10 +108,7 @@ public static class ValidateCommand
         return cmd;
     }
 
-    /// <summary>
-    /// A repository-relative path, looked for from the current directory up, else beside the tool (the build and
-    /// the installed tool carry the committed capture), so that validate runs from any directory.
-    /// </summary>
+    /// <summary>A repository-relative path, looked for from the current directory up.</summary>
     private static string? Find(string relative)
     {
         for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
@@ -130,7 +120,6 @@ public static class ValidateCommand
             }
         }
 
-        var beside = Path.Combine(AppContext.BaseDirectory, relative);
-        return File.Exists(beside) ? beside : null;
+        return null;
     }
 }
