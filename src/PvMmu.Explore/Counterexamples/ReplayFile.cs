@@ -41,7 +41,7 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static readonly string[] Fields = ["scenario", "strategy", "vcpus", "violation", "schedule"];
+    private static readonly string[] Fields = ["scenario", "strategy", "strategy_file", "vcpus", "violation", "schedule"];
 
     /// <summary>Reads a replay file; a malformed one is a <see cref="FormatException"/> saying what was expected.</summary>
     public static ReplayFile Parse(string json)
