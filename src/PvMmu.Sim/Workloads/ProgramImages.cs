@@ -5,7 +5,7 @@ namespace PvMmu.Sim.Workloads;
 /// <summary>
 /// The program images the built-in workloads use: resident pages per mapping, as the page-table code sees a
 /// process once it has run. The lmbench ones are estimates for Linux 2.6.12-era binaries (the calibration's
-/// setting; docs/performance.md says how they were chosen); every mapping is placed as the x86-64 loader would,
+/// setting; docs/calibration.md says how they were chosen); every mapping is placed as the x86-64 loader would,
 /// so the number of page-table pages is realistic too.
 /// </summary>
 public static class ProgramImages
