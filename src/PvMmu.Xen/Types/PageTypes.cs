@@ -6,9 +6,29 @@ using PvMmu.Xen.Frames;
 namespace PvMmu.Xen.Types;
 
 /// <summary>
-/// Type references: _get_page_type, _put_page_type and _put_final_page_type (xen/arch/x86/mm.c). A frame's type
-/// can change only while its type count is 0; taking a page-table type validates the contents, dropping the last
-/// one devalidates them. The model runs each call to completion (spec §9.1): no PGT_partial state survives it.
+/// The page-type engine: _get_page_type, _put_page_type and _put_final_page_type (xen/arch/x86/mm.c).
+/// <para>
+/// The reference-counting model, as the header of Xen's mm.c states it. Every frame has two counts. The general
+/// count (<see cref="FrameTable.GeneralCount"/>, Xen's count_info) counts every use of the frame by a domain: the
+/// allocation itself, each present entry that maps or points at it, a pin, a vCPU's base pointer; while it is above
+/// zero the frame cannot return to the free pool. The type count (<see cref="FrameTable.TypeCount"/>, type_info)
+/// counts the uses of the frame in its current type only: as a table of one level (L1–L4), or as a page its domain
+/// may write (an L1 entry with RW set), never both. Hence the one rule everything rests on: a frame's type can
+/// change only while its type count is zero. Every type reference comes with a general reference beside it.
+/// </para>
+/// <para>
+/// Taking a page-table type at count zero validates the contents (every present entry must be allowed at that
+/// level and takes its own references, recursively); dropping the last one devalidates them and stamps the frame
+/// with the TLB clock, so that the next type change flushes the CPUs that may still cache it. Writable and
+/// descriptor frames keep their validated flag at count zero, so taking the same type again costs nothing. A pin
+/// holds one type reference so that a table's count cannot fall to zero between uses; a frame is pinned at most
+/// once (pins do not nest). A read-only mapping takes a general reference only, which is why a guest may read its
+/// own tables.
+/// </para>
+/// <para>
+/// The model runs each call to completion (docs/xen-rules.md#deferred-puts-and-continuations): no PGT_partial
+/// state survives it. The rules, with the cases Xen distinguishes: docs/xen-rules.md#type-changes.
+/// </para>
 /// </summary>
 internal static class PageTypes
 {
@@ -88,7 +108,8 @@ internal static class PageTypes
         if (partialPath && failedSlot > 0)
         {
             // Xen leaves a table that failed past slot 0 PGT_partial in old_guest_table and finishes the put of
-            // its first entries in a continuation; what remains is the type with no count (spec errata 5).
+            // its first entries in a continuation; what remains is the type with no count
+            // (docs/xen-rules.md#validation).
             f.TypeCount[mfn] = 0;
             f.TlbStamp[mfn] = h.Clock;
             h.Events.Add(XenEvent.Continuation);
