@@ -122,7 +122,7 @@ public sealed class Kernel
     /// <summary>Calls made outside the multicall buffer (HYPERVISOR_mmu_update from a non-lazy set_pte, ...).</summary>
     public long DirectHypercalls { get; private set; }
 
-    /// <summary>xen_get_lazy_mode(): NONE in interrupt context.</summary>
+    /// <summary>paravirt_get_lazy_mode() (6.1; xen_get_lazy_mode() since 6.6): NONE in interrupt context.</summary>
     public LazyMode LazyNow(int cpu) => InInterrupt[cpu] ? LazyMode.None : Lazy[cpu];
 
     public int FreeFrames => _freeTop;

@@ -185,10 +185,10 @@ public sealed class Hypervisor
 
     /// <summary>
     /// The first half of _get_page_type's cmpxchg loop (mm.c), split off so that a two-vCPU race can put moves
-    /// between it and the cmpxchg (spec §6, XSA-401): <paramref name="vcpu"/>, on its way to give
-    /// <paramref name="mfn"/> <paramref name="type"/>, reads its type_info. With count 0 and another type, Xen before
-    /// XSA-401 made its safety flush here. A read with count above 0 and another type is already the call's end
-    /// (-EINVAL, no cmpxchg): <see cref="TypeInfoRead.Conflict"/>.
+    /// between it and the cmpxchg (XSA-401, docs/xen-rules.md#security-advisories): <paramref name="vcpu"/>, on its
+    /// way to give <paramref name="mfn"/> <paramref name="type"/>, reads its type_info. With count 0 and another type,
+    /// Xen before XSA-401 made its safety flush here. A read with count above 0 and another type is already the call's
+    /// end (-EINVAL, no cmpxchg): <see cref="TypeInfoRead.Conflict"/>.
     /// </summary>
     public TypeInfoRead ReadTypeInfo(int vcpu, uint mfn, PageType type)
     {

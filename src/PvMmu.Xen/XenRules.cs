@@ -1,8 +1,8 @@
 namespace PvMmu.Xen;
 
 /// <summary>
-/// The rules that changed between Xen 4.8 and current Xen (spec §0.2), each a switch, so that a scenario can run
-/// against the hypervisor its authors had. <see cref="For"/> gives the set of a release.
+/// The rules that changed between Xen 4.8 and current Xen (docs/xen-rules.md#version-switches), each a switch, so that
+/// a scenario can run against the hypervisor its authors had. <see cref="For"/> gives the set of a release.
 /// </summary>
 public sealed record XenRules
 {

@@ -6,7 +6,7 @@ using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
 
-/// <summary>The fork and exec streams of spec §8.4, counted exactly at several sizes.</summary>
+/// <summary>The fork and exec streams of docs/linux-paths.md#fork-and-exec, counted exactly at several sizes.</summary>
 public sealed class ForkExecTests
 {
     private static (Kernel K, int Mm) Running(ulong start, int pages) => Processes.Running(start, pages, copies: 2);

@@ -10,7 +10,7 @@ namespace PvMmu.Linux.Tests;
 
 /// <summary>
 /// The seed thread's scenario: a process ran on vCPU 1, which then switched to a kernel thread that keeps its mm
-/// lazily; the process exits on vCPU 0. Each strategy's outcome, with the counts spec §7–§8 derive.
+/// lazily; the process exits on vCPU 0. Each strategy's outcome, with the counts of docs/linux-paths.md#teardown.
 /// </summary>
 public sealed class LazyExitTests
 {

@@ -5,7 +5,10 @@ using PvMmu.Xen.Events;
 
 namespace PvMmu.Linux.Tests;
 
-/// <summary>The multicall buffer's geometry and flush rules (arch/x86/xen/multicalls.c, spec §2).</summary>
+/// <summary>
+/// The multicall buffer's geometry and flush rules (arch/x86/xen/multicalls.c;
+/// docs/linux-paths.md#the-multicall-buffer).
+/// </summary>
 public sealed class MulticallBufferTests
 {
     private static Kernel Boot() => Kernel.Boot(new KernelConfig { Vcpus = 2, Frames = 1024 });

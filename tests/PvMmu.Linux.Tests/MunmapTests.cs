@@ -6,7 +6,9 @@ using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
 
-/// <summary>munmap on a pinned, running mm: one trap per present PTE, then the ranged flush of spec §9.</summary>
+/// <summary>
+/// munmap on a pinned, running mm: one trap per present PTE, then the ranged flush of docs/linux-paths.md#tlb-flushes.
+/// </summary>
 public sealed class MunmapTests
 {
     private const ulong Start = 0x40_0000UL;

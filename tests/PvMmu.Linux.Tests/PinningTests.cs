@@ -8,8 +8,8 @@ using PvMmu.Xen.Invariants;
 namespace PvMmu.Linux.Tests;
 
 /// <summary>
-/// xen_pgd_pin and xen_pgd_unpin issue exactly the entries spec §4 derives: T3 + T2 + 2·T1 + 4 to pin and
-/// T3 + T2 + 2·T1 + 3 to unpin, in ⌈E/32⌉ hypercalls, for trees of several shapes.
+/// xen_pgd_pin and xen_pgd_unpin issue exactly the entries docs/linux-paths.md#pinning derives: T3 + T2 + 2·T1 + 4 to
+/// pin and T3 + T2 + 2·T1 + 3 to unpin, in ⌈E/32⌉ hypercalls, for trees of several shapes.
 /// </summary>
 public sealed class PinningTests
 {

@@ -7,8 +7,8 @@ using PvMmu.Xen.Invariants;
 namespace PvMmu.Linux.Tests;
 
 /// <summary>
-/// A process's exit on one vCPU, with and without xen_exit_mmap, against the counting formulas of spec §8.3. The
-/// process (N present PTEs in T1 PTE pages, T2 PMD pages, T3 PUD pages) runs on vCPU 0 with its tables pinned.
+/// A process's exit on one vCPU, with and without xen_exit_mmap, against the counts of docs/linux-paths.md#teardown.
+/// The process (N present PTEs in T1 PTE pages, T2 PMD pages, T3 PUD pages) runs on vCPU 0 with its tables pinned.
 /// </summary>
 public sealed class TeardownTests
 {

@@ -9,9 +9,9 @@ using PvMmu.Xen.Types;
 namespace PvMmu.Explore.Models;
 
 /// <summary>
-/// The XSA-401 race (spec xen-pv-mmu §6), on the hypervisor model alone. One guest, two vCPUs on the same kernel
-/// tables (KL4 → KL3 → KL2 → KL1, a direct map of every guest frame). Frame <see cref="Pg"/> was a writable page
-/// and is mapped nowhere: type writable, count 0. vCPU 0 makes it an L1 with MMUEXT_PIN_L1_TABLE, its
+/// The XSA-401 race (docs/xen-rules.md#security-advisories), on the hypervisor model alone. One guest, two vCPUs on
+/// the same kernel tables (KL4 → KL3 → KL2 → KL1, a direct map of every guest frame). Frame <see cref="Pg"/> was a
+/// writable page and is mapped nowhere: type writable, count 0. vCPU 0 makes it an L1 with MMUEXT_PIN_L1_TABLE, its
 /// _get_page_type split at the cmpxchg: one move reads type_info, the next does the cmpxchg and the rest of the
 /// hypercall, or reads again if type_info changed. (Pinning, not an L2 entry: since XSA-286 an mmu_update that
 /// changes an L2 entry flushes every dirty CPU when it ends, which would close the window the model can see; the

@@ -49,7 +49,9 @@ public sealed class RunResult
     /// <summary>Guest invariants found broken (after a move, or at the end), each with where.</summary>
     public List<string> GuestViolations { get; } = [];
 
-    /// <summary>Hypervisor invariants (spec §1.11) found broken after the run; empty when all hold.</summary>
+    /// <summary>
+    /// Hypervisor invariants (docs/xen-rules.md#invariants) found broken after the run; empty when all hold.
+    /// </summary>
     public List<string> XenViolations { get; } = [];
 
     public long Get(int phase, Metric m) => Counts[(phase * MetricCount) + (int)m];

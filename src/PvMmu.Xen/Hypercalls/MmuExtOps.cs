@@ -219,7 +219,8 @@ internal static class MmuExtOps
 
     /// <summary>
     /// MMUEXT_UNPIN_TABLE: clears the pin and drops its references. Xen does not check for other users such as
-    /// another vCPU's CR3: the type count then stays above 0 and nothing is devalidated (spec §3.4).
+    /// another vCPU's CR3: the type count then stays above 0 and nothing is devalidated
+    /// (docs/xen-rules.md#unpin-while-in-use).
     /// </summary>
     private static int Unpin(Hypervisor h, uint mfn, ushort pgOwner)
     {

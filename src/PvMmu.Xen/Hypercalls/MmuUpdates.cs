@@ -10,7 +10,7 @@ namespace PvMmu.Xen.Hypercalls;
 /// <summary>
 /// HYPERVISOR_mmu_update: do_mmu_update, mod_l1_entry and mod_l2/l3/l4_entry (xen/arch/x86/mm.c). Requests run in
 /// order and the call stops at the first failure; a deferred put (old_guest_table) forces a continuation, which
-/// the model counts and performs at once (spec §2.2.6, §9.1).
+/// the model counts and performs at once (docs/xen-rules.md#deferred-puts-and-continuations).
 /// </summary>
 internal static class MmuUpdates
 {

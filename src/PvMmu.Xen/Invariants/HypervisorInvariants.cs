@@ -1,8 +1,8 @@
 namespace PvMmu.Xen.Invariants;
 
 /// <summary>
-/// The hypervisor invariants (spec §1.11) <see cref="InvariantChecker"/> reports, by the label that starts each
-/// violation it finds: a short name and what a violation of it means, one line each.
+/// The hypervisor invariants (docs/xen-rules.md#invariants) <see cref="InvariantChecker"/> reports, by the label that
+/// starts each violation it finds: a short name and what a violation of it means, one line each.
 /// </summary>
 public static class HypervisorInvariants
 {

@@ -6,8 +6,8 @@ using PvMmu.Xen.Types;
 namespace PvMmu.Xen.Invariants;
 
 /// <summary>
-/// Recounts every reference from scratch and checks the invariants of spec §1.11 (I1–I8) against the model's
-/// incremental counts. Meant to run between operations: no hypercall may leave them broken, whatever the guest
+/// Recounts every reference from scratch and checks the invariants I1–I8 (docs/xen-rules.md#invariants) against the
+/// model's incremental counts. Meant to run between operations: no hypercall may leave them broken, whatever the guest
 /// sent. The buffers are reused, so a check allocates only for the violations it reports.
 /// <para>
 /// <see cref="Check"/> visits only the present entries of each table, from the slot list the page-table pool

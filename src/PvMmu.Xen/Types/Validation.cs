@@ -58,7 +58,8 @@ internal static class Validation
 
     /// <summary>
     /// promote_l1_table: get_page_from_l1e for every present slot, adjusting each (adjust_guest_l1e). On the first
-    /// failure the slots before it are released and the error returned; they stay adjusted (spec errata 4).
+    /// failure the slots before it are released and the error returned; they stay adjusted
+    /// (docs/xen-rules.md#validation).
     /// </summary>
     private static int PromoteL1(Hypervisor h, uint mfn, out int failedSlot)
     {

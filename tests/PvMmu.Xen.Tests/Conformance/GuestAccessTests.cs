@@ -5,7 +5,10 @@ using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
 
-/// <summary>Guest loads and stores: the walk, the TLB and its flushes, and ptwr (spec §4, §5).</summary>
+/// <summary>
+/// Guest loads and stores: the walk, the TLB and its flushes, and ptwr (docs/xen-rules.md#writable-page-tables,
+/// #tlb-flushes).
+/// </summary>
 public sealed class GuestAccessTests
 {
     [Fact]

@@ -5,7 +5,9 @@ using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
 
-/// <summary>HYPERVISOR_mmuext_op: every command of do_mmuext_op, with Xen's codes (spec §2.4, §3).</summary>
+/// <summary>
+/// HYPERVISOR_mmuext_op: every command of do_mmuext_op, with Xen's codes (docs/xen-rules.md#mmuext_op, #base-pointers).
+/// </summary>
 public sealed class MmuExtOpTests
 {
     private static (TestMachine M, uint L4, uint L3, uint L2, uint L1, uint Data) Built(XenVersion v = XenVersion.Current)
@@ -104,7 +106,7 @@ public sealed class MmuExtOpTests
         var before31 = m.F(m.G(31));
         Assert.Equal(-Errno.EINVAL, m.Ext(0, MmuExtOpRequest.Pin(1, l1)));
 
-        // Slot 0's references were released again; slot 0 stays as Xen adjusted it (spec errata 4).
+        // Slot 0's references were released again; slot 0 stays as Xen adjusted it (docs/xen-rules.md#validation).
         Assert.Equal(before31, m.F(m.G(31)));
         Assert.Equal(E(m.G(31), P | RW | U | PageFlags.GuestKernel), m.H.Entry(l1, 0));
         Assert.Equal(PageType.None, m.F(l1).Type);

@@ -5,7 +5,7 @@ using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
 
-/// <summary>HYPERVISOR_mmu_update: do_mmu_update, mod_l1_entry, mod_lN_entry (spec §2.2).</summary>
+/// <summary>HYPERVISOR_mmu_update: do_mmu_update, mod_l1_entry, mod_lN_entry (docs/xen-rules.md#mmu_update).</summary>
 public sealed class MmuUpdateTests
 {
     private static (TestMachine M, uint L4, uint L3, uint L2, uint L1, uint Data) Pinned(XenVersion v = XenVersion.Current)

@@ -4,7 +4,7 @@ using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
 
-/// <summary>HYPERVISOR_multicall (spec §2.5, XSA-213).</summary>
+/// <summary>HYPERVISOR_multicall (docs/xen-rules.md#multicall, XSA-213).</summary>
 public sealed class MulticallTests
 {
     [Fact]

@@ -4,7 +4,9 @@ using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
 
-/// <summary>HYPERVISOR_update_va_mapping: __do_update_va_mapping with every UVMF flag (spec §2.3).</summary>
+/// <summary>
+/// HYPERVISOR_update_va_mapping: __do_update_va_mapping with every UVMF flag (docs/xen-rules.md#update_va_mapping).
+/// </summary>
 public sealed class UpdateVaMappingTests
 {
     [Fact]

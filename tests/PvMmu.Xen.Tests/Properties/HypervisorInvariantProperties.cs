@@ -4,9 +4,9 @@ using PvMmu.Xen.Invariants;
 namespace PvMmu.Xen.Tests.Properties;
 
 /// <summary>
-/// Whatever a guest sends, from up to four vCPUs, the hypervisor model's invariants (spec §1.11) hold after every
-/// step: incremental counts equal a recount, no writable mapping or TLB entry reaches an in-use page-table frame,
-/// no freed frame is referenced, and no operation hits an internal inconsistency. CsCheck prints the seed of a
+/// Whatever a guest sends, from up to four vCPUs, the hypervisor model's invariants (docs/xen-rules.md#invariants) hold
+/// after every step: incremental counts equal a recount, no writable mapping or TLB entry reaches an in-use page-table
+/// frame, no freed frame is referenced, and no operation hits an internal inconsistency. CsCheck prints the seed of a
 /// failing sequence and shrinks it; set CsCheck_Seed to rerun it.
 /// </summary>
 public sealed class HypervisorInvariantProperties
