@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using PvMmu.Explore.Exhaustive;
 using PvMmu.Explore.Models;
 using PvMmu.Linux.Invariants;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Bench;
@@ -19,9 +19,9 @@ namespace PvMmu.Bench;
 public class ExplorerBenchmarks
 {
     private MachineModel _m = null!;
-    private object _start = null!;
-    private object? _reused;
-    private Choice _first;
+    private ModelSnapshot _start = null!;
+    private ModelSnapshot? _reused;
+    private Move _first;
     private readonly InvariantChecker _xen = new();
 
     [GlobalSetup]

@@ -2,7 +2,7 @@ using PvMmu.Explore.Checks;
 using PvMmu.Explore.Exhaustive;
 using PvMmu.Explore.Models;
 using PvMmu.Explore.Search;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Tests;
 
@@ -98,7 +98,7 @@ public sealed class ExplorerReductionTests
         var m = build();
         var origin = m.Snapshot();
         var seen = new HashSet<ulong>();
-        var stack = new Stack<Choice[]>();
+        var stack = new Stack<Move[]>();
         stack.Push([]);
         var pairs = 0;
         while (stack.Count > 0)
@@ -258,7 +258,7 @@ public sealed class ExplorerReductionTests
         Assert.True(none.PreemptionBoundCut);
         var one = new ExhaustiveExplorer(build) { Preemptions = 1 }.Run();
         Assert.Contains("I8:", one.Violation, StringComparison.Ordinal);
-        Assert.Equal(Choice(0), one.Counterexample[0]);
+        Assert.Equal(Move(0), one.Counterexample[0]);
     }
 
     /// <summary>
@@ -280,5 +280,5 @@ public sealed class ExplorerReductionTests
         }
     }
 
-    private static Choice Choice(int cpu) => new(cpu, ChoiceKind.Step);
+    private static Move Move(int cpu) => new(cpu, MoveKind.Step);
 }

@@ -158,7 +158,7 @@ public sealed class ExplorerTests
         var r = new RandomWalkExplorer(build, 1, 1).Run();
         Assert.Null(r.Violation);
         var m = build();
-        m.Run(new PvMmu.Linux.Sched.SeededRandomScheduler(1));
+        m.Run(new PvMmu.Scheduling.SeededRandomScheduler(1));
         Assert.Throws<ArgumentException>(() => Shrinker.Shrink(build, m.History));
     }
     /// <summary>

@@ -4,6 +4,7 @@ using PvMmu.Linux;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore.Tests;
@@ -112,7 +113,7 @@ public sealed class IncrementalStateTests
 
             SamePairs(m, $"state {seen.Count}");
             var enabled = m.Enabled().ToArray();
-            var beside = enabled.Where(c => MoveFootprint.Local(m, c)).Select(c => new Choice(c.Cpu, ChoiceKind.TakeIpi)).Except(enabled).ToArray();
+            var beside = enabled.Where(c => MoveFootprint.Local(m, c)).Select(c => new Move(c.Cpu, MoveKind.TakeIpi)).Except(enabled).ToArray();
             if (beside.Length > 0)
             {
                 SamePairs(m, [.. enabled, .. beside], $"state {seen.Count} with IPIs beside its local steps");
@@ -140,7 +141,7 @@ public sealed class IncrementalStateTests
     /// <summary>The one-pass independence of every pair of enabled moves is the pairwise one.</summary>
     private static void SamePairs(Machine m, string where) => SamePairs(m, m.Enabled().ToArray(), where);
 
-    private static void SamePairs(Machine m, Choice[] enabled, string where)
+    private static void SamePairs(Machine m, Move[] enabled, string where)
     {
         var pairs = new ulong[enabled.Length];
         MoveFootprint.IndependentPairs(m, enabled, pairs);

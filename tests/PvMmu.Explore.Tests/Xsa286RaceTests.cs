@@ -52,7 +52,7 @@ public sealed class Xsa286RaceTests
         foreach (var (variant, flushes) in new[] { ("current", 1L), ("relaxed-flush", 0L) })
         {
             var m = (Xsa286Race)Scenarios.Explorable("xsa-286", variant, 2)();
-            m.Apply(new PvMmu.Linux.Sched.Choice(1, PvMmu.Linux.Sched.ChoiceKind.Step));
+            m.Apply(new PvMmu.Scheduling.Move(1, PvMmu.Scheduling.MoveKind.Step));
             Assert.Equal(flushes, m.Hypervisor.Events.Total(PvMmu.Xen.Events.XenEvent.LocalFlush));
             Assert.Null(m.StateViolation());
         }

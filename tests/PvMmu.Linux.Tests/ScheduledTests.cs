@@ -4,6 +4,7 @@ using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
@@ -105,8 +106,8 @@ public sealed class ScheduledTests
         // switch is four steps (IRQs off and lazy CPU mode; switch_mm, CR3 queued; xen_mc_flush; IRQs on) and a
         // fifth when finish_task_switch has a lazily borrowed mm to drop.
         var (m, procs) = Build(new Linux61(), ExitVsSwitch(), 2, 2);
-        Choice v0 = new(0, ChoiceKind.Step), v1 = new(1, ChoiceKind.Step);
-        void Steps(Choice c, int n)
+        Move v0 = new(0, MoveKind.Step), v1 = new(1, MoveKind.Step);
+        void Steps(Move c, int n)
         {
             for (var i = 0; i < n; i++)
             {
@@ -123,14 +124,14 @@ public sealed class ScheduledTests
         Steps(v0, 1 + 1);                         // exit: exit_mm (last user), arch_exit_mmap's local drop
         Steps(v0, 1);                             // xen_drop_mm_ref reads vCPU 1: xen_current_cr3 still names P0
         Steps(v0, 1);                             // smp_call_function_many: the IPI to vCPU 1
-        Assert.DoesNotContain(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
+        Assert.DoesNotContain(new Move(1, MoveKind.TakeIpi), m.Enabled().ToArray());
         Assert.DoesNotContain(v0, m.Enabled().ToArray());
         Steps(v1, 1);                             // vCPU 1: xen_mc_flush issues the CR3 switch, IRQs still off
         Assert.Equal(m.K.Mms.Pgd[procs[1]], m.K.XenCurrentCr3[1]);
-        Assert.DoesNotContain(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
+        Assert.DoesNotContain(new Move(1, MoveKind.TakeIpi), m.Enabled().ToArray());
         Steps(v1, 1);                             // finish_task_switch: IRQs on
-        Assert.Contains(new Choice(1, ChoiceKind.TakeIpi), m.Enabled().ToArray());
-        m.Apply(new Choice(1, ChoiceKind.TakeIpi));
+        Assert.Contains(new Move(1, MoveKind.TakeIpi), m.Enabled().ToArray());
+        m.Apply(new Move(1, MoveKind.TakeIpi));
         Assert.True(m.Run(new RoundRobinScheduler()));
         Assert.Empty(m.K.Mc.Warnings);
         Assert.Equal(1, m.K.IpisSent);
@@ -149,7 +150,7 @@ public sealed class ScheduledTests
 
         var snapshot = m.Snapshot();
         var middle = m.Fingerprint();
-        var rest = new List<Choice>();
+        var rest = new List<Move>();
         while (!m.Done)
         {
             var enabled = m.Enabled();

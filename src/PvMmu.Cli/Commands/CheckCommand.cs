@@ -7,6 +7,7 @@ using PvMmu.Explore.Models;
 using PvMmu.Explore.Sampling;
 using PvMmu.Explore.Search;
 using PvMmu.Linux.Exit;
+using PvMmu.Scheduling;
 using PvMmu.Sim.Inputs;
 using PvMmu.Sim.Outputs;
 
@@ -255,7 +256,7 @@ public static class CheckCommand
                 stderr.WriteLine($"stats: {r.States.ToString(inv)} moves taken, {r.Slept.ToString(inv)} spared by sleep sets, deepest {r.MaxDepth.ToString(inv)}, {r.Threads.ToString(inv)} thread(s){split}, {seconds.ToString("F3", inv)} s, {(r.DistinctStates / seconds).ToString("F0", inv)} distinct states/s");
             }
 
-            string Json(IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk, string? v, string? file) =>
+            string Json(IReadOnlyList<Move>? shrunk, string? v, string? file) =>
                 CheckJson.Write(sc, name, n, how, from, pr.GetValue(seed), pr.GetValue(bound), r, shrunk, v, file);
             if (Signals.Received is { } signal && r.Violation == null)
             {
@@ -387,15 +388,8 @@ public static class CheckCommand
     /// <summary>The length of one schedule (always the first enabled move): PCT's k, where its change points fall.</summary>
     private static int ScheduleLength(Func<IExplorable> build)
     {
-        var m = build();
-        var moves = 0;
-        while (!m.Done && m.Enabled().Length > 0 && moves < 10_000)
-        {
-            m.Apply(m.Enabled()[0]);
-            moves++;
-        }
-
-        return Math.Max(moves, 1);
+        RunLoop.Run(build(), new FirstEnabledScheduler(), null, out var moves, 10_000);
+        return (int)Math.Max(moves, 1);
     }
 
     public static Command CreateReplay(TextWriter stdout, TextWriter stderr)

@@ -17,7 +17,7 @@ internal static class CheckJson
         ulong seed,
         int bound,
         ExplorationResult r,
-        IReadOnlyList<PvMmu.Linux.Sched.Choice>? shrunk,
+        IReadOnlyList<PvMmu.Scheduling.Move>? shrunk,
         string? violation,
         string? replayFile)
     {

@@ -1,6 +1,7 @@
 using PvMmu.Explore.Models;
 using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore.Checks;
@@ -74,21 +75,20 @@ public static class ScheduleCheck
     /// Runs <paramref name="schedule"/> on a fresh model. <c>Fits</c> is false when some move is not possible where
     /// it comes; otherwise <c>Violation</c> is the first one met and <c>At</c> the number of moves that reached it.
     /// </summary>
-    public static (bool Fits, string? Violation, int At) Run(Func<IExplorable> build, IReadOnlyList<Choice> schedule)
+    public static (bool Fits, string? Violation, int At) Run(Func<IExplorable> build, IReadOnlyList<Move> schedule)
     {
         var m = build();
-        for (var i = 0; i < schedule.Count; i++)
+        var replay = new ReplayStrategy(schedule);
+        string? violation = null;
+        RunLoop.Run(m, replay, new RunObserver(null, _ => (violation = m.StateViolation()) == null), out var moves);
+        if (replay.NotPossibleAt >= 0)
         {
-            if (!m.Enabled().Contains(schedule[i]))
-            {
-                return (false, null, i);
-            }
+            return (false, null, replay.NotPossibleAt);
+        }
 
-            m.Apply(schedule[i]);
-            if (m.StateViolation() is { } v)
-            {
-                return (true, v, i + 1);
-            }
+        if (violation != null)
+        {
+            return (true, violation, (int)moves);
         }
 
         if (m.Done)
@@ -99,7 +99,7 @@ public static class ScheduleCheck
         return (true, m.Enabled().Length == 0 ? Deadlock : null, schedule.Count);
     }
 
-    /// <inheritdoc cref="Run(Func{IExplorable}, IReadOnlyList{Choice})"/>
-    public static (bool Fits, string? Violation, int At) Run(Func<Machine> build, IReadOnlyList<Choice> schedule) =>
+    /// <inheritdoc cref="Run(Func{IExplorable}, IReadOnlyList{Move})"/>
+    public static (bool Fits, string? Violation, int At) Run(Func<Machine> build, IReadOnlyList<Move> schedule) =>
         Run(() => new MachineModel(build()), schedule);
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Counterexamples;
 
@@ -9,7 +9,7 @@ namespace PvMmu.Explore.Counterexamples;
 /// A counterexample on disk: the scenario, the exit path, the vCPU count, and the schedule (one move a line as
 /// <c>v1 step</c> or <c>v1 ipi</c>). JSON with snake_case names, written in a fixed order.
 /// </summary>
-public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IReadOnlyList<Choice> Schedule, string Violation)
+public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IReadOnlyList<Move> Schedule, string Violation)
 {
     /// <summary>The strategy file the strategy came from (relative to the replay file once written), or null for a built-in one.</summary>
     public string? StrategyFile { get; init; }
@@ -87,7 +87,7 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
                 throw new FormatException("expected an array field \"schedule\"");
             }
 
-            var schedule = new List<Choice>();
+            var schedule = new List<Move>();
             foreach (var item in s.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.String)
@@ -101,12 +101,12 @@ public sealed record ReplayFile(string Scenario, string Strategy, int Vcpus, IRe
                 if (parts.Length != 2 || !parts[0].StartsWith('v')
                     || !int.TryParse(parts[0].AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var cpu)
                     || !(parts[1] is "step" or "ipi" || (parts[1].StartsWith("step/", StringComparison.Ordinal)
-                        && byte.TryParse(parts[1].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out alt) && alt is > 0 and < Choice.MaxAlternatives)))
+                        && byte.TryParse(parts[1].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out alt) && alt is > 0 and < Move.MaxAlternatives)))
                 {
-                    throw new FormatException($"schedule item {schedule.Count + 1}: expected \"vN step\", \"vN step/A\" (A from 1 to {Choice.MaxAlternatives - 1}) or \"vN ipi\", got \"{(text.Length > 40 ? text[..40] + "..." : text)}\"");
+                    throw new FormatException($"schedule item {schedule.Count + 1}: expected \"vN step\", \"vN step/A\" (A from 1 to {Move.MaxAlternatives - 1}) or \"vN ipi\", got \"{(text.Length > 40 ? text[..40] + "..." : text)}\"");
                 }
 
-                schedule.Add(new Choice(cpu, parts[1] == "ipi" ? ChoiceKind.TakeIpi : ChoiceKind.Step, alt));
+                schedule.Add(new Move(cpu, parts[1] == "ipi" ? MoveKind.TakeIpi : MoveKind.Step, alt));
             }
 
             // The violation is what check met, kept for the reader; the replay finds its own.

@@ -5,6 +5,7 @@ using PvMmu.Explore.Models;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Invariants;
 
@@ -50,61 +51,53 @@ public static class Replayer
         // A file written by check --reach names a branch, not a violation: the replay looks for the move that takes it.
         var reach = ReachTarget(file);
         m.K.Branches = 0;
-        for (var i = 0; i < file.Schedule.Count; i++)
-        {
-            var c = file.Schedule[i];
-            if (!m.Enabled().ToArray().Contains(c))
+        var replay = new ReplayStrategy(file.Schedule);
+        var reached = false;
+        var moves = 0;
+        var label = string.Empty;
+        int warnings = 0, oopses = 0;
+        long ipis = 0;
+        uint[] cr3 = [];
+        var timeline = new RunObserver(
+            c =>
             {
-                throw NotPossible(i, c);
-            }
-
-            var label = m.Describe(c);
-            var warnings = m.K.Mc.Warnings.Count;
-            var oopses = m.K.Oopses.Count;
-            var ipis = m.K.IpisSent;
-            var cr3 = (uint[])m.K.XenCurrentCr3.Clone();
-            m.Apply(c);
-            sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {label,-22}");
-            var notesAt = sb.Length;
-            for (var v = 0; v < m.K.Cpus; v++)
+                label = m.Describe(c);
+                (warnings, oopses, ipis) = (m.K.Mc.Warnings.Count, m.K.Oopses.Count, m.K.IpisSent);
+                cr3 = (uint[])m.K.XenCurrentCr3.Clone();
+            },
+            c =>
             {
-                if (m.K.XenCurrentCr3[v] != cr3[v])
+                moves++;
+                sb.Append(inv, $"{moves,4}  v{c.Cpu}  {label,-22}");
+                var notes = Notes(m, sb, cr3, ipis, warnings, oopses);
+                sb.Append('\n');
+                var error = ScheduleCheck.StateViolation(m, xen);
+                trace?.Add(new TraceSlice(moves, c.Cpu, label, notes, error));
+                if (reach is { } b && (m.K.Branches & (1UL << (int)b)) != 0)
                 {
-                    sb.Append(inv, $"  v{v} xen_current_cr3 {Name(m, cr3[v])} -> {Name(m, m.K.XenCurrentCr3[v])}");
+                    sb.Append(inv, $"      reached {Branches.Name(b)}: {Branches.Meaning(b)}\n");
+                    reached = true;
+                    return false;
                 }
-            }
 
-            if (m.K.IpisSent != ipis)
-            {
-                sb.Append(inv, $"  IPI handled");
-            }
+                if (error != null)
+                {
+                    sb.Append(ViolationText.Lines(error, "      "));
+                    violated = true;
+                    return false;
+                }
 
-            foreach (var w in m.K.Mc.Warnings.Skip(warnings))
-            {
-                sb.Append(inv, $"  WARN {w.Op} {w.Arg0:x} {Errno.Name(w.Result)}");
-            }
+                return true;
+            });
+        RunLoop.Run(m, replay, timeline);
+        if (replay.NotPossibleAt is var at and >= 0)
+        {
+            throw NotPossible(at, file.Schedule[at]);
+        }
 
-            foreach (var o in m.K.Oopses.Skip(oopses))
-            {
-                sb.Append("  OOPS ").Append(o);
-            }
-
-            var notes = sb.ToString(notesAt, sb.Length - notesAt).Trim();
-            sb.Append('\n');
-            var error = ScheduleCheck.StateViolation(m, xen);
-            trace?.Add(new TraceSlice(i + 1, c.Cpu, label, notes, error));
-            if (reach is { } b && (m.K.Branches & (1UL << (int)b)) != 0)
-            {
-                sb.Append(inv, $"      reached {Branches.Name(b)}: {Branches.Meaning(b)}\n");
-                return (true, sb.Append("the branch was reached again\n").ToString());
-            }
-
-            if (error != null)
-            {
-                sb.Append(ViolationText.Lines(error, "      "));
-                violated = true;
-                break;
-            }
+        if (reached)
+        {
+            return (true, sb.Append("the branch was reached again\n").ToString());
         }
 
         if (reach is { } missed)
@@ -136,38 +129,75 @@ public static class Replayer
         var sb = new StringBuilder();
         sb.Append(inv, $"replay: scenario {file.Scenario}, xen {file.Strategy}, {file.Vcpus} vCPUs, {file.Schedule.Count} moves\n");
         var violated = false;
-        for (var i = 0; i < file.Schedule.Count; i++)
+        var replay = new ReplayStrategy(file.Schedule);
+        var moves = 0;
+        var what = string.Empty;
+        var timeline = new RunObserver(
+            c => what = m.Describe(c),
+            c =>
+            {
+                moves++;
+                sb.Append(inv, $"{moves,4}  v{c.Cpu}  {what,-40}");
+                if (m.LastOutcome.Length > 0)
+                {
+                    sb.Append("  ").Append(m.LastOutcome);
+                }
+
+                sb.Append('\n');
+                var error = m.StateViolation();
+                trace?.Add(new TraceSlice(moves, c.Cpu, what, m.LastOutcome, error));
+                if (error != null)
+                {
+                    sb.Append(ViolationText.Lines(error, "      "));
+                    violated = true;
+                    return false;
+                }
+
+                return true;
+            });
+        RunLoop.Run(m, replay, timeline);
+        if (replay.NotPossibleAt is var at and >= 0)
         {
-            var c = file.Schedule[i];
-            if (!m.Enabled().Contains(c))
-            {
-                throw NotPossible(i, c);
-            }
-
-            var what = m.Describe(c);
-            m.Apply(c);
-            sb.Append(inv, $"{i + 1,4}  v{c.Cpu}  {what,-40}");
-            if (m.LastOutcome.Length > 0)
-            {
-                sb.Append("  ").Append(m.LastOutcome);
-            }
-
-            sb.Append('\n');
-            var error = m.StateViolation();
-            trace?.Add(new TraceSlice(i + 1, c.Cpu, what, m.LastOutcome, error));
-            if (error != null)
-            {
-                sb.Append(ViolationText.Lines(error, "      "));
-                violated = true;
-                break;
-            }
+            throw NotPossible(at, file.Schedule[at]);
         }
 
         sb.Append(violated ? "the violation reproduced\n" : "no violation on this schedule\n");
         return (violated, sb.ToString());
     }
 
+    /// <summary>What a move changed, appended to its timeline line: CR3 loads as Xen sees them, IPIs, WARNs and oopses.</summary>
+    private static string Notes(Machine m, StringBuilder sb, uint[] cr3, long ipis, int warnings, int oopses)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var notesAt = sb.Length;
+        for (var v = 0; v < m.K.Cpus; v++)
+        {
+            if (m.K.XenCurrentCr3[v] != cr3[v])
+            {
+                sb.Append(inv, $"  v{v} xen_current_cr3 {Name(m, cr3[v])} -> {Name(m, m.K.XenCurrentCr3[v])}");
+            }
+        }
+
+        if (m.K.IpisSent != ipis)
+        {
+            sb.Append(inv, $"  IPI handled");
+        }
+
+        foreach (var w in m.K.Mc.Warnings.Skip(warnings))
+        {
+            sb.Append(inv, $"  WARN {w.Op} {w.Arg0:x} {Errno.Name(w.Result)}");
+        }
+
+        foreach (var o in m.K.Oopses.Skip(oopses))
+        {
+            sb.Append("  OOPS ").Append(o);
+        }
+
+        return sb.ToString(notesAt, sb.Length - notesAt).Trim();
+    }
+
     private static string Name(Machine m, uint pgd)
+
     {
         if (pgd == m.K.SwapperPgd)
         {
@@ -186,6 +216,6 @@ public static class Replayer
     }
 
     /// <summary>A schedule whose move is not enabled where it comes is a file that does not belong to this scenario.</summary>
-    private static FormatException NotPossible(int i, Choice c) =>
+    private static FormatException NotPossible(int i, Move c) =>
         new($"move {(i + 1).ToString(CultureInfo.InvariantCulture)}: {c} is not possible here; the schedule does not fit this scenario");
 }

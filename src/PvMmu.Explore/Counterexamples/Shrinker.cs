@@ -1,6 +1,7 @@
 using PvMmu.Explore.Checks;
 using PvMmu.Explore.Models;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Counterexamples;
 
@@ -12,12 +13,12 @@ namespace PvMmu.Explore.Counterexamples;
 /// </summary>
 public static class Shrinker
 {
-    public static IReadOnlyList<Choice> Shrink(Func<Machine> build, IReadOnlyList<Choice> failing) =>
+    public static IReadOnlyList<Move> Shrink(Func<Machine> build, IReadOnlyList<Move> failing) =>
         Shrink(() => new MachineModel(build()), failing);
 
-    public static IReadOnlyList<Choice> Shrink(Func<IExplorable> build, IReadOnlyList<Choice> failing)
+    public static IReadOnlyList<Move> Shrink(Func<IExplorable> build, IReadOnlyList<Move> failing)
     {
-        List<Choice>? Fails(List<Choice> candidate)
+        List<Move>? Fails(List<Move> candidate)
         {
             var (fits, violation, at) = ScheduleCheck.Run(build, candidate);
             return fits && violation != null ? candidate.GetRange(0, at) : null;
@@ -44,7 +45,7 @@ public static class Shrinker
 
             for (var start = 0; start < current.Count && !reduced; start += chunk)
             {
-                var complement = new List<Choice>(current.Count);
+                var complement = new List<Move>(current.Count);
                 complement.AddRange(current.GetRange(0, start));
                 complement.AddRange(current.GetRange(Math.Min(start + chunk, current.Count), current.Count - Math.Min(start + chunk, current.Count)));
                 if (complement.Count < current.Count && Fails(complement) is { } c)

@@ -2,6 +2,7 @@ using PvMmu.Explore.Models;
 using PvMmu.Explore.Search;
 using PvMmu.Explore.Visited;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Exhaustive;
 
@@ -192,20 +193,18 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
         _clock = new SearchClock(TimeLimit, Progress);
         if (Threads == 1)
         {
-            // On a thread of its own: the depth-first search recurses once per move of the path, and a free-running
-            // scenario's paths run to tens of thousands of moves, past what the caller's stack holds.
+            // On a thread of its own, as each of several threads searches (the search keeps its stack in its frames,
+            // not in recursion, so the thread needs no large stack).
             ExplorationResult? result = null;
-            var one = new Thread(
-                () =>
-                {
-                    var w = new ExhaustiveWorker(this, build());
-                    _names = w.Model.BranchNames;
-                    var v = w.Start(0, 0, 0, -1);
-                    w.Flush();
-                    AddCoverage(w.Coverage);
-                    result = Result(v, v == null ? [] : [.. w.Path], w.Deepest, w.Slept);
-                },
-                StackBytes);
+            var one = new Thread(() =>
+            {
+                var w = new ExhaustiveWorker(this, build());
+                _names = w.Model.BranchNames;
+                var v = w.Start(0, 0, 0, -1);
+                w.Flush();
+                AddCoverage(w.Coverage);
+                result = Result(v, v == null ? [] : [.. w.Path], w.Deepest, w.Slept);
+            });
             one.Start();
             one.Join();
             return result!;
@@ -226,7 +225,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
         _pool.Push(new SubtreeTask([], 0, 0, -1));
         var deepest = 0;
         long slept = 0;
-        (string Violation, Choice[] Path)? found = null;
+        (string Violation, Move[] Path)? found = null;
         var workers = new Thread[Threads];
 
         // The models are built here, one after the other, not each on its thread: threads allocating at once take
@@ -251,12 +250,9 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
                 while (Take() is { } task)
                 {
                     w.Model.Restore(start);
+                    RunLoop.Run(w.Model, new ReplayStrategy(task.Prefix));
                     w.Path.Clear();
-                    foreach (var c in task.Prefix)
-                    {
-                        w.Model.Apply(c);
-                        w.Path.Add(c);
-                    }
+                    w.Path.AddRange(task.Prefix);
 
                     if (w.Start(task.Prefix.Length, task.Sleep, task.Used, task.Last) is { } v)
                     {
@@ -278,7 +274,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
                     deepest = Math.Max(deepest, w.Deepest);
                     slept += w.Slept;
                 }
-            }, StackBytes);
+            });
             workers[t].Start();
         }
 
@@ -290,12 +286,6 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
         _stop = null;
         return found is { } f ? Sequentially(f.Violation, f.Path) : Result(null, [], deepest, slept) with { Subtrees = _given };
     }
-
-    /// <summary>
-    /// The stack each search thread reserves: room for the worker's recursion (one Visit per move) to the
-    /// deepest bound <c>pvmmu check</c> takes (a few hundred bytes a level); Linux commits only the pages used.
-    /// </summary>
-    public const int StackBytes = 1 << 30;
 
     /// <summary>A thread is waiting for work and none is waiting to be taken.</summary>
     internal bool Hungry => Volatile.Read(ref _idle) > 0 && Volatile.Read(ref _pooled) == 0;
@@ -343,7 +333,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
     /// A violation found by several threads depends on which got where first; the one thread search from the start
     /// finds the same one every time. Only if that search is cut short (a time limit) does the threads' one stand.
     /// </summary>
-    private ExplorationResult Sequentially(string violation, Choice[] path)
+    private ExplorationResult Sequentially(string violation, Move[] path)
     {
         var one = new ExhaustiveExplorer(build, maxDepth, maxStates)
         {
@@ -365,7 +355,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
         return r with { Violation = violation, Counterexample = path, Threads = Threads };
     }
 
-    private ExplorationResult Result(string? violation, Choice[] path, int deepest, long slept)
+    private ExplorationResult Result(string? violation, Move[] path, int deepest, long slept)
     {
         var boundCut = false;
         if (Preemptions is { } k)

@@ -1,4 +1,5 @@
-using PvMmu.Linux.Sched;
+using PvMmu.Explore.Models;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Exhaustive;
 
@@ -9,7 +10,7 @@ namespace PvMmu.Explore.Exhaustive;
 /// </summary>
 internal sealed class ExhaustiveFrame
 {
-    public Choice[] Enabled { get; private set; } = new Choice[8];
+    public Move[] Enabled { get; private set; } = new Move[8];
 
     public ulong[] IndependentOf { get; private set; } = new ulong[8];
 
@@ -33,14 +34,20 @@ internal sealed class ExhaustiveFrame
     public bool LastCanRun { get; set; }
 
     /// <summary>The state's snapshot, restored after each move; kept for the next state at this depth to overwrite.</summary>
-    public object? Snapshot { get; set; }
+    public ModelSnapshot? Snapshot { get; set; }
+
+    /// <summary>The index of the next enabled move to consider.</summary>
+    public int Next { get; set; }
+
+    /// <summary>A move has been taken from here and explored: the next one starts by restoring <see cref="Snapshot"/>.</summary>
+    public bool Left { get; set; }
 
     /// <summary>Copies the enabled moves (the model's span is overwritten by the next state's).</summary>
-    public void Load(ReadOnlySpan<Choice> enabled)
+    public void Load(ReadOnlySpan<Move> enabled)
     {
         if (Enabled.Length < enabled.Length)
         {
-            Enabled = new Choice[enabled.Length * 2];
+            Enabled = new Move[enabled.Length * 2];
             IndependentOf = new ulong[enabled.Length * 2];
         }
 

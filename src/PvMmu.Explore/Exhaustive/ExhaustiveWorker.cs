@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using PvMmu.Explore.Checks;
 using PvMmu.Explore.Models;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Exhaustive;
 
@@ -11,20 +11,20 @@ namespace PvMmu.Explore.Exhaustive;
 /// depth-first stack of <see cref="ExhaustiveFrame"/>s, from which it hands a move not yet started to a thread that
 /// has nothing to do.
 /// </summary>
-internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable model)
+internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable model) : ISchedulingStrategy
 {
     /// <summary>Sleep sets and enabled sets are bitmasks of four moves per vCPU (the IPI, up to three step alternatives).</summary>
     public const int MaxVcpus = 16;
 
     /// <summary>The moves one vCPU can have enabled at once.</summary>
-    public const int MovesPerVcpu = 1 + Choice.MaxAlternatives;
+    public const int MovesPerVcpu = 1 + Move.MaxAlternatives;
 
     private const int FlushEvery = 256;
     private readonly List<ExhaustiveFrame> _frames = [];
 
     /// <summary>
     /// Scratch for the pairs of a state's enabled moves that commute, by index (at most two moves per vCPU). An array
-    /// rather than stackalloc in <see cref="Visit"/>: a method with stackalloc is compiled fully optimised at once,
+    /// rather than stackalloc in <see cref="Prepare"/>: a method with stackalloc is compiled fully optimised at once,
     /// without the profile that lets tier 1 devirtualise the model's interface calls.
     /// </summary>
     private readonly ulong[] _pairs = new ulong[MovesPerVcpu * MaxVcpus];
@@ -32,12 +32,18 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     private long _unflushedDistinct;
     private int _rootDepth;
 
+    // Where the search is: the state the last move reached, its depth, and what the search carries into it.
+    private int _depth;
+    private ulong _sleep;
+    private int _used;
+    private int _last;
+
     public IExplorable Model { get; } = model;
 
     /// <summary>Per branch bit of the model, how many moves this thread explored that took it.</summary>
     public long[] Coverage { get; } = new long[64];
 
-    public List<Choice> Path { get; } = [];
+    public List<Move> Path { get; } = [];
 
     public long Slept { get; private set; }
 
@@ -55,22 +61,156 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Bit(Choice c) => 1UL << ((c.Cpu * MovesPerVcpu) + (c.Kind == ChoiceKind.TakeIpi ? 0 : 1 + c.Alt));
+    public static ulong Bit(Move c) => 1UL << ((c.Cpu * MovesPerVcpu) + (c.Kind == MoveKind.TakeIpi ? 0 : 1 + c.Alt));
 
-    /// <summary>Explores from the model's state, which <see cref="Path"/> (of length <paramref name="depth"/>) reached.</summary>
+    /// <summary>The first violation found below the root (the path then leads to it), or null.</summary>
+    public string? Found { get; private set; }
+
+    /// <summary>
+    /// Explores from the model's state, which <see cref="Path"/> (of length <paramref name="depth"/>) reached, with
+    /// sleep set <paramref name="sleep"/>, <paramref name="used"/> preemptions and vCPU <paramref name="last"/> the
+    /// last to move: <see cref="RunLoop"/> drives the model with this worker as its strategy. Returns the first
+    /// violation found below it, or null; the model is left in whatever state the last move explored ended in.
+    /// </summary>
     public string? Start(int depth, ulong sleep, int used, int last)
     {
         _rootDepth = depth;
-        return Visit(depth, sleep, used, last);
+        (_depth, _sleep, _used, _last) = (depth, sleep, used, last);
+        Found = null;
+        RunLoop.Run(Model, this);
+        return Found;
+    }
+
+    /// <summary>
+    /// Depth-first search as a strategy: visits the state the last move reached (<see cref="Visit"/>); then takes the
+    /// next move still to start from the deepest state on the stack that has one, restoring that state first when a
+    /// move was already explored from it. False once the subtree is done, a violation is found or the search stops.
+    /// </summary>
+    public bool TryNext(ISchedulable model, out Move move)
+    {
+        move = default;
+        var d = _depth;
+        switch (Visit(d, _sleep, _used, _last))
+        {
+            case Visited.Violation:
+                return false;
+            case Visited.Leaf:
+                if (d == _rootDepth)
+                {
+                    return false;
+                }
+
+                d--;
+                Path.RemoveAt(Path.Count - 1);
+                break;
+        }
+
+        // As a recursive search unwinds: a state with no move left to start (or a search stopped) goes back to its parent.
+        while (true)
+        {
+            var f = _frames[d];
+            if (NextMove(f, out move, out var childSleep, out var cost))
+            {
+                Path.Add(move);
+                (_depth, _sleep, _used, _last) = (d + 1, childSleep, f.Used + cost, move.Cpu);
+                return true;
+            }
+
+            if (d == _rootDepth)
+            {
+                return false;
+            }
+
+            d--;
+            Path.RemoveAt(Path.Count - 1);
+        }
+    }
+
+    /// <summary>What <see cref="Visit"/> made of a state.</summary>
+    private enum Visited
+    {
+        /// <summary>Nothing to explore below it (seen before, an end, a cap, a stop).</summary>
+        Leaf,
+
+        /// <summary>Its frame holds the moves to explore from it.</summary>
+        Expand,
+
+        /// <summary>It breaks a property (<see cref="Found"/>).</summary>
+        Violation,
     }
 
     /// <summary>
     /// Visits the state the model is in, reached at <paramref name="depth"/> with sleep set <paramref name="sleep"/>,
-    /// <paramref name="used"/> preemptions and vCPU <paramref name="last"/> the last to move; expands it if the visited
-    /// set says it must be; returns the first violation found below it (the path then leads to it), or null. The model
-    /// is left in whatever state the last move explored below it ended in.
+    /// <paramref name="used"/> preemptions and vCPU <paramref name="last"/> the last to move: counts it, claims it in
+    /// the visited set, checks it if it is new, and, if it is to be expanded, fills its frame.
     /// </summary>
-    private string? Visit(int depth, ulong sleep, int used, int last)
+    private Visited Visit(int depth, ulong sleep, int used, int last)
+    {
+        if (Cover() is { } reached)
+        {
+            Found = reached;
+            return Visited.Violation;
+        }
+
+        // The state cap: with one thread exactly MaxStates states are visited; with more, each may pass it by the
+        // states it has not yet added to the count.
+        if (search.StatesSoFar + _unflushed >= search.MaxStates)
+        {
+            search.ReachCap();
+            return Visited.Leaf;
+        }
+
+        var checkClock = false;
+        if (++_unflushed >= FlushEvery)
+        {
+            Flush();
+            checkClock = true;
+        }
+
+        Deepest = Math.Max(Deepest, depth);
+        while (_frames.Count <= depth)
+        {
+            _frames.Add(new ExhaustiveFrame());
+        }
+
+        var f = _frames[depth];
+        var fp = Model.Fingerprint();
+        var enabledMask = Load(f, fp);
+        var explore = Claim(fp, sleep, used, last, enabledMask, out var isNew, out var working);
+        if (isNew)
+        {
+            _unflushedDistinct++;
+            if (Judge(f.Count) is { } error)
+            {
+                Found = error;
+                return Visited.Violation;
+            }
+
+            if (Model.Done)
+            {
+                return Visited.Leaf;
+            }
+        }
+
+        if (explore == 0 || (checkClock && search.ShouldStop(Deepest)) || search.Stopped)
+        {
+            return Visited.Leaf;
+        }
+
+        if (depth >= search.MaxDepth)
+        {
+            search.MarkCut();
+            return Visited.Leaf;
+        }
+
+        Prepare(f, last);
+        (f.Fingerprint, f.Remaining, f.Done, f.Working, f.Used, f.Last) = (fp, explore, 0, working, used, last);
+        (f.Next, f.Left) = (0, false);
+        return Visited.Expand;
+    }
+
+    /// <summary>Counts the branches the last move took (coverage); the <c>--reach</c> message if it took the one sought.</summary>
+    private string? Cover()
     {
         if (Model.TakeBranches() is var took and not 0)
         {
@@ -85,38 +225,18 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             }
         }
 
-        // The state cap: with one thread exactly MaxStates states are visited; with more, each may pass it by the
-        // states it has not yet added to the count.
-        if (search.StatesSoFar + _unflushed >= search.MaxStates)
-        {
-            search.ReachCap();
-            return null;
-        }
+        return null;
+    }
 
-        var checkClock = false;
-        if (++_unflushed >= FlushEvery)
-        {
-            Flush();
-            checkClock = true;
-        }
-
-        Deepest = Math.Max(Deepest, depth);
-        var m = Model;
-        while (_frames.Count <= depth)
-        {
-            _frames.Add(new ExhaustiveFrame());
-        }
-
-        var f = _frames[depth];
-        var fp = m.Fingerprint();
-
+    /// <summary>Copies the state's enabled moves into its frame; returns them as a bitmask.</summary>
+    private ulong Load(ExhaustiveFrame f, ulong fp)
+    {
         // The visited set is far bigger than the caches: its slot is fetched while the enabled moves are gathered.
         search.Seen.Prefetch(fp);
-        f.Load(m.Enabled());
-        var n = f.Count;
+        f.Load(Model.Enabled());
         var enabled = f.Enabled;
         ulong enabledMask = 0;
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < f.Count; i++)
         {
             if (enabled[i].Cpu >= MaxVcpus)
             {
@@ -126,60 +246,53 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             enabledMask |= Bit(enabled[i]);
         }
 
-        bool isNew;
-        ulong explore, working;
-        var bound = search.Preemptions;
-        if (bound != null)
+        return enabledMask;
+    }
+
+    /// <summary>
+    /// Claims the state in the visited set: whether it is new, and the moves to explore from it (under a preemption
+    /// bound, all of them if it was never reached with as few preemptions; else those not asleep here and not
+    /// explored from it before, with <paramref name="working"/> the sleep set it is expanded with).
+    /// </summary>
+    private ulong Claim(ulong fp, ulong sleep, int used, int last, ulong enabledMask, out bool isNew, out ulong working)
+    {
+        if (search.Preemptions != null)
         {
             isNew = search.Seen.Add(fp);
-            explore = search.Budget.ClaimBudget(ExhaustiveExplorer.BudgetKey(fp, last), used) ? enabledMask : 0;
             working = 0;
+            return search.Budget.ClaimBudget(ExhaustiveExplorer.BudgetKey(fp, last), used) ? enabledMask : 0;
         }
-        else
+
+        search.Seen.ClaimSleep(fp, search.SleepSets ? sleep : 0, enabledMask, out isNew, out var explore, out working);
+        Slept += isNew ? BitOperations.PopCount(working) : 0;
+        return explore;
+    }
+
+    /// <summary>A new state's verdict: a broken invariant, at an end what is wrong once settled, or a deadlock; else null.</summary>
+    private string? Judge(int enabled)
+    {
+        if (Model.StateViolation() is { } error)
         {
-            search.Seen.ClaimSleep(fp, search.SleepSets ? sleep : 0, enabledMask, out isNew, out explore, out working);
-            Slept += isNew ? BitOperations.PopCount(working) : 0;
+            return error;
         }
 
-        if (isNew)
+        if (Model.Done)
         {
-            _unflushedDistinct++;
-            if (m.StateViolation() is { } error)
-            {
-                return error;
-            }
-
-            if (m.Done)
-            {
-                var end = m.EndViolation(out var settled);
-                search.Ends.Add(settled);
-                return end;
-            }
-
-            if (n == 0)
-            {
-                return ScheduleCheck.Deadlock;
-            }
+            var end = Model.EndViolation(out var settled);
+            search.Ends.Add(settled);
+            return end;
         }
 
-        if (explore == 0)
-        {
-            return null;
-        }
+        return enabled == 0 ? ScheduleCheck.Deadlock : null;
+    }
 
-        if ((checkClock && search.ShouldStop(Deepest)) || search.Stopped)
-        {
-            return null;
-        }
-
-        if (depth >= search.MaxDepth)
-        {
-            search.MarkCut();
-            return null;
-        }
-
+    /// <summary>Fills what expanding the state needs: whether the last vCPU can go on, and which moves commute here.</summary>
+    private void Prepare(ExhaustiveFrame f, int last)
+    {
+        var n = f.Count;
+        var enabled = f.Enabled;
         var lastCanRun = false;
-        if (bound != null && last >= 0)
+        if (search.Preemptions != null && last >= 0)
         {
             for (var i = 0; i < n; i++)
             {
@@ -187,12 +300,13 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             }
         }
 
+        f.LastCanRun = lastCanRun;
         if (search.SleepSets)
         {
             // Which moves commute with which, here: a move asleep (or taken before) stays asleep below one it commutes with.
             var pairs = _pairs.AsSpan(0, n);
             pairs.Clear();
-            m.IndependentPairs(enabled.AsSpan(0, n), pairs);
+            Model.IndependentPairs(enabled.AsSpan(0, n), pairs);
             for (var i = 0; i < n; i++)
             {
                 ulong ind = 0;
@@ -204,25 +318,29 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
                 f.IndependentOf[i] = ind;
             }
         }
+    }
 
-        (f.Fingerprint, f.Remaining, f.Done, f.Working, f.Used, f.Last, f.LastCanRun) = (fp, explore, 0, working, used, last, lastCanRun);
-
-        // The state is saved only when a move is about to leave it while another may still be taken from it, and put
-        // back only before such a move: with sleep sets most states have one move to take, and then neither is needed
-        // (exit-vs-switch on 8 vCPUs: 42,297 moves for 42,282 states). A child leaves the model where it ended.
-        object? here = null;
-        var left = false;
-        for (var i = 0; i < n; i++)
+    /// <summary>
+    /// The next move to explore from <paramref name="f"/>'s state, with the sleep set and preemption it carries, the
+    /// model put back into that state first if a move was explored from it already; false when none is left or the
+    /// search stopped. The state is saved only when a move is about to leave it while another may still be taken from
+    /// it: with sleep sets most states have one move to take, and then neither save nor restore is needed
+    /// (exit-vs-switch on 8 vCPUs: 42,297 moves for 42,282 states).
+    /// </summary>
+    private bool NextMove(ExhaustiveFrame f, out Move move, out ulong childSleep, out int cost)
+    {
+        while (f.Next < f.Count)
         {
-            var c = enabled[i];
-            if (!TryStart(f, c, out var cost))
+            var i = f.Next++;
+            var c = f.Enabled[i];
+            if (!TryStart(f, c, out cost))
             {
                 continue;
             }
 
             if (search.Stopped)
             {
-                return null;
+                break;
             }
 
             if (search.Hungry)
@@ -230,36 +348,30 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
                 Donate();
             }
 
-            if (left)
+            if (f.Left)
             {
-                m.Restore(here!);
+                Model.Restore(f.Snapshot!);
             }
             else if (f.Remaining != 0)
             {
-                here = m.SnapshotInto(f.Snapshot);
-                f.Snapshot = here;
+                f.Snapshot = Model.SnapshotInto(f.Snapshot);
             }
 
-            var childSleep = Taken(f, i, c);
-            Path.Add(c);
-            m.Apply(c);
-            if (Visit(depth + 1, childSleep, used + cost, c.Cpu) is { } v)
-            {
-                return v;
-            }
-
-            Path.RemoveAt(Path.Count - 1);
-            left = true;
+            childSleep = Taken(f, i, c);
+            f.Left = true;
+            move = c;
+            return true;
         }
 
-        return null;
+        (move, childSleep, cost) = (default, 0, 0);
+        return false;
     }
 
     /// <summary>
     /// Takes <paramref name="c"/> off <paramref name="f"/>'s moves still to start: whether it is to be explored here,
     /// that is, whether it was still to start and fits the preemption bound.
     /// </summary>
-    private bool TryStart(ExhaustiveFrame f, Choice c, out int cost)
+    private bool TryStart(ExhaustiveFrame f, Move c, out int cost)
     {
         cost = 0;
         var bit = Bit(c);
@@ -277,7 +389,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     /// handed to: the moves after it here (and those handed to other threads, explored as if after it) sleep on it.
     /// Returns the sleep set below it, taken before it joins them.
     /// </summary>
-    private ulong Taken(ExhaustiveFrame f, int i, Choice c)
+    private ulong Taken(ExhaustiveFrame f, int i, Move c)
     {
         if (!search.SleepSets)
         {
@@ -290,7 +402,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     }
 
     /// <summary>Context bounding: moving another vCPU while the last one could go on is a preemption; false past the bound.</summary>
-    private bool Fits(ExhaustiveFrame f, Choice c, out int cost)
+    private bool Fits(ExhaustiveFrame f, Move c, out int cost)
     {
         var bound = search.Preemptions;
         cost = bound != null && f.Last >= 0 && c.Cpu != f.Last && f.LastCanRun ? 1 : 0;
@@ -322,7 +434,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
                 }
 
                 var sleep = Taken(f, i, c);
-                Choice[] prefix = [.. Path.GetRange(0, d), c];
+                Move[] prefix = [.. Path.GetRange(0, d), c];
                 search.Give(new SubtreeTask(prefix, sleep, f.Used + cost, c.Cpu));
                 return;
             }

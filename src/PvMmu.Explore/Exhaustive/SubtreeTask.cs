@@ -1,4 +1,4 @@
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Exhaustive;
 
@@ -6,4 +6,4 @@ namespace PvMmu.Explore.Exhaustive;
 /// One subtree of a parallel exhaustive search: the moves from the start that reach its root, and what the search
 /// carries into it (sleep set, preemptions used, the vCPU that moved last).
 /// </summary>
-internal sealed record SubtreeTask(Choice[] Prefix, ulong Sleep, int Used, int Last);
+internal sealed record SubtreeTask(Move[] Prefix, ulong Sleep, int Used, int Last);

@@ -1,5 +1,5 @@
 using System.IO.Hashing;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Invariants;
@@ -15,9 +15,9 @@ namespace PvMmu.Explore.Models;
 /// </summary>
 public abstract class HypervisorRace : IExplorable
 {
-    private static readonly Choice[] Both = [new(0, ChoiceKind.Step), new(1, ChoiceKind.Step)];
-    private static readonly Choice[] OnlyA = [new(0, ChoiceKind.Step)];
-    private static readonly Choice[] OnlyB = [new(1, ChoiceKind.Step)];
+    private static readonly Move[] Both = [new(0, MoveKind.Step), new(1, MoveKind.Step)];
+    private static readonly Move[] OnlyA = [new(0, MoveKind.Step)];
+    private static readonly Move[] OnlyB = [new(1, MoveKind.Step)];
 
     private readonly string _name;
     private readonly int _stepsA;
@@ -46,7 +46,7 @@ public abstract class HypervisorRace : IExplorable
     /// <summary>What the last move did, for a timeline.</summary>
     public string LastOutcome { get; protected set; } = string.Empty;
 
-    public ReadOnlySpan<Choice> Enabled() => (Step0 < _stepsA, Step1 < _stepsB) switch
+    public ReadOnlySpan<Move> Enabled() => (Step0 < _stepsA, Step1 < _stepsB) switch
     {
         (true, true) => Both,
         (true, false) => OnlyA,
@@ -54,7 +54,7 @@ public abstract class HypervisorRace : IExplorable
         _ => [],
     };
 
-    public void Apply(Choice choice)
+    public void Apply(Move choice)
     {
         if (choice.Cpu == 0)
         {
@@ -66,7 +66,7 @@ public abstract class HypervisorRace : IExplorable
         }
     }
 
-    public abstract string Describe(Choice choice);
+    public abstract string Describe(Move choice);
 
     public ulong Fingerprint()
     {
@@ -76,14 +76,14 @@ public abstract class HypervisorRace : IExplorable
         return XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parts[..n]));
     }
 
-    public object Snapshot() => (Hypervisor.Snapshot(), Step0, Step1, OwnSnapshot());
+    public ModelSnapshot Snapshot() => new HypervisorRaceSnapshot(Hypervisor.Snapshot(), Step0, Step1, OwnSnapshot());
 
-    public void Restore(object snapshot)
+    public void Restore(ModelSnapshot snapshot)
     {
-        var (h, a, b, own) = ((HypervisorSnapshot, int, int, object?))snapshot;
-        Hypervisor.Restore(h);
-        (Step0, Step1) = (a, b);
-        OwnRestore(own);
+        var s = (HypervisorRaceSnapshot)snapshot;
+        Hypervisor.Restore(s.Hypervisor);
+        (Step0, Step1) = (s.Step0, s.Step1);
+        OwnRestore(s.Own);
     }
 
     public string? StateViolation()

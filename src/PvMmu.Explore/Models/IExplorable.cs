@@ -1,4 +1,4 @@
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Models;
 
@@ -6,29 +6,23 @@ namespace PvMmu.Explore.Models;
 /// A scenario as the search strategies, the shrinker and the replayer see it: moves chosen among the enabled ones,
 /// a state that can be snapshotted, restored and fingerprinted, and the properties checked after every move and at
 /// the end. The guest scenarios (<see cref="MachineModel"/>) and the hypervisor-only race (<see cref="Xsa401Race"/>)
-/// both are one.
+/// both are one, on equal terms: the interface knows moves (<see cref="Move"/>) and its own snapshots
+/// (<see cref="ModelSnapshot"/>), nothing of the guest. <see cref="RunLoop"/> drives it (<see cref="ISchedulable"/>).
 /// </summary>
-public interface IExplorable
+public interface IExplorable : ISchedulable
 {
-    ReadOnlySpan<Choice> Enabled();
-
-    void Apply(Choice choice);
-
-    /// <summary>Every program has run to its end.</summary>
-    bool Done { get; }
-
     ulong Fingerprint();
 
-    object Snapshot();
+    ModelSnapshot Snapshot();
 
     /// <summary>
     /// A <see cref="Snapshot"/> that may overwrite <paramref name="reuse"/> (an earlier snapshot of this model no longer
     /// needed, or null) instead of allocating a new one, for searches that take one per state. Returns the snapshot,
     /// which may or may not be <paramref name="reuse"/>; a model that cannot reuse just takes a fresh one.
     /// </summary>
-    object SnapshotInto(object? reuse) => Snapshot();
+    ModelSnapshot SnapshotInto(ModelSnapshot? reuse) => Snapshot();
 
-    void Restore(object snapshot);
+    void Restore(ModelSnapshot snapshot);
 
     /// <summary>The invariants broken in the current state, or null.</summary>
     string? StateViolation();
@@ -37,7 +31,7 @@ public interface IExplorable
     string? EndViolation(out ulong settled);
 
     /// <summary>What <paramref name="choice"/> would do now, for a timeline.</summary>
-    string Describe(Choice choice);
+    string Describe(Move choice);
 
     /// <summary>
     /// The names of the model's branches (coverage), by bit: bit i of <see cref="TakeBranches"/> is
@@ -56,14 +50,14 @@ public interface IExplorable
     /// enabled and doing the same, so a·b and b·a reach the same state. Partial-order reduction relies on it, so it
     /// must be conservative; a model that cannot tell says false, and the search then explores every order.
     /// </summary>
-    bool Independent(Choice a, Choice b) => false;
+    bool Independent(Move a, Move b) => false;
 
     /// <summary>
     /// <see cref="Independent"/> for every pair of <paramref name="enabled"/> at once: bit j of
     /// <paramref name="independentOf"/>[i] is set when moves i and j (i ≠ j) are independent. A model whose relation
     /// comes from a per-move property answers in one pass over the moves instead of one call per pair.
     /// </summary>
-    void IndependentPairs(ReadOnlySpan<Choice> enabled, Span<ulong> independentOf)
+    void IndependentPairs(ReadOnlySpan<Move> enabled, Span<ulong> independentOf)
     {
         for (var i = 0; i < enabled.Length; i++)
         {

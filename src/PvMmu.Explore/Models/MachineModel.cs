@@ -1,6 +1,7 @@
 using PvMmu.Explore.Checks;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore.Models;
@@ -20,9 +21,9 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public bool Done => Machine.Done;
 
-    public ReadOnlySpan<Choice> Enabled() => Machine.Enabled();
+    public ReadOnlySpan<Move> Enabled() => Machine.Enabled();
 
-    public void Apply(Choice choice)
+    public void Apply(Move choice)
     {
         _framesKnown = false;
         Machine.Apply(choice);
@@ -36,14 +37,23 @@ public sealed class MachineModel(Machine machine) : IExplorable
         return fp;
     }
 
-    public object Snapshot() => Machine.Snapshot();
+    public ModelSnapshot Snapshot() => new MachineModelSnapshot(Machine.Snapshot());
 
-    public object SnapshotInto(object? reuse) => Machine.SnapshotInto(reuse as MachineSnapshot);
+    public ModelSnapshot SnapshotInto(ModelSnapshot? reuse)
+    {
+        if (reuse is not MachineModelSnapshot saved)
+        {
+            return Snapshot();
+        }
 
-    public void Restore(object snapshot)
+        saved.Machine = Machine.SnapshotInto(saved.Machine);
+        return saved;
+    }
+
+    public void Restore(ModelSnapshot snapshot)
     {
         _framesKnown = false;
-        Machine.Restore((MachineSnapshot)snapshot);
+        Machine.Restore(((MachineModelSnapshot)snapshot).Machine);
     }
 
     public string? StateViolation() => ScheduleCheck.StateViolation(Machine, _xen, _memo, _framesKnown ? _frames : Machine.K.FramesFingerprint());
@@ -64,10 +74,10 @@ public sealed class MachineModel(Machine machine) : IExplorable
         return b;
     }
 
-    public bool Independent(Choice a, Choice b) => MoveFootprint.Independent(Machine, a, b);
+    public bool Independent(Move a, Move b) => MoveFootprint.Independent(Machine, a, b);
 
-    public void IndependentPairs(ReadOnlySpan<Choice> enabled, Span<ulong> independentOf) =>
+    public void IndependentPairs(ReadOnlySpan<Move> enabled, Span<ulong> independentOf) =>
         MoveFootprint.IndependentPairs(Machine, enabled, independentOf);
 
-    public string Describe(Choice choice) => Machine.Describe(choice);
+    public string Describe(Move choice) => Machine.Describe(choice);
 }

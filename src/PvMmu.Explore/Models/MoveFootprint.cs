@@ -1,4 +1,5 @@
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Models;
 
@@ -13,7 +14,7 @@ namespace PvMmu.Explore.Models;
 public static class MoveFootprint
 {
     /// <summary>Whether <paramref name="a"/> and <paramref name="b"/>, both enabled on <paramref name="m"/>, commute.</summary>
-    public static bool Independent(Machine m, Choice a, Choice b) =>
+    public static bool Independent(Machine m, Move a, Move b) =>
         a.Cpu != b.Cpu && (Local(m, a) || Local(m, b));
 
     /// <summary>
@@ -21,7 +22,7 @@ public static class MoveFootprint
     /// once per move, then bit j of <paramref name="independentOf"/>[i] is set when moves i and j are on different
     /// vCPUs and one of them is local.
     /// </summary>
-    public static void IndependentPairs(Machine m, ReadOnlySpan<Choice> enabled, Span<ulong> independentOf)
+    public static void IndependentPairs(Machine m, ReadOnlySpan<Move> enabled, Span<ulong> independentOf)
     {
         ArgumentNullException.ThrowIfNull(m);
         ulong local = 0;
@@ -50,9 +51,9 @@ public static class MoveFootprint
     /// (xen_mc_flush, lazy CPU mode left) too when the batch is empty; and the second when it is a kernel thread's on
     /// a CPU that has nothing loaded (init_mm): enter_lazy_tlb borrows no mm. None of these is read by another CPU.
     /// </summary>
-    public static bool Local(Machine m, Choice c)
+    public static bool Local(Machine m, Move c)
     {
-        if (c.Kind != ChoiceKind.Step || m.CurrentOp(c.Cpu) is not { } op)
+        if (c.Kind != MoveKind.Step || m.CurrentOp(c.Cpu) is not { } op)
         {
             return false;
         }
@@ -72,6 +73,6 @@ public static class MoveFootprint
     }
 
     /// <summary>Whether the switch <paramref name="c"/> continues is to a kernel thread (or the idle task), not a user task.</summary>
-    private static bool IsKthreadSwitch(Machine m, Choice c, Linux.Sched.Op op) =>
+    private static bool IsKthreadSwitch(Machine m, Move c, Linux.Sched.Op op) =>
         op.Kind == OpKind.Kthread || (op.Kind == OpKind.Schedule && m.SwitchAlternative(c.Cpu) != 1);
 }

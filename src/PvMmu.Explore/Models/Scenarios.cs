@@ -4,6 +4,7 @@ using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Models;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Domains;
@@ -142,7 +142,7 @@ public sealed class Xsa286Race : HypervisorRace
         return PageFlags.Mfn(Hypervisor.Entry(l2, 0));
     }
 
-    public override string Describe(Choice choice)
+    public override string Describe(Move choice)
     {
         if (choice.Cpu == 1)
         {

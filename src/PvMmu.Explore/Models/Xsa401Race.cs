@@ -1,5 +1,5 @@
 using System.Globalization;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Domains;
@@ -109,7 +109,7 @@ public sealed class Xsa401Race : HypervisorRace
         Step1++;
     }
 
-    public override string Describe(Choice choice)
+    public override string Describe(Move choice)
     {
         var pg = Pg.ToString(CultureInfo.InvariantCulture);
         return choice.Cpu == 0

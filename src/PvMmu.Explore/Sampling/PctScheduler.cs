@@ -1,4 +1,4 @@
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Sampling;
 
@@ -42,7 +42,7 @@ public sealed class PctScheduler : IScheduler
         }
     }
 
-    public int Choose(ReadOnlySpan<Choice> enabled)
+    public int Choose(ReadOnlySpan<Move> enabled)
     {
         _moves++;
         var cpu = Highest(enabled);
@@ -73,7 +73,7 @@ public sealed class PctScheduler : IScheduler
         throw new InvalidOperationException("no enabled move for the chosen vCPU");
     }
 
-    private int Highest(ReadOnlySpan<Choice> enabled)
+    private int Highest(ReadOnlySpan<Move> enabled)
     {
         var best = -1;
         foreach (var c in enabled)

@@ -2,6 +2,7 @@ using PvMmu.Explore.Checks;
 using PvMmu.Explore.Models;
 using PvMmu.Explore.Search;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Sampling;
 
@@ -41,10 +42,22 @@ public sealed class RandomWalkExplorer(
         var distinct = new HashSet<ulong>();
         var start = build();
         var origin = start.Snapshot();
-        var path = new List<Choice>();
+        var path = new List<Move>();
         var clock = new SearchClock(timeLimit, Progress);
         long states = 0;
         var deepest = 0;
+        string? violation = null;
+
+        // Each move is checked as the exhaustive search checks a state; the first violation ends the schedule.
+        var check = new RunObserver(
+            path.Add,
+            _ =>
+            {
+                states++;
+                distinct.Add(start.Fingerprint());
+                violation = start.StateViolation();
+                return violation == null;
+            });
         for (long s = 0; s < schedules; s++)
         {
             if (s > 0 && clock.Expired(states, distinct.Count, deepest))
@@ -60,22 +73,11 @@ public sealed class RandomWalkExplorer(
             var scheduler = schedulerFor?.Invoke(s) ?? uniform;
             start.Restore(origin);
             path.Clear();
-            string? violation = null;
-            while (violation == null && !start.Done && path.Count < maxDepth)
+            violation = null;
+            var end = RunLoop.Run(start, scheduler, check, maxDepth);
+            if (end == RunEnd.Deadlock)
             {
-                var enabled = start.Enabled();
-                if (enabled.Length == 0)
-                {
-                    violation = ScheduleCheck.Deadlock;
-                    break;
-                }
-
-                var c = enabled[scheduler.Choose(enabled)];
-                path.Add(c);
-                start.Apply(c);
-                states++;
-                distinct.Add(start.Fingerprint());
-                violation = start.StateViolation();
+                violation = ScheduleCheck.Deadlock;
             }
 
             if (violation == null && start.Done)

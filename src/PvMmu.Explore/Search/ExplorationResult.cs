@@ -1,9 +1,9 @@
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Search;
 
 /// <summary>What an exploration covered, and the first violation it found (with the schedule that reaches it).</summary>
-public sealed record ExplorationResult(long States, long DistinctStates, int MaxDepth, bool Exhausted, string? Violation, IReadOnlyList<Choice> Counterexample)
+public sealed record ExplorationResult(long States, long DistinctStates, int MaxDepth, bool Exhausted, string? Violation, IReadOnlyList<Move> Counterexample)
 {
     /// <summary>For a sampling strategy, how many schedules it ran (the last one may have stopped at a violation).</summary>
     public long Schedules { get; init; }

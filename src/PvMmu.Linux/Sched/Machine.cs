@@ -2,6 +2,7 @@ using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Linux.Sched;
 
@@ -16,7 +17,7 @@ namespace PvMmu.Linux.Sched;
 /// Which move comes next is the scheduler's choice; the machine has no threads and no clock, so a seed and a
 /// program fix the run.
 /// </summary>
-public sealed class Machine
+public sealed class Machine : ISchedulable
 {
     // ---- The explored state of the vCPUs, declared once: snapshot, restore and fingerprint walk these lists. ----
 
@@ -44,7 +45,7 @@ public sealed class Machine
     private readonly IpiHandler[] _pendingHandler;
     private readonly List<uint>[] _gather;
 
-    private readonly Choice[] _choices;
+    private readonly Move[] _choices;
     private Op[][] _programs;
 
     public Machine(Kernel kernel, IExitStrategy strategy, Op[][] programs, int[] processMm)
@@ -87,7 +88,7 @@ public sealed class Machine
             _gather[i] = [];
         }
 
-        _choices = new Choice[(1 + Choice.MaxAlternatives) * n];
+        _choices = new Move[(1 + Move.MaxAlternatives) * n];
     }
 
     public Kernel K { get; }
@@ -96,12 +97,6 @@ public sealed class Machine
 
     /// <summary>The programs an <see cref="OpKind.ExecImage"/> can exec, by index.</summary>
     public IReadOnlyList<ProcessImage> Images { get; init; } = [];
-
-    /// <summary>When set, called after every move; a non-empty answer stops the run (a violation).</summary>
-    public Func<Machine, List<string>>? CheckAfterEachMove { get; set; }
-
-    /// <summary>The first violation found by <see cref="CheckAfterEachMove"/>, with the move that led to it.</summary>
-    public List<string> Violations { get; } = [];
 
     /// <summary>Whether vCPU <paramref name="cpu"/> is inside a context switch's IRQs-off window (its CR3 switch queued).</summary>
     public bool InContextSwitch(int cpu) => _irqsOff[cpu];
@@ -115,7 +110,7 @@ public sealed class Machine
     private Func<int, bool>? _inContextSwitch;
 
     /// <summary>Every move made, in order: the schedule, for replay.</summary>
-    public List<Choice> History { get; } = [];
+    public List<Move> History { get; } = [];
 
     /// <summary>The operation vCPU <paramref name="cpu"/> is in or about to start, or null when its program has ended.</summary>
     public Op? CurrentOp(int cpu) => _pc[cpu] < _programs[cpu].Length ? _programs[cpu][_pc[cpu]] : null;
@@ -197,14 +192,14 @@ public sealed class Machine
     public int MmOf(int process) => _processMm[process];
 
     /// <summary>The moves enabled now, in a fixed order (by vCPU, an IPI before a step, alternatives in order).</summary>
-    public ReadOnlySpan<Choice> Enabled()
+    public ReadOnlySpan<Move> Enabled()
     {
         var n = 0;
         for (var c = 0; c < K.Cpus; c++)
         {
             if (_pendingFrom[c] != 0 && !_irqsOff[c])
             {
-                _choices[n++] = new Choice(c, ChoiceKind.TakeIpi);
+                _choices[n++] = new Move(c, MoveKind.TakeIpi);
             }
 
             if (!CanStep(c))
@@ -215,17 +210,17 @@ public sealed class Machine
             var op = _programs[c][_pc[c]];
             if (op.Kind == OpKind.Schedule && _step[c] == 0)
             {
-                _choices[n++] = new Choice(c, ChoiceKind.Step, 0);
+                _choices[n++] = new Move(c, MoveKind.Step, 0);
                 if (op.Process >= 0 && (K.IsLazyTlb[c] || K.LoadedMm[c] != MmOf(op.Process)))
                 {
-                    _choices[n++] = new Choice(c, ChoiceKind.Step, 1);
+                    _choices[n++] = new Move(c, MoveKind.Step, 1);
                 }
 
-                _choices[n++] = new Choice(c, ChoiceKind.Step, 2);
+                _choices[n++] = new Move(c, MoveKind.Step, 2);
             }
             else
             {
-                _choices[n++] = new Choice(c, ChoiceKind.Step);
+                _choices[n++] = new Move(c, MoveKind.Step);
             }
         }
 
@@ -243,36 +238,17 @@ public sealed class Machine
         return op.Kind != OpKind.Wait || _flags[op.Arg];
     }
 
-    /// <summary>Runs until done; returns false on a deadlock (moves remain to be made, none is enabled).</summary>
-    public bool Run(IScheduler scheduler, int maxMoves = 10_000_000)
-    {
-        for (var moves = 0; moves < maxMoves && !Done; moves++)
-        {
-            var enabled = Enabled();
-            if (enabled.Length == 0)
-            {
-                return false;
-            }
+    /// <summary>
+    /// Runs under <paramref name="scheduler"/> (through <see cref="RunLoop"/>) until done; returns false on a deadlock
+    /// (moves remain to be made, none is enabled).
+    /// </summary>
+    public bool Run(IScheduler scheduler, int maxMoves = 10_000_000) =>
+        RunLoop.Run(this, scheduler, maxMoves: maxMoves) == RunEnd.Done || Done;
 
-            Apply(enabled[scheduler.Choose(enabled)]);
-            if (CheckAfterEachMove != null)
-            {
-                var errors = CheckAfterEachMove(this);
-                if (errors.Count > 0)
-                {
-                    Violations.Add($"after move {History.Count} ({History[^1]}): {string.Join("; ", errors)}");
-                    return true;
-                }
-            }
-        }
-
-        return Done;
-    }
-
-    public void Apply(Choice choice)
+    public void Apply(Move choice)
     {
         History.Add(choice);
-        if (choice.Kind == ChoiceKind.TakeIpi)
+        if (choice.Kind == MoveKind.TakeIpi)
         {
             TakeIpi(choice.Cpu);
         }
@@ -629,10 +605,10 @@ public sealed class Machine
     /// What the next move of <paramref name="choice"/> runs, named after the real functions: for a counterexample's
     /// timeline (not on a search's hot path).
     /// </summary>
-    public string Describe(Choice choice)
+    public string Describe(Move choice)
     {
         var cpu = choice.Cpu;
-        if (choice.Kind == ChoiceKind.TakeIpi)
+        if (choice.Kind == MoveKind.TakeIpi)
         {
             var from = System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
             var handler = from < K.Cpus ? _pendingHandler[(cpu * K.Cpus) + from] : IpiHandler.None;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using PvMmu.Linux;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Sim.Costs;
 
 namespace PvMmu.Sim.Reports;
@@ -48,8 +49,8 @@ public sealed class RunTrace
 
     public IReadOnlyList<Slice> Slices => _slices;
 
-    /// <summary>The hook for <see cref="Workloads.WorkloadRunner.Run(Workloads.WorkloadSpec, Linux.Exit.IExitStrategy, ulong, Xen.XenVersion, bool, int, Action{Machine, Choice, int}?)"/>.</summary>
-    public void Observe(Machine m, Choice next, int phase)
+    /// <summary>The hook for <see cref="Workloads.WorkloadRunner.Run(Workloads.WorkloadSpec, Linux.Exit.IExitStrategy, ulong, Xen.XenVersion, bool, int, Action{Machine, Move, int}?)"/>.</summary>
+    public void Observe(Machine m, Move next, int phase)
     {
         var k = m.K;
         if (_clock.Length == 0)
@@ -86,7 +87,7 @@ public sealed class RunTrace
 
         _pendingCpu = next.Cpu;
         _pendingPhase = phase;
-        _pendingName = next.Kind == ChoiceKind.TakeIpi ? "take IPI" : m.CurrentOp(next.Cpu)?.ToString() ?? "idle";
+        _pendingName = next.Kind == MoveKind.TakeIpi ? "take IPI" : m.CurrentOp(next.Cpu)?.ToString() ?? "idle";
     }
 
     private static void Read(Kernel k, int v, Span<long> into)

@@ -5,6 +5,7 @@ using PvMmu.Linux.Invariants;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Reports;
 using PvMmu.Xen;
@@ -38,7 +39,7 @@ public static class WorkloadRunner
     /// Runs <paramref name="spec"/>; <paramref name="observe"/>, when given, sees every move before it is applied
     /// (with its phase) and the end of the programs (phase −1), for traces.
     /// </summary>
-    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Choice, int>? observe = null)
+    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Move, int>? observe = null)
     {
         var k = Kernel.Boot(new KernelConfig
         {
@@ -70,34 +71,36 @@ public static class WorkloadRunner
         Charge(k, result, 0, counts);
 
         var scheduler = new SeededRandomScheduler(seed + 1);
-        while (!machine.Done)
-        {
-            var enabled = machine.Enabled();
-            if (enabled.Length == 0)
+        var phase = 0;
+        var moves = new RunObserver(
+            choice =>
             {
-                result.GuestViolations.Add("deadlock: no vCPU can move; schedule " + string.Join(" ", machine.History));
-                break;
-            }
-
-            var choice = enabled[scheduler.Choose(enabled)];
-            var phase = PhaseOf(machine, choice);
-            k.Xen.Events.Phase = phase;
-            observe?.Invoke(machine, choice, phase);
-            machine.Apply(choice);
-            Charge(k, result, phase, counts);
-            if (checkEveryMove)
+                phase = PhaseOf(machine, choice);
+                k.Xen.Events.Phase = phase;
+                observe?.Invoke(machine, choice, phase);
+            },
+            choice =>
             {
-                var errors = GuestInvariantChecker.Check(k, machine.InContextSwitch);
-                errors.AddRange(new InvariantChecker().Check(k.Xen).Select(e => "xen: " + e));
-                foreach (var e in errors)
+                Charge(k, result, phase, counts);
+                if (checkEveryMove)
                 {
-                    var line = $"after move {machine.History.Count} ({choice}, {machine.CurrentOp(choice.Cpu)?.ToString() ?? "idle"}): {e}";
-                    if (result.GuestViolations.Count < 50)
+                    var errors = GuestInvariantChecker.Check(k, machine.InContextSwitch);
+                    errors.AddRange(new InvariantChecker().Check(k.Xen).Select(e => "xen: " + e));
+                    foreach (var e in errors)
                     {
-                        result.GuestViolations.Add(line);
+                        var line = $"after move {machine.History.Count} ({choice}, {machine.CurrentOp(choice.Cpu)?.ToString() ?? "idle"}): {e}";
+                        if (result.GuestViolations.Count < 50)
+                        {
+                            result.GuestViolations.Add(line);
+                        }
                     }
                 }
-            }
+
+                return true;
+            });
+        if (RunLoop.Run(machine, scheduler, moves) == RunEnd.Deadlock)
+        {
+            result.GuestViolations.Add("deadlock: no vCPU can move; schedule " + string.Join(" ", machine.History));
         }
 
         k.Xen.Events.Phase = 1;
@@ -124,7 +127,7 @@ public static class WorkloadRunner
     /// </summary>
     /// <summary>
     /// A fresh machine for <paramref name="spec"/> under <paramref name="strategy"/>: the kernel booted, the initial
-    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Choice, int}?)"/>
+    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Move, int}?)"/>
     /// sets them up, event counts zeroed, no move made. <c>pvmmu check --scenario FILE</c> explores its schedules.
     /// </summary>
     public static Machine NewMachine(WorkloadSpec spec, IExitStrategy strategy)
@@ -192,9 +195,9 @@ public static class WorkloadRunner
         return mm;
     }
 
-    private static int PhaseOf(Machine m, Choice c)
+    private static int PhaseOf(Machine m, Move c)
     {
-        if (c.Kind == ChoiceKind.TakeIpi)
+        if (c.Kind == MoveKind.TakeIpi)
         {
             return 4;
         }

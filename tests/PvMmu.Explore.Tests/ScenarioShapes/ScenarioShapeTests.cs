@@ -1,6 +1,6 @@
 using PvMmu.Explore.Exhaustive;
 using PvMmu.Linux.Exit;
-using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
 namespace PvMmu.Explore.Tests.ScenarioShapes;
 
@@ -43,7 +43,7 @@ public sealed class ScenarioShapeTests
                 var pick = enabled[0];
                 foreach (var c in enabled)
                 {
-                    if (c.Cpu == cpu && c.Kind == ChoiceKind.Step)
+                    if (c.Cpu == cpu && c.Kind == MoveKind.Step)
                     {
                         pick = c;
                         break;

@@ -1,11 +1,11 @@
-namespace PvMmu.Linux.Sched;
+namespace PvMmu.Scheduling;
 
 /// <summary>A uniformly random enabled move, from a seeded xorshift64* generator: the same seed, the same run.</summary>
 public sealed class SeededRandomScheduler(ulong seed) : IScheduler
 {
     private ulong _state = seed == 0 ? 0x9E37_79B9_7F4A_7C15UL : seed;
 
-    public int Choose(ReadOnlySpan<Choice> enabled) => (int)(Next() % (ulong)enabled.Length);
+    public int Choose(ReadOnlySpan<Move> enabled) => (int)(Next() % (ulong)enabled.Length);
 
     /// <summary>The generator's next 64-bit output, for schedulers that draw other choices from the same stream.</summary>
     public ulong Next()

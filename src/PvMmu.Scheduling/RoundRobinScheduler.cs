@@ -1,11 +1,11 @@
-namespace PvMmu.Linux.Sched;
+namespace PvMmu.Scheduling;
 
 /// <summary>Each vCPU in turn; a vCPU with a pending IPI takes it before its next step.</summary>
 public sealed class RoundRobinScheduler : IScheduler
 {
     private int _next;
 
-    public int Choose(ReadOnlySpan<Choice> enabled)
+    public int Choose(ReadOnlySpan<Move> enabled)
     {
         for (var round = 0; round < 64; round++)
         {
@@ -18,7 +18,7 @@ public sealed class RoundRobinScheduler : IScheduler
                     continue;
                 }
 
-                if (enabled[i].Kind == ChoiceKind.TakeIpi)
+                if (enabled[i].Kind == MoveKind.TakeIpi)
                 {
                     _next = cpu + 1;
                     return i;

@@ -1,7 +1,7 @@
-namespace PvMmu.Linux.Sched;
+namespace PvMmu.Scheduling;
 
-/// <summary>What the scheduler can let happen next.</summary>
-public enum ChoiceKind : byte
+/// <summary>What a vCPU can be let do next.</summary>
+public enum MoveKind : byte
 {
     /// <summary>The vCPU advances its program by one step.</summary>
     Step,
