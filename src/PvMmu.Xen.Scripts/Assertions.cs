@@ -1,10 +1,9 @@
-using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
-using static PvMmu.Cli.XenScripts.XenScriptParser;
+using static PvMmu.Xen.Scripts.XenScriptParser;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>The <c>expect</c> lines of a script: checks of frame, entry, TLB, CR3, event and invariant state.</summary>
 internal static class Assertions

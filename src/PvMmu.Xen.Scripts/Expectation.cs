@@ -1,6 +1,5 @@
-using PvMmu.Xen;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>
 /// The text after <c>-&gt;</c>: one expected outcome for every version, or one per version

@@ -1,7 +1,6 @@
-using PvMmu.Xen;
 using PvMmu.Xen.Invariants;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>The state a running script sees: its hypervisor and the frame names bound so far.</summary>
 public sealed class ScriptContext

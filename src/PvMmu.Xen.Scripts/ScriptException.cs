@@ -1,4 +1,4 @@
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>A malformed script: reported as <c>file:line: what was expected</c>, exit code 1.</summary>
 public sealed class ScriptException : Exception

@@ -1,4 +1,4 @@
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>A statement that cannot run as written (for example a builder write to a frame in use): exit code 1.</summary>
 public sealed class ScriptRunException : Exception

@@ -1,11 +1,10 @@
 using System.Text.RegularExpressions;
-using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Access;
 using PvMmu.Xen.Events;
-using static PvMmu.Cli.XenScripts.XenScriptParser;
+using static PvMmu.Xen.Scripts.XenScriptParser;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>
 /// Turns one script line (or a multicall block) into a runnable statement. Names are checked now and resolved

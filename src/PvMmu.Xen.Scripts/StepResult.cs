@@ -1,4 +1,4 @@
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>What a statement printed and whether its expectation held.</summary>
 public readonly record struct StepResult(string Output, bool Held)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using PvMmu.Xen.Abi;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>
 /// The small expressions of the script format: numbers, error codes, page-table entries ("l1a P RW"), virtual

@@ -1,6 +1,5 @@
-using PvMmu.Xen;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>A parsed hypercall script: its machine, its names and its statements.</summary>
 public sealed class XenScript

@@ -1,32 +1,16 @@
 using System.Globalization;
-using PvMmu.Sim.Inputs;
-using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>
 /// Parses a hypercall script (docs/scenario-format.md). The whole file is parsed before anything runs, so a
-/// malformed script runs nothing; errors carry the file and line.
+/// malformed script runs nothing; errors carry the file and line. The caller reads the file (the CLI through its
+/// input caps), so that the language depends on the hypervisor model alone.
 /// </summary>
 public static class XenScriptParser
 {
     private static readonly string[] Directives = ["xen", "versions", "vcpus", "frames", "xen-frames", "foreign-frames", "free-frames", "io-frames", "writable-pagetables"];
-
-    public static XenScript ParseFile(string path)
-    {
-        string text;
-        try
-        {
-            text = InputFile.ReadText(path);
-        }
-        catch (InputFileException e)
-        {
-            throw new ScriptException(path, e.Line, e.Reason);
-        }
-
-        return Parse(path, text);
-    }
 
     public static XenScript Parse(string file, string text)
     {

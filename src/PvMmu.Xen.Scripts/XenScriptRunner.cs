@@ -1,14 +1,17 @@
-using PvMmu.Xen;
 
-namespace PvMmu.Cli.XenScripts;
+namespace PvMmu.Xen.Scripts;
 
 /// <summary>Runs a parsed script against a fresh hypervisor, printing one line per statement.</summary>
 public static class XenScriptRunner
 {
-    /// <summary>The outcome of one run: statements run, expectations that failed, and the exit code it implies.</summary>
+    /// <summary>
+    /// The outcome of one run: statements run, expectations that failed, and whether a statement could not run as
+    /// written (<paramref name="ToolError"/>: the script is at fault, not the model).
+    /// </summary>
     public readonly record struct RunSummary(int Operations, int Assertions, int Failed, bool ToolError)
     {
-        public int ExitCode => ToolError ? ExitCodes.BadInput : Failed > 0 ? ExitCodes.Finding : ExitCodes.Ok;
+        /// <summary>Every statement ran and every expectation held.</summary>
+        public bool Held => !ToolError && Failed == 0;
     }
 
     public static RunSummary Run(XenScript script, XenVersion version, TextWriter output)

@@ -1,6 +1,7 @@
 using System.CommandLine;
-using PvMmu.Cli.XenScripts;
+using PvMmu.Sim.Inputs;
 using PvMmu.Xen;
+using PvMmu.Xen.Scripts;
 
 namespace PvMmu.Cli.Commands;
 
@@ -41,7 +42,7 @@ public static class XenCommand
         {
             try
             {
-                scripts.Add(XenScriptParser.ParseFile(p));
+                scripts.Add(ParseFile(p));
             }
             catch (ScriptException e)
             {
@@ -56,12 +57,28 @@ public static class XenCommand
             var versions = forced is { } f ? [f] : allVersions ? s.Versions : [s.Version ?? XenVersion.Current];
             foreach (var version in versions)
             {
-                var code = XenScriptRunner.Run(s, version, stdout).ExitCode;
-                toolError |= code == ExitCodes.BadInput;
-                finding |= code == ExitCodes.Finding;
+                var summary = XenScriptRunner.Run(s, version, stdout);
+                toolError |= summary.ToolError;
+                finding |= !summary.ToolError && summary.Failed > 0;
             }
         }
 
         return toolError ? ExitCodes.BadInput : finding ? ExitCodes.Finding : ExitCodes.Ok;
+    }
+
+    /// <summary>A script read through the input caps every file passes (<see cref="InputFile"/>), then parsed.</summary>
+    public static XenScript ParseFile(string path)
+    {
+        string text;
+        try
+        {
+            text = InputFile.ReadText(path);
+        }
+        catch (InputFileException e)
+        {
+            throw new ScriptException(path, e.Line, e.Reason);
+        }
+
+        return XenScriptParser.Parse(path, text);
     }
 }

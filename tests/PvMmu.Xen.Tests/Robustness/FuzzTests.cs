@@ -1,11 +1,11 @@
 using System.Globalization;
 using CsCheck;
 using PvMmu.Cli;
-using PvMmu.Cli.XenScripts;
 using PvMmu.Explore.Counterexamples;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Validation;
 using PvMmu.Sim.Workloads;
+using PvMmu.Xen.Scripts;
 using PvMmu.Xen.Tests.Scripts;
 using static PvMmu.Xen.Tests.Scripts.Pvmmu;
 
