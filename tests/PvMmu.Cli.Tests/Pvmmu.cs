@@ -1,6 +1,5 @@
-using PvMmu.Cli;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests;
 
 /// <summary>The <c>pvmmu</c> command run in process, its output captured: what the CLI tests drive it with.</summary>
 internal static class Pvmmu

@@ -1,6 +1,4 @@
-using PvMmu.Xen.Scripts;
-
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Xen.Scripts.Tests;
 
 /// <summary>
 /// Every script in examples/xen runs under each Xen version its <c>versions</c> line names, and every

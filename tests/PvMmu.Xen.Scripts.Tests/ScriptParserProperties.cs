@@ -1,7 +1,6 @@
 using CsCheck;
-using PvMmu.Xen.Scripts;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Xen.Scripts.Tests;
 
 /// <summary>
 /// Whatever text a script holds, parsing it either succeeds or fails with a <see cref="ScriptException"/> naming the

@@ -1,4 +1,4 @@
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Tests;
 
 /// <summary>Finds the repository's folders from the test binary's location.</summary>
 internal static class RepoPaths

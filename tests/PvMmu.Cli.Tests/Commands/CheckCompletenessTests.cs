@@ -1,7 +1,6 @@
 using System.Text.Json;
-using PvMmu.Cli;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>
 /// <c>pvmmu check</c> claims a proof (exit 0, <c>"complete": true</c>) only when every schedule to the bound was

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>
 /// What <c>pvmmu check</c> says about the soundness of its own search: the fingerprint-collision estimate is the

@@ -1,7 +1,6 @@
-using PvMmu.Cli;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>The <c>pvmmu</c> command: exit codes, one-line errors, determinism.</summary>
 public sealed class CliTests

@@ -1,9 +1,8 @@
 using System.Text.Json;
-using PvMmu.Cli;
 using PvMmu.Cli.Commands;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>The cost commands (default job, run, compare, sweep, bench): outputs, exact counts, traces, and bad input.</summary>
 public sealed class CostCliTests

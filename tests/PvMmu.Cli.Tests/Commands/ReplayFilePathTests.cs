@@ -1,8 +1,7 @@
 using System.Text.Json;
-using PvMmu.Cli;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>
 /// A replay file names its scenario file relative to its own directory, so the two can move together (it named it

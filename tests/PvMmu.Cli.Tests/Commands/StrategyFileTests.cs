@@ -1,5 +1,4 @@
 using System.Text.Json;
-using PvMmu.Cli;
 using PvMmu.Cli.Commands;
 using PvMmu.Explore.Exhaustive;
 using PvMmu.Explore.Models;
@@ -7,9 +6,10 @@ using PvMmu.Linux.Exit;
 using PvMmu.Sim.Reports;
 using PvMmu.Sim.Strategies;
 using PvMmu.Sim.Workloads;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using PvMmu.Xen;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>
 /// Strategy files (--strategy-file): the template and the seed's patch count exactly as the built-ins they copy, the

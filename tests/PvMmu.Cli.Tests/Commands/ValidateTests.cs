@@ -1,10 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using PvMmu.Cli;
 using PvMmu.Sim.Validation;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>The model against the committed capture of a real Linux 6.1 PV dom0 on Xen 4.17 (validation/real-xen).</summary>
 public sealed class ValidateTests

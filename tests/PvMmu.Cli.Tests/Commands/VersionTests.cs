@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary><c>pvmmu --version</c> names the commit the tool was built from, so that a report can say which model it came from.</summary>
 public sealed class VersionTests

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using PvMmu.Cli;
 using PvMmu.Explore.Checks;
 
-namespace PvMmu.Xen.Tests.Scripts;
+namespace PvMmu.Cli.Tests.Commands;
 
 /// <summary>
 /// A violation as printed: once, its list cut after a few items, each invariant it names given its meaning; the

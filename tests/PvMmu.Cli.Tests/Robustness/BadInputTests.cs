@@ -1,11 +1,9 @@
-using PvMmu.Cli;
 using PvMmu.Cli.Commands;
 using PvMmu.Sim.Inputs;
 using PvMmu.Sim.Workloads;
-using PvMmu.Xen.Tests.Scripts;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Robustness;
+namespace PvMmu.Cli.Tests.Robustness;
 
 /// <summary>
 /// Each class of misbehaviour a user can provoke, one test each: a documented value at the top of its range, a

@@ -1,15 +1,13 @@
 using System.Globalization;
 using CsCheck;
-using PvMmu.Cli;
 using PvMmu.Explore.Counterexamples;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Validation;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen.Scripts;
-using PvMmu.Xen.Tests.Scripts;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Robustness;
+namespace PvMmu.Cli.Tests.Robustness;
 
 /// <summary>
 /// Fuzzing kept in the suite, CsCheck-driven with a fixed budget (SharpFuzz needs an instrumented build and an AFL
@@ -28,7 +26,7 @@ public sealed class FuzzTests
 
     private static readonly int Scale = int.TryParse(Environment.GetEnvironmentVariable("PVMMU_FUZZ_ITER"), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k > 0 ? k : 1;
 
-    private static readonly string CorpusDir = Path.Combine(RepoPaths.Root, "tests", "PvMmu.Xen.Tests", "Robustness", "Corpus");
+    private static readonly string CorpusDir = Path.Combine(RepoPaths.Root, "tests", "PvMmu.Cli.Tests", "Robustness", "Corpus");
 
     private static readonly (string Name, string Text)[] Corpus =
         [.. Directory.GetFiles(CorpusDir).Order(StringComparer.Ordinal).Select(p => (Path.GetFileName(p), File.ReadAllText(p)))];

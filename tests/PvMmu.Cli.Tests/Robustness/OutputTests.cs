@@ -1,9 +1,8 @@
-using PvMmu.Cli;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Outputs;
-using static PvMmu.Xen.Tests.Scripts.Pvmmu;
+using static PvMmu.Cli.Tests.Pvmmu;
 
-namespace PvMmu.Xen.Tests.Robustness;
+namespace PvMmu.Cli.Tests.Robustness;
 
 /// <summary>Every output file is written whole or not at all, and what calibrate writes reads back.</summary>
 public sealed class OutputTests : IDisposable

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using PvMmu.Cli;
 
-namespace PvMmu.Xen.Tests.Robustness;
+namespace PvMmu.Cli.Tests.Robustness;
 
 /// <summary>
 /// Ctrl-C and SIGTERM on a real pvmmu process (the build beside the tests): a search stops within a second, says

@@ -4,7 +4,7 @@ using PvMmu.Sim.Costs;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
 
-namespace PvMmu.Linux.Tests.Costs;
+namespace PvMmu.Sim.Tests.Costs;
 
 /// <summary>The shipped cost table against Xen commit 8a181133e2's lmbench deltas: the fit, its identifiability, its reproducibility.</summary>
 public sealed partial class CalibrationTests

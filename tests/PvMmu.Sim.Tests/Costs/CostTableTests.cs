@@ -1,6 +1,6 @@
 using PvMmu.Sim.Costs;
 
-namespace PvMmu.Linux.Tests.Costs;
+namespace PvMmu.Sim.Tests.Costs;
 
 /// <summary>Reading cost tables: what a file may say, what it inherits, and one clear error for each mistake.</summary>
 public sealed class CostTableTests

@@ -1,6 +1,6 @@
 using PvMmu.Sim.Costs;
 
-namespace PvMmu.Linux.Tests.Costs;
+namespace PvMmu.Sim.Tests.Costs;
 
 /// <summary>
 /// The held-out checks (figures the fit never saw) under the shipped table. A check the model cannot pass today is

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using PvMmu.Sim.Reports;
 
-namespace PvMmu.Linux.Tests.Reports;
+namespace PvMmu.Sim.Tests.Reports;
 
 /// <summary>The HTML cost report: its files, its determinism, its atomic placement, and the page in a real browser.</summary>
 public sealed partial class HtmlReportTests : IDisposable

@@ -1,9 +1,10 @@
+using PvMmu.Linux;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Sim.Tests.Workloads;
 
 /// <summary>
 /// The xen:* tracepoints the guest model fires, against the logic of Linux 6.1's multicalls.c and mmu_pv.c: fork's

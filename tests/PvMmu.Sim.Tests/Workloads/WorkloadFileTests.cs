@@ -4,7 +4,7 @@ using PvMmu.Linux.Sched;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
 
-namespace PvMmu.Linux.Tests.Workloads;
+namespace PvMmu.Sim.Tests.Workloads;
 
 /// <summary>
 /// Workload scenario files: a valid file becomes exactly the spec it describes, the examples parse (and run

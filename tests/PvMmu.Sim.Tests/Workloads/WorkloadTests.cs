@@ -3,7 +3,7 @@ using PvMmu.Sim.Reports;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
 
-namespace PvMmu.Linux.Tests;
+namespace PvMmu.Sim.Tests.Workloads;
 
 /// <summary>Every built-in workload under every strategy, on 1–4 vCPUs and many seeds.</summary>
 public sealed class WorkloadTests

@@ -169,27 +169,4 @@ public sealed class IncrementalStateProperties
         m.H.Restore(snapshot);
         Assert.Equal(before, m.H.FingerprintFromScratch());
     }
-
-    /// <summary>
-    /// The explorer's memo of hypervisor states checked clean skips only states it has seen: a state it has not seen
-    /// (here a wrong type count, then any call, so the fingerprint is taken afresh) is checked and reported.
-    /// </summary>
-    [Fact]
-    public void TheCheckMemoChecksAHypervisorStateItHasNotSeen()
-    {
-        var m = PvMmu.Explore.Models.Scenarios.Build("exit-vs-switch", new PvMmu.Linux.Exit.Linux413(), 2)();
-        var xen = new InvariantChecker();
-        var memo = new PvMmu.Explore.Checks.CheckMemo();
-        Assert.Null(PvMmu.Explore.Checks.ScheduleCheck.StateViolation(m, xen, memo, m.K.FramesFingerprint()));
-        Assert.True(memo.KnownXen(m.K.Xen));
-        var l4 = m.K.SwapperPgd;
-        m.K.Xen.Frames.TypeCount[l4]++;
-        Assert.True(memo.KnownXen(m.K.Xen), "written behind Xen's back: the version, and so the fingerprint, stay");
-        _ = m.K.Xen.Load(0, 0xdead_0000_0000, out _);
-        Assert.False(memo.KnownXen(m.K.Xen));
-        var v = PvMmu.Explore.Checks.ScheduleCheck.StateViolation(m, xen, memo, m.K.FramesFingerprint());
-        Assert.NotNull(v);
-        Assert.Contains("xen: I4: frame " + l4, v, StringComparison.Ordinal);
-        Assert.Equal(v, PvMmu.Explore.Checks.ScheduleCheck.StateViolation(m, xen, memo, m.K.FramesFingerprint()));
-    }
 }
