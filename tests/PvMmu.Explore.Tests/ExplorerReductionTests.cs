@@ -37,6 +37,7 @@ public sealed class ExplorerReductionTests
     /// Sleep sets lose no state: with the violation checks' early stop out of the way (every violating state is a
     /// state too), the reduced search reaches the same states and end states, and takes no more moves.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Runs))]
     public void SleepSetsReachExactlyTheSameStatesWithNoMoreMoves(string scenario, string strategy, int vcpus)
@@ -68,6 +69,7 @@ public sealed class ExplorerReductionTests
     }
 
     /// <summary>With one vCPU idle beyond two, the kernel threads' moves commute with the rest: fewer moves taken.</summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("exit-vs-switch", 3)]
     [InlineData("threads-exit", 3)]
@@ -85,6 +87,7 @@ public sealed class ExplorerReductionTests
     /// The footprint's claim, checked against the model itself: wherever it says two enabled moves commute, each
     /// leaves the other enabled and both orders reach the same fingerprint, in every reachable state.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("lazy-exit", "Linux61", 2)]
     [InlineData("lazy-borrowers", "Linux414", 3)]
@@ -171,6 +174,7 @@ public sealed class ExplorerReductionTests
     /// Two threads report what one does: the same verdict, the same distinct states and end states (set sizes once
     /// complete); for a violation, the same counterexample (derived again by one thread).
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("exit-vs-switch", "Linux413", 3, true)]
     [InlineData("lazy-borrowers", "Linux61", 4, true)]
@@ -202,6 +206,7 @@ public sealed class ExplorerReductionTests
     /// With a preemption bound the states covered grow with it, each a subset of the next; bound 0 runs each vCPU
     /// until it cannot, and a bound no schedule needs covers exactly what the unbounded search does (and says so).
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("exit-vs-switch", "Linux413", 2)]
     [InlineData("lazy-borrowers", "Linux61", 3)]

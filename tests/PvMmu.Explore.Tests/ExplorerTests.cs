@@ -31,6 +31,7 @@ public sealed class ExplorerTests
         return d;
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(UpstreamRuns))]
     public void UpstreamPathsHoldInEverySchedule(string strategy, string scenario, int vcpus)
@@ -41,6 +42,7 @@ public sealed class ExplorerTests
         Assert.True(r.DistinctStates > 10);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheGfpAtomicFallbackHoldsInEverySchedule()
     {
@@ -77,6 +79,7 @@ public sealed class ExplorerTests
     /// handler's second branch never finds xen_current_cr3 on the pgd of an mm the CPU has left: both versions end in
     /// exactly the same states (fingerprints count no IPI or hypercall numbers), in every scenario.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("lazy-exit", 2)]
     [InlineData("lazy-exit", 3)]
@@ -130,6 +133,7 @@ public sealed class ExplorerTests
         Assert.Equal(first.Timeline, Replayer.Run(ReplayFile.Parse(file.ToJson())).Timeline);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheSameSeedDrawsTheSameSchedulesAndUpstreamHoldsInThem()
     {

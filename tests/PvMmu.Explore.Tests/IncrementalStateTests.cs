@@ -36,6 +36,7 @@ public sealed class IncrementalStateTests
         return d;
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Walks))]
     public void CachedFingerprintsAndChecksAgreeWithFromScratchOnesAtEveryState(string scenario, string strategy, int vcpus)
@@ -95,6 +96,7 @@ public sealed class IncrementalStateTests
     /// still keep a CPU's two moves dependent; a scenario file could have one, so the pass is also given, at every
     /// state with a local step, that CPU's IPI beside it.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(SmallScenarioNames))]
     public void OnePassIndependenceIsPairwiseAtEveryReachableState(string scenario)

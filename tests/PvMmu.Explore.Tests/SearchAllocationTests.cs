@@ -13,6 +13,7 @@ namespace PvMmu.Explore.Tests;
 /// </summary>
 public sealed class SearchAllocationTests
 {
+    [Trait("Category", "Slow")]
     [Fact]
     public void TwentyThousandMoreStatesAllocateUnderAByteEach()
     {

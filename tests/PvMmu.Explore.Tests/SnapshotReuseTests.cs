@@ -14,6 +14,7 @@ public sealed class SnapshotReuseTests
 {
     public static TheoryData<string, string, int> Walks() => IncrementalStateTests.Walks();
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Walks))]
     public void ReusedSnapshotsRestoreWhatFreshOnesDo(string scenario, string strategy, int vcpus)
@@ -82,6 +83,7 @@ public sealed class SnapshotReuseTests
         Assert.True(restores > 10, $"only {restores} restores");
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Walks))]
     public void ADepthFirstSearchWithOneSnapshotPerDepthMatchesOneWithFreshSnapshots(string scenario, string strategy, int vcpus)

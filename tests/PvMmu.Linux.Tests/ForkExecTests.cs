@@ -28,6 +28,7 @@ public sealed class ForkExecTests
         return slices;
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(PinningTests.Shapes), MemberType = typeof(PinningTests))]
     [MemberData(nameof(PinningTests.OneGib), MemberType = typeof(PinningTests))]

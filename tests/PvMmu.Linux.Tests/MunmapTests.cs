@@ -124,6 +124,7 @@ public sealed class MunmapTests
     /// page more elsewhere adds none (same PTE pages either way). (The real guest: 1 more mmuext entry for 10,000
     /// pages, 10 for 100,000.)
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(Munmap.GatherCapacity, 1)]
     [InlineData(2 * Munmap.GatherCapacity, 1)]

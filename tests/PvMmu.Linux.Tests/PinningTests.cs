@@ -37,6 +37,7 @@ public sealed class PinningTests
 
     private static int Flushes(int entries) => (entries + 31) / 32;
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Shapes))]
     [MemberData(nameof(OneGib))]
@@ -57,6 +58,7 @@ public sealed class PinningTests
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Shapes))]
     [MemberData(nameof(OneGib))]

@@ -62,6 +62,7 @@ public sealed class ScheduledTests
 
     public static TheoryData<string> UpstreamNames() => [.. Upstream];
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(UpstreamNames))]
     public void UpstreamPathsAreCleanUnderEveryScheduleTried(string name)

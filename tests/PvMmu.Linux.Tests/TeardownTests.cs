@@ -105,6 +105,7 @@ public sealed class TeardownTests
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void OneGibProcessExitCountsMatchTheFormulas()
     {

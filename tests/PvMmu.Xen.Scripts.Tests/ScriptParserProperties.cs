@@ -38,6 +38,7 @@ public sealed class ScriptParserProperties
         Gen.Select(Gen.Int[0, Ops.Length - 1], Line).Array[1, 10]
             .Select(ops => "vcpus 2\nframes a b l4\n" + string.Join('\n', ops.Select(o => Ops[o.Item1] + " " + o.Item2))));
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void AnyTextParsesOrFailsWithFileAndLine() => Script.Sample(text =>
     {

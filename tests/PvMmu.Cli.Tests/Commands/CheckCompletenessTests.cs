@@ -30,6 +30,7 @@ public sealed class CheckCompletenessTests
     private static string Because(JsonElement json) =>
         json.GetProperty("incomplete_because").ValueKind == JsonValueKind.Null ? "(complete)" : json.GetProperty("incomplete_because").GetString()!;
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void AStateCapBelowTheFullSearchExitsThreeAndOneAtItsSizeExitsZero()
     {
@@ -64,6 +65,7 @@ public sealed class CheckCompletenessTests
     }
 
     /// <summary>The default search (the portfolio) cut by the cap: exit 3 too, and the same JSON on every run.</summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void APortfolioCutByTheStateCapExitsThree()
     {
@@ -82,6 +84,7 @@ public sealed class CheckCompletenessTests
     }
 
     /// <summary>The depth bound is a cap too: one move short of the deepest schedule cuts it; the deepest does not.</summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void ADepthBoundBelowTheDeepestScheduleExitsThree()
     {

@@ -12,6 +12,7 @@ public sealed class CliTests
         return path;
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheDefaultJobComparesEveryStrategyOnTheThreadsScenario()
     {
@@ -207,6 +208,7 @@ public sealed class CliTests
         Assert.EndsWith(timeline, output, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void PctFindsTheRaceAndATimeLimitStopsASearchWithAnHonestVerdict()
     {
@@ -407,6 +409,7 @@ public sealed class CliTests
     /// Two threads print what one does, byte for byte on every run: the verdict and the distinct and end states
     /// (set sizes); the moves taken and the depth, which depend on the threads' timing, go to stderr.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void AnExhaustiveCheckOnTwoThreadsReportsTheSameStatesAsOnOne()
     {
@@ -451,6 +454,7 @@ public sealed class CliTests
     /// the threads' timing, so the report (text and JSON) gives only the cap, a lower bound, and is the same on
     /// every run.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void AStateCapIsReportedAsSuchAndTheSameOnEveryRun()
     {
@@ -580,6 +584,7 @@ public sealed class CliTests
     private static string Line(string output, string start) =>
         output.Split('\n').Single(l => l.StartsWith(start, StringComparison.Ordinal));
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void CheckOfAnUpstreamPathCoversEveryScheduleAndExitsZero()
     {

@@ -16,6 +16,7 @@ public sealed class CostCliTests
 
     private static string TempDir() => Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}");
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheDefaultJobComparesTheStrategiesOnTheDefaultMixAndWritesItsReport()
     {
@@ -230,6 +231,7 @@ public sealed class CostCliTests
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void AReportDirectoryThatIsAFileIsOneLineAndExitOne()
     {
@@ -254,6 +256,7 @@ public sealed class CostCliTests
         Assert.Null(CostOptions.ReportFailure(new InvalidOperationException("a bug"), "d", "compare"));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void BenchReportsItsThreeFiguresAsJson()
     {
@@ -294,6 +297,7 @@ public sealed class CostCliTests
     /// The explorer figure, on a scenario small enough for a test: the distinct states are those a complete check of
     /// the same scenario counts, and the rate and bytes per state are those states over the time and the table.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void BenchsExplorerFigureCountsWhatCheckCounts()
     {
@@ -316,6 +320,7 @@ public sealed class CostCliTests
         Assert.InRange(ex.GetProperty("bytes_per_state").GetDouble(), 16, 64 * 16);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void CalibrateJsonHasTheFreePricesTheResidualsTheLeaveOneOutAndTheHeldOutChecks()
     {

@@ -9,6 +9,7 @@ namespace PvMmu.Cli.Tests.Commands;
 /// </summary>
 public sealed class ReplayFilePathTests
 {
+    [Trait("Category", "Slow")]
     [Fact]
     public void AScenarioFileIsNamedRelativeToTheReplayFileAndFoundThereAfterAMove()
     {

@@ -142,6 +142,7 @@ public sealed class StrategyFileTests
         Assert.EndsWith("the violation reproduced\n", timeline, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheSafeExamplesPassCheck()
     {
@@ -152,6 +153,7 @@ public sealed class StrategyFileTests
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheMainJobShowsAFileBesideTheBuiltInsAndFailsOnlyForAnUnsafeOne()
     {
@@ -166,6 +168,7 @@ public sealed class StrategyFileTests
     }
 
     /// <summary>A missing semicolon at a place the test knows: the compiler's line, at that line and column, exit 1.</summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void ACompileErrorIsFileLineColumnAndExitsOne()
     {
@@ -190,6 +193,7 @@ public sealed class StrategyFileTests
         { NewCommand.Template("Poke").Replace("ulong mask = 0;", "ulong mask = 0; _ = k.Xen.ToString();", StringComparison.Ordinal), "error CS0012" },
     };
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Unusable))]
     public void AFileThatCannotBeUsedIsOneLineAndExitsOne(string source, string expected)
@@ -206,6 +210,7 @@ public sealed class StrategyFileTests
     /// An exception in the user's code is a finding (an oops, exit 2) naming the file, the line that threw (found by
     /// the test in the source) and the model step; PvMmu's own frames are never printed.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("throw new System.InvalidOperationException(\"boom\");", "threw InvalidOperationException: boom")]
     [InlineData("while (k.Cpus > 0) { }", "did not return within")]

@@ -12,6 +12,7 @@ public sealed class ValidateTests
 
     private static string Repeat => Path.ChangeExtension(Capture, ".repeat.json");
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheModelAgreesWithTheRealGuestOnEveryForkAndExitCount()
     {
@@ -56,6 +57,7 @@ public sealed class ValidateTests
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void MmuextOpsOfTheirOwnEntryExtendNothingAsInTheRealGuest()
     {
@@ -71,6 +73,7 @@ public sealed class ValidateTests
         Assert.Contains(walks, r => r.Workload == "fork-exit-100000" && r.Real == 195);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void EveryCountOfSeveralVmasAndOfExecIsExact()
     {
@@ -94,6 +97,7 @@ public sealed class ValidateTests
         Assert.DoesNotContain(these, r => r.Workload == "exec-10000" && r.Phase == "exec" && r.Key == "xen_mmu_set_pte");
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ValidatePrintsTheTableAndExitsZero()
     {
@@ -103,6 +107,7 @@ public sealed class ValidateTests
         Assert.Equal(output, Run("validate", "--file", Capture).Out);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ACaptureThatDisagreesIsAFinding()
     {
@@ -117,6 +122,7 @@ public sealed class ValidateTests
         Assert.Matches(@"fork-exit-10000\s+fork\s+xen_mmu_set_pte\s+10005\s+10000\s+-5\s+DIFFERS", output);
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(false, ExitCodes.Finding)]
     [InlineData(true, ExitCodes.Ok)]

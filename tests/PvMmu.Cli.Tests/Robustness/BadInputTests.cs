@@ -34,6 +34,7 @@ public sealed class BadInputTests : IDisposable
         return line;
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("run", "--workload", "kbuild", "--vcpus", "64")]
     [InlineData("compare", "--vcpus", "64")]
@@ -46,6 +47,7 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(string.Empty, err);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheDocumentedPageRangeRunsAtItsTopAndIsRefusedPastIt()
     {
@@ -173,6 +175,7 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains(message, OneLine(Run([.. args.Select(a => a.Replace("{examples}", examples, StringComparison.Ordinal))])), StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void NamesAreCaseInsensitiveAndSizesTakeSuffixes()
     {

@@ -57,6 +57,7 @@ public sealed class FuzzTests
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void MutatedFilesParseOrFailWithTheirOwnOneLineError()
     {
@@ -160,6 +161,7 @@ public sealed class FuzzTests
         "/nonexistent/f.yaml", "f.yaml", new string('z', 300), "a\nb", "Linux61,Linux61", "Linux61,,NoExitUnpin",
     ];
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void EveryCommandEndsInADocumentedExitWithOneLineOnBadInput() =>
         Gen.Select(Gen.Int[0, Commands.Length - 1], Gen.Int[0, 12], Gen.Int[0, Values.Length - 1]).Sample(c =>

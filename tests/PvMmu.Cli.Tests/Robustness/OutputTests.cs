@@ -11,6 +11,7 @@ public sealed class OutputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void AnUnwritableOutputIsOneLineAndLeavesNothing()
     {
@@ -41,6 +42,7 @@ public sealed class OutputTests : IDisposable
         Assert.Equal(["d", "t.json"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ConcurrentWritersOfOnePathLeaveOneWholeOutput()
     {
@@ -51,6 +53,7 @@ public sealed class OutputTests : IDisposable
         Assert.Equal(["same.txt"], Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void TheFittedTableReadsBackAsTheTableCalibratePrinted()
     {

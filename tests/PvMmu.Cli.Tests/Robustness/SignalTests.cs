@@ -13,6 +13,7 @@ public sealed class SignalTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("TERM", ExitCodes.Terminated, "SIGTERM")]
     [InlineData("INT", ExitCodes.Interrupted, "Ctrl-C")]
@@ -34,6 +35,7 @@ public sealed class SignalTests : IDisposable
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void ACommandThatDoesNotWatchForSignalsIsEndedAfterTheGraceSecond()
     {

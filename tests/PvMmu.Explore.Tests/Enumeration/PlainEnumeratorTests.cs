@@ -25,6 +25,7 @@ public sealed class PlainEnumeratorTests
         return d;
     }
 
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void TheExplorerCountsWhatThePlainEnumeratorCounts(string scenario, string strategy, int vcpus)

@@ -62,6 +62,7 @@ public sealed class ScenarioShapeTests
     /// constant factor. Now every added vCPU interleaves real work, so the count at 3 vCPUs is no whole multiple of
     /// the count at 2.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData("lazy-exit")]
     [InlineData("lazy-borrowers")]

@@ -15,6 +15,7 @@ public sealed class StateTableProperties
 
     private static ulong Key(int k) => k == 0 ? 0 : ((ulong)k << 40) | (uint)(k % 7);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void AShardAnswersAsADictionary() =>
         Ops.Sample(ops =>
@@ -51,6 +52,7 @@ public sealed class StateTableProperties
     /// A table sized for some keys: its shards move into the presized block once past a few thousand slots, keep every
     /// key and value through the move, and grow on their own again past what the block holds.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void APresizedTableKeepsEveryKeyThroughItsMoves()
     {

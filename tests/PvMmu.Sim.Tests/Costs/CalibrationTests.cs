@@ -177,6 +177,7 @@ public sealed partial class CalibrationTests
     /// With ptwr_trap doubled (or halved), no value of mmu_update_request brings every residual back within the fit's
     /// plus the targets' noise; checked here by a plain scan of mmu_update_request, not by the fit's optimiser.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [InlineData(2.0)]
     [InlineData(0.5)]

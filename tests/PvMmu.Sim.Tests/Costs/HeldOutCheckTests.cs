@@ -22,6 +22,7 @@ public sealed class HeldOutCheckTests
     [Fact(Skip = NoUserWork)]
     public void KbuildImprovementOnEightVcpusIsAboutTenPercent() => Assert.True(Named("kbuild improvement, 8 vCPUs").Pass);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void EightVcpusGainMoreThanOne()
     {
@@ -36,6 +37,7 @@ public sealed class HeldOutCheckTests
     [Fact(Skip = ForkTooDear)]
     public void ShOverForkOverheadIsSospsWithinThirtyPercent() => Assert.True(Named("Xen overhead, sh / fork").Pass);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void APageFaultsOverheadIsSospsWithinTwofold() => Assert.True(Named("Xen overhead per page fault").Pass);
 

@@ -93,6 +93,7 @@ public sealed partial class HtmlReportTests : IDisposable
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void WithoutASweepThereAreTwoPlots()
     {
@@ -160,6 +161,7 @@ public sealed partial class HtmlReportTests : IDisposable
     /// chromium the test is skipped, saying so (a fresh machine need not have a browser), unless
     /// PVMMU_REQUIRE_BROWSER=1 (as .ci/run sets it), where a missing browser fails it.
     /// </summary>
+    [Trait("Category", "Slow")]
     [SkippableFact]
     public async Task PageLoadsWithEveryImageInHeadlessChromium()
     {

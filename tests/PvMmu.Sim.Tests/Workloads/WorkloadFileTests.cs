@@ -231,6 +231,7 @@ public sealed class WorkloadFileTests
     /// inserted, characters and lines deleted or repeated) each give a spec or a <see cref="ScenarioException"/>
     /// with a position inside the text.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Examples))]
     public void RandomEditsGiveASpecOrAScenarioError(string name)

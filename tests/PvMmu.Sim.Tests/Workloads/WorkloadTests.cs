@@ -34,6 +34,7 @@ public sealed class WorkloadTests
     /// 100 seeds for each vCPU count from 1 to 4: each seed is one interleaving of the vCPUs' programs (and the roles
     /// they play), with the hypervisor's and the guest's invariants checked after every move.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(Pairs))]
     public void InvariantsHoldThroughoutAndUpstreamStrategiesNeverWarn(string workload, string strategy)
@@ -106,6 +107,7 @@ public sealed class WorkloadTests
     /// The program-image workloads (lmbench, kbuild, threads) under every upstream strategy, on 1–4 vCPUs and a few
     /// seeds: both models' invariants hold at the end, nothing warns, and every process's tables are gone.
     /// </summary>
+    [Trait("Category", "Slow")]
     [Theory]
     [MemberData(nameof(LargePairs))]
     public void ProgramImageWorkloadsEndCleanUnderEveryUpstreamStrategy(string workload, string strategy)

@@ -40,10 +40,12 @@ public sealed class HypervisorInvariantProperties
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void CurrentXenInvariantsHoldForEveryGuestSequence() =>
         Sequence.Sample(s => Holds(XenVersion.Current, s), iter: 100_000, print: Print);
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void Xen48InvariantsHoldForEveryGuestSequence() =>
         Sequence.Sample(s => Holds(XenVersion.Xen48, s), iter: 25_000, print: Print);

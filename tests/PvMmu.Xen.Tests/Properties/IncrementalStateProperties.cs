@@ -67,11 +67,13 @@ public sealed class IncrementalStateProperties
         }
     }
 
+    [Trait("Category", "Slow")]
     [Fact]
     public void CachedFingerprintAndCheckAgreeWithTheFullOnesOnCurrentXen() =>
         Sequence.Sample(s => Agrees(XenVersion.Current, s), iter: 20_000, print: Print);
 
     /// <summary>On 4.8 the stale-path half of I8 is reachable, so the two checks are also compared on real violations.</summary>
+    [Trait("Category", "Slow")]
     [Fact]
     public void CachedFingerprintAndCheckAgreeWithTheFullOnesOnXen48() =>
         Sequence.Sample(s => Agrees(XenVersion.Xen48, s), iter: 10_000, print: Print);
