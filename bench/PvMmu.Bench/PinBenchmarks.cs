@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using PvMmu.Events;
 using PvMmu.Sim.Bench;
 using PvMmu.Xen;
 
@@ -28,9 +29,9 @@ public class PinBenchmarks
 
         // The benchmark measures what it claims only if a pin really (de)validates every entry.
         if (PinAndUnpin1GiB() != 0
-            || _h.Events.Total(PvMmu.Xen.Events.XenEvent.EntriesValidated) != Operations / 2
-            || _h.Events.Total(PvMmu.Xen.Events.XenEvent.EntriesDevalidated) != Operations / 2
-            || _h.Events.Total(PvMmu.Xen.Events.XenEvent.TableValidated) != L1Tables + 3)
+            || _h.Events.Total(EventKind.EntriesValidated) != Operations / 2
+            || _h.Events.Total(EventKind.EntriesDevalidated) != Operations / 2
+            || _h.Events.Total(EventKind.TableValidated) != L1Tables + 3)
         {
             throw new InvalidOperationException("the 1 GiB pin did not validate the expected entries");
         }

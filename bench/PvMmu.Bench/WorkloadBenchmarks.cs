@@ -25,7 +25,7 @@ public class WorkloadBenchmarks
         _mix = WorkloadCatalog.Build(ThroughputBench.MixWorkload, ThroughputBench.MixVcpus, 0, 1);
         _exec = WorkloadCatalog.Build("lat-proc-exec", 1, 0, 1);
         var r = WorkloadRunner.Run(_mix, new Linux61(), 1, XenVersion.Current);
-        var modeled = new ModeledTime(r.Costs!, CostTable.Default).Micros(0, r.Phases.Count - 1);
+        var modeled = new ModeledTime(r.Events, CostTable.Default).Micros(0, r.Phases.Count - 1);
         Console.WriteLine($"// default mix: {modeled:0} modeled µs per run");
     }
 

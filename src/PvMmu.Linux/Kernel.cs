@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Mm;
@@ -60,12 +61,13 @@ public sealed class Kernel
         IsLazyTlb = new bool[Cpus];
         Mms = new MmTable(config.Mms);
         Mms.Live[0] = true;
-        Counts = new GuestEventCounters(Cpus, config.Phases, () => xen.Events.Phase);
-        Mc.Trace = Counts;
     }
 
-    /// <summary>What the guest did that the cost model prices and Xen never counts, per phase and vCPU.</summary>
-    public GuestEventCounters Counts { get; }
+    /// <summary>
+    /// Where the guest counts what it does (the work Xen never sees, its multicall layer, its tracepoints and model
+    /// checks): the run's sink, the one its hypervisor counts into, so both sides of a move land in the same phase.
+    /// </summary>
+    public EventSink Events => Xen.Events;
 
     /// <summary>cpu_tlbstate.loaded_mm: the mm whose pgd is this CPU's CR3 (0: init_mm).</summary>
     public int[] LoadedMm { get; }
@@ -119,9 +121,6 @@ public sealed class Kernel
     /// <summary>level3_user_vsyscall, pinned at boot as an L3 and put in every user pgd.</summary>
     public uint VsyscallL3 { get; private set; }
 
-    /// <summary>Calls made outside the multicall buffer (HYPERVISOR_mmu_update from a non-lazy set_pte, ...).</summary>
-    public long DirectHypercalls { get; private set; }
-
     /// <summary>paravirt_get_lazy_mode() (6.1; xen_get_lazy_mode() since 6.6): NONE in interrupt context.</summary>
     public LazyMode LazyNow(int cpu) => InInterrupt[cpu] ? LazyMode.None : Lazy[cpu];
 
@@ -174,7 +173,11 @@ public sealed class Kernel
     /// PAGE_OFFSET, table frames read-only) and the vsyscall L3; the kernel pins swapper_pg_dir and the vsyscall L3
     /// and every vCPU loads swapper_pg_dir. Boot's events are then cleared.
     /// </summary>
-    public static Kernel Boot(KernelConfig config)
+    /// <remarks>
+    /// Events are counted into <paramref name="events"/>, the sink of the run that boots the guest (a sink of its own,
+    /// one phase, when none is given).
+    /// </remarks>
+    public static Kernel Boot(KernelConfig config, EventSink? events = null)
     {
         var l1s = (config.Frames + 511) / 512;
         var l2s = (l1s + 511) / 512;
@@ -192,8 +195,7 @@ public sealed class Kernel
             OtherFrames = 1,
             FreeFrames = 2,
             Version = config.Xen,
-            Phases = config.Phases,
-        });
+        }, events);
         var k = new Kernel(xen, config);
         var f = k.FirstFrame;
         uint l4 = f, l3 = f + 1, l2First = f + 2, l1First = l2First + (uint)l2s, vsyscall = l1First + (uint)l1s;
@@ -236,8 +238,7 @@ public sealed class Kernel
             k._free[k._freeTop++] = f + (uint)p;
         }
 
-        xen.Events.Reset();
-        k.Counts.Reset();
+        k.Events.Reset();
         return k;
     }
 
@@ -335,7 +336,7 @@ public sealed class Kernel
         }
         else if (r == AccessResult.Ok)
         {
-            Counts.Add(cpu, GuestEvent.NativePteStore);
+            Events.Add(cpu, EventKind.NativePteStore);
         }
 
         return r;
@@ -351,7 +352,7 @@ public sealed class Kernel
         }
         else if (r == AccessResult.Ok)
         {
-            Counts.Add(cpu, GuestEvent.NativePteStore);
+            Events.Add(cpu, EventKind.NativePteStore);
         }
 
         return old;
@@ -394,8 +395,8 @@ public sealed class Kernel
     /// <summary>Notes that the code took <paramref name="b"/>.</summary>
     public void Reach(Branch b) => Branches |= 1UL << (int)b;
 
-    /// <summary>IPIs sent (smp_call_function_*): one event-channel notification per target.</summary>
-    public long IpisSent { get; private set; }
+    /// <summary>IPIs taken so far, every vCPU and phase (a view of <see cref="Events"/>: one per target of an smp_call_function_*).</summary>
+    public long IpisSent => Events.Total(EventKind.IpiHandled);
 
     /// <summary>
     /// Runs an IPI's <paramref name="handler"/> for <paramref name="mm"/> on <paramref name="cpu"/>: in interrupt
@@ -409,8 +410,7 @@ public sealed class Kernel
             Reach(Branch.IpiQueuedMulticalls);
         }
 
-        IpisSent++;
-        Counts.Add(cpu, GuestEvent.IpiHandled);
+        Events.Add(cpu, EventKind.IpiHandled);
         var was = InInterrupt[cpu];
         InInterrupt[cpu] = true;
         switch (handler)
@@ -431,11 +431,11 @@ public sealed class Kernel
     /// <summary>HYPERVISOR_mmu_update with one request, outside the buffer (the non-lazy __xen_set_pte).</summary>
     internal void DirectMmuUpdate(int cpu, MmuUpdateRequest u)
     {
-        DirectHypercalls++;
+        Events.Add(cpu, EventKind.DirectHypercall);
         var rc = Xen.MmuUpdate(cpu, [u], out _);
         if (rc != 0)
         {
-            Mc.Warnings.Add(new McWarning(cpu, 0, HypercallNumber.MmuUpdate, u.Ptr, rc));
+            Mc.LogFailed(new McWarning(cpu, 0, HypercallNumber.MmuUpdate, u.Ptr, rc));
         }
     }
 
@@ -462,9 +462,6 @@ public sealed class Kernel
         Free = _free.AsSpan(0, _freeTop).ToArray(),
         SwapperPgd = SwapperPgd,
         VsyscallL3 = VsyscallL3,
-        DirectHypercalls = DirectHypercalls,
-        IpisSent = IpisSent,
-        Counts = Counts.Clone(),
         Mms = Mms.Snapshot(),
         Mc = Mc.Save(),
         Oopses = Oopses.Count == 0 ? [] : [.. Oopses],
@@ -510,9 +507,6 @@ public sealed class Kernel
         (s.FramesHashGeneration, s.PinsHash, s.RefsHash) = (_framesHashGeneration, _pinsHash, _refsHash);
         s.SwapperPgd = SwapperPgd;
         s.VsyscallL3 = VsyscallL3;
-        s.DirectHypercalls = DirectHypercalls;
-        s.IpisSent = IpisSent;
-        s.Counts.CopyFrom(Counts);
         s.Mms = Mms.SnapshotInto(s.Mms);
         s.Mc = Mc.SaveInto(s.Mc);
         if (s.Oopses.Length != Oopses.Count)
@@ -564,9 +558,6 @@ public sealed class Kernel
         }
         SwapperPgd = s.SwapperPgd;
         VsyscallL3 = s.VsyscallL3;
-        DirectHypercalls = s.DirectHypercalls;
-        IpisSent = s.IpisSent;
-        Counts.CopyFrom(s.Counts);
         Mms.RestoreFrom(s.Mms);
         Mc.Restore(s.Mc);
         Oopses.Clear();

@@ -1,4 +1,3 @@
-using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Xen;
@@ -53,12 +52,6 @@ public sealed class KernelSnapshot
     internal uint SwapperPgd { get; set; }
 
     internal uint VsyscallL3 { get; set; }
-
-    internal long DirectHypercalls { get; set; }
-
-    internal long IpisSent { get; set; }
-
-    internal GuestEventCounters Counts { get; set; } = null!;
 
     internal MmTable Mms { get; set; } = null!;
 

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using static PvMmu.Xen.Scripts.XenScriptParser;
 
@@ -267,7 +267,7 @@ internal static class Assertions
             throw new FormatException("expected 'expect events [vN] NAME=COUNT ...'");
         }
 
-        var wanted = new List<(XenEvent Event, long Count)>();
+        var wanted = new List<(EventKind Event, long Count)>();
         foreach (var item in items)
         {
             var eq = item.IndexOf('=', StringComparison.Ordinal);
@@ -277,10 +277,10 @@ internal static class Assertions
             }
 
             var name = item[..eq];
-            var ev = Enum.GetValues<XenEvent>().FirstOrDefault(e => StatementParser.EventName(e) == name, (XenEvent)(-1));
+            var ev = EventKinds.Xen.FirstOrDefault(e => StatementParser.EventName(e) == name, (EventKind)(-1));
             if ((int)ev < 0)
             {
-                throw new FormatException($"expected an event name ({string.Join(' ', Enum.GetValues<XenEvent>().Select(StatementParser.EventName))}), got '{name}'");
+                throw new FormatException($"expected an event name ({string.Join(' ', EventKinds.Xen.Select(StatementParser.EventName))}), got '{name}'");
             }
 
             wanted.Add((ev, (long)ValueSyntax.ParseNumber(item[(eq + 1)..])));

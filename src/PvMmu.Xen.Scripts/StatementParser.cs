@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using PvMmu.Xen.Events;
+using PvMmu.Events;
 using PvMmu.Xen.Scripts.Forms;
 using static PvMmu.Xen.Scripts.XenScriptParser;
 
@@ -48,6 +48,6 @@ internal sealed class StatementParser(string file, Dictionary<string, uint> name
         }
     }
 
-    /// <summary>Event names as scripts write them: snake_case of <see cref="XenEvent"/>.</summary>
-    public static string EventName(XenEvent e) => Regex.Replace(e.ToString(), "(?<=[a-z0-9])([A-Z])", "_$1").ToLowerInvariant();
+    /// <summary>Event names as scripts write them: snake_case of a hypervisor <see cref="EventKind"/> (<see cref="EventKinds.Xen"/>).</summary>
+    public static string EventName(EventKind e) => Regex.Replace(e.ToString(), "(?<=[a-z0-9])([A-Z])", "_$1").ToLowerInvariant();
 }

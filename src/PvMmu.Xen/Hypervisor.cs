@@ -1,8 +1,8 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Access;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Hypercalls;
 using PvMmu.Xen.Inspection;
@@ -50,7 +50,11 @@ public sealed class Hypervisor
     private ulong _fingerprintGeneration;
     private ulong _fingerprint;
 
-    public Hypervisor(HypervisorConfig config)
+    /// <summary>
+    /// A hypervisor of <paramref name="config"/>'s size that counts into <paramref name="events"/>, the sink of the
+    /// run that owns it (a sink of its own, one phase, when none is given).
+    /// </summary>
+    public Hypervisor(HypervisorConfig config, EventSink? events = null)
     {
         // 24 bits of instance and 40 of version: a hypervisor would need 10^12 calls to run into the next one's.
         _nextGeneration = (ulong)Interlocked.Increment(ref _instances) << 40;
@@ -72,7 +76,12 @@ public sealed class Hypervisor
         Vcpus = new VcpuTable(config.Vcpus);
         Tlb = new Tlb(config.Vcpus, config.TlbEntries);
         Domains = new DomainTable();
-        Events = new EventCounters(config.Vcpus, config.Phases);
+        Events = events ?? new EventSink(config.Vcpus);
+        if (Events.Vcpus != config.Vcpus)
+        {
+            throw new ArgumentException($"the event sink counts {Events.Vcpus} vCPUs, the hypervisor has {config.Vcpus}", nameof(events));
+        }
+
         M2p = new ulong[config.TotalFrames];
         Clock = 1;
         Assign(0, (uint)config.XenFrames, DomainTable.Xen);
@@ -91,7 +100,11 @@ public sealed class Hypervisor
 
     public XenRules Rules { get; }
 
-    public EventCounters Events { get; }
+    /// <summary>
+    /// Where this model's events are counted: the run's sink, shared with the guest model above it. The hypervisor only
+    /// adds to it and says which vCPU is charged; the phase is the run's.
+    /// </summary>
+    public EventSink Events { get; }
 
     /// <summary>Debug builds of Xen reserve _PAGE_GNTTAB in L1 entries; the model follows a release build.</summary>
     internal bool DebugBuild => false;
@@ -302,7 +315,7 @@ public sealed class Hypervisor
     public long Iret(int vcpu)
     {
         Enter(vcpu);
-        Events.Add(XenEvent.Hypercall);
+        Events.Add(EventKind.Hypercall);
         return VcpuOps.ToUserMode(this);
     }
 
@@ -474,7 +487,7 @@ public sealed class Hypervisor
 
     private void CopyEvents(HypervisorSnapshot reuse)
     {
-        if (reuse.Events.Vcpus == Events.Vcpus && reuse.Events.Phases == Events.Phases)
+        if (reuse.Events.SameShape(Events))
         {
             reuse.Events.CopyFrom(Events);
         }

@@ -34,9 +34,6 @@ public sealed record HypervisorConfig
     /// <summary>TLB entries per vCPU.</summary>
     public int TlbEntries { get; init; } = 64;
 
-    /// <summary>Phases that events are counted in (the guest model names them).</summary>
-    public int Phases { get; init; } = 1;
-
     /// <summary>VMASST_TYPE_writable_pagetables for the guest (Linux turns it on at boot).</summary>
     public bool WritablePagetables { get; init; } = true;
 

@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 
 namespace PvMmu.Xen;
@@ -8,7 +8,7 @@ namespace PvMmu.Xen;
 /// <summary>A saved copy of a <see cref="Hypervisor"/>'s whole state, for <see cref="Hypervisor.Restore"/>.</summary>
 public sealed class HypervisorSnapshot
 {
-    internal HypervisorSnapshot(FrameTable frames, PageTablePool tables, VcpuTable vcpus, Tlb tlb, DomainTable domains, uint clock, EventCounters events, ulong[] m2p)
+    internal HypervisorSnapshot(FrameTable frames, PageTablePool tables, VcpuTable vcpus, Tlb tlb, DomainTable domains, uint clock, EventSink events, ulong[] m2p)
     {
         Frames = frames;
         Tables = tables;
@@ -32,7 +32,7 @@ public sealed class HypervisorSnapshot
 
     internal uint Clock { get; set; }
 
-    internal EventCounters Events { get; set; }
+    internal EventSink Events { get; set; }
 
     internal ulong[] M2p { get; set; }
 

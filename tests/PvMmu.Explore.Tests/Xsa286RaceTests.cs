@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Explore.Counterexamples;
 using PvMmu.Explore.Exhaustive;
 using PvMmu.Explore.Models;
@@ -53,7 +54,7 @@ public sealed class Xsa286RaceTests
         {
             var m = (Xsa286Race)Scenarios.Explorable("xsa-286", variant, 2)();
             m.Apply(new PvMmu.Scheduling.Move(1, PvMmu.Scheduling.MoveKind.Step));
-            Assert.Equal(flushes, m.Hypervisor.Events.Total(PvMmu.Xen.Events.XenEvent.LocalFlush));
+            Assert.Equal(flushes, m.Hypervisor.Events.Total(EventKind.LocalFlush));
             Assert.Null(m.StateViolation());
         }
     }

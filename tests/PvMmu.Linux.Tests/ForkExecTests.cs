@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
@@ -11,7 +11,7 @@ public sealed class ForkExecTests
 {
     private static (Kernel K, int Mm) Running(ulong start, int pages) => Processes.Running(start, pages, copies: 2);
 
-    private static long Issued(Kernel k) => k.Mc.Counters.Flushes + k.DirectHypercalls;
+    private static long Issued(Kernel k) => k.Events.Total(EventKind.McFlushIssued) + k.Events.Total(EventKind.DirectHypercall);
 
     /// <summary>The PTE counts per (VMA × PTE page) slice of [start, start + pages).</summary>
     private static List<int> Slices(ulong start, int pages)
@@ -36,15 +36,15 @@ public sealed class ForkExecTests
     {
         var (k, parent) = Running(start, pages);
         var before = Issued(k);
-        var direct = k.DirectHypercalls;
+        var direct = k.Events.Total(EventKind.DirectHypercall);
         var child = ForkExec.Fork(k, 0, parent, new Linux61());
 
         // Σ ⌈n_i/31⌉ queued child updates, the child's pin, one local TLB flush of the parent.
         var expected = Slices(start, pages).Sum(n => (n + 30) / 31) + (((t3 + t2 + (2 * t1) + 4) + 31) / 32) + 1;
         Assert.Equal(expected, Issued(k) - before);
-        Assert.Equal(pages, k.Xen.Events.Total(XenEvent.PtwrEmulation));
-        Assert.Equal(direct, k.DirectHypercalls);
-        Assert.Equal(pages, k.Xen.Events.Total(XenEvent.MmuUpdateRequest));
+        Assert.Equal(pages, k.Xen.Events.Total(EventKind.PtwrEmulation));
+        Assert.Equal(direct, k.Events.Total(EventKind.DirectHypercall));
+        Assert.Equal(pages, k.Xen.Events.Total(EventKind.MmuUpdateRequest));
         Assert.Empty(k.Mc.Warnings);
         Assert.True(k.Pinned(k.Mms.Pgd[child]));
 
@@ -79,14 +79,14 @@ public sealed class ForkExecTests
     public void ExecFaultsItsStackWithOneHypercallEachThenPinsAndSwitches(int stackPages)
     {
         var (k, old) = Running(0x40_0000UL, 4);
-        var direct = k.DirectHypercalls;
-        var flushes = k.Mc.Counters.Flushes;
+        var direct = k.Events.Total(EventKind.DirectHypercall);
+        var flushes = k.Events.Total(EventKind.McFlushIssued);
         var mm = ForkExec.Exec(k, 0, old, stackPages, new Linux61());
-        Assert.Equal(stackPages, k.DirectHypercalls - direct);
+        Assert.Equal(stackPages, k.Events.Total(EventKind.DirectHypercall) - direct);
 
         // Pin of a one-PTE-page tree (8 entries: 1 multicall), CR3 switch (1), then the old mm: it is no longer
         // loaded here, nobody else has it, so no drop hypercall; its unpin is one multicall of 8 entries.
-        Assert.Equal(1 + 1 + 1, k.Mc.Counters.Flushes - flushes);
+        Assert.Equal(1 + 1 + 1, k.Events.Total(EventKind.McFlushIssued) - flushes);
         Assert.Equal(mm, k.LoadedMm[0]);
         Assert.Equal(k.Mms.Pgd[mm], k.XenCurrentCr3[0]);
         Assert.False(k.Mms.Live[old]);

@@ -1,9 +1,9 @@
+using PvMmu.Events;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
@@ -35,7 +35,7 @@ public sealed class LazyExitTests
         MmOps.SwitchMm(k, 0, mm);
         k.Xen.Events.Reset();
         ExitPath.ExitMm(k, 0, mm, strategy);
-        var ptwr = k.Xen.Events.Total(XenEvent.PtwrEmulation);
+        var ptwr = k.Xen.Events.Total(EventKind.PtwrEmulation);
         var ipis = k.IpisSent;
 
         // Later both CPUs switch to other tasks and drop their lazy references; the last one frees the mm.

@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 
 namespace PvMmu.Linux.Tests;
 
@@ -25,17 +25,17 @@ public sealed class MulticallBufferTests
 
         Assert.Equal(1, k.Mc.Pending(0));
         Assert.Equal(31 * 16, k.Mc.ArgBytes(0));
-        Assert.Equal(0, k.Mc.Counters.Flushes);
+        Assert.Equal(0, k.Events.Total(EventKind.McFlushIssued));
 
         // 496 + 16 = 512 ≥ MC_ARGS: no extension, and a new entry does not fit either: flush, then start over.
         k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 31, 31));
-        Assert.Equal(1, k.Mc.Counters.Flushes);
-        Assert.Equal(1, k.Mc.Counters.Singletons);
+        Assert.Equal(1, k.Events.Total(EventKind.McFlushIssued));
+        Assert.Equal(1, k.Events.Total(EventKind.McSingleton));
         Assert.Equal(1, k.Mc.Pending(0));
         k.Mc.Flush(0);
         Assert.Equal(31UL, k.Xen.Entry(page, 31));
-        Assert.Equal(2, k.Xen.Events.Total(XenEvent.Hypercall));
-        Assert.Equal(32, k.Xen.Events.Total(XenEvent.MmuUpdateRequest));
+        Assert.Equal(2, k.Xen.Events.Total(EventKind.Hypercall));
+        Assert.Equal(32, k.Xen.Events.Total(EventKind.MmuUpdateRequest));
     }
 
     [Fact]
@@ -48,10 +48,10 @@ public sealed class MulticallBufferTests
         }
 
         // 21 × 24 = 504; a 22nd would need 528.
-        Assert.Equal(1, k.Mc.Counters.Flushes);
+        Assert.Equal(1, k.Events.Total(EventKind.McFlushIssued));
         k.Mc.Flush(0);
-        Assert.Equal(22, k.Xen.Events.Total(XenEvent.MmuExtOp));
-        Assert.Equal(2, k.Xen.Events.Total(XenEvent.Hypercall));
+        Assert.Equal(22, k.Xen.Events.Total(EventKind.MmuExtOp));
+        Assert.Equal(2, k.Xen.Events.Total(EventKind.Hypercall));
     }
 
     [Fact]
@@ -64,9 +64,9 @@ public sealed class MulticallBufferTests
             k.Mc.UpdateVaMapping(0, k.Va(page), PvMmu.Xen.Abi.PageFlags.Entry(page, Mm.PteFlags.PageKernel), 0);
         }
 
-        Assert.Equal(1, k.Mc.Counters.Multicalls);
-        Assert.Equal(32, k.Mc.Counters.Entries);
-        Assert.Equal(32, k.Xen.Events.Total(XenEvent.MulticallEntry));
+        Assert.Equal(1, k.Events.Total(EventKind.McMulticall));
+        Assert.Equal(32, k.Events.Total(EventKind.McEntryIssued));
+        Assert.Equal(32, k.Xen.Events.Total(EventKind.MulticallEntry));
         Assert.Equal(1, k.Mc.Pending(0));
     }
 
@@ -80,8 +80,8 @@ public sealed class MulticallBufferTests
         k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 1, 1));
         Assert.Equal(3, k.Mc.Pending(0));
         k.Mc.Flush(0);
-        Assert.Equal(1, k.Mc.Counters.Multicalls);
-        Assert.Equal(3, k.Xen.Events.Total(XenEvent.MulticallEntry));
+        Assert.Equal(1, k.Events.Total(EventKind.McMulticall));
+        Assert.Equal(3, k.Xen.Events.Total(EventKind.MulticallEntry));
     }
 
     [Fact]
@@ -135,9 +135,9 @@ public sealed class MulticallBufferTests
         Assert.Equal(0, k.Mc.Pending(0));
         Assert.Equal(1, k.Mc.Pending(1));
         Assert.Equal(argBytes, k.Mc.ArgBytes(1));
-        var updates = k.Xen.Events.Total(XenEvent.MmuUpdateRequest);
+        var updates = k.Xen.Events.Total(EventKind.MmuUpdateRequest);
         k.Mc.Flush(1);
-        Assert.Equal(updates + 1, k.Xen.Events.Total(XenEvent.MmuUpdateRequest));
+        Assert.Equal(updates + 1, k.Xen.Events.Total(EventKind.MmuUpdateRequest));
         Assert.Equal(9UL, k.Xen.Entry(other, 7));
     }
 

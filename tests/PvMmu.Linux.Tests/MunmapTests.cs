@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
@@ -27,11 +27,11 @@ public sealed class MunmapTests
         }
 
         MmOps.SwitchMm(k, 0, mm);
-        k.Xen.Events.Reset();
+        k.Events.Reset();
         return (k, mm);
     }
 
-    private static long Issued(Kernel k) => k.Mc.Counters.Flushes + k.DirectHypercalls;
+    private static long Issued(Kernel k) => k.Events.Total(EventKind.McFlushIssued) + k.Events.Total(EventKind.DirectHypercall);
 
     [Theory]
     [InlineData(1, 1)]
@@ -42,9 +42,9 @@ public sealed class MunmapTests
         var (k, mm) = Running(600);
         var before = Issued(k);
         Munmap.Unmap(k, 0, mm, Start + 0x1000, pages);
-        Assert.Equal(pages, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(pages, k.Xen.Events.Total(EventKind.PtwrEmulation));
         Assert.Equal(flushHypercalls, Issued(k) - before);
-        Assert.Equal(pages <= Munmap.SinglePageFlushCeiling ? pages : 0, k.Xen.Events.Total(XenEvent.LocalInvlpg));
+        Assert.Equal(pages <= Munmap.SinglePageFlushCeiling ? pages : 0, k.Xen.Events.Total(EventKind.LocalInvlpg));
         Assert.Empty(k.Mc.Warnings);
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
@@ -58,7 +58,7 @@ public sealed class MunmapTests
         Munmap.Unmap(k, 0, mm, Start, 512);
 
         // 512 traps; set_pmd_hyper (1) and xen_release_pte's [UNPIN_L1][UVM RW] multicall (1); one full local flush.
-        Assert.Equal(512, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(512, k.Xen.Events.Total(EventKind.PtwrEmulation));
         Assert.Equal(3, Issued(k) - before);
         Assert.Equal(free + 512 + 1, k.FreeFrames);
         Assert.Empty(k.Mc.Warnings);
@@ -74,8 +74,8 @@ public sealed class MunmapTests
         var before = Issued(k);
         Munmap.Unmap(k, 0, mm, Start + 0x1000, pages);
         Assert.Equal(1, Issued(k) - before);
-        Assert.Equal(1, k.Xen.Events.Total(XenEvent.RemoteFlush));
-        Assert.Equal(pages == 1 ? 1 : 0, k.Xen.Events.Total(XenEvent.LocalInvlpg));
+        Assert.Equal(1, k.Xen.Events.Total(EventKind.RemoteFlush));
+        Assert.Equal(pages == 1 ? 1 : 0, k.Xen.Events.Total(EventKind.LocalInvlpg));
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 
@@ -110,11 +110,10 @@ public sealed class MunmapTests
         MmOps.TouchAll(k, 0, mm);
         Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
         MmOps.SwitchMm(k, 0, mm);
-        k.Xen.Events.Reset();
-        k.Counts.Reset();
+        k.Events.Reset();
         Munmap.Unmap(k, 0, mm, Start, 511);
-        Assert.Equal(freed, k.Counts.InPhase(0, PvMmu.Linux.Accounting.Tracepoint.ReleasePtpage));
-        Assert.Equal(freed, k.Counts.InPhase(0, PvMmu.Linux.Accounting.Tracepoint.SetPmd));
+        Assert.Equal(freed, k.Events.InPhase(0, EventKind.ReleasePtpage));
+        Assert.Equal(freed, k.Events.InPhase(0, EventKind.SetPmd));
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 
@@ -135,7 +134,7 @@ public sealed class MunmapTests
         {
             var (k, mm) = Running(n);
             Munmap.Unmap(k, 0, mm, Start, n);
-            return k.Xen.Events.Total(XenEvent.LocalFlush);
+            return k.Xen.Events.Total(EventKind.LocalFlush);
         }
 
         Assert.Equal(more, Flushes(pages) - Flushes(pages - 1));

@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Invariants;
 
@@ -44,12 +44,12 @@ public sealed class PinningTests
     public void PinIssuesT3PlusT2PlusTwoT1PlusFourEntries(ulong start, int pages, int t3, int t2, int t1)
     {
         var (k, _, pgd) = Process(start, pages);
-        var entries = k.Mc.Counters.Entries;
-        var flushes = k.Mc.Counters.Flushes;
+        var entries = k.Events.Total(EventKind.McEntryIssued);
+        var flushes = k.Events.Total(EventKind.McFlushIssued);
         Pinning.PgdPin(k, 0, pgd);
         var expected = t3 + t2 + (2 * t1) + 4;
-        Assert.Equal(expected, k.Mc.Counters.Entries - entries);
-        Assert.Equal(Flushes(expected), k.Mc.Counters.Flushes - flushes);
+        Assert.Equal(expected, k.Events.Total(EventKind.McEntryIssued) - entries);
+        Assert.Equal(Flushes(expected), k.Events.Total(EventKind.McFlushIssued) - flushes);
         Assert.Empty(k.Mc.Warnings);
         Assert.All(k.PteLocked.ToArray(), locked => Assert.False(locked));
         var info = k.Xen.Frame(pgd);
@@ -66,18 +66,18 @@ public sealed class PinningTests
     {
         var (k, _, pgd) = Process(start, pages);
         Pinning.PgdPin(k, 0, pgd);
-        var entries = k.Mc.Counters.Entries;
-        var flushes = k.Mc.Counters.Flushes;
-        k.Xen.Events.Reset();
+        k.Events.Reset();
+        var entries = k.Events.Total(EventKind.McEntryIssued);
+        var flushes = k.Events.Total(EventKind.McFlushIssued);
         Pinning.PgdUnpin(k, 0, pgd);
         var expected = t3 + t2 + (2 * t1) + 3;
-        Assert.Equal(expected, k.Mc.Counters.Entries - entries);
-        Assert.Equal(Flushes(expected), k.Mc.Counters.Flushes - flushes);
+        Assert.Equal(expected, k.Events.Total(EventKind.McEntryIssued) - entries);
+        Assert.Equal(Flushes(expected), k.Events.Total(EventKind.McFlushIssued) - flushes);
         Assert.Empty(k.Mc.Warnings);
 
         // Nobody had the mm loaded: the whole tree is demoted, pgd and user pgd included, and every page is
         // ordinary writable memory again (its direct-map mapping is read-write).
-        Assert.Equal(t3 + t2 + t1 + 2, k.Xen.Events.Total(XenEvent.TableDevalidated));
+        Assert.Equal(t3 + t2 + t1 + 2, k.Xen.Events.Total(EventKind.TableDevalidated));
         Assert.Equal(PageType.Writable, k.Xen.Frame(pgd).Type);
         Assert.Equal(1u, k.Xen.Frame(pgd).TypeCount);
         Assert.False(k.Pinned(pgd));
@@ -88,8 +88,8 @@ public sealed class PinningTests
     public void SetPteIsAHypercallEvenOnAnUnpinnedTable()
     {
         var (k, mm, _) = Process(0x40_0000UL, 1);
-        var before = k.DirectHypercalls;
+        var before = k.Events.Total(EventKind.DirectHypercall);
         MmOps.FaultIn(k, 0, mm, 0x40_1000UL);
-        Assert.Equal(before + 1, k.DirectHypercalls);
+        Assert.Equal(before + 1, k.Events.Total(EventKind.DirectHypercall));
     }
 }

@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Invariants;
@@ -162,7 +163,7 @@ public sealed class ScheduledTests
 
         var end = m.Fingerprint();
         var ipis = m.K.IpisSent;
-        var hypercalls = m.K.Xen.Events.Total(PvMmu.Xen.Events.XenEvent.Hypercall);
+        var hypercalls = m.K.Xen.Events.Total(EventKind.Hypercall);
         Assert.NotEqual(middle, end);
 
         m.Restore(snapshot);
@@ -177,7 +178,7 @@ public sealed class ScheduledTests
         Assert.True(m.Done);
         Assert.Equal(end, m.Fingerprint());
         Assert.Equal(ipis, m.K.IpisSent);
-        Assert.Equal(hypercalls, m.K.Xen.Events.Total(PvMmu.Xen.Events.XenEvent.Hypercall));
+        Assert.Equal(hypercalls, m.K.Xen.Events.Total(EventKind.Hypercall));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Linux.Tests;
@@ -16,7 +16,7 @@ public sealed class TeardownTests
 
     private static (Kernel K, int Mm) RunningProcess(ulong start, int pages) => Processes.Running(start, pages);
 
-    private static long Flushes(Kernel k) => k.Mc.Counters.Flushes + k.DirectHypercalls;
+    private static long Flushes(Kernel k) => k.Events.Total(EventKind.McFlushIssued) + k.Events.Total(EventKind.DirectHypercall);
 
     [Theory]
     [MemberData(nameof(Shapes))]
@@ -30,8 +30,8 @@ public sealed class TeardownTests
         // leave_mm (one CR3 hypercall), then the unpin in ⌈(T3 + T2 + 2·T1 + 3)/32⌉ hypercalls; no traps.
         var unpin = t3 + t2 + (2 * t1) + 3;
         Assert.Equal(1 + ((unpin + 31) / 32), Flushes(k) - before);
-        Assert.Equal(0, k.Xen.Events.Total(XenEvent.PtwrEmulation));
-        Assert.Equal(0, k.Xen.Events.Total(XenEvent.FaultInjected));
+        Assert.Equal(0, k.Xen.Events.Total(EventKind.PtwrEmulation));
+        Assert.Equal(0, k.Xen.Events.Total(EventKind.FaultInjected));
         Assert.Equal(0, k.IpisSent);
         Assert.Empty(k.Mc.Warnings);
         Assert.Equal(k.SwapperPgd, k.XenCurrentCr3[0]);
@@ -54,16 +54,16 @@ public sealed class TeardownTests
 
         // N traps with emulation; per table: the parent-entry clear and the release, never batched; the last
         // flush finds this CPU lazily on the mm and switches it to init_mm (one CR3 hypercall).
-        Assert.Equal(pages, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(pages, k.Xen.Events.Total(EventKind.PtwrEmulation));
         Assert.Equal((2 * (t1 + t2 + t3)) + 1, Flushes(k) - before);
         Assert.Empty(k.Mc.Warnings);
 
         // The pgds are unpinned at pgd_free: one multicall [UNPIN pgd, UNPIN upgd][UVM upgd][UVM pgd].
         var afterExit = Flushes(k);
-        var entries = k.Mc.Counters.Entries;
+        var entries = k.Events.Total(EventKind.McEntryIssued);
         ExitPath.MmDrop(k, 0, mm, strategy);
         Assert.Equal(afterExit + 1, Flushes(k));
-        Assert.Equal(3, k.Mc.Counters.Entries - entries);
+        Assert.Equal(3, k.Events.Total(EventKind.McEntryIssued) - entries);
         Assert.Empty(k.Mc.Warnings);
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
@@ -83,7 +83,7 @@ public sealed class TeardownTests
         Assert.Equal(k.SwapperPgd, k.XenCurrentCr3[1]);
         Assert.Equal(0, k.LoadedMm[1]);
         Assert.Empty(k.Mc.Warnings);
-        Assert.Equal(0, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(0, k.Xen.Events.Total(EventKind.PtwrEmulation));
         Assert.Empty(new InvariantChecker().Check(k.Xen));
     }
 
@@ -114,13 +114,13 @@ public sealed class TeardownTests
         var (k, mm) = RunningProcess(0x40_0000_0000UL, pages);
         var before = Flushes(k);
         ExitPath.ExitMm(k, 0, mm, new NoExitUnpin());
-        Assert.Equal(pages, k.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(pages, k.Xen.Events.Total(EventKind.PtwrEmulation));
         Assert.Equal((2 * (512 + 1 + 1)) + 1, Flushes(k) - before);
 
         var (k2, mm2) = RunningProcess(0x40_0000_0000UL, pages);
         before = Flushes(k2);
         ExitPath.ExitMm(k2, 0, mm2, new Linux61());
-        Assert.Equal(0, k2.Xen.Events.Total(XenEvent.PtwrEmulation));
+        Assert.Equal(0, k2.Xen.Events.Total(EventKind.PtwrEmulation));
         Assert.Equal(1 + ((1 + 1 + (2 * 512) + 3 + 31) / 32), Flushes(k2) - before);
         Assert.Empty(k2.Mc.Warnings);
     }

@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Inspection;
@@ -87,7 +88,7 @@ internal sealed class TestMachine
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
-    public long Count(Events.XenEvent e) => H.Events.Total(e);
+    public long Count(EventKind e) => H.Events.Total(e);
 
     public static PageType T(int level) => (PageType)level;
 }

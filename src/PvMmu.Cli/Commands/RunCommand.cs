@@ -94,7 +94,7 @@ public static class RunCommand
             var s = pr.GetValue(seed);
             var recorder = pr.GetValue(trace) is null ? null : new RunTrace(table);
             var result = WorkloadRunner.Run(spec, exitPath, s, version, false, 0, recorder is null ? null : recorder.Observe);
-            var time = new ModeledTime(result.Costs!, table);
+            var time = new ModeledTime(result.Events, table);
             if (pr.GetValue(json))
             {
                 stdout.Write(RunReport.Json(result, time));

@@ -18,9 +18,6 @@ public sealed record KernelConfig
 
     public XenVersion Xen { get; init; } = XenVersion.Current;
 
-    /// <summary>Phases that events are counted in (a workload names them: setup, fork, exec, exit, ...).</summary>
-    public int Phases { get; init; } = 1;
-
     /// <summary>USE_SPLIT_PTE_PTLOCKS: true on every SMP config with NR_CPUS ≥ 4 (the default), so L1s are pinned one by one.</summary>
     public bool SplitPteLocks { get; init; } = true;
 }

@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
@@ -180,7 +181,7 @@ public static class ExitPath
         var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
         if (others != 0)
         {
-            k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
+            k.Events.Add(cpu, EventKind.FlushTlbMulti);
             k.Mc.MmuextOpEntry(cpu, MmuExtOpRequest.FlushMulti(others | (k.LoadedMm[cpu] == mm ? 1UL << cpu : 0)), MulticallBuffers.FlushMultiBytes);
             k.Mc.Flush(cpu);
         }

@@ -1,3 +1,5 @@
+using PvMmu.Events;
+
 namespace PvMmu.Linux.Exit;
 
 /// <summary>
@@ -54,7 +56,7 @@ public interface IExitStrategy
             {
                 if (t != cpu)
                 {
-                    k.Counts.Add(cpu, Accounting.GuestEvent.IpiSent);
+                    k.Events.Add(cpu, EventKind.IpiSent);
                 }
 
                 k.RunIpi(t, Handler, mm);

@@ -1,4 +1,4 @@
-using PvMmu.Linux.Accounting;
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
@@ -21,7 +21,7 @@ public static class ForkExec
     /// </summary>
     public static int Fork(Kernel k, int cpu, int parent, IExitStrategy strategy)
     {
-        k.Counts.Add(cpu, GuestEvent.Fork);
+        k.Events.Add(cpu, EventKind.Fork);
         var child = MmOps.CreateMm(k, cpu);
         if (strategy.PinAtAlloc)
         {
@@ -94,7 +94,7 @@ public static class ForkExec
         var here = k.LoadedMm[cpu] == mm;
         if (others != 0)
         {
-            k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
+            k.Events.Add(cpu, EventKind.FlushTlbMulti);
             k.Mc.MmuextOpEntry(cpu, MmuExtOpRequest.FlushMulti(others | (here ? 1UL << cpu : 0)), MulticallBuffers.FlushMultiBytes);
         }
         else if (here)
@@ -122,7 +122,7 @@ public static class ForkExec
     /// </summary>
     public static int Exec(Kernel k, int cpu, int old, ProcessImage image, IExitStrategy strategy)
     {
-        k.Counts.Add(cpu, GuestEvent.Exec);
+        k.Events.Add(cpu, EventKind.Exec);
         var mm = MmOps.CreateMm(k, cpu);
         if (strategy.PinAtAlloc)
         {

@@ -1,4 +1,4 @@
-using PvMmu.Linux.Accounting;
+using PvMmu.Events;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
 using PvMmu.Xen.Abi;
@@ -62,7 +62,7 @@ public static class MmOps
             return PageFlags.Mfn(old);
         }
 
-        k.Counts.Add(cpu, GuestEvent.PageFault);
+        k.Events.Add(cpu, EventKind.PageFault);
         var page = k.AllocPage(cpu);
         PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, PteFlags.UserRw));
         return page;
@@ -90,7 +90,7 @@ public static class MmOps
             return;
         }
 
-        k.Counts.Add(cpu, GuestEvent.PageFault);
+        k.Events.Add(cpu, EventKind.PageFault);
         var oldPage = PageFlags.Mfn(old);
         if (k.PageRef(oldPage) == 1)
         {
@@ -180,8 +180,8 @@ public static class MmOps
         k.XenCr3[cpu] = pgd;
 
         // __xen_write_cr3 runs (and traces) twice: the kernel pgd, then the user pgd (or 0).
-        k.Counts.Add(cpu, Tracepoint.WriteCr3);
-        k.Counts.Add(cpu, Tracepoint.WriteCr3);
+        k.Events.Add(cpu, EventKind.WriteCr3);
+        k.Events.Add(cpu, EventKind.WriteCr3);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.NewBaseptr(pgd));
         k.Mc.Callback(cpu, CallbackKind.SetCurrentCr3, pgd);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.NewUserBaseptr(user));

@@ -1,4 +1,4 @@
-using PvMmu.Linux.Accounting;
+using PvMmu.Events;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
 using PvMmu.Xen.Abi;
@@ -165,7 +165,7 @@ public static class Munmap
         if ((mask & ~self) != 0)
         {
             var targets = mask | (k.LoadedMm[cpu] == mm ? self : 0);
-            k.Counts.Add(cpu, Tracepoint.FlushTlbMulti);
+            k.Events.Add(cpu, EventKind.FlushTlbMulti);
             k.Mc.MmuextOpEntry(
                 cpu,
                 !full && end - start <= 4096 ? MmuExtOpRequest.InvlpgMulti(start, targets) : MmuExtOpRequest.FlushMulti(targets),
@@ -183,7 +183,7 @@ public static class Munmap
         {
             for (var va = start; va < end; va += 4096)
             {
-                k.Counts.Add(cpu, Tracepoint.FlushTlbOneUser);
+                k.Events.Add(cpu, EventKind.FlushTlbOneUser);
                 k.Mc.MmuextOpEntry(cpu, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, va));
                 k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.Mmu);
             }

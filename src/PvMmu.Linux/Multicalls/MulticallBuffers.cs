@@ -1,4 +1,4 @@
-using PvMmu.Linux.Accounting;
+using PvMmu.Events;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
@@ -25,6 +25,7 @@ public sealed class MulticallBuffers
     public const int FlushMultiBytes = MmuExtOpBytes + 8;
 
     private readonly Hypervisor _xen;
+    private readonly EventSink _events;
     private readonly Action<int, CallbackKind, ulong> _runCallback;
     private readonly MulticallEntry[] _entries;
     private readonly int[] _mcidx;
@@ -40,6 +41,7 @@ public sealed class MulticallBuffers
     public MulticallBuffers(Hypervisor xen, int cpus, Action<int, CallbackKind, ulong> runCallback)
     {
         _xen = xen;
+        _events = xen.Events;
         _runCallback = runCallback;
         Cpus = cpus;
         _entries = new MulticallEntry[cpus * McBatch];
@@ -56,16 +58,17 @@ public sealed class MulticallBuffers
 
     public int Cpus { get; }
 
-    /// <summary>Guest-side counts: what the guest issued, as the xen:* tracepoints would show it.</summary>
-    public GuestCounters Counters { get; } = new();
-
-    /// <summary>Every failed entry a flush WARNed about, in order.</summary>
+    /// <summary>Every failed entry a flush WARNed about (and every failed direct call), in order.</summary>
     public List<McWarning> Warnings { get; } = [];
 
-    /// <summary>Where the xen:* tracepoints fired here are counted (the kernel's counters); none when null.</summary>
-    public GuestEventCounters? Trace { get; set; }
+    /// <summary>Logs a failed call (a line of xen_mc_flush's report) and counts it.</summary>
+    internal void LogFailed(McWarning w)
+    {
+        Warnings.Add(w);
+        _events.Add(w.Cpu, EventKind.FailedCallLogged);
+    }
 
-    private void Fire(int cpu, Tracepoint t) => Trace?.Add(cpu, t);
+    private void Fire(int cpu, EventKind tracepoint) => _events.Add(cpu, tracepoint);
 
     public int Pending(int cpu) => _mcidx[cpu];
 
@@ -77,12 +80,12 @@ public sealed class MulticallBuffers
         var argidx = RoundUp8(_argidx[cpu]);
         if (_mcidx[cpu] == McBatch || argidx + argBytes >= McArgs)
         {
-            Fire(cpu, _mcidx[cpu] == McBatch ? Tracepoint.McFlushReasonBatch : Tracepoint.McFlushReasonArgs);
+            Fire(cpu, _mcidx[cpu] == McBatch ? EventKind.McFlushReasonBatch : EventKind.McFlushReasonArgs);
             Flush(cpu);
             argidx = RoundUp8(_argidx[cpu]);
         }
 
-        Fire(cpu, Tracepoint.McEntryAlloc);
+        Fire(cpu, EventKind.McEntryAlloc);
         var i = _mcidx[cpu]++;
         _argidx[cpu] = argidx + argBytes;
         return (cpu * McBatch) + i;
@@ -94,17 +97,17 @@ public sealed class MulticallBuffers
         var mmu = op == HypercallNumber.MmuUpdate;
         if (_mcidx[cpu] == 0 || _entries[(cpu * McBatch) + _mcidx[cpu] - 1].Op != op)
         {
-            Fire(cpu, mmu ? Tracepoint.McExtendMmuUpdateBadOp : Tracepoint.McExtendMmuextOpBadOp);
+            Fire(cpu, mmu ? EventKind.McExtendMmuUpdateBadOp : EventKind.McExtendMmuextOpBadOp);
             return -1;
         }
 
         if (_argidx[cpu] + argBytes >= McArgs)
         {
-            Fire(cpu, mmu ? Tracepoint.McExtendMmuUpdateNoSpace : Tracepoint.McExtendMmuextOpNoSpace);
+            Fire(cpu, mmu ? EventKind.McExtendMmuUpdateNoSpace : EventKind.McExtendMmuextOpNoSpace);
             return -1;
         }
 
-        Fire(cpu, mmu ? Tracepoint.McExtendMmuUpdateOk : Tracepoint.McExtendMmuextOpOk);
+        Fire(cpu, mmu ? EventKind.McExtendMmuUpdateOk : EventKind.McExtendMmuextOpOk);
         _argidx[cpu] += argBytes;
         return (cpu * McBatch) + _mcidx[cpu] - 1;
     }
@@ -123,7 +126,7 @@ public sealed class MulticallBuffers
         {
             e = NewEntry(cpu, MmuUpdateBytes);
             _entries[e] = MulticallEntry.MmuUpdate(_mmuUsed[cpu], 1);
-            Fire(cpu, Tracepoint.McEntryMmuUpdate);
+            Fire(cpu, EventKind.McEntryMmuUpdate);
         }
 
         _mmu[(cpu * McBatch) + _mmuUsed[cpu]++] = request;
@@ -141,7 +144,7 @@ public sealed class MulticallBuffers
         {
             e = NewEntry(cpu, MmuExtOpBytes);
             _entries[e] = MulticallEntry.MmuextOp(_extUsed[cpu], 1);
-            Fire(cpu, Tracepoint.McEntryMmuextOp);
+            Fire(cpu, EventKind.McEntryMmuextOp);
         }
 
         _ext[(cpu * McBatch) + _extUsed[cpu]++] = op;
@@ -157,7 +160,7 @@ public sealed class MulticallBuffers
     {
         var e = NewEntry(cpu, argBytes);
         _entries[e] = MulticallEntry.MmuextOp(_extUsed[cpu], 1);
-        Fire(cpu, Tracepoint.McEntryMmuextOp);
+        Fire(cpu, EventKind.McEntryMmuextOp);
         _ext[(cpu * McBatch) + _extUsed[cpu]++] = op;
     }
 
@@ -166,7 +169,7 @@ public sealed class MulticallBuffers
     {
         var e = NewEntry(cpu, 0);
         _entries[e] = MulticallEntry.UpdateVaMapping(va, val, flags);
-        Fire(cpu, Tracepoint.McEntryUpdateVaMapping);
+        Fire(cpu, EventKind.McEntryUpdateVaMapping);
     }
 
     /// <summary>xen_mc_callback(fn, data): run after the next flush's hypercall; a full callback list flushes first.</summary>
@@ -174,11 +177,11 @@ public sealed class MulticallBuffers
     {
         if (_cbidx[cpu] == McBatch)
         {
-            Fire(cpu, Tracepoint.McFlushReasonCallback);
+            Fire(cpu, EventKind.McFlushReasonCallback);
             Flush(cpu);
         }
 
-        Fire(cpu, Tracepoint.McCallback);
+        Fire(cpu, EventKind.McCallback);
 
         var i = (cpu * McBatch) + _cbidx[cpu]++;
         _cbKind[i] = kind;
@@ -189,8 +192,8 @@ public sealed class MulticallBuffers
     public void Issue(int cpu, LazyMode current, LazyMode mayDefer)
     {
         // xen_mc_batch began the batch this issues; every path of the model pairs the two, as Linux does.
-        Fire(cpu, Tracepoint.McBatch);
-        Fire(cpu, Tracepoint.McIssue);
+        Fire(cpu, EventKind.McBatch);
+        Fire(cpu, EventKind.McIssue);
         if ((current & mayDefer) == 0)
         {
             Flush(cpu);
@@ -203,7 +206,7 @@ public sealed class MulticallBuffers
     /// </summary>
     public void Flush(int cpu)
     {
-        Fire(cpu, Tracepoint.McFlush);
+        Fire(cpu, EventKind.McFlush);
         var n = _mcidx[cpu];
         var b = cpu * McBatch;
         var failed = 0;
@@ -212,7 +215,7 @@ public sealed class MulticallBuffers
             ref var e = ref _entries[b];
             e.Result = Single(cpu, ref e);
             failed = e.Result < 0 ? 1 : 0;
-            Counters.Singletons++;
+            Fire(cpu, EventKind.McSingleton);
         }
         else if (n > 1)
         {
@@ -227,13 +230,13 @@ public sealed class MulticallBuffers
                 failed += _entries[b + i].Result < 0 ? 1 : 0;
             }
 
-            Counters.Multicalls++;
+            Fire(cpu, EventKind.McMulticall);
         }
 
         if (n > 0)
         {
-            Counters.Flushes++;
-            Counters.Entries += n;
+            Fire(cpu, EventKind.McFlushIssued);
+            _events.Add(cpu, EventKind.McEntryIssued, n);
         }
 
         if (failed > 0)
@@ -242,11 +245,9 @@ public sealed class MulticallBuffers
             {
                 if (_entries[b + i].Result < 0)
                 {
-                    Warnings.Add(new McWarning(cpu, i, _entries[b + i].Op, _entries[b + i].Arg0, _entries[b + i].Result));
+                    LogFailed(new McWarning(cpu, i, _entries[b + i].Op, _entries[b + i].Arg0, _entries[b + i].Result));
                 }
             }
-
-            Counters.FailedEntries += failed;
         }
 
         _mcidx[cpu] = 0;
@@ -291,12 +292,11 @@ public sealed class MulticallBuffers
         s._extUsed.CopyTo(_extUsed, 0);
         s._cbKind.CopyTo(_cbKind, 0);
         s._cbData.CopyTo(_cbData, 0);
-        Counters.CopyFrom(s.Counters);
         Warnings.Clear();
         Warnings.AddRange(s.Warnings);
     }
 
-    /// <summary>Saves what is queued (see <see cref="MulticallSnapshot"/>), the counters and the WARN log.</summary>
+    /// <summary>Saves what is queued (see <see cref="MulticallSnapshot"/>) and the WARN log (the counts are the event sink's, saved with the hypervisor).</summary>
     public MulticallSnapshot Save() => SaveInto(null);
 
     /// <summary>
@@ -328,7 +328,6 @@ public sealed class MulticallBuffers
         _cbidx.CopyTo(s.Cbidx, 0);
         _mmuUsed.CopyTo(s.MmuUsed, 0);
         _extUsed.CopyTo(s.ExtUsed, 0);
-        s.Counters.CopyFrom(Counters);
         entries = mmu = ext = cbs = 0;
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
@@ -387,7 +386,6 @@ public sealed class MulticallBuffers
             cbs += _cbidx[cpu];
         }
 
-        Counters.CopyFrom(s.Counters);
         Warnings.Clear();
         Warnings.AddRange(s.Warnings.AsSpan(0, s.WarningCount));
     }

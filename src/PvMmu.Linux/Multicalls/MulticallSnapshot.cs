@@ -42,8 +42,6 @@ public sealed class MulticallSnapshot
 
     internal ulong[] CbData { get; set; } = [];
 
-    internal GuestCounters Counters { get; } = new();
-
     /// <summary>The WARN log: its first <see cref="WarningCount"/> items.</summary>
     internal McWarning[] Warnings { get; set; } = [];
 

@@ -1,4 +1,4 @@
-using PvMmu.Linux.Accounting;
+using PvMmu.Events;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Xen.Abi;
@@ -111,7 +111,7 @@ public static class Pinning
     /// <summary>__xen_pgd_pin / xen_pgd_pin.</summary>
     public static void PgdPin(Kernel k, int cpu, uint pgd)
     {
-        k.Counts.Add(cpu, Tracepoint.PgdPin);
+        k.Events.Add(cpu, EventKind.PgdPin);
         var user = k.UserPgd(pgd);
         Walk(k, cpu, pgd, pin: true);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Pin(4, pgd));
@@ -127,7 +127,7 @@ public static class Pinning
     /// <summary>__xen_pgd_unpin / xen_pgd_unpin.</summary>
     public static void PgdUnpin(Kernel k, int cpu, uint pgd)
     {
-        k.Counts.Add(cpu, Tracepoint.PgdUnpin);
+        k.Events.Add(cpu, EventKind.PgdUnpin);
         var user = k.UserPgd(pgd);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Unpin(pgd));
         if (user != 0)

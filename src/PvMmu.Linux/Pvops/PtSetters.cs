@@ -1,4 +1,4 @@
-using PvMmu.Linux.Accounting;
+using PvMmu.Events;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Xen.Abi;
@@ -16,7 +16,7 @@ public static class PtSetters
     /// <summary>__xen_set_pte: xen_batched_set_pte in lazy MMU mode, else a direct HYPERVISOR_mmu_update.</summary>
     public static void SetPte(Kernel k, int cpu, uint l1, int slot, ulong pte)
     {
-        k.Counts.Add(cpu, Tracepoint.SetPte);
+        k.Events.Add(cpu, EventKind.SetPte);
         var u = MmuUpdateRequest.Normal(l1, slot, pte);
         if (k.LazyNow(cpu) == LazyMode.Mmu)
         {
@@ -34,7 +34,7 @@ public static class PtSetters
     /// </summary>
     public static void SetUpper(Kernel k, int cpu, uint table, int slot, ulong val, PtLevel tableLevel)
     {
-        k.Counts.Add(cpu, tableLevel == PtLevel.Pud ? Tracepoint.SetPud : Tracepoint.SetPmd);
+        k.Events.Add(cpu, tableLevel == PtLevel.Pud ? EventKind.SetPud : EventKind.SetPmd);
         if (!k.Pinned(table))
         {
             k.Store(cpu, k.Va(table) + ((ulong)slot * 8), val);
@@ -51,7 +51,7 @@ public static class PtSetters
     /// </summary>
     public static void SetP4d(Kernel k, int cpu, uint pgd, int slot, ulong val)
     {
-        k.Counts.Add(cpu, Tracepoint.SetP4d);
+        k.Events.Add(cpu, EventKind.SetP4d);
         var user = slot < Layout.UserPgdSlots ? k.UserPgd(pgd) : 0;
         if (!k.Pinned(pgd))
         {
@@ -79,7 +79,7 @@ public static class PtSetters
     /// </summary>
     public static void AllocPtpage(Kernel k, int cpu, uint mmPgd, uint page, PtLevel level)
     {
-        k.Counts.Add(cpu, Tracepoint.AllocPtpage);
+        k.Events.Add(cpu, EventKind.AllocPtpage);
         if (!k.Pinned(mmPgd))
         {
             return;
@@ -103,7 +103,7 @@ public static class PtSetters
     /// </summary>
     public static void ReleasePtpage(Kernel k, int cpu, uint page, PtLevel level)
     {
-        k.Counts.Add(cpu, Tracepoint.ReleasePtpage);
+        k.Events.Add(cpu, EventKind.ReleasePtpage);
         if (!k.Pinned(page))
         {
             return;

@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
@@ -291,7 +292,7 @@ public sealed class Machine : ISchedulable
         _pendingMm[slot] = mm;
         _pendingFrom[target] |= 1UL << from;
         _waitingFor[from] |= 1UL << target;
-        K.Counts.Add(from, GuestEvent.IpiSent);
+        K.Events.Add(from, EventKind.IpiSent);
     }
 
     private bool IsSwitch(int cpu) => CurrentOp(cpu)?.Kind is OpKind.Run or OpKind.Kthread or OpKind.Schedule;
@@ -376,7 +377,7 @@ public sealed class Machine : ISchedulable
         switch (_step[cpu])
         {
             case 0:
-                K.Counts.Add(cpu, GuestEvent.ContextSwitch);
+                K.Events.Add(cpu, EventKind.ContextSwitch);
                 _irqsOff[cpu] = true;
                 K.Lazy[cpu] = LazyMode.Cpu;
                 _step[cpu] = 1;
@@ -488,7 +489,7 @@ public sealed class Machine : ISchedulable
         switch (_step[cpu])
         {
             case 0:
-                K.Counts.Add(cpu, GuestEvent.Exit);
+                K.Events.Add(cpu, EventKind.Exit);
                 K.Mms.Count[mm]++;
                 DropLazyRef(cpu);
                 _lazyRef[cpu] = mm;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Workloads;
@@ -52,8 +53,8 @@ public static class ThroughputBench
     /// The events of the MMU itself: every priced event but the flat native work beside it (a demand fault's page
     /// clearing, a context switch's scheduling, fork's, exec's and exit's task work), which costs one constant each.
     /// </summary>
-    public static IReadOnlyList<CostEvent> MmuEvents { get; } =
-        [.. Enum.GetValues<CostEvent>().Where(e => e is not (CostEvent.PageFault or CostEvent.ContextSwitch or CostEvent.Fork or CostEvent.Exec or CostEvent.Exit))];
+    public static IReadOnlyList<EventKind> MmuEvents { get; } =
+        [.. EventKinds.Priced.Where(e => e is not (EventKind.PageFault or EventKind.ContextSwitch or EventKind.Fork or EventKind.Exec or EventKind.Exit))];
 
     /// <summary>
     /// Modeled time over wall time for one run of the default mix: modeled µs of the workload's operations (every
@@ -70,7 +71,7 @@ public static class ThroughputBench
             var sw = Stopwatch.StartNew();
             var result = WorkloadRunner.Run(WorkloadCatalog.Build(MixWorkload, MixVcpus, 0, seed), strategy, seed, XenVersion.Current);
             sw.Stop();
-            var time = new ModeledTime(result.Costs!, CostTable.Default);
+            var time = new ModeledTime(result.Events, CostTable.Default);
             var last = result.Phases.Count - 1;
             var modeled = time.Micros(FirstPhase, last);
             var wall = sw.Elapsed.TotalMicroseconds;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
@@ -46,7 +47,7 @@ public static class Calibration
     /// mmu_update entry costs. The deltas are the difference between trapping PTE writes into pinned tables and
     /// batching them unpinned; no publication gives either price, and every other price has a source.
     /// </summary>
-    public static IReadOnlyList<CostEvent> FreePrices { get; } = [CostEvent.PtwrTrap, CostEvent.MmuUpdateRequest];
+    public static IReadOnlyList<EventKind> FreePrices { get; } = [EventKind.PtwrEmulation, EventKind.MmuUpdateRequest];
 
     /// <summary>The count vectors (events of every phase but setup) before and after, per target.</summary>
     public static (long[] Before, long[] After)[] CountVectors()
@@ -63,13 +64,13 @@ public static class Calibration
     private static long[] Vector(string workload, string strategy)
     {
         var r = WorkloadRunner.Run(workload, ExitStrategies.Find(strategy)!, Vcpus, 0, Seed, XenVersion.Current);
-        var c = r.Costs!;
-        var v = new long[CostCounts.EventCount];
+        var c = r.Events;
+        var v = new long[EventKinds.Count];
         for (var e = 0; e < v.Length; e++)
         {
             for (var p = FirstPhase; p < c.Phases; p++)
             {
-                v[e] += c.InPhase(p, (CostEvent)e);
+                v[e] += c.InPhase(p, (EventKind)e);
             }
         }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text;
-using System.Text.RegularExpressions;
+using PvMmu.Events;
 using PvMmu.Sim.Inputs;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
@@ -9,12 +9,13 @@ using Tomlyn.Syntax;
 namespace PvMmu.Sim.Costs;
 
 /// <summary>
-/// A named, replaceable price list: modeled nanoseconds per counted event (<see cref="CostEvent"/>). Read from TOML
+/// A named, replaceable price list: modeled nanoseconds per priced event (<see cref="EventKinds.Priced"/>; every
+/// other event costs nothing). Read from TOML
 /// (<c>--cost FILE</c>): a top-level <c>name</c> and a <c>[prices_ns]</c> table of <c>event = number</c>. A price the
 /// file leaves out keeps the built-in table's value. The built-in table is src/PvMmu.Sim/Costs/default.toml,
 /// fitted to Xen commit 8a181133e2's lmbench deltas (docs/performance.md).
 /// </summary>
-public sealed partial class CostTable
+public sealed class CostTable
 {
     private static readonly Lazy<CostTable> BuiltIn = new(() => LoadResource("default.toml"));
     private static readonly Lazy<CostTable> PriorTable = new(() => LoadResource("priors.toml"));
@@ -39,16 +40,13 @@ public sealed partial class CostTable
     /// <summary>Where it came from: a file path, or "built-in".</summary>
     public string Source { get; }
 
-    public double this[CostEvent e] => _ns[(int)e];
+    public double this[EventKind e] => _ns[(int)e];
 
     /// <summary>The TOML key of an event's price (hypercall_entry, ...).</summary>
-    public static string Key(CostEvent e) => Camel().Replace(e.ToString(), "_$1").ToLowerInvariant();
-
-    [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
-    private static partial Regex Camel();
+    public static string Key(EventKind e) => EventKinds.PriceKey(e);
 
     /// <summary>A copy with some prices replaced (for the fit and for what-if tables).</summary>
-    public CostTable With(string name, IReadOnlyDictionary<CostEvent, double> prices)
+    public CostTable With(string name, IReadOnlyDictionary<EventKind, double> prices)
     {
         var ns = (double[])_ns.Clone();
         foreach (var (e, v) in prices)
@@ -115,9 +113,9 @@ public sealed partial class CostTable
             name = s.Value;
         }
 
-        var ns = inherit is null ? new double[CostCounts.EventCount] : (double[])inherit.Clone();
-        var given = new bool[CostCounts.EventCount];
-        var keys = Enum.GetValues<CostEvent>().ToDictionary(Key);
+        var ns = inherit is null ? new double[EventKinds.Count] : (double[])inherit.Clone();
+        var given = new bool[EventKinds.Count];
+        var keys = EventKinds.Priced.ToDictionary(Key);
         foreach (var table in doc.Tables)
         {
             var (tl, tc) = Where(table);
@@ -159,7 +157,7 @@ public sealed partial class CostTable
 
         if (inherit is null)
         {
-            var missing = Enum.GetValues<CostEvent>().Where(e => !given[(int)e]).Select(Key).ToList();
+            var missing = EventKinds.Priced.Where(e => !given[(int)e]).Select(Key).ToList();
             if (missing.Count > 0)
             {
                 throw new CostTableException(file, 1, 1, "missing prices: " + string.Join(", ", missing));
@@ -179,10 +177,10 @@ public sealed partial class CostTable
         return Parse(r.ReadToEnd(), file, null);
     }
 
-    /// <summary>The prices as an array indexed by <see cref="CostEvent"/> (a copy).</summary>
+    /// <summary>The prices as an array indexed by <see cref="EventKind"/> (a copy).</summary>
     public double[] ToArray() => (double[])_ns.Clone();
 
-    /// <summary>A table from prices indexed by <see cref="CostEvent"/>.</summary>
+    /// <summary>A table from prices indexed by <see cref="EventKind"/>.</summary>
     public static CostTable FromArray(string name, double[] ns) => new(name, "derived", (double[])ns.Clone());
 
     /// <summary>The table as TOML, every price on its own line (what <c>pvmmu costs</c> prints).</summary>
@@ -197,7 +195,7 @@ public sealed partial class CostTable
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(inv, $"name = \"{Name}\"\n\n[prices_ns]\n");
-        foreach (var e in Enum.GetValues<CostEvent>())
+        foreach (var e in EventKinds.Priced)
         {
             sb.Append(inv, $"{Key(e)} = {this[e]:0.###}\n");
         }

@@ -1,3 +1,5 @@
+using PvMmu.Events;
+
 namespace PvMmu.Sim.Costs;
 
 /// <summary>
@@ -5,4 +7,4 @@ namespace PvMmu.Sim.Costs;
 /// at each) for which every target's residual stays within the fitted residual plus that target's own noise
 /// (<see cref="Calibration.NoisePoints"/>).
 /// </summary>
-public sealed record FreePrice(CostEvent Event, double Ns, double LowNs, double HighNs);
+public sealed record FreePrice(EventKind Event, double Ns, double LowNs, double HighNs);

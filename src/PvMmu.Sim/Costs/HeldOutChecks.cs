@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Sched;
@@ -37,11 +38,11 @@ public static class HeldOutChecks
     public const int Repeats = 256;
 
     /// <summary>The events a native kernel would not have: the hypervisor's entries, validation, traps and bounces.</summary>
-    public static IReadOnlyList<CostEvent> PvOnly { get; } =
+    public static IReadOnlyList<EventKind> PvOnly { get; } =
     [
-        CostEvent.HypercallEntry, CostEvent.MulticallEntry, CostEvent.MmuUpdateRequest, CostEvent.MmuextOp,
-        CostEvent.UpdateVaMapping, CostEvent.EntryValidated, CostEvent.EntryDevalidated, CostEvent.PtwrTrap,
-        CostEvent.InjectedFault, CostEvent.TypeChangeFlush, CostEvent.ModeSwitch,
+        EventKind.Hypercall, EventKind.MulticallEntry, EventKind.MmuUpdateRequest, EventKind.MmuExtOp,
+        EventKind.UpdateVaMapping, EventKind.EntriesValidated, EventKind.EntriesDevalidated, EventKind.PtwrEmulation,
+        EventKind.FaultInjected, EventKind.TypeChangeFlush, EventKind.ModeSwitch,
     ];
 
     /// <summary>Every held-out check under <paramref name="table"/>, in a fixed order.</summary>
@@ -82,13 +83,13 @@ public static class HeldOutChecks
         var mm = m.MmOf(0);
         const ulong start = 0x1000_0000UL;
         MmOps.MapAnonymous(m.K, mm, start, Repeats);
-        var before = PvOnlyNs(CostCounts.From(m.K), table);
+        var before = PvOnlyNs(m.K.Events, table);
         for (var i = 0; i < Repeats; i++)
         {
             MmOps.FaultIn(m.K, 0, mm, start + ((ulong)i << 12));
         }
 
-        return (PvOnlyNs(CostCounts.From(m.K), table) - before) / Repeats / 1000;
+        return (PvOnlyNs(m.K.Events, table) - before) / Repeats / 1000;
     }
 
     /// <summary>
@@ -113,18 +114,18 @@ public static class HeldOutChecks
             ProcessSlots = 2,
         };
         var r = WorkloadRunner.Run(spec, ExitStrategies.Find(Calibration.AfterStrategy)!, Calibration.Seed, XenVersion.Current);
-        var c = r.Costs!;
+        var c = r.Events;
         long switches = 0;
         for (var p = Calibration.FirstPhase; p < c.Phases; p++)
         {
-            switches += c.InPhase(p, CostEvent.ContextSwitch);
+            switches += c.InPhase(p, EventKind.ContextSwitch);
         }
 
         var t = new ModeledTime(c, table);
         return PvOnly.Sum(e => t.EventMicros(e, Calibration.FirstPhase, c.Phases - 1)) / switches;
     }
 
-    private static double PvOnlyNs(CostCounts c, CostTable table) => PvOnly.Sum(e => c.Total(e) * table[e]);
+    private static double PvOnlyNs(EventSink c, CostTable table) => PvOnly.Sum(e => c.Total(e) * table[e]);
 
     /// <summary>
     /// How much faster the kernel-build mix is after 8a181133e2 (<see cref="Calibration.AfterStrategy"/>) than before it
@@ -143,10 +144,10 @@ public static class HeldOutChecks
     /// </summary>
     public static double Overhead(CostTable table, string workload) => Micros(table, workload, Calibration.BeforeStrategy, 1, PvOnly);
 
-    private static double Micros(CostTable table, string workload, string strategy, int vcpus, IReadOnlyList<CostEvent>? only)
+    private static double Micros(CostTable table, string workload, string strategy, int vcpus, IReadOnlyList<EventKind>? only)
     {
         var r = WorkloadRunner.Run(workload, ExitStrategies.Find(strategy)!, vcpus, 0, Calibration.Seed, XenVersion.Current);
-        var t = new ModeledTime(r.Costs!, table);
+        var t = new ModeledTime(r.Events, table);
         var last = r.Phases.Count - 1;
         return only is null ? t.Micros(Calibration.FirstPhase, last) : only.Sum(e => t.EventMicros(e, Calibration.FirstPhase, last));
     }

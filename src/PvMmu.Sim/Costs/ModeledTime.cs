@@ -1,3 +1,5 @@
+using PvMmu.Events;
+
 namespace PvMmu.Sim.Costs;
 
 /// <summary>
@@ -9,29 +11,30 @@ public sealed class ModeledTime
 {
     private readonly double[] _ns;
 
-    public ModeledTime(CostCounts counts, CostTable table)
+    /// <summary>The counts of a run's sink priced by <paramref name="table"/> (unpriced events cost nothing).</summary>
+    public ModeledTime(EventSink counts, CostTable table)
     {
         Counts = counts;
         Table = table;
-        _ns = new double[counts.Phases * counts.Vcpus * CostCounts.EventCount];
+        _ns = new double[counts.Phases * counts.Vcpus * EventKinds.Count];
         var i = 0;
         for (var p = 0; p < counts.Phases; p++)
         {
             for (var v = 0; v < counts.Vcpus; v++)
             {
-                for (var e = 0; e < CostCounts.EventCount; e++)
+                for (var e = 0; e < EventKinds.Count; e++)
                 {
-                    _ns[i++] = counts.Get(p, v, (CostEvent)e) * table[(CostEvent)e];
+                    _ns[i++] = counts.Get(p, v, (EventKind)e) * table[(EventKind)e];
                 }
             }
         }
     }
 
-    public CostCounts Counts { get; }
+    public EventSink Counts { get; }
 
     public CostTable Table { get; }
 
-    public double Ns(int phase, int vcpu, CostEvent e) => _ns[(((phase * Counts.Vcpus) + vcpu) * CostCounts.EventCount) + (int)e];
+    public double Ns(int phase, int vcpu, EventKind e) => _ns[(((phase * Counts.Vcpus) + vcpu) * EventKinds.Count) + (int)e];
 
     /// <summary>Modeled µs of one phase, every vCPU.</summary>
     public double PhaseMicros(int phase) => Sum(phase, phase, 0, Counts.Vcpus - 1, null) / 1000;
@@ -40,12 +43,12 @@ public sealed class ModeledTime
     public double VcpuMicros(int vcpu) => Sum(0, Counts.Phases - 1, vcpu, vcpu, null) / 1000;
 
     /// <summary>Modeled µs spent on one event in the given phases (inclusive), every vCPU.</summary>
-    public double EventMicros(CostEvent e, int firstPhase, int lastPhase) => Sum(firstPhase, lastPhase, 0, Counts.Vcpus - 1, e) / 1000;
+    public double EventMicros(EventKind e, int firstPhase, int lastPhase) => Sum(firstPhase, lastPhase, 0, Counts.Vcpus - 1, e) / 1000;
 
     /// <summary>Modeled µs of the given phases (inclusive), every vCPU.</summary>
     public double Micros(int firstPhase, int lastPhase) => Sum(firstPhase, lastPhase, 0, Counts.Vcpus - 1, null) / 1000;
 
-    private double Sum(int p0, int p1, int v0, int v1, CostEvent? only)
+    private double Sum(int p0, int p1, int v0, int v1, EventKind? only)
     {
         double s = 0;
         for (var p = p0; p <= p1; p++)
@@ -58,9 +61,9 @@ public sealed class ModeledTime
                     continue;
                 }
 
-                for (var x = 0; x < CostCounts.EventCount; x++)
+                foreach (var x in EventKinds.Priced)
                 {
-                    s += Ns(p, v, (CostEvent)x);
+                    s += Ns(p, v, x);
                 }
             }
         }

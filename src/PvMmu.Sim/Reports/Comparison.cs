@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Workloads;
@@ -23,7 +24,7 @@ public sealed class Comparison
         Seed = seed;
         Xen = xen;
         Runs = runs;
-        Times = [.. runs.Select(r => new ModeledTime(r.Costs!, table))];
+        Times = [.. runs.Select(r => new ModeledTime(r.Events, table))];
     }
 
     public WorkloadSpec Spec { get; }
@@ -61,9 +62,9 @@ public sealed class Comparison
 
     private long Events(int s, Metric m) => Runs[s].From(FirstPhase, m);
 
-    /// <summary>The cost events some strategy spends time on, in <see cref="CostEvent"/> order.</summary>
-    public IReadOnlyList<CostEvent> ActiveEvents() =>
-        [.. Enum.GetValues<CostEvent>().Where(e => Enumerable.Range(0, Runs.Count).Any(s => Times[s].EventMicros(e, FirstPhase, Runs[s].Phases.Count - 1) > 0))];
+    /// <summary>The cost events some strategy spends time on, in <see cref="EventKind"/> order.</summary>
+    public IReadOnlyList<EventKind> ActiveEvents() =>
+        [.. EventKinds.Priced.Where(e => Enumerable.Range(0, Runs.Count).Any(s => Times[s].EventMicros(e, FirstPhase, Runs[s].Phases.Count - 1) > 0))];
 
     private static string Delta(double baseline, double x) =>
         baseline == 0 ? (x == 0 ? "=" : "new") : (100 * (x - baseline) / baseline).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%";
@@ -272,19 +273,19 @@ public sealed class Comparison
 
                 w.WriteEndArray();
                 w.WriteStartObject("cost_micros");
-                foreach (var e in Enum.GetValues<CostEvent>())
+                foreach (var e in EventKinds.Priced)
                 {
                     w.WriteNumber(CostTable.Key(e), Math.Round(Times[s].EventMicros(e, FirstPhase, r.Phases.Count - 1), 3));
                 }
 
                 w.WriteEndObject();
                 w.WriteStartObject("cost_counts");
-                foreach (var e in Enum.GetValues<CostEvent>())
+                foreach (var e in EventKinds.Priced)
                 {
                     long c = 0;
                     for (var p = FirstPhase; p < r.Phases.Count; p++)
                     {
-                        c += r.Costs!.InPhase(p, e);
+                        c += r.Events.InPhase(p, e);
                     }
 
                     w.WriteNumber(CostTable.Key(e), c);

@@ -1,13 +1,14 @@
+using PvMmu.Events;
 using PvMmu.Linux.Multicalls;
 
 namespace PvMmu.Sim.Reports;
 
-/// <summary>What one workload run counted: per phase and per metric, the warnings, and the oopses.</summary>
+/// <summary>
+/// What one workload run counted (its event sink, read per phase and per metric), the warnings, and the oopses.
+/// </summary>
 public sealed class RunResult
 {
-    public static readonly int MetricCount = Enum.GetValues<Metric>().Length;
-
-    public RunResult(string workload, string strategy, int vcpus, int pages, ulong seed, string xen, IReadOnlyList<string> phases)
+    public RunResult(string workload, string strategy, int vcpus, int pages, ulong seed, string xen, EventSink events)
     {
         Workload = workload;
         Strategy = strategy;
@@ -15,8 +16,7 @@ public sealed class RunResult
         Pages = pages;
         Seed = seed;
         Xen = xen;
-        Phases = phases;
-        Counts = new long[phases.Count * MetricCount];
+        Events = events;
     }
 
     public string Workload { get; }
@@ -31,13 +31,11 @@ public sealed class RunResult
 
     public string Xen { get; }
 
-    public IReadOnlyList<string> Phases { get; }
+    /// <summary>The phases the workload named, in order.</summary>
+    public IReadOnlyList<string> Phases => Events.PhaseNames;
 
-    /// <summary>The priced counts per phase and vCPU (set when the run ends).</summary>
-    public Costs.CostCounts? Costs { get; set; }
-
-    /// <summary>[phase × metric].</summary>
-    public long[] Counts { get; }
+    /// <summary>Everything the run counted, per phase and vCPU: the sink the run owned.</summary>
+    public EventSink Events { get; }
 
     public List<McWarning> WarningList { get; } = [];
 
@@ -54,9 +52,7 @@ public sealed class RunResult
     /// </summary>
     public List<string> XenViolations { get; } = [];
 
-    public long Get(int phase, Metric m) => Counts[(phase * MetricCount) + (int)m];
-
-    public void Add(int phase, Metric m, long n) => Counts[(phase * MetricCount) + (int)m] += n;
+    public long Get(int phase, Metric m) => Events.InPhase(phase, Metrics.Source(m));
 
     /// <summary>A metric over the phases from <paramref name="firstPhase"/> on (the workload's operations without setup).</summary>
     public long From(int firstPhase, Metric m)

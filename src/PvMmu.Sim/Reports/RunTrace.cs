@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PvMmu.Events;
 using PvMmu.Linux;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Sched;
@@ -18,13 +19,13 @@ namespace PvMmu.Sim.Reports;
 /// </summary>
 public sealed class RunTrace
 {
-    private static readonly (string Name, CostEvent[] Events)[] Groups =
+    private static readonly (string Name, EventKind[] Events)[] Groups =
     [
-        ("hypercalls", [CostEvent.HypercallEntry, CostEvent.MulticallEntry, CostEvent.MmuUpdateRequest, CostEvent.MmuextOp, CostEvent.UpdateVaMapping, CostEvent.EntryValidated, CostEvent.EntryDevalidated]),
-        ("traps", [CostEvent.PtwrTrap, CostEvent.InjectedFault]),
-        ("TLB and CR3", [CostEvent.LocalFlush, CostEvent.LocalInvlpg, CostEvent.RemoteFlush, CostEvent.RemoteFlushTarget, CostEvent.Cr3Load, CostEvent.TypeChangeFlush, CostEvent.TlbFill, CostEvent.ModeSwitch]),
-        ("IPIs", [CostEvent.IpiSent, CostEvent.IpiHandled]),
-        ("native", [CostEvent.NativePteStore, CostEvent.PageFault, CostEvent.ContextSwitch, CostEvent.Fork, CostEvent.Exec, CostEvent.Exit]),
+        ("hypercalls", [EventKind.Hypercall, EventKind.MulticallEntry, EventKind.MmuUpdateRequest, EventKind.MmuExtOp, EventKind.UpdateVaMapping, EventKind.EntriesValidated, EventKind.EntriesDevalidated]),
+        ("traps", [EventKind.PtwrEmulation, EventKind.FaultInjected]),
+        ("TLB and CR3", [EventKind.LocalFlush, EventKind.LocalInvlpg, EventKind.RemoteFlush, EventKind.RemoteFlushTargets, EventKind.Cr3Load, EventKind.TypeChangeFlush, EventKind.TlbFill, EventKind.ModeSwitch]),
+        ("IPIs", [EventKind.IpiSent, EventKind.IpiHandled]),
+        ("native", [EventKind.NativePteStore, EventKind.PageFault, EventKind.ContextSwitch, EventKind.Fork, EventKind.Exec, EventKind.Exit]),
     ];
 
     private readonly CostTable _table;
@@ -56,12 +57,12 @@ public sealed class RunTrace
         if (_clock.Length == 0)
         {
             _clock = new long[k.Cpus];
-            _last = new long[k.Cpus * CostCounts.EventCount];
+            _last = new long[k.Cpus * EventKinds.Count];
             _lazy = new LazyMode[k.Cpus];
             _lazySince = new long[k.Cpus];
             for (var v = 0; v < k.Cpus; v++)
             {
-                Read(k, v, _last.AsSpan(v * CostCounts.EventCount, CostCounts.EventCount));
+                Read(k, v, _last.AsSpan(v * EventKinds.Count, EventKinds.Count));
             }
         }
 
@@ -90,25 +91,12 @@ public sealed class RunTrace
         _pendingName = next.Kind == MoveKind.TakeIpi ? "take IPI" : m.CurrentOp(next.Cpu)?.ToString() ?? "idle";
     }
 
+    /// <summary>The priced counts of vCPU <paramref name="v"/> so far, every phase (unpriced slots stay 0).</summary>
     private static void Read(Kernel k, int v, Span<long> into)
     {
-        foreach (var e in Enum.GetValues<CostEvent>())
+        foreach (var e in EventKinds.Priced)
         {
-            long n = 0;
-            if (CostCounts.XenSource(e) is { } xe)
-            {
-                n = k.Xen.Events.ForVcpu(v, xe);
-            }
-            else
-            {
-                var g = CostCounts.GuestSource(e)!.Value;
-                for (var p = 0; p < k.Counts.Phases; p++)
-                {
-                    n += k.Counts.Get(p, v, g);
-                }
-            }
-
-            into[(int)e] = n;
+            into[(int)e] = k.Events.ForVcpu(v, e);
         }
     }
 
@@ -117,20 +105,20 @@ public sealed class RunTrace
         var cpu = _pendingCpu;
         _pendingCpu = -1;
         _moves++;
-        Span<long> now = stackalloc long[CostCounts.EventCount * k.Cpus];
-        Span<long> ns = stackalloc long[CostCounts.EventCount];
-        Span<long> counts = stackalloc long[CostCounts.EventCount];
+        Span<long> now = stackalloc long[EventKinds.Count * k.Cpus];
+        Span<long> ns = stackalloc long[EventKinds.Count];
+        Span<long> counts = stackalloc long[EventKinds.Count];
         ns.Clear();
         counts.Clear();
         for (var v = 0; v < k.Cpus; v++)
         {
-            var cur = now.Slice(v * CostCounts.EventCount, CostCounts.EventCount);
+            var cur = now.Slice(v * EventKinds.Count, EventKinds.Count);
             Read(k, v, cur);
-            for (var e = 0; e < CostCounts.EventCount; e++)
+            for (var e = 0; e < EventKinds.Count; e++)
             {
-                var d = cur[e] - _last[(v * CostCounts.EventCount) + e];
+                var d = cur[e] - _last[(v * EventKinds.Count) + e];
                 counts[e] += d;
-                ns[e] += (long)Math.Round(d * _table[(CostEvent)e]);
+                ns[e] += (long)Math.Round(d * _table[(EventKind)e]);
             }
         }
 

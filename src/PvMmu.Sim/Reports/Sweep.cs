@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Workloads;
@@ -30,7 +31,7 @@ public sealed class Sweep
         {
             for (var i = 0; i < sizes.Count; i++)
             {
-                Micros[s, i] = new ModeledTime(runs[s, i].Costs!, table).Micros(Comparison.FirstPhase, runs[s, i].Phases.Count - 1);
+                Micros[s, i] = new ModeledTime(runs[s, i].Events, table).Micros(Comparison.FirstPhase, runs[s, i].Phases.Count - 1);
             }
         }
     }
@@ -185,9 +186,9 @@ public sealed class Sweep
     public CostReportData ReportData(string command)
     {
         var last = Sizes.Count - 1;
-        var times = Enumerable.Range(0, Strategies.Count).Select(s => new ModeledTime(Runs[s, last].Costs!, Table)).ToArray();
+        var times = Enumerable.Range(0, Strategies.Count).Select(s => new ModeledTime(Runs[s, last].Events, Table)).ToArray();
         var phases = Runs[0, last].Phases.Skip(Comparison.FirstPhase).ToList();
-        var events = Enum.GetValues<CostEvent>().Where(e => times.Any(t => t.EventMicros(e, Comparison.FirstPhase, phases.Count) > 0)).ToList();
+        var events = EventKinds.Priced.Where(e => times.Any(t => t.EventMicros(e, Comparison.FirstPhase, phases.Count) > 0)).ToList();
         return new CostReportData
         {
             Title = $"{Workload} sweep, {Sizes[0]}..{Sizes[last]} pages: {string.Join(" vs ", Strategies)}",

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using PvMmu.Events;
 using PvMmu.Linux;
-using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
@@ -23,14 +23,14 @@ namespace PvMmu.Sim.Validation;
 public static class PvtestValidation
 {
     /// <summary>The tracepoints compared; the others (stack_switch entries, page faults) are not modeled.</summary>
-    public static IReadOnlyList<Tracepoint> Compared { get; } =
+    public static IReadOnlyList<EventKind> Compared { get; } =
     [
-        Tracepoint.SetPte, Tracepoint.SetPmd, Tracepoint.SetPud, Tracepoint.SetP4d, Tracepoint.PgdPin, Tracepoint.PgdUnpin,
-        Tracepoint.AllocPtpage, Tracepoint.ReleasePtpage, Tracepoint.WriteCr3, Tracepoint.McEntryMmuUpdate,
-        Tracepoint.McEntryUpdateVaMapping, Tracepoint.McEntryMmuextOp, Tracepoint.McExtendMmuUpdateOk,
-        Tracepoint.McExtendMmuUpdateNoSpace, Tracepoint.McFlushReasonArgs, Tracepoint.McFlushReasonBatch, Tracepoint.McCallback,
-        Tracepoint.FlushTlbOneUser, Tracepoint.FlushTlbMulti, Tracepoint.McExtendMmuextOpOk, Tracepoint.McExtendMmuextOpBadOp,
-        Tracepoint.McExtendMmuextOpNoSpace,
+        EventKind.SetPte, EventKind.SetPmd, EventKind.SetPud, EventKind.SetP4d, EventKind.PgdPin, EventKind.PgdUnpin,
+        EventKind.AllocPtpage, EventKind.ReleasePtpage, EventKind.WriteCr3, EventKind.McEntryMmuUpdate,
+        EventKind.McEntryUpdateVaMapping, EventKind.McEntryMmuextOp, EventKind.McExtendMmuUpdateOk,
+        EventKind.McExtendMmuUpdateNoSpace, EventKind.McFlushReasonArgs, EventKind.McFlushReasonBatch, EventKind.McCallback,
+        EventKind.FlushTlbOneUser, EventKind.FlushTlbMulti, EventKind.McExtendMmuextOpOk, EventKind.McExtendMmuextOpBadOp,
+        EventKind.McExtendMmuextOpNoSpace,
     ];
 
     private const ulong VvarPteBase = 0x7FFF_F7E0_0000UL;
@@ -52,7 +52,8 @@ public static class PvtestValidation
         var phases = w.Phases;
         var strategy = new Linux61();
         var span = Math.Max(0, w.SpanPages);
-        var k = Kernel.Boot(new KernelConfig { Vcpus = 1, Frames = (2 * span) + (span / 256) + 1024, Xen = XenVersion.Current, Phases = phases.Count + 1 });
+        var events = new EventSink(1, ["setup", .. phases]);
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 1, Frames = (2 * span) + (span / 256) + 1024, Xen = XenVersion.Current }, events);
         const int cpu = 0;
         var parent = MmOps.CreateMm(k, cpu);
         MmOps.MapAnonymous(k, parent, 0x4A_7000UL, 3);
@@ -65,13 +66,13 @@ public static class PvtestValidation
         // VMA i holds pages [i·(N+1), i·(N+1)+N) of the span: pvtest unmaps the page after each but the last.
         ulong VmaStart(int i) => regionStart + ((ulong)i * (ulong)(w.Pages + 1) << 12);
         var phase = 1;
-        k.Xen.Events.Phase = phase;
+        events.Phase = phase;
         for (var i = 0; i < w.Vmas && w.Pages > 0; i++)
         {
             MmOps.MapAnonymous(k, parent, VmaStart(i), w.Pages);
         }
 
-        k.Xen.Events.Phase = ++phase;
+        events.Phase = ++phase;
         for (var i = 0; i < w.Vmas && w.Pages > 0; i++)
         {
             for (var p = 0; p < w.Pages; p++)
@@ -80,11 +81,11 @@ public static class PvtestValidation
             }
         }
 
-        k.Xen.Events.Phase = ++phase;
+        events.Phase = ++phase;
         var child = ForkExec.Fork(k, cpu, parent, strategy);
         k.Mms.Users[child] = 1;
 
-        k.Xen.Events.Phase = ++phase;
+        events.Phase = ++phase;
         ContextSwitch(k, cpu, child);
         if (w.Kind == PvtestKind.Exec)
         {
@@ -103,14 +104,14 @@ public static class PvtestValidation
                 MmOps.WriteFault(k, cpu, child, regionStart + ((ulong)p << 12));
             }
 
-            k.Xen.Events.Phase = ++phase;
+            events.Phase = ++phase;
         }
 
         ExitPath.ExitMm(k, cpu, child, strategy);
         ContextSwitch(k, cpu, parent);
         ExitPath.MmDrop(k, cpu, child, strategy);
 
-        k.Xen.Events.Phase = ++phase;
+        events.Phase = ++phase;
         for (var i = 0; i < w.Vmas && w.Pages > 0; i++)
         {
             Munmap.Unmap(k, cpu, parent, VmaStart(i), w.Pages);
@@ -124,10 +125,10 @@ public static class PvtestValidation
         var counts = new long[phaseCount][];
         for (var p = 0; p < phaseCount; p++)
         {
-            counts[p] = new long[Tracepoints.Count];
-            for (var t = 0; t < Tracepoints.Count; t++)
+            counts[p] = new long[EventKinds.Count];
+            foreach (var t in EventKinds.Tracepoints)
             {
-                counts[p][t] = k.Counts.InPhase(p + 1, (Tracepoint)t);
+                counts[p][(int)t] = k.Events.InPhase(p + 1, t);
             }
         }
 
@@ -188,13 +189,13 @@ public static class PvtestValidation
             for (var ph = 0; ph < phases.Count; ph++)
             {
                 var zero = model0[w.Baseline.PhaseIndex(phases[ph])];
-                realD[ph] = new long[Tracepoints.Count];
-                modelD[ph] = new long[Tracepoints.Count];
-                for (var t = 0; t < Tracepoints.Count; t++)
+                realD[ph] = new long[EventKinds.Count];
+                modelD[ph] = new long[EventKinds.Count];
+                foreach (var t in EventKinds.Tracepoints)
                 {
-                    var key = Tracepoints.Key((Tracepoint)t);
-                    realD[ph][t] = real.Get(name, phases[ph], key) - real.Get(baseName, phases[ph], key);
-                    modelD[ph][t] = modelN[ph][t] - zero[t];
+                    var key = EventKinds.TracepointKey(t);
+                    realD[ph][(int)t] = real.Get(name, phases[ph], key) - real.Get(baseName, phases[ph], key);
+                    modelD[ph][(int)t] = modelN[ph][(int)t] - zero[(int)t];
                 }
             }
 
@@ -205,11 +206,11 @@ public static class PvtestValidation
                 var split = phase == "fork" && SplitByPreemption(realD[ph], modelD[ph]);
                 foreach (var t in Compared)
                 {
-                    var key = Tracepoints.Key(t);
+                    var key = EventKinds.TracepointKey(t);
                     var r = realD[ph][(int)t];
                     var m = modelD[ph][(int)t];
                     var verdict = r == m ? ValidationVerdicts.Equal
-                        : split && t is Tracepoint.McEntryMmuUpdate or Tracepoint.McExtendMmuUpdateOk or Tracepoint.McExtendMmuUpdateNoSpace or Tracepoint.McFlushReasonArgs
+                        : split && t is EventKind.McEntryMmuUpdate or EventKind.McExtendMmuUpdateOk or EventKind.McExtendMmuUpdateNoSpace or EventKind.McFlushReasonArgs
                             ? ValidationVerdicts.PreemptionSplit
                         : (ph == cowFrom || ph == cowTo) && IsCowKey(t) ? ValidationVerdicts.CowFaultMoved
                         : Math.Abs(r - m) <= Noise(noiseBase ?? real, repeat, phase, key) ? ValidationVerdicts.Noise
@@ -225,7 +226,7 @@ public static class PvtestValidation
         return rows;
     }
 
-    private static bool IsCowKey(Tracepoint t) => t is Tracepoint.SetPte or Tracepoint.FlushTlbOneUser or Tracepoint.McEntryMmuextOp;
+    private static bool IsCowKey(EventKind t) => t is EventKind.SetPte or EventKind.FlushTlbOneUser or EventKind.McEntryMmuextOp;
 
     /// <summary>
     /// Fork's PTE copies cut into batches at other places than the model's: copy_pte_range breaks its loop when
@@ -235,11 +236,11 @@ public static class PvtestValidation
     /// </summary>
     private static bool SplitByPreemption(long[] real, long[] model)
     {
-        long R(Tracepoint t) => real[(int)t];
-        long M(Tracepoint t) => model[(int)t];
-        var breaks = R(Tracepoint.McExtendMmuUpdateBadOp) - M(Tracepoint.McExtendMmuUpdateBadOp);
-        var lostOk = M(Tracepoint.McExtendMmuUpdateOk) - R(Tracepoint.McExtendMmuUpdateOk);
-        var lostNoSpace = M(Tracepoint.McExtendMmuUpdateNoSpace) - R(Tracepoint.McExtendMmuUpdateNoSpace);
+        long R(EventKind t) => real[(int)t];
+        long M(EventKind t) => model[(int)t];
+        var breaks = R(EventKind.McExtendMmuUpdateBadOp) - M(EventKind.McExtendMmuUpdateBadOp);
+        var lostOk = M(EventKind.McExtendMmuUpdateOk) - R(EventKind.McExtendMmuUpdateOk);
+        var lostNoSpace = M(EventKind.McExtendMmuUpdateNoSpace) - R(EventKind.McExtendMmuUpdateNoSpace);
         return breaks > 0 && lostOk >= 0 && lostNoSpace >= 0 && lostOk + lostNoSpace == breaks;
     }
 
@@ -255,9 +256,9 @@ public static class PvtestValidation
         int plus = -1, minus = -1;
         for (var ph = 0; ph < real.Length; ph++)
         {
-            var d = real[ph][(int)Tracepoint.SetPte] - model[ph][(int)Tracepoint.SetPte];
-            if (d != real[ph][(int)Tracepoint.FlushTlbOneUser] - model[ph][(int)Tracepoint.FlushTlbOneUser]
-                || d != real[ph][(int)Tracepoint.McEntryMmuextOp] - model[ph][(int)Tracepoint.McEntryMmuextOp])
+            var d = real[ph][(int)EventKind.SetPte] - model[ph][(int)EventKind.SetPte];
+            if (d != real[ph][(int)EventKind.FlushTlbOneUser] - model[ph][(int)EventKind.FlushTlbOneUser]
+                || d != real[ph][(int)EventKind.McEntryMmuextOp] - model[ph][(int)EventKind.McEntryMmuextOp])
             {
                 continue;
             }

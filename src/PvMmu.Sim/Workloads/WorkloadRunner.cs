@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Linux;
 using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
@@ -6,10 +7,8 @@ using PvMmu.Linux.Mm;
 using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
 using PvMmu.Scheduling;
-using PvMmu.Sim.Costs;
 using PvMmu.Sim.Reports;
 using PvMmu.Xen;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Sim.Workloads;
@@ -26,6 +25,10 @@ public static class WorkloadRunner
     /// <summary>The built-in workloads (<see cref="WorkloadCatalog"/>).</summary>
     public static IReadOnlyList<string> Names => WorkloadCatalog.Names;
 
+    /// <summary>
+    /// The phases a workload's events are counted in, by name: its processes' setup, then what each move's
+    /// operation is (an IPI's handler is the exit's that sent it; everything else, and the final quiesce, is switch).
+    /// </summary>
     public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit"];
 
     /// <summary>Pages of stack an exec'd program starts with (its argument and stack pages).</summary>
@@ -41,14 +44,17 @@ public static class WorkloadRunner
     /// </summary>
     public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Move, int>? observe = null)
     {
-        var k = Kernel.Boot(new KernelConfig
-        {
-            Vcpus = spec.Vcpus,
-            Frames = spec.FramesNeeded(),
-            Mms = spec.MmsNeeded(),
-            Xen = xen,
-            Phases = Phases.Count,
-        });
+        var events = new EventSink(spec.Vcpus, Phases);
+        var phases = new PhaseIds(events);
+        var k = Kernel.Boot(
+            new KernelConfig
+            {
+                Vcpus = spec.Vcpus,
+                Frames = spec.FramesNeeded(),
+                Mms = spec.MmsNeeded(),
+                Xen = xen,
+            },
+            events);
         if (pages == 0)
         {
             foreach (var p in spec.Processes)
@@ -57,7 +63,7 @@ public static class WorkloadRunner
             }
         }
 
-        var result = new RunResult(spec.Name, strategy.Name, spec.Vcpus, pages, seed, XenRules.Name(xen), Phases);
+        var result = new RunResult(spec.Name, strategy.Name, spec.Vcpus, pages, seed, XenRules.Name(xen), events);
         var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
         for (var i = 0; i < spec.Processes.Count; i++)
         {
@@ -67,21 +73,18 @@ public static class WorkloadRunner
         }
 
         var machine = Start(k, strategy, spec, processMm);
-        var counts = new GuestCounts();
-        Charge(k, result, 0, counts);
 
         var scheduler = new SeededRandomScheduler(seed + 1);
         var phase = 0;
         var moves = new RunObserver(
             choice =>
             {
-                phase = PhaseOf(machine, choice);
-                k.Xen.Events.Phase = phase;
+                phase = phases.Of(machine, choice);
+                events.Phase = phase;
                 observe?.Invoke(machine, choice, phase);
             },
             choice =>
             {
-                Charge(k, result, phase, counts);
                 if (checkEveryMove)
                 {
                     var errors = GuestInvariantChecker.Check(k, machine.InContextSwitch);
@@ -103,17 +106,14 @@ public static class WorkloadRunner
             result.GuestViolations.Add("deadlock: no vCPU can move; schedule " + string.Join(" ", machine.History));
         }
 
-        k.Xen.Events.Phase = 1;
+        events.Phase = phases.Switch;
         observe?.Invoke(machine, default, -1);
         machine.Quiesce();
-        Charge(k, result, 1, counts);
         foreach (var e in GuestInvariantChecker.Check(k))
         {
             result.GuestViolations.Add("at the end: " + e);
         }
 
-        CollectXen(k, result);
-        result.Costs = CostCounts.From(k);
         result.WarningList.AddRange(k.Mc.Warnings);
         result.Oopses.AddRange(k.Oopses);
         result.XenViolations.AddRange(new InvariantChecker().Check(k.Xen));
@@ -132,7 +132,7 @@ public static class WorkloadRunner
     /// </summary>
     public static Machine NewMachine(WorkloadSpec spec, IExitStrategy strategy)
     {
-        var k = Kernel.Boot(new KernelConfig { Vcpus = spec.Vcpus, Frames = spec.FramesNeeded(), Mms = spec.MmsNeeded(), Phases = Phases.Count });
+        var k = Kernel.Boot(new KernelConfig { Vcpus = spec.Vcpus, Frames = spec.FramesNeeded(), Mms = spec.MmsNeeded() }, new EventSink(spec.Vcpus, Phases));
         var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
         for (var i = 0; i < spec.Processes.Count; i++)
         {
@@ -142,7 +142,7 @@ public static class WorkloadRunner
         }
 
         var m = Start(k, strategy, spec, processMm);
-        k.Xen.Events.Reset();
+        k.Events.Reset();
         k.Branches = 0;
         return m;
     }
@@ -195,70 +195,29 @@ public static class WorkloadRunner
         return mm;
     }
 
-    private static int PhaseOf(Machine m, Move c)
+    /// <summary>The phases a move can be charged to, looked up by name once per run.</summary>
+    private readonly record struct PhaseIds(int Switch, int Fork, int Exec, int Exit)
     {
-        if (c.Kind == MoveKind.TakeIpi)
+        public PhaseIds(EventSink events)
+            : this(events.PhaseIndex("switch"), events.PhaseIndex("fork"), events.PhaseIndex("exec"), events.PhaseIndex("exit"))
         {
-            return 4;
         }
 
-        return m.CurrentOp(c.Cpu)?.Kind switch
+        /// <summary>The phase of the move <paramref name="c"/>: its operation's, an IPI's handler the exit's that sent it.</summary>
+        public int Of(Machine m, Move c)
         {
-            OpKind.Fork => 2,
-            OpKind.Exec or OpKind.ExecImage => 3,
-            OpKind.Exit => 4,
-            _ => 1,
-        };
-    }
-
-    /// <summary>The guest-side counters last charged, so that each move's difference goes to its phase (Xen keeps its own per phase).</summary>
-    private sealed class GuestCounts
-    {
-        public long Multicalls { get; set; }
-
-        public long Ipis { get; set; }
-
-        public int Warnings { get; set; }
-    }
-
-    private static void Charge(Kernel k, RunResult result, int phase, GuestCounts c)
-    {
-        result.Add(phase, Metric.Multicalls, k.Mc.Counters.Multicalls - c.Multicalls);
-        result.Add(phase, Metric.Ipis, k.IpisSent - c.Ipis);
-        result.Add(phase, Metric.Warnings, k.Mc.Warnings.Count - c.Warnings);
-        c.Multicalls = k.Mc.Counters.Multicalls;
-        c.Ipis = k.IpisSent;
-        c.Warnings = k.Mc.Warnings.Count;
-    }
-
-    /// <summary>Fills the hypervisor-side metrics of every phase from Xen's per-phase counters.</summary>
-    public static void CollectXen(Kernel k, RunResult result)
-    {
-        var e = k.Xen.Events;
-        for (var phase = 0; phase < result.Phases.Count; phase++)
-        {
-            long Sum(XenEvent ev)
+            if (c.Kind == MoveKind.TakeIpi)
             {
-                long n = 0;
-                for (var v = 0; v < k.Cpus; v++)
-                {
-                    n += e.Get(phase, v, ev);
-                }
-
-                return n;
+                return Exit;
             }
 
-            result.Add(phase, Metric.Hypercalls, Sum(XenEvent.Hypercall));
-            result.Add(phase, Metric.MulticallEntries, Sum(XenEvent.MulticallEntry));
-            result.Add(phase, Metric.MmuUpdateRequests, Sum(XenEvent.MmuUpdateRequest));
-            result.Add(phase, Metric.MmuextOps, Sum(XenEvent.MmuExtOp));
-            result.Add(phase, Metric.UpdateVaMappings, Sum(XenEvent.UpdateVaMapping));
-            result.Add(phase, Metric.PtwrEmulations, Sum(XenEvent.PtwrEmulation));
-            result.Add(phase, Metric.InjectedFaults, Sum(XenEvent.FaultInjected));
-            result.Add(phase, Metric.LocalFlushes, Sum(XenEvent.LocalFlush));
-            result.Add(phase, Metric.RemoteFlushes, Sum(XenEvent.RemoteFlush));
-            result.Add(phase, Metric.Cr3Loads, Sum(XenEvent.Cr3Load));
-            result.Add(phase, Metric.Validations, Sum(XenEvent.TableValidated));
+            return m.CurrentOp(c.Cpu)?.Kind switch
+            {
+                OpKind.Fork => Fork,
+                OpKind.Exec or OpKind.ExecImage => Exec,
+                OpKind.Exit => Exit,
+                _ => Switch,
+            };
         }
     }
 }

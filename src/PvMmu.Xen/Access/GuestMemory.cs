@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Cpu;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Ptwr;
 
 namespace PvMmu.Xen.Access;
@@ -73,7 +73,7 @@ internal static class GuestMemory
             h.WriteContents(mfn, slot, value);
         }
 
-        h.Events.Add(XenEvent.GuestAccess);
+        h.Events.Add(EventKind.GuestAccess);
         return AccessResult.Ok;
     }
 
@@ -91,7 +91,7 @@ internal static class GuestMemory
 
     private static AccessResult InjectFault(Hypervisor h)
     {
-        h.Events.Add(XenEvent.FaultInjected);
+        h.Events.Add(EventKind.FaultInjected);
         return AccessResult.PageFault;
     }
 
@@ -158,7 +158,7 @@ internal static class GuestMemory
             | ((updated & PageFlags.Dirty) != 0 ? TlbBits.Dirty : TlbBits.None);
         var mfn = PageFlags.Mfn(l1e);
         h.Tlb.Insert(v, va, mfn, bits, l4, l3, l2, l1);
-        h.Events.Add(XenEvent.TlbFill);
+        h.Events.Add(EventKind.TlbFill);
         return new(WalkFault.None, mfn);
     }
 

@@ -1,4 +1,4 @@
-using PvMmu.Xen.Events;
+using PvMmu.Events;
 
 namespace PvMmu.Xen.Cpu;
 
@@ -72,7 +72,7 @@ internal static class TlbFlush
         if ((mask & selfBit) != 0)
         {
             FlushCpu(h, self, kind, va);
-            h.Events.Add(kind == FlushKind.All ? XenEvent.LocalFlush : XenEvent.LocalInvlpg);
+            h.Events.Add(kind == FlushKind.All ? EventKind.LocalFlush : EventKind.LocalInvlpg);
         }
 
         var others = mask & ~selfBit;
@@ -86,14 +86,14 @@ internal static class TlbFlush
             FlushCpu(h, System.Numerics.BitOperations.TrailingZeroCount(m), kind, va);
         }
 
-        h.Events.Add(XenEvent.RemoteFlush);
-        h.Events.Add(XenEvent.RemoteFlushTargets, System.Numerics.BitOperations.PopCount(others));
+        h.Events.Add(EventKind.RemoteFlush);
+        h.Events.Add(EventKind.RemoteFlushTargets, System.Numerics.BitOperations.PopCount(others));
     }
 
     /// <summary>write_ptbase → switch_cr3_cr4: a CR3 load on the calling CPU. A full flush, global entries included.</summary>
     public static void LoadCr3(Hypervisor h, int cpu)
     {
         FlushCpu(h, cpu, FlushKind.All);
-        h.Events.Add(XenEvent.Cr3Load);
+        h.Events.Add(EventKind.Cr3Load);
     }
 }

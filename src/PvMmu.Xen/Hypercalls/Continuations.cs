@@ -1,4 +1,4 @@
-using PvMmu.Xen.Events;
+using PvMmu.Events;
 using PvMmu.Xen.Types;
 
 namespace PvMmu.Xen.Hypercalls;
@@ -13,10 +13,10 @@ internal static class Continuations
     /// <summary>Counts one guest entry into Xen around <paramref name="rc"/>, and the error if there is one.</summary>
     public static long Counted(Hypervisor h, long rc)
     {
-        h.Events.Add(XenEvent.Hypercall);
+        h.Events.Add(EventKind.Hypercall);
         if (rc != 0)
         {
-            h.Events.Add(XenEvent.HypercallError);
+            h.Events.Add(EventKind.HypercallError);
         }
 
         return rc;
@@ -33,8 +33,8 @@ internal static class Continuations
             return false;
         }
 
-        h.Events.Add(XenEvent.Continuation);
-        h.Events.Add(XenEvent.Hypercall);
+        h.Events.Add(EventKind.Continuation);
+        h.Events.Add(EventKind.Hypercall);
         PageTableEntries.PutOldGuestTable(h, vcpu);
         if (rc != -Abi.Errno.ERestart)
         {

@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -18,7 +18,7 @@ internal static class MemoryOps
     /// </summary>
     public static long DecreaseReservation(Hypervisor h, uint mfn)
     {
-        h.Events.Add(XenEvent.Hypercall);
+        h.Events.Add(EventKind.Hypercall);
         var f = h.Frames;
         if (!PageRefs.GetPageFromMfn(h, mfn, DomainTable.Guest))
         {
@@ -45,7 +45,7 @@ internal static class MemoryOps
     /// <summary>populate_physmap of one 4 KiB extent: Xen picks the lowest free frame.</summary>
     public static long PopulatePhysmap(Hypervisor h)
     {
-        h.Events.Add(XenEvent.Hypercall);
+        h.Events.Add(EventKind.Hypercall);
         for (uint m = 0; m < (uint)h.Frames.Count; m++)
         {
             if (h.Frames.Has(m, FrameFlags.Free))

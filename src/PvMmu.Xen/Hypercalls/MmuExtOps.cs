@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -60,7 +60,7 @@ internal static class MmuExtOps
                     break;
                 }
 
-                h.Events.Add(XenEvent.MmuExtOp);
+                h.Events.Add(EventKind.MmuExtOp);
                 rc = One(h, ops[i], (ushort)pgOwner);
                 if (rc != 0)
                 {

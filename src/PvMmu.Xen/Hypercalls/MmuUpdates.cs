@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -73,7 +73,7 @@ internal static class MmuUpdates
                     break;
                 }
 
-                h.Events.Add(XenEvent.MmuUpdateRequest);
+                h.Events.Add(EventKind.MmuUpdateRequest);
                 rc = One(h, requests[i], ptOwner, pgOwner, ref flushLinear);
                 if (rc != 0)
                 {

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 
 namespace PvMmu.Xen.Hypercalls;
 
@@ -12,10 +12,10 @@ internal static class Multicalls
 {
     public static long Hypercall(Hypervisor h, Span<MulticallEntry> entries, ReadOnlySpan<MmuUpdateRequest> mmuArgs, ReadOnlySpan<MmuExtOpRequest> extArgs, ulong listHandle, int copyable)
     {
-        h.Events.Add(XenEvent.Hypercall);
+        h.Events.Add(EventKind.Hypercall);
         if (entries.Length > 0 && !GuestHandles.CanCopy(listHandle, (ulong)entries.Length * 64))
         {
-            h.Events.Add(XenEvent.HypercallError);
+            h.Events.Add(EventKind.HypercallError);
             return -Errno.EFAULT;
         }
 
@@ -25,16 +25,16 @@ internal static class Multicalls
             // entries before it run and their results written back, the rest never run.
             if (i >= copyable)
             {
-                h.Events.Add(XenEvent.HypercallError);
+                h.Events.Add(EventKind.HypercallError);
                 return -Errno.EFAULT;
             }
 
-            h.Events.Add(XenEvent.MulticallEntry);
+            h.Events.Add(EventKind.MulticallEntry);
             ref var e = ref entries[i];
             e.Result = Dispatch(h, ref e, mmuArgs, extArgs);
             if (e.Result < 0)
             {
-                h.Events.Add(XenEvent.HypercallError);
+                h.Events.Add(EventKind.HypercallError);
             }
 
             if (e.Op == HypercallNumber.Iret && h.Rules.IretEndsMulticall)
@@ -74,7 +74,7 @@ internal static class Multicalls
             }
 
             case HypercallNumber.UpdateVaMapping:
-                h.Events.Add(XenEvent.UpdateVaMapping);
+                h.Events.Add(EventKind.UpdateVaMapping);
                 return UpdateVaMappings.Update(h, e.Arg0, e.Arg1, e.Arg2, e.Arg3, DomainIds.Self);
             case HypercallNumber.Iret:
                 return VcpuOps.ToUserMode(h);

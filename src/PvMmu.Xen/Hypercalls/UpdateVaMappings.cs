@@ -1,8 +1,8 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Access;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -17,7 +17,7 @@ internal static class UpdateVaMappings
 {
     public static long Hypercall(Hypervisor h, ulong va, ulong val, ulong flags, ulong vcpuMask, ushort foreignDom)
     {
-        h.Events.Add(XenEvent.UpdateVaMapping);
+        h.Events.Add(EventKind.UpdateVaMapping);
         return Continuations.Counted(h, Update(h, va, val, flags, vcpuMask, foreignDom));
     }
 

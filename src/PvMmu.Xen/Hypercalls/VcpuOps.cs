@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -15,7 +15,7 @@ internal static class VcpuOps
 {
     public static long Initialise(Hypervisor h, int target, uint cr3, uint userCr3)
     {
-        h.Events.Add(XenEvent.Hypercall);
+        h.Events.Add(EventKind.Hypercall);
         if ((uint)target >= (uint)h.Vcpus.Count)
         {
             return Fail(h, -Errno.ENOENT);
@@ -55,7 +55,7 @@ internal static class VcpuOps
 
     private static long Fail(Hypervisor h, long rc)
     {
-        h.Events.Add(XenEvent.HypercallError);
+        h.Events.Add(EventKind.HypercallError);
         return rc;
     }
 
@@ -80,7 +80,7 @@ internal static class VcpuOps
 
         h.Vcpus.KernelMode[v] = false;
         h.Tlb.FlushNonGlobal(v);
-        h.Events.Add(XenEvent.ModeSwitch);
+        h.Events.Add(EventKind.ModeSwitch);
         return 0;
     }
 
@@ -95,6 +95,6 @@ internal static class VcpuOps
 
         h.Vcpus.KernelMode[v] = true;
         h.Tlb.FlushNonGlobal(v);
-        h.Events.Add(XenEvent.ModeSwitch);
+        h.Events.Add(EventKind.ModeSwitch);
     }
 }

@@ -1,7 +1,7 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Access;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -63,7 +63,7 @@ internal static class PtwrEmulator
         PageRefs.PutPage(h, target);
         if (handled)
         {
-            h.Events.Add(XenEvent.PtwrEmulation);
+            h.Events.Add(EventKind.PtwrEmulation);
         }
 
         return handled;

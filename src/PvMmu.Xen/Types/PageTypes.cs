@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Cpu;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 
 namespace PvMmu.Xen.Types;
@@ -112,8 +112,8 @@ internal static class PageTypes
             // (docs/xen-rules.md#validation).
             f.TypeCount[mfn] = 0;
             f.TlbStamp[mfn] = h.Clock;
-            h.Events.Add(XenEvent.Continuation);
-            h.Events.Add(XenEvent.Hypercall);
+            h.Events.Add(EventKind.Continuation);
+            h.Events.Add(EventKind.Hypercall);
         }
         else
         {
@@ -136,7 +136,7 @@ internal static class PageTypes
         var mask = TlbFlush.Filter(h, h.Domains.DirtyCpuMask[h.Frames.Owner[mfn]], h.Frames.TlbStamp[mfn]);
         if (mask != 0)
         {
-            h.Events.Add(XenEvent.TypeChangeFlush);
+            h.Events.Add(EventKind.TypeChangeFlush);
             TlbFlush.FlushMask(h, mask, FlushKind.All);
         }
     }

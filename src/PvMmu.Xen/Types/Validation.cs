@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Domains;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 
 namespace PvMmu.Xen.Types;
@@ -65,7 +65,7 @@ internal static class Validation
     {
         failedSlot = -1;
         var t = h.Frames.TableIndex[mfn];
-        h.Events.Add(XenEvent.TableValidated);
+        h.Events.Add(EventKind.TableValidated);
         if (t < 0)
         {
             return 0;
@@ -86,7 +86,7 @@ internal static class Validation
             var rc = PageTableEntries.GetPageFromL1e(h, e, owner);
             if (rc != 0)
             {
-                h.Events.Add(XenEvent.EntriesValidated, present);
+                h.Events.Add(EventKind.EntriesValidated, present);
                 for (var j = 0; j < i; j++)
                 {
                     PageTableEntries.PutPageFromL1e(h, entries[j]);
@@ -99,7 +99,7 @@ internal static class Validation
             entries[i] = AdjustL1(e);
         }
 
-        h.Events.Add(XenEvent.EntriesValidated, present);
+        h.Events.Add(EventKind.EntriesValidated, present);
         return 0;
     }
 
@@ -110,7 +110,7 @@ internal static class Validation
     private static int PromoteUpper(Hypervisor h, uint mfn, int level, out int failedSlot)
     {
         failedSlot = -1;
-        h.Events.Add(XenEvent.TableValidated);
+        h.Events.Add(EventKind.TableValidated);
         var f = h.Frames;
         var owner = f.Owner[mfn];
         var t = f.TableIndex[mfn];
@@ -137,7 +137,7 @@ internal static class Validation
             var rc = PageTableEntries.GetPageFromUpper(h, e, mfn, level, owner);
             if (rc != 0)
             {
-                h.Events.Add(XenEvent.EntriesValidated, present);
+                h.Events.Add(EventKind.EntriesValidated, present);
                 for (var j = i - 1; j >= 0; j--)
                 {
                     if (level == 4 && !PageTableEntries.IsGuestL4Slot(j))
@@ -155,7 +155,7 @@ internal static class Validation
             h.Tables.Write(t, i, AdjustUpper(h, e, level));
         }
 
-        h.Events.Add(XenEvent.EntriesValidated, present);
+        h.Events.Add(EventKind.EntriesValidated, present);
         if (level == 4)
         {
             // init_xen_l4_slots: Xen's own mappings replace whatever the guest left in slots 256–271. The model
@@ -176,7 +176,7 @@ internal static class Validation
     /// <summary>demote_l1_table: put_page_from_l1e for all 512 slots.</summary>
     private static void DemoteL1(Hypervisor h, uint mfn)
     {
-        h.Events.Add(XenEvent.TableDevalidated);
+        h.Events.Add(EventKind.TableDevalidated);
         var t = h.Frames.TableIndex[mfn];
         if (t < 0)
         {
@@ -195,13 +195,13 @@ internal static class Validation
             }
         }
 
-        h.Events.Add(XenEvent.EntriesDevalidated, present);
+        h.Events.Add(EventKind.EntriesDevalidated, present);
     }
 
     /// <summary>demote_l2/l3/l4_table: put_page_from_lNe for the guest slots, from the top down; recursive.</summary>
     private static void DemoteUpper(Hypervisor h, uint mfn, int level)
     {
-        h.Events.Add(XenEvent.TableDevalidated);
+        h.Events.Add(EventKind.TableDevalidated);
         var t = h.Frames.TableIndex[mfn];
         if (t < 0)
         {
@@ -224,7 +224,7 @@ internal static class Validation
             }
         }
 
-        h.Events.Add(XenEvent.EntriesDevalidated, present);
+        h.Events.Add(EventKind.EntriesDevalidated, present);
         if (level == 4)
         {
             h.Domains.NrL4Pages[h.Frames.Owner[mfn]]--;

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Workloads;
@@ -34,7 +35,7 @@ public sealed partial class CalibrationTests
     public void FittingFromThePriorsGivesExactlyTheShippedTable()
     {
         var fitted = ShippedFit.Value.Table;
-        foreach (var e in Enum.GetValues<CostEvent>())
+        foreach (var e in EventKinds.Priced)
         {
             Assert.True(fitted[e] == CostTable.Default[e], $"{CostTable.Key(e)}: fitted {fitted[e]}, shipped {CostTable.Default[e]}");
         }
@@ -44,7 +45,7 @@ public sealed partial class CalibrationTests
     public void AtMostOneFewerFreePricesThanTargetsAndOnlyTheyMove()
     {
         Assert.True(Calibration.FreePrices.Count <= Calibration.Targets.Count - 1);
-        foreach (var e in Enum.GetValues<CostEvent>().Where(e => !Calibration.FreePrices.Contains(e)))
+        foreach (var e in EventKinds.Priced.Where(e => !Calibration.FreePrices.Contains(e)))
         {
             Assert.Equal(CostTable.Priors[e], CostTable.Default[e]);
         }
@@ -57,7 +58,7 @@ public sealed partial class CalibrationTests
         // prices (and only they) say that they are fitted.
         var text = File.ReadAllText(Path.Combine(RepoRoot(), "src", "PvMmu.Sim", "Costs", "priors.toml"));
         var lines = text.Split('\n').SkipWhile(l => l.Trim() != "[prices_ns]").Skip(1).Where(l => l.Trim().Length > 0).ToList();
-        Assert.Equal(CostCounts.EventCount, lines.Count);
+        Assert.Equal(EventKinds.Priced.Count, lines.Count);
         foreach (var line in lines)
         {
             var m = PriceLine().Match(line);
@@ -184,12 +185,12 @@ public sealed partial class CalibrationTests
     public void AFreePriceMovedOutsideItsIntervalIsNotAbsorbedByTheOther(double factor)
     {
         var fit = ShippedFit.Value;
-        var ptwr = fit.FreePrices.Single(f => f.Event == CostEvent.PtwrTrap);
+        var ptwr = fit.FreePrices.Single(f => f.Event == EventKind.PtwrEmulation);
         Assert.True(ptwr.Ns * factor < ptwr.LowNs || ptwr.Ns * factor > ptwr.HighNs);
         var allowed = fit.Rows.Select(r => Math.Abs(r.ResidualPoints) + Calibration.NoisePoints(r.Target)).ToArray();
         for (var mmu = 10.0; mmu < 20000; mmu *= 1.02)
         {
-            var t = CostTable.Default.With("probe", new Dictionary<CostEvent, double> { [CostEvent.PtwrTrap] = ptwr.Ns * factor, [CostEvent.MmuUpdateRequest] = mmu });
+            var t = CostTable.Default.With("probe", new Dictionary<EventKind, double> { [EventKind.PtwrEmulation] = ptwr.Ns * factor, [EventKind.MmuUpdateRequest] = mmu });
             var rows = Calibration.Evaluate(t);
             Assert.Contains(Enumerable.Range(0, rows.Length), i => Math.Abs(rows[i].ResidualPoints) > allowed[i]);
         }
@@ -204,18 +205,18 @@ public sealed partial class CalibrationTests
     public void TwoCostTablesPriceTheSameCounts()
     {
         var a = CostTable.Default;
-        var b = a.With("dearer-traps", new Dictionary<CostEvent, double> { [CostEvent.PtwrTrap] = a[CostEvent.PtwrTrap] + 1000 });
+        var b = a.With("dearer-traps", new Dictionary<EventKind, double> { [EventKind.PtwrEmulation] = a[EventKind.PtwrEmulation] + 1000 });
         var run = WorkloadRunner.Run("lat-proc-fork", ExitStrategies.Find(Calibration.BeforeStrategy)!, 1, 0, Calibration.Seed, XenVersion.Current);
         var last = run.Phases.Count - 1;
         long traps = 0;
         for (var p = Calibration.FirstPhase; p <= last; p++)
         {
-            traps += run.Costs!.InPhase(p, CostEvent.PtwrTrap);
+            traps += run.Events.InPhase(p, EventKind.PtwrEmulation);
         }
 
         Assert.True(traps > 0);
-        var ta = new ModeledTime(run.Costs!, a).Micros(Calibration.FirstPhase, last);
-        var tb = new ModeledTime(run.Costs!, b).Micros(Calibration.FirstPhase, last);
+        var ta = new ModeledTime(run.Events, a).Micros(Calibration.FirstPhase, last);
+        var tb = new ModeledTime(run.Events, b).Micros(Calibration.FirstPhase, last);
         Assert.Equal(traps * 1000 / 1000.0, tb - ta, 6);
         var ea = Calibration.Evaluate(a)[0];
         var eb = Calibration.Evaluate(b)[0];

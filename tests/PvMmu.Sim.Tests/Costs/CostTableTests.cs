@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Sim.Costs;
 
 namespace PvMmu.Sim.Tests.Costs;
@@ -10,16 +11,16 @@ public sealed class CostTableTests
     {
         var t = CostTable.Parse("name = \"fast-traps\"\n[prices_ns]\nptwr_trap = 250\nhypercall_entry = 100.5\n", "fast.toml", CostTable.Default.ToArray());
         Assert.Equal("fast-traps", t.Name);
-        Assert.Equal(250, t[CostEvent.PtwrTrap]);
-        Assert.Equal(100.5, t[CostEvent.HypercallEntry]);
-        Assert.Equal(CostTable.Default[CostEvent.Cr3Load], t[CostEvent.Cr3Load]);
+        Assert.Equal(250, t[EventKind.PtwrEmulation]);
+        Assert.Equal(100.5, t[EventKind.Hypercall]);
+        Assert.Equal(CostTable.Default[EventKind.Cr3Load], t[EventKind.Cr3Load]);
     }
 
     [Fact]
     public void TheTomlItPrintsReadsBackToTheSamePrices()
     {
         var back = CostTable.Parse(CostTable.Default.ToToml(), "x.toml", null);
-        foreach (var e in Enum.GetValues<CostEvent>())
+        foreach (var e in EventKinds.Priced)
         {
             Assert.Equal(CostTable.Default[e], back[e]);
         }

@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Sim.Costs;
 
 namespace PvMmu.Sim.Tests.Costs;
@@ -50,7 +51,7 @@ public sealed class HeldOutCheckTests
         // MmOps.FaultIn on a pinned mm outside lazy mode: set_pte_at is one mmu_update hypercall of one request. The
         // new mapping's tables (an L1, perhaps an L2 and L3) are allocated and validated once for all its pages.
         var t = CostTable.Default;
-        var direct = (t[CostEvent.HypercallEntry] + t[CostEvent.MmuUpdateRequest]) / 1000;
+        var direct = (t[EventKind.Hypercall] + t[EventKind.MmuUpdateRequest]) / 1000;
         var model = HeldOutChecks.PageFaultOverhead(t);
         Assert.True(model >= direct, $"{model} µs < {direct} µs");
         Assert.True(model <= direct + (20.0 / HeldOutChecks.Repeats), $"{model} µs: more than the direct update and three tables' share");

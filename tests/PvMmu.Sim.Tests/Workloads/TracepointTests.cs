@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Linux;
-using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Workloads;
 using PvMmu.Xen;
@@ -41,13 +41,13 @@ public sealed class TracepointTests
             entries += 1 + ((slice - 1) / 31);
         }
 
-        Assert.Equal(pages, k.Counts.InPhase(fork, Tracepoint.SetPte));
-        Assert.Equal(noSpace, k.Counts.InPhase(fork, Tracepoint.McExtendMmuUpdateNoSpace));
+        Assert.Equal(pages, k.Events.InPhase(fork, EventKind.SetPte));
+        Assert.Equal(noSpace, k.Events.InPhase(fork, EventKind.McExtendMmuUpdateNoSpace));
         // The entry after a full argument space flushes for ARGS (the real 10,000-page fork: 312 and 312).
-        Assert.Equal(noSpace, k.Counts.InPhase(fork, Tracepoint.McFlushReasonArgs));
-        Assert.Equal(pages - entries, k.Counts.InPhase(fork, Tracepoint.McExtendMmuUpdateOk));
-        Assert.Equal(1, k.Counts.InPhase(fork, Tracepoint.PgdPin));
-        Assert.Equal(k.Counts.InPhase(fork, Tracepoint.McBatch), k.Counts.InPhase(fork, Tracepoint.McIssue));
+        Assert.Equal(noSpace, k.Events.InPhase(fork, EventKind.McFlushReasonArgs));
+        Assert.Equal(pages - entries, k.Events.InPhase(fork, EventKind.McExtendMmuUpdateOk));
+        Assert.Equal(1, k.Events.InPhase(fork, EventKind.PgdPin));
+        Assert.Equal(k.Events.InPhase(fork, EventKind.McBatch), k.Events.InPhase(fork, EventKind.McIssue));
     }
 
     [Theory]
@@ -57,21 +57,21 @@ public sealed class TracepointTests
     {
         var k = Run("fork-exit", 600, ExitStrategies.Find(strategy)!);
         const int exit = 4;
-        Assert.Equal(unpinsInExit, k.Counts.InPhase(exit, Tracepoint.PgdUnpin));
+        Assert.Equal(unpinsInExit, k.Events.InPhase(exit, EventKind.PgdUnpin));
 
         // Without xen_exit_mmap the unpin waits for pgd_free, when the last lazy reference goes (a context switch).
         long all = 0;
         for (var p = 1; p <= exit; p++)
         {
-            all += k.Counts.InPhase(p, Tracepoint.PgdUnpin);
+            all += k.Events.InPhase(p, EventKind.PgdUnpin);
         }
 
         Assert.Equal(unpinsInExit + unpinsLater, all);
 
         // The teardown's PTE clears are never set_pte: native stores after the unpin, or trapped xchgs without it.
-        Assert.Equal(0, k.Counts.InPhase(exit, Tracepoint.SetPte));
+        Assert.Equal(0, k.Events.InPhase(exit, EventKind.SetPte));
 
         // Each table released once (the child's 2 PTE pages, its pmd, pud, and no more), pinned or not.
-        Assert.Equal(4, k.Counts.InPhase(exit, Tracepoint.ReleasePtpage));
+        Assert.Equal(4, k.Events.InPhase(exit, EventKind.ReleasePtpage));
     }
 }

@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Access;
-using PvMmu.Xen.Events;
 using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
@@ -19,7 +19,7 @@ public sealed class GuestAccessTests
         Assert.Equal(AccessResult.Ok, m.H.Store(0, m.DirectVa(f) + 16, 99));
         Assert.Equal(AccessResult.Ok, m.H.Load(0, m.DirectVa(f) + 16, out var v));
         Assert.Equal(99UL, v);
-        Assert.Equal(1, m.Count(XenEvent.TlbFill));
+        Assert.Equal(1, m.Count(EventKind.TlbFill));
         var e = m.H.TlbLookup(0, m.DirectVa(f));
         Assert.True(e is { Writable: true } x && x.Mfn == f);
 
@@ -39,7 +39,7 @@ public sealed class GuestAccessTests
         Assert.Equal(AccessResult.Ok, m.H.Load(0, m.DirectVa(f), out _));
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, m.DirectVa(f))));
         Assert.Equal(AccessResult.PageFault, m.H.Load(0, m.DirectVa(f), out _));
-        Assert.Equal(1, m.Count(XenEvent.FaultInjected));
+        Assert.Equal(1, m.Count(EventKind.FaultInjected));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class GuestAccessTests
         Assert.Equal(AccessResult.Emulated, m.H.Store(0, m.DirectVa(l1) + 8, E(l4, P)));
         Assert.Equal(AccessResult.Emulated, m.H.Xchg(0, m.DirectVa(l1) + 8, 0, out var old));
         Assert.Equal(l4, PageFlags.Mfn(old));
-        Assert.Equal(3, m.Count(XenEvent.PtwrEmulation));
+        Assert.Equal(3, m.Count(EventKind.PtwrEmulation));
         m.AssertInvariants();
     }
 
@@ -73,7 +73,7 @@ public sealed class GuestAccessTests
         var unused = m.G(30);
         m.MakeRo(unused);
         Assert.Equal(AccessResult.PageFault, m.H.Store(0, m.DirectVa(unused), 0));
-        Assert.Equal(0, m.Count(XenEvent.PtwrEmulation));
+        Assert.Equal(0, m.Count(EventKind.PtwrEmulation));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class GuestAccessTests
         var (l4, _, _, l1) = m.BuildProcess(8, m.G(20));
         Ok(m.Ext(0, MmuExtOpRequest.Pin(4, l4)));
         Assert.Equal(AccessResult.PageFault, m.H.Store(0, m.DirectVa(l1), 0));
-        Assert.Equal(0, m.Count(XenEvent.PtwrEmulation));
+        Assert.Equal(0, m.Count(EventKind.PtwrEmulation));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
@@ -39,7 +39,7 @@ public sealed class GuestHandleCopyTests
         }
 
         // Only the requests copied are counted as requests.
-        Assert.Equal(applied, m.Count(XenEvent.MmuUpdateRequest));
+        Assert.Equal(applied, m.Count(EventKind.MmuUpdateRequest));
         m.AssertInvariants();
     }
 
@@ -81,7 +81,7 @@ public sealed class GuestHandleCopyTests
         Assert.Equal(5UL, m.H.Entry(page, 0));
         Assert.Equal(6UL, m.H.Entry(page, 1));
         Assert.Equal(0UL, m.H.Entry(page, 2));
-        Assert.Equal(2, m.Count(XenEvent.MulticallEntry));
+        Assert.Equal(2, m.Count(EventKind.MulticallEntry));
         m.AssertInvariants();
     }
 

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using static PvMmu.Xen.Tests.TestMachine;
 
@@ -37,8 +37,8 @@ public sealed class MmuExtOpTests
         Assert.Equal(before.GeneralCount + 1, after.GeneralCount);
 
         // Every table below was promoted once: level tables, each with one present guest entry (the L4 also maps KL3).
-        Assert.Equal(level, m.Count(XenEvent.TableValidated));
-        Assert.Equal(level + (level == 4 ? 1 : 0), m.Count(XenEvent.EntriesValidated));
+        Assert.Equal(level, m.Count(EventKind.TableValidated));
+        Assert.Equal(level + (level == 4 ? 1 : 0), m.Count(EventKind.EntriesValidated));
         Assert.Equal(PageType.Writable, m.F(data).Type);
         m.AssertInvariants();
     }
@@ -56,12 +56,12 @@ public sealed class MmuExtOpTests
         Assert.Equal(l4Before, m.F(l4));
 
         // L2–L4: the put goes through old_guest_table and a continuation; an L1's is immediate.
-        Assert.Equal(1, m.Count(XenEvent.Continuation));
+        Assert.Equal(1, m.Count(EventKind.Continuation));
         var l1Before = m.F(m.G(30));
         m.H.Events.Reset();
         Assert.Equal(-Errno.EINVAL, m.Ext(0, MmuExtOpRequest.Pin(1, m.G(30))));
         Assert.Equal(l1Before, m.F(m.G(30)));
-        Assert.Equal(0, m.Count(XenEvent.Continuation));
+        Assert.Equal(0, m.Count(EventKind.Continuation));
         m.AssertInvariants();
     }
 
@@ -129,7 +129,7 @@ public sealed class MmuExtOpTests
         Assert.Equal(0u, m.F(l2).TypeCount);
         Assert.False(m.F(l2).Validated);
         Assert.Equal(0u, m.F(l1).TypeCount);
-        Assert.Equal(1, m.Count(XenEvent.Continuation));
+        Assert.Equal(1, m.Count(EventKind.Continuation));
         m.AssertInvariants();
     }
 
@@ -147,7 +147,7 @@ public sealed class MmuExtOpTests
             Assert.False(m.F(t).Validated);
         }
 
-        Assert.Equal(4, m.Count(XenEvent.TableDevalidated));
+        Assert.Equal(4, m.Count(EventKind.TableDevalidated));
         Assert.Equal(kl3.TypeCount - 1, m.F(m.KL3).TypeCount);
         Assert.Equal(PageType.Writable, m.F(data).Type);
         m.AssertInvariants();
@@ -166,13 +166,13 @@ public sealed class MmuExtOpTests
     {
         var (m, l4, _, _, l1, _) = Built();
         Ok(m.Ext(0, MmuExtOpRequest.NewBaseptr(l4)));
-        Assert.Equal(4, m.Count(XenEvent.TableValidated));
-        Assert.Equal(1, m.Count(XenEvent.Cr3Load));
+        Assert.Equal(4, m.Count(EventKind.TableValidated));
+        Assert.Equal(1, m.Count(EventKind.Cr3Load));
         Assert.Equal(l4, m.H.Vcpu(0).GuestTable);
         Assert.Equal(1u, m.F(l1).TypeCount);
         m.H.Events.Reset();
         Ok(m.Ext(0, MmuExtOpRequest.NewBaseptr(m.KL4)));
-        Assert.Equal(4, m.Count(XenEvent.TableDevalidated));
+        Assert.Equal(4, m.Count(EventKind.TableDevalidated));
         Assert.Equal(0u, m.F(l1).TypeCount);
         m.AssertInvariants();
     }
@@ -184,9 +184,9 @@ public sealed class MmuExtOpTests
         var before = m.F(m.KL4);
         Ok(m.Ext(0, MmuExtOpRequest.NewBaseptr(m.KL4)));
         Assert.Equal(before, m.F(m.KL4));
-        Assert.Equal(1, m.Count(XenEvent.Cr3Load));
+        Assert.Equal(1, m.Count(EventKind.Cr3Load));
         // The reload flushes the local TLB; it is counted as a CR3 load, not as a flush op.
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush));
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public sealed class MmuExtOpTests
         Ok(m.Ext(0, MmuExtOpRequest.NewUserBaseptr(l4)));
         Assert.Equal(l4, m.H.Vcpu(0).GuestTableUser);
         Assert.Equal(1u, m.F(l4).TypeCount);
-        Assert.Equal(0, m.Count(XenEvent.Cr3Load));
+        Assert.Equal(0, m.Count(EventKind.Cr3Load));
         Ok(m.Ext(0, MmuExtOpRequest.NewUserBaseptr(l4)));
         Assert.Equal(1u, m.F(l4).TypeCount);
         Ok(m.Ext(0, MmuExtOpRequest.NewUserBaseptr(0)));
@@ -220,25 +220,25 @@ public sealed class MmuExtOpTests
     {
         var m = new TestMachine(vcpus: 3);
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0)));
-        Assert.Equal((1, 0), (m.Count(XenEvent.LocalFlush), m.Count(XenEvent.RemoteFlush)));
+        Assert.Equal((1, 0), (m.Count(EventKind.LocalFlush), m.Count(EventKind.RemoteFlush)));
         m.H.Events.Reset();
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.TlbFlushAll, 0)));
-        Assert.Equal((1, 1, 2L), (m.Count(XenEvent.LocalFlush), m.Count(XenEvent.RemoteFlush), m.Count(XenEvent.RemoteFlushTargets)));
+        Assert.Equal((1, 1, 2L), (m.Count(EventKind.LocalFlush), m.Count(EventKind.RemoteFlush), m.Count(EventKind.RemoteFlushTargets)));
         m.H.Events.Reset();
         Ok(m.Ext(0, MmuExtOpRequest.FlushMulti(0b110)));
-        Assert.Equal((0, 1, 2L), (m.Count(XenEvent.LocalFlush), m.Count(XenEvent.RemoteFlush), m.Count(XenEvent.RemoteFlushTargets)));
+        Assert.Equal((0, 1, 2L), (m.Count(EventKind.LocalFlush), m.Count(EventKind.RemoteFlush), m.Count(EventKind.RemoteFlushTargets)));
         m.H.Events.Reset();
         Ok(m.Ext(0, MmuExtOpRequest.InvlpgMulti(m.DirectVa(m.G(9)), 0b011)));
-        Assert.Equal((1, 1), (m.Count(XenEvent.LocalInvlpg), m.Count(XenEvent.RemoteFlush)));
+        Assert.Equal((1, 1), (m.Count(EventKind.LocalInvlpg), m.Count(EventKind.RemoteFlush)));
         m.H.Events.Reset();
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.InvlpgAll, m.DirectVa(m.G(9)))));
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, m.DirectVa(m.G(9)))));
-        Assert.Equal((2, 1), (m.Count(XenEvent.LocalInvlpg), m.Count(XenEvent.RemoteFlush)));
+        Assert.Equal((2, 1), (m.Count(EventKind.LocalInvlpg), m.Count(EventKind.RemoteFlush)));
 
         // Each flush op is done as it is met: two in one batch are two flushes.
         m.H.Events.Reset();
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.TlbFlushAll, 0), new MmuExtOpRequest(MmuExtOp.TlbFlushAll, 0)));
-        Assert.Equal(2, m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(2, m.Count(EventKind.RemoteFlush));
     }
 
     [Fact]
@@ -247,7 +247,7 @@ public sealed class MmuExtOpTests
         var m = new TestMachine();
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.InvlpgLocal, 1UL << 63)));
         Ok(m.Ext(0, new MmuExtOpRequest(MmuExtOp.InvlpgAll, 1UL << 63)));
-        Assert.Equal(0, m.Count(XenEvent.LocalInvlpg) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalInvlpg) + m.Count(EventKind.RemoteFlush));
     }
 
     [Fact]
@@ -256,7 +256,7 @@ public sealed class MmuExtOpTests
         var m = new TestMachine();
         Assert.Equal(-Errno.EINVAL, m.Ext(0, new MmuExtOpRequest(MmuExtOp.TlbFlushMulti, 0, GuestHandles.Bad, 0b11)));
         Assert.Equal(-Errno.EINVAL, m.Ext(0, new MmuExtOpRequest(MmuExtOp.InvlpgMulti, 0x1000, GuestHandles.Bad, 0b11)));
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush) + m.Count(EventKind.RemoteFlush));
     }
 
     [Fact]
@@ -320,7 +320,7 @@ public sealed class MmuExtOpTests
         Assert.Equal(-Errno.EPERM, m.H.MmuextOp(0, [op], out _, foreignDom: DomainIds.Io));
         Assert.Equal(-Errno.EPERM, m.H.MmuextOp(0, [op], out _, foreignDom: DomainIds.Xen));
         Assert.Equal(-Errno.EFAULT, m.H.MmuextOp(0, [op], out _, listHandle: GuestHandles.Bad));
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush));
     }
 
     [Fact]
@@ -359,7 +359,7 @@ public sealed class MmuExtOpTests
         Assert.True(m.F(y).Free);
         m.H.Events.Reset();
         Assert.Equal(-Errno.EBUSY, m.Ext(0, MmuExtOpRequest.Pin(1, f)));
-        Assert.Equal(0, m.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(0, m.Count(EventKind.TypeChangeFlush));
         Assert.Equal(PageType.None, m.F(f).Type);
         Assert.Equal(0u, m.F(f).TlbStamp);
 
@@ -367,8 +367,8 @@ public sealed class MmuExtOpTests
         Assert.True(m.H.Vcpu(1).TlbFlushTime <= stamp);
         Ok(m.H.UpdateVaMapping(0, m.DirectVa(f), E(f, P | RW), UvmFlags.None));
         Assert.Equal(PageType.Writable, m.F(f).Type);
-        Assert.Equal(0, m.Count(XenEvent.TypeChangeFlush));
-        Assert.Equal(0, m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.TypeChangeFlush));
+        Assert.Equal(0, m.Count(EventKind.RemoteFlush));
         m.AssertInvariants();
     }
 }

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using static PvMmu.Xen.Tests.TestMachine;
 
@@ -32,8 +32,8 @@ public sealed class MmuUpdateTests
 
         // A user mapping is made global by adjust_guest_l1e.
         Assert.Equal(E(d, P | RW | U | PageFlags.Global), m.H.Entry(l1, 5));
-        Assert.Equal(1, m.Count(XenEvent.MmuUpdateRequest));
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(1, m.Count(EventKind.MmuUpdateRequest));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush) + m.Count(EventKind.RemoteFlush));
         m.AssertInvariants();
     }
 
@@ -157,7 +157,7 @@ public sealed class MmuUpdateTests
         Assert.Equal(1u, done);
         Assert.NotEqual(0UL, m.H.Entry(l1, 5));
         Assert.Equal(0UL, m.H.Entry(l1, 7));
-        Assert.Equal(2, m.Count(XenEvent.MmuUpdateRequest));
+        Assert.Equal(2, m.Count(EventKind.MmuUpdateRequest));
         m.AssertInvariants();
     }
 
@@ -191,9 +191,9 @@ public sealed class MmuUpdateTests
         m.H.Events.Reset();
         Ok(m.Mmu(0, MmuUpdateRequest.Normal(l1, 0, 0)));
         Assert.Equal(PageType.Writable, m.F(l1).Type);
-        Assert.Equal(1, m.Count(XenEvent.TypeChangeFlush));
-        Assert.Equal(1, m.Count(XenEvent.LocalFlush));
-        Assert.Equal(1, m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(1, m.Count(EventKind.TypeChangeFlush));
+        Assert.Equal(1, m.Count(EventKind.LocalFlush));
+        Assert.Equal(1, m.Count(EventKind.RemoteFlush));
         m.AssertInvariants();
 
         // Had vCPU1 flushed after the stamp, the filter would leave it out.
@@ -201,9 +201,9 @@ public sealed class MmuUpdateTests
         Ok(m.Ext(1, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0)));
         m.H.Events.Reset();
         Ok(m.Mmu(0, MmuUpdateRequest.Normal(l1, 0, 0)));
-        Assert.Equal(1, m.Count(XenEvent.TypeChangeFlush));
-        Assert.Equal(1, m.Count(XenEvent.LocalFlush));
-        Assert.Equal(0, m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(1, m.Count(EventKind.TypeChangeFlush));
+        Assert.Equal(1, m.Count(EventKind.LocalFlush));
+        Assert.Equal(0, m.Count(EventKind.RemoteFlush));
         m.AssertInvariants();
     }
 
@@ -218,9 +218,9 @@ public sealed class MmuUpdateTests
         Assert.Equal(0u, m.F(l1).TypeCount);
         Assert.False(m.F(l1).Validated);
         Assert.Equal(1u, m.F(l1b).TypeCount);
-        Assert.Equal(1, m.Count(XenEvent.Continuation));
-        Assert.Equal(2, m.Count(XenEvent.Hypercall));
-        Assert.Equal(1, m.Count(XenEvent.TableDevalidated));
+        Assert.Equal(1, m.Count(EventKind.Continuation));
+        Assert.Equal(2, m.Count(EventKind.Hypercall));
+        Assert.Equal(1, m.Count(EventKind.TableDevalidated));
         m.AssertInvariants();
     }
 
@@ -230,8 +230,8 @@ public sealed class MmuUpdateTests
         var (m, _, _, l2, l1, _) = Pinned(XenVersion.Xen48);
         Ok(m.Mmu(0, MmuUpdateRequest.Normal(l2, 0, 0)));
         Assert.Equal(0u, m.F(l1).TypeCount);
-        Assert.Equal(0, m.Count(XenEvent.Continuation));
-        Assert.Equal(1, m.Count(XenEvent.Hypercall));
+        Assert.Equal(0, m.Count(EventKind.Continuation));
+        Assert.Equal(1, m.Count(EventKind.Hypercall));
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public sealed class MmuUpdateTests
     {
         var (m, _, l3, _, _, _) = Pinned(XenVersion.Xen48);
         Ok(m.Mmu(0, MmuUpdateRequest.Normal(l3, 0, 0)));
-        Assert.Equal(1, m.Count(XenEvent.Continuation));
+        Assert.Equal(1, m.Count(EventKind.Continuation));
     }
 
     [Fact]
@@ -247,13 +247,13 @@ public sealed class MmuUpdateTests
     {
         var (m, _, l3, l2, _, _) = Pinned();
         Ok(m.Mmu(0, MmuUpdateRequest.Normal(l3, 1, E(l2, P | RW | U))));
-        Assert.Equal(1, m.Count(XenEvent.LocalFlush));
-        Assert.Equal(1, m.Count(XenEvent.RemoteFlush));
-        Assert.Equal(1, m.Count(XenEvent.RemoteFlushTargets));
+        Assert.Equal(1, m.Count(EventKind.LocalFlush));
+        Assert.Equal(1, m.Count(EventKind.RemoteFlush));
+        Assert.Equal(1, m.Count(EventKind.RemoteFlushTargets));
 
         var (m48, _, l3b, l2b, _, _) = Pinned(XenVersion.Xen48);
         Ok(m48.Mmu(0, MmuUpdateRequest.Normal(l3b, 1, E(l2b, P | RW | U))));
-        Assert.Equal(0, m48.Count(XenEvent.LocalFlush) + m48.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m48.Count(EventKind.LocalFlush) + m48.Count(EventKind.RemoteFlush));
     }
 
     [Fact]

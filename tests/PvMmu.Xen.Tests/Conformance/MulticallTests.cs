@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
@@ -27,9 +27,9 @@ public sealed class MulticallTests
         Assert.Equal(0, calls[2].Result);
         Assert.Equal(-Errno.ENOSYS, calls[3].Result);
         Assert.True(m.F(f).Pinned);
-        Assert.Equal(1, m.Count(XenEvent.Hypercall));
-        Assert.Equal(4, m.Count(XenEvent.MulticallEntry));
-        Assert.Equal(2, m.Count(XenEvent.HypercallError));
+        Assert.Equal(1, m.Count(EventKind.Hypercall));
+        Assert.Equal(4, m.Count(EventKind.MulticallEntry));
+        Assert.Equal(2, m.Count(EventKind.HypercallError));
         m.AssertInvariants();
     }
 
@@ -74,8 +74,8 @@ public sealed class MulticallTests
         MulticallEntry[] calls = [MulticallEntry.MmuUpdate(0, 1)];
         Ok(m.H.Multicall(0, calls, [MmuUpdateRequest.Normal(l2, 0, 0)], []));
         Assert.Equal(0, calls[0].Result);
-        Assert.Equal(2, m.Count(XenEvent.Hypercall));
-        Assert.Equal(1, m.Count(XenEvent.Continuation));
+        Assert.Equal(2, m.Count(EventKind.Hypercall));
+        Assert.Equal(1, m.Count(EventKind.Continuation));
         Assert.Equal(0u, m.F(l1).TypeCount);
     }
 }

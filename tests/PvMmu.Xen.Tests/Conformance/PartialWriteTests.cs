@@ -1,6 +1,6 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Access;
-using PvMmu.Xen.Events;
 using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
@@ -35,7 +35,7 @@ public sealed class PartialWriteTests
     {
         var m = new TestMachine();
         Assert.Equal(AccessResult.PageFault, m.H.Store4(0, m.DirectVa(m.G(30)) + 2, 1));
-        Assert.Equal(1, m.Count(XenEvent.FaultInjected));
+        Assert.Equal(1, m.Count(EventKind.FaultInjected));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class PartialWriteTests
         Assert.Equal(E(d2, P | U | PageFlags.Global), m.H.Entry(l1, 0));
         Assert.Equal(dataRefs - 1, m.F(data).GeneralCount);
         Assert.Equal(d2Refs + 1, m.F(d2).GeneralCount);
-        Assert.Equal(1, m.Count(XenEvent.PtwrEmulation));
+        Assert.Equal(1, m.Count(EventKind.PtwrEmulation));
         m.AssertInvariants();
     }
 

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
@@ -47,8 +47,8 @@ public sealed class RelaxedFlushTests
             m.H.Events.Reset();
 
             Ok(m.Mmu(0, MmuUpdateRequest.Normal(l2, 0, E(l1b, P | RW | U))));
-            Assert.Equal(flushes ? 1 : 0, m.Count(XenEvent.LocalFlush));
-            Assert.Equal(flushes ? 1 : 0, m.Count(XenEvent.RemoteFlush));
+            Assert.Equal(flushes ? 1 : 0, m.Count(EventKind.LocalFlush));
+            Assert.Equal(flushes ? 1 : 0, m.Count(EventKind.RemoteFlush));
             m.AssertInvariants();
         }
     }
@@ -69,8 +69,8 @@ public sealed class RelaxedFlushTests
             m.H.Events.Reset();
 
             Ok(m.Mmu(0, MmuUpdateRequest.Normal(l2, 0, E(l1b, P | RW | U))));
-            Assert.Equal(1, m.Count(XenEvent.LocalFlush));
-            Assert.Equal(1, m.Count(XenEvent.RemoteFlush));
+            Assert.Equal(1, m.Count(EventKind.LocalFlush));
+            Assert.Equal(1, m.Count(EventKind.RemoteFlush));
         }
     }
 }

@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using PvMmu.Xen.Frames;
 using static PvMmu.Xen.Tests.TestMachine;
 
@@ -28,11 +28,11 @@ public sealed class TypeClaimTests
         var (t, pg) = Released(XenRules.PreXsa401);
         var read = t.H.ReadTypeInfo(0, pg, PageType.L1);
         Assert.False(read.Conflict);
-        Assert.Equal(1, t.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(1, t.Count(EventKind.TypeChangeFlush));
 
         var rc = t.H.ClaimAfterRead(read, h => h.MmuextOp(0, [MmuExtOpRequest.Pin(1, pg)], out _));
         Assert.Equal(0L, rc);
-        Assert.Equal(1, t.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(1, t.Count(EventKind.TypeChangeFlush));
         Assert.Equal((PageType.L1, 1u), (t.F(pg).Type, t.F(pg).TypeCount));
         t.AssertInvariants();
     }
@@ -42,11 +42,11 @@ public sealed class TypeClaimTests
     {
         var (t, pg) = Released(XenRules.Current);
         var read = t.H.ReadTypeInfo(0, pg, PageType.L1);
-        Assert.Equal(0, t.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(0, t.Count(EventKind.TypeChangeFlush));
 
         var rc = t.H.ClaimAfterRead(read, h => h.MmuextOp(0, [MmuExtOpRequest.Pin(1, pg)], out _));
         Assert.Equal(0L, rc);
-        Assert.Equal(1, t.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(1, t.Count(EventKind.TypeChangeFlush));
         t.AssertInvariants();
     }
 
@@ -84,6 +84,6 @@ public sealed class TypeClaimTests
         Assert.Equal(0L, a.Ext(0, MmuExtOpRequest.Pin(1, pgA)));
         Assert.Equal(0L, b.Ext(0, MmuExtOpRequest.Pin(1, pgB)));
         Assert.Equal(a.H.Fingerprint(), b.H.Fingerprint());
-        Assert.Equal(a.Count(XenEvent.TypeChangeFlush), b.Count(XenEvent.TypeChangeFlush));
+        Assert.Equal(a.Count(EventKind.TypeChangeFlush), b.Count(EventKind.TypeChangeFlush));
     }
 }

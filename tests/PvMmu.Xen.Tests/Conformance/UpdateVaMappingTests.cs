@@ -1,5 +1,5 @@
+using PvMmu.Events;
 using PvMmu.Xen.Abi;
-using PvMmu.Xen.Events;
 using static PvMmu.Xen.Tests.TestMachine;
 
 namespace PvMmu.Xen.Tests.Conformance;
@@ -17,7 +17,7 @@ public sealed class UpdateVaMappingTests
         Ok(m.H.UpdateVaMapping(0, m.DirectVa(f), E(f, P), UvmFlags.None));
         Assert.Equal(E(f, P | U | PageFlags.GuestKernel), m.H.Entry(m.KL1, 30));
         Assert.Equal(0u, m.F(f).TypeCount);
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush) + m.Count(XenEvent.LocalInvlpg) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush) + m.Count(EventKind.LocalInvlpg) + m.Count(EventKind.RemoteFlush));
         m.AssertInvariants();
     }
 
@@ -29,7 +29,7 @@ public sealed class UpdateVaMappingTests
     {
         var m = new TestMachine();
         Assert.Equal(-Errno.EINVAL, m.H.UpdateVaMapping(0, va, 0, UvmFlags.Invlpg | UvmFlags.All));
-        Assert.Equal(0, m.Count(XenEvent.LocalInvlpg) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalInvlpg) + m.Count(EventKind.RemoteFlush));
         Assert.Null(m.H.HostCrash);
     }
 
@@ -51,7 +51,7 @@ public sealed class UpdateVaMappingTests
     {
         var m = new TestMachine();
         Assert.Equal(-Errno.EBUSY, m.H.UpdateVaMapping(0, m.DirectVa(m.G(30)), E(m.KL3, P | RW), UvmFlags.TlbFlush | UvmFlags.All));
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush) + m.Count(EventKind.RemoteFlush));
     }
 
     [Theory]
@@ -65,10 +65,10 @@ public sealed class UpdateVaMappingTests
         var m = new TestMachine(vcpus: 3);
         var f = m.G(30);
         Ok(m.H.UpdateVaMapping(0, m.DirectVa(f), E(f, P), flags));
-        Assert.Equal(local, m.Count(XenEvent.LocalFlush));
-        Assert.Equal(invlpg, m.Count(XenEvent.LocalInvlpg));
-        Assert.Equal(remote, m.Count(XenEvent.RemoteFlush));
-        Assert.Equal(targets, m.Count(XenEvent.RemoteFlushTargets));
+        Assert.Equal(local, m.Count(EventKind.LocalFlush));
+        Assert.Equal(invlpg, m.Count(EventKind.LocalInvlpg));
+        Assert.Equal(remote, m.Count(EventKind.RemoteFlush));
+        Assert.Equal(targets, m.Count(EventKind.RemoteFlushTargets));
     }
 
     [Fact]
@@ -77,11 +77,11 @@ public sealed class UpdateVaMappingTests
         var m = new TestMachine(vcpus: 3);
         var f = m.G(30);
         Ok(m.H.UpdateVaMapping(0, m.DirectVa(f), E(f, P), UvmFlags.Invlpg | GuestHandles.Valid, vcpuMask: 0b100));
-        Assert.Equal((0, 1, 1L), (m.Count(XenEvent.LocalInvlpg), m.Count(XenEvent.RemoteFlush), m.Count(XenEvent.RemoteFlushTargets)));
+        Assert.Equal((0, 1, 1L), (m.Count(EventKind.LocalInvlpg), m.Count(EventKind.RemoteFlush), m.Count(EventKind.RemoteFlushTargets)));
         m.H.Events.Reset();
         Assert.Equal(-Errno.EFAULT, m.H.UpdateVaMapping(0, m.DirectVa(f), E(f, P | RW), UvmFlags.TlbFlush | GuestHandles.Bad, vcpuMask: 0b111));
         Assert.Equal(E(f, P | RW | U | PageFlags.GuestKernel), m.H.Entry(m.KL1, 30));
-        Assert.Equal(0, m.Count(XenEvent.LocalFlush) + m.Count(XenEvent.RemoteFlush));
+        Assert.Equal(0, m.Count(EventKind.LocalFlush) + m.Count(EventKind.RemoteFlush));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class UpdateVaMappingTests
         Assert.NotNull(m.H.HostCrash);
         var ok = new TestMachine(version: XenVersion.Xen48);
         Assert.Equal(-Errno.EBUSY, ok.H.UpdateVaMapping(0, ok.DirectVa(ok.G(30)), E(ok.KL3, P | RW), UvmFlags.TlbFlush | UvmFlags.All));
-        Assert.Equal(1, ok.Count(XenEvent.RemoteFlush));
+        Assert.Equal(1, ok.Count(EventKind.RemoteFlush));
         Assert.Null(ok.H.HostCrash);
     }
 }
