@@ -2,7 +2,7 @@ namespace PvMmu.Events;
 
 /// <summary>
 /// Everything the two models count, in one list: the hypervisor's section, then the guest's (its priced events, its
-/// multicall layer, then Linux's xen:* tracepoints). An event is one line here; a priced one carries
+/// multicall layer and model checks, then Linux's xen:* tracepoints). An event is one line here; a priced one carries
 /// the key of its price (<see cref="PriceAttribute"/>, the number in the cost table) and a tracepoint the name the
 /// real capture uses (<see cref="TracepointAttribute"/>). Counts never depend on prices. The hypervisor section keeps
 /// its order and its names, which hypercall scripts write in snake_case (<c>expect events hypercall=1</c>); priced
@@ -146,6 +146,12 @@ public enum EventKind
 
     /// <summary>A failed call the guest logged (each line of xen_mc_flush's report of failed entries, ...).</summary>
     FailedCallLogged,
+
+    /// <summary>A kernel WARN_ON whose condition held (the kernel warns and goes on).</summary>
+    KernelWarn,
+
+    /// <summary>A kernel BUG_ON whose condition held (the kernel oopses; the model stops the run).</summary>
+    KernelBug,
 
     /// <summary>xen_mc_batch: a batch begins (paired with xen_mc_issue in every path the model has).</summary>
     [Tracepoint("xen_mc_batch")]

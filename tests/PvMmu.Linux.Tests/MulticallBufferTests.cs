@@ -157,4 +157,97 @@ public sealed class MulticallBufferTests
         k.Mc.Issue(0, k.LazyNow(0), LazyMode.Mmu);
         Assert.Equal(0, k.Mc.Pending(0));
     }
+
+    [Fact]
+    public void AnEntryOf511ArgumentBytesFitsAndTheNextEntryFlushesItForArgs()
+    {
+        var k = Boot();
+
+        // __xen_mc_entry: argidx 0, 0 + 511 < MC_ARGS, so no flush; afterwards argidx = 511 < 512, so no BUG_ON.
+        k.Mc.MmuextOpEntry(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0), MulticallBuffers.McArgs - 1);
+        Assert.Equal(1, k.Mc.Pending(0));
+        Assert.Equal(MulticallBuffers.McArgs - 1, k.Mc.ArgBytes(0));
+
+        // The next entry, even without arguments: roundup(511, 8) = 512 ≥ MC_ARGS, a flush for ARGS first.
+        k.Mc.MmuextOpEntry(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0), 0);
+        Assert.Equal(1, k.Events.Total(EventKind.McFlushReasonArgs));
+        Assert.Equal(1, k.Events.Total(EventKind.McSingleton));
+        Assert.Equal(1, k.Mc.Pending(0));
+        Assert.Equal(0, k.Events.Total(EventKind.KernelBug));
+    }
+
+    [Theory]
+    [InlineData(MulticallBuffers.McArgs)]
+    [InlineData(MulticallBuffers.McArgs + 8)]
+    public void ArgumentsThatCanNeverFitAreTheBugOnAfterTheEntry(int argBytes)
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+        k.Mc.ExtendMmuUpdate(0, MmuUpdateRequest.Normal(page, 0, 1));
+
+        // __xen_mc_entry: 16 + argBytes ≥ MC_ARGS, so it flushes the queued update first (reason ARGS); in the empty
+        // buffer argidx becomes argBytes ≥ MC_ARGS, and the BUG_ON after the entry fires.
+        var bug = Assert.Throws<Invariants.KernelBugException>(() => k.Mc.MmuextOpEntry(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0), argBytes));
+        Assert.Equal("arch/x86/xen/multicalls.c", bug.File);
+        Assert.Equal("__xen_mc_entry", bug.Function);
+        Assert.Equal("BUG_ON(b->argidx >= MC_ARGS)", bug.Condition);
+        Assert.Equal(0, bug.Cpu);
+        Assert.Equal(1, k.Events.Total(EventKind.KernelBug));
+        Assert.Equal(1, k.Events.Total(EventKind.McFlushReasonArgs));
+        Assert.Equal(1UL, k.Xen.Entry(page, 0));
+    }
+
+    [Fact]
+    public void ExtendingABufferWhoseArgumentsOverflowedIsTheBugOnBeforeTheExtension()
+    {
+        var k = Boot();
+        _ = Assert.Throws<Invariants.KernelBugException>(() => k.Mc.MmuextOpEntry(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0), MulticallBuffers.McArgs));
+
+        // xen_mc_extend_args checks argidx < MC_ARGS before it looks at the last entry.
+        var bug = Assert.Throws<Invariants.KernelBugException>(() => k.Mc.ExtendMmuextOp(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0)));
+        Assert.Equal("xen_mc_extend_args", bug.Function);
+        Assert.Equal(2, k.Events.Total(EventKind.KernelBug));
+        Assert.Equal(0, k.Events.Total(EventKind.McExtendMmuextOpBadOp));
+    }
+
+    [Fact]
+    public void AFlushWithFailedEntriesWarnsOnceAndLogsEachOne()
+    {
+        var k = Boot();
+        var page = k.AllocPage(0);
+
+        // Two entries of their own (not one extended), both NEW_BASEPTR of a frame still mapped writable: each fails
+        // with -EINVAL, xen_mc_flush counts ret = 2 and WARN_ON(ret) fires once.
+        k.Mc.MmuextOpEntry(0, MmuExtOpRequest.NewBaseptr(page));
+        k.Mc.MmuextOpEntry(0, MmuExtOpRequest.NewBaseptr(page));
+        k.Mc.Flush(0);
+        Assert.Equal(1, k.Events.Total(EventKind.KernelWarn));
+        Assert.Equal(2, k.Events.Total(EventKind.FailedCallLogged));
+        Assert.Equal(new[] { 0, 1 }, k.Mc.Warnings.Select(w => w.Entry));
+
+        // A flush without failures does not warn.
+        k.Mc.MmuextOpEntry(0, new MmuExtOpRequest(MmuExtOp.TlbFlushLocal, 0));
+        k.Mc.Flush(0);
+        Assert.Equal(1, k.Events.Total(EventKind.KernelWarn));
+        Assert.Equal(0, k.Events.Total(EventKind.KernelBug));
+    }
+
+    [Fact]
+    public void ThirtyTwoCallbacksFitAndTheThirtyThirdFlushesFirst()
+    {
+        var k = Boot();
+        for (var i = 0; i < MulticallBuffers.McBatch; i++)
+        {
+            k.Mc.Callback(0, CallbackKind.SetCurrentCr3, k.SwapperPgd);
+        }
+
+        Assert.Equal(0, k.Events.Total(EventKind.McFlush));
+
+        // xen_mc_callback: cbidx == MC_BATCH, so it traces reason CALLBACK and flushes (nothing to issue) first.
+        k.Mc.Callback(0, CallbackKind.SetCurrentCr3, k.SwapperPgd);
+        Assert.Equal(1, k.Events.Total(EventKind.McFlushReasonCallback));
+        Assert.Equal(1, k.Events.Total(EventKind.McFlush));
+        Assert.Equal(0, k.Events.Total(EventKind.McFlushIssued));
+        Assert.Equal(MulticallBuffers.McBatch + 1, k.Events.Total(EventKind.McCallback));
+    }
 }

@@ -1,4 +1,5 @@
 using PvMmu.Events;
+using PvMmu.Linux.Invariants;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
@@ -9,7 +10,9 @@ namespace PvMmu.Linux.Multicalls;
 /// (MC_ARGS; at most 511 usable, the checks use &gt;=), 32 callbacks. Consecutive mmu_update or mmuext_op requests
 /// extend the previous entry of the same op (xen_mc_extend_args); a flush of one entry is a plain hypercall
 /// (the singleton shortcut), of more a HYPERVISOR_multicall; callbacks run after it even when entries failed,
-/// and every failed entry is a WARN. Everything is per-CPU arrays, so it can be snapshotted.
+/// and every failed entry is a WARN. Everything is per-CPU arrays, so it can be snapshotted. The kernel's BUG_ONs
+/// on the argument space stay where multicalls.c has them (<see cref="KernelChecks"/>): a full batch is flushed
+/// before a new entry is made, so they fire only for an entry whose arguments could never fit.
 /// </summary>
 public sealed class MulticallBuffers
 {
@@ -23,6 +26,8 @@ public sealed class MulticallBuffers
     /// possible CPUs (sizeof(args->op) + sizeof(args->mask[0]) * BITS_TO_LONGS(num_possible_cpus())).
     /// </summary>
     public const int FlushMultiBytes = MmuExtOpBytes + 8;
+
+    private const string File = "arch/x86/xen/multicalls.c";
 
     private readonly Hypervisor _xen;
     private readonly EventSink _events;
@@ -48,6 +53,8 @@ public sealed class MulticallBuffers
         _mcidx = new int[cpus];
         _argidx = new int[cpus];
         _cbidx = new int[cpus];
+        // The typed argument arrays hold what fits in MC_ARGS (argidx stays below it, by the BUG_ONs): at most
+        // 511 / 16 = 31 mmu_update requests and 511 / 24 = 21 mmuext_ops, so a slot per entry is always enough.
         _mmu = new MmuUpdateRequest[cpus * McBatch];
         _mmuUsed = new int[cpus];
         _ext = new MmuExtOpRequest[cpus * McBatch];
@@ -74,10 +81,16 @@ public sealed class MulticallBuffers
 
     public int ArgBytes(int cpu) => _argidx[cpu];
 
-    /// <summary>__xen_mc_entry(size): a new entry with <paramref name="argBytes"/> of arguments, flushing first if it does not fit.</summary>
+    /// <summary>
+    /// __xen_mc_entry(size): a new entry with <paramref name="argBytes"/> of arguments. A full batch (MC_BATCH
+    /// entries) or arguments that do not fit in what is left of MC_ARGS flush the buffer first, so the entry always
+    /// has a slot; arguments that do not fit even in an empty buffer are the kernel's BUG_ON after the entry.
+    /// </summary>
     private int NewEntry(int cpu, int argBytes)
     {
         var argidx = RoundUp8(_argidx[cpu]);
+        Fire(cpu, EventKind.McEntryAlloc);
+        KernelChecks.BugOn(_argidx[cpu] >= McArgs, _events, cpu, File, "__xen_mc_entry", "BUG_ON(b->argidx >= MC_ARGS)");
         if (_mcidx[cpu] == McBatch || argidx + argBytes >= McArgs)
         {
             Fire(cpu, _mcidx[cpu] == McBatch ? EventKind.McFlushReasonBatch : EventKind.McFlushReasonArgs);
@@ -85,9 +98,9 @@ public sealed class MulticallBuffers
             argidx = RoundUp8(_argidx[cpu]);
         }
 
-        Fire(cpu, EventKind.McEntryAlloc);
         var i = _mcidx[cpu]++;
         _argidx[cpu] = argidx + argBytes;
+        KernelChecks.BugOn(_argidx[cpu] >= McArgs, _events, cpu, File, "__xen_mc_entry", "BUG_ON(b->argidx >= MC_ARGS)");
         return (cpu * McBatch) + i;
     }
 
@@ -95,6 +108,7 @@ public sealed class MulticallBuffers
     private int Extend(int cpu, HypercallNumber op, int argBytes)
     {
         var mmu = op == HypercallNumber.MmuUpdate;
+        KernelChecks.BugOn(_argidx[cpu] >= McArgs, _events, cpu, File, "xen_mc_extend_args", "BUG_ON(b->argidx >= MC_ARGS)");
         if (_mcidx[cpu] == 0 || _entries[(cpu * McBatch) + _mcidx[cpu] - 1].Op != op)
         {
             Fire(cpu, mmu ? EventKind.McExtendMmuUpdateBadOp : EventKind.McExtendMmuextOpBadOp);
@@ -107,8 +121,9 @@ public sealed class MulticallBuffers
             return -1;
         }
 
-        Fire(cpu, mmu ? EventKind.McExtendMmuUpdateOk : EventKind.McExtendMmuextOpOk);
         _argidx[cpu] += argBytes;
+        KernelChecks.BugOn(_argidx[cpu] >= McArgs, _events, cpu, File, "xen_mc_extend_args", "BUG_ON(b->argidx >= MC_ARGS)");
+        Fire(cpu, mmu ? EventKind.McExtendMmuUpdateOk : EventKind.McExtendMmuextOpOk);
         return (cpu * McBatch) + _mcidx[cpu] - 1;
     }
 
@@ -201,8 +216,9 @@ public sealed class MulticallBuffers
     }
 
     /// <summary>
-    /// xen_mc_flush: nothing for an empty buffer; one entry is issued as its own hypercall; more as one
-    /// multicall. Failed entries are WARNed, then the buffer is reset and the callbacks run in order.
+    /// xen_mc_flush: nothing for an empty buffer (whose argument space must be empty too: BUG_ON); one entry is
+    /// issued as its own hypercall; more as one multicall (a multicall that fails as a whole is a BUG). Failed entries
+    /// are logged and WARN_ON(ret) fires once for them; the buffer is reset and the callbacks run in order.
     /// </summary>
     public void Flush(int cpu)
     {
@@ -210,7 +226,11 @@ public sealed class MulticallBuffers
         var n = _mcidx[cpu];
         var b = cpu * McBatch;
         var failed = 0;
-        if (n == 1)
+        if (n == 0)
+        {
+            KernelChecks.BugOn(_argidx[cpu] != 0, _events, cpu, File, "xen_mc_flush", "BUG_ON(b->argidx != 0)");
+        }
+        else if (n == 1)
         {
             ref var e = ref _entries[b];
             e.Result = Single(cpu, ref e);
@@ -220,10 +240,7 @@ public sealed class MulticallBuffers
         else if (n > 1)
         {
             var rc = _xen.Multicall(cpu, _entries.AsSpan(b, n), _mmu.AsSpan(b, _mmuUsed[cpu]), _ext.AsSpan(b, _extUsed[cpu]));
-            if (rc != 0)
-            {
-                throw new InvalidOperationException($"BUG: HYPERVISOR_multicall returned {rc}");
-            }
+            KernelChecks.BugOn(rc != 0, _events, cpu, File, "xen_mc_flush", "BUG() on HYPERVISOR_multicall(b->entries, b->mcidx) != 0");
 
             for (var i = 0; i < n; i++)
             {
@@ -239,7 +256,7 @@ public sealed class MulticallBuffers
             _events.Add(cpu, EventKind.McEntryIssued, n);
         }
 
-        if (failed > 0)
+        if (KernelChecks.WarnOn(failed > 0, _events, cpu))
         {
             for (var i = 0; i < n; i++)
             {
