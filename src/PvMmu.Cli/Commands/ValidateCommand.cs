@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using PvMmu.Linux.Exit;
 using PvMmu.Sim.Validation;
 
 namespace PvMmu.Cli.Commands;
@@ -19,9 +20,21 @@ public static class ValidateCommand
         var file = new Option<string?>("--file") { Description = "The capture to compare with (default: the committed one, found from the current directory up)." };
         var capture = new Option<bool>("--capture") { Description = "Rerun the real system first (validation/real-xen/capture.sh: root, a few minutes) and compare with that." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var cmd = new Command("validate", "Compare the model's xen:* tracepoint counts with a real Xen and Linux PV guest's.") { file, capture, json };
+        var strategyOpt = new Option<string>("--strategy")
+        {
+            Description = "The exit path the model runs: Linux61 for a stock kernel; the strategy that models a patched kernel's change for its capture (validation/real-xen/kernel).",
+            DefaultValueFactory = _ => "Linux61",
+        };
+        var cmd = new Command("validate", "Compare the model's xen:* tracepoint counts with a real Xen and Linux PV guest's.") { file, capture, json, strategyOpt };
         cmd.SetAction(pr =>
         {
+            var strategyName = pr.GetValue(strategyOpt)!;
+            if (ExitStrategies.Find(strategyName) is not { } strategy)
+            {
+                stderr.WriteLine($"pvmmu validate: --strategy: expected one of {ExitStrategies.Names}; got '{strategyName}'");
+                return ExitCodes.BadInput;
+            }
+
             // Outside the repository the committed captures come from inside the tool.
             var path = pr.GetValue(file) ?? Find(DefaultCapture);
             if (path is null && pr.GetValue(capture))
@@ -62,7 +75,7 @@ public static class ValidateCommand
                     : File.Exists(Path.ChangeExtension(committed, ".repeat.json"))
                     ? (RealCapture.Load(Path.ChangeExtension(committed, ".repeat.json")), RealCapture.Load(committed))
                     : (null, null);
-                rows = repeat is not null && reference is not null ? PvtestValidation.Compare(real, repeat, reference) : PvtestValidation.Compare(real);
+                rows = repeat is not null && reference is not null ? PvtestValidation.Compare(real, repeat, reference, strategy) : PvtestValidation.Compare(real, strategy: strategy);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
             {
@@ -79,6 +92,7 @@ public static class ValidateCommand
                     w.WriteString("capture", real.Path);
                     w.WriteString("xen", real.Xen);
                     w.WriteString("linux", real.Linux);
+                    w.WriteString("strategy", strategy.Name);
                     w.WriteStartArray("rows");
                     foreach (var r in rows)
                     {
@@ -100,7 +114,7 @@ public static class ValidateCommand
             }
             else
             {
-                stdout.Write(PvtestValidation.Table(real, rows));
+                stdout.Write(PvtestValidation.Table(real, rows, strategy.Name));
             }
 
             return rows.Any(r => r.Differs) ? ExitCodes.Finding : ExitCodes.Ok;

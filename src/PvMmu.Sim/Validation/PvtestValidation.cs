@@ -18,7 +18,10 @@ namespace PvMmu.Sim.Validation;
 /// count is compared as its difference from its kind's baseline (<see cref="PvtestWorkload.Baseline"/>), which
 /// isolates the mapped region; the model maps the region where the real kernel put it (2 MiB aligned, just below the
 /// vvar/vdso PTE page), beside a small stand-in for the rest with a page in that PTE page, so page-table pages are
-/// shared as they really are. The model runs Linux61 on current Xen rules, one vCPU.
+/// shared as they really are. The model runs an exit strategy (Linux61 unless told; a capture of a patched kernel is
+/// held to the strategy that models its patch) on current Xen rules, one vCPU. A capture with Xen's own trace
+/// (XENTRACE=1) also has its ptwr emulations per phase compared with the model's (EventKind.PtwrEmulation): the
+/// trapped native stores no guest tracepoint sees.
 /// </summary>
 public static class PvtestValidation
 {
@@ -47,10 +50,10 @@ public static class PvtestValidation
     /// phase of its own. exec-N's child execs instead (exec_mmap: the new mm activated, the old one, with the N pages,
     /// torn down by its mmput), and the new program exits at once.
     /// </summary>
-    public static long[][] Model(PvtestWorkload w, ulong regionStart)
+    public static long[][] Model(PvtestWorkload w, ulong regionStart, IExitStrategy? exitStrategy = null)
     {
         var phases = w.Phases;
-        var strategy = new Linux61();
+        var strategy = exitStrategy ?? new Linux61();
         var span = Math.Max(0, w.SpanPages);
         var events = new EventSink(1, ["setup", .. phases]);
         var k = Kernel.Boot(new KernelConfig { Vcpus = 1, Frames = (2 * span) + (span / 256) + 1024, Xen = XenVersion.Current }, events);
@@ -130,6 +133,8 @@ public static class PvtestValidation
             {
                 counts[p][(int)t] = k.Events.InPhase(p + 1, t);
             }
+
+            counts[p][(int)EventKind.PtwrEmulation] = k.Events.InPhase(p + 1, EventKind.PtwrEmulation);
         }
 
         return counts;
@@ -154,7 +159,7 @@ public static class PvtestValidation
     /// measured between <paramref name="noiseBase"/> (default: <paramref name="real"/> itself) and the second boot,
     /// so a fresh capture is held to the band of the committed pair.
     /// </summary>
-    public static List<ValidationRow> Compare(RealCapture real, RealCapture? repeat = null, RealCapture? noiseBase = null)
+    public static List<ValidationRow> Compare(RealCapture real, RealCapture? repeat = null, RealCapture? noiseBase = null, IExitStrategy? strategy = null)
     {
         var rows = new List<ValidationRow>();
         if (!real.Has("fork-exit-0"))
@@ -172,7 +177,7 @@ public static class PvtestValidation
             var baseName = w.Baseline.Name;
             if (!baselines.TryGetValue(w.Baseline, out var model0))
             {
-                model0 = real.Region(baseName) is { } br ? Model(w.Baseline, br.Start) : Model(w.Baseline, 0);
+                model0 = real.Region(baseName) is { } br ? Model(w.Baseline, br.Start, strategy) : Model(w.Baseline, 0, strategy);
                 baselines[w.Baseline] = model0;
             }
 
@@ -182,7 +187,7 @@ public static class PvtestValidation
                 throw new InvalidDataException($"{real.Path}: {name}'s region has {region.Pages} pages; expected {w.SpanPages}");
             }
 
-            var modelN = Model(w, region.Start);
+            var modelN = Model(w, region.Start, strategy);
             var phases = w.Phases;
             var realD = new long[phases.Count][];
             var modelD = new long[phases.Count][];
@@ -220,11 +225,25 @@ public static class PvtestValidation
                         rows.Add(new ValidationRow(name, phase, key, r, m, verdict));
                     }
                 }
+
+                if (real.HasXenTrace)
+                {
+                    // Xen's own trace: no second boot of it measures noise, so a difference is a difference.
+                    var r = real.GetXen(name, phase, PtwrKey) - real.GetXen(baseName, phase, PtwrKey);
+                    var m = modelN[ph][(int)EventKind.PtwrEmulation] - model0[w.Baseline.PhaseIndex(phase)][(int)EventKind.PtwrEmulation];
+                    if (r != 0 || m != 0)
+                    {
+                        rows.Add(new ValidationRow(name, phase, PtwrKey, r, m, r == m ? ValidationVerdicts.Equal : ValidationVerdicts.Differs));
+                    }
+                }
             }
         }
 
         return rows;
     }
+
+    /// <summary>The key of xtcount's ptwr emulation count in a capture's <c>xen_phases</c> (Xen's TRC_PV_PTWR_EMULATION).</summary>
+    public const string PtwrKey = "ptwr_emulation";
 
     private static bool IsCowKey(EventKind t) => t is EventKind.SetPte or EventKind.FlushTlbOneUser or EventKind.McEntryMmuextOp;
 
@@ -293,11 +312,11 @@ public static class PvtestValidation
         return n;
     }
 
-    public static string Table(RealCapture real, IReadOnlyList<ValidationRow> rows)
+    public static string Table(RealCapture real, IReadOnlyList<ValidationRow> rows, string strategy = "Linux61")
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(inv, $"real: Linux {real.Linux} PV dom0 on Xen {real.Xen} ({real.Path}); model: Linux61, current Xen rules, 1 vCPU\n");
+        sb.Append(inv, $"real: Linux {real.Linux} PV dom0 on Xen {real.Xen} ({real.Path}); model: {strategy}, current Xen rules, 1 vCPU\n");
         sb.Append("each count is its difference from its baseline (fork-exit-0; fork-cow-1; exec-0): the mapped region alone\n\n");
         sb.Append(inv, $"{"workload",-18}{"phase",-7}{"tracepoint",-32}{"real",9}{"model",9}{"diff",7}  verdict\n");
         foreach (var r in rows)

@@ -15,6 +15,7 @@ public sealed class RealCapture
 {
     private readonly Dictionary<string, Dictionary<string, Dictionary<string, long>>> _counts = [];
     private readonly Dictionary<string, (ulong Start, int Pages)> _regions = [];
+    private readonly Dictionary<string, Dictionary<string, Dictionary<string, long>>> _xen = [];
 
     private RealCapture(string path, string xen, string linux)
     {
@@ -35,6 +36,13 @@ public sealed class RealCapture
         _counts.TryGetValue(workload, out var w) && w.TryGetValue(phase, out var p) && p.TryGetValue(key, out var n) ? n : 0;
 
     public bool Has(string workload) => _counts.ContainsKey(workload);
+
+    /// <summary>Whether the capture has Xen's own trace counts (capture.sh with XENTRACE=1: "xen_phases").</summary>
+    public bool HasXenTrace => _xen.Count > 0;
+
+    /// <summary>A count from Xen's own trace (<c>xen_phases</c>: ptwr_emulation, pv_page_fault, hypercall, ...).</summary>
+    public long GetXen(string workload, string phase, string key) =>
+        _xen.TryGetValue(workload, out var w) && w.TryGetValue(phase, out var p) && p.TryGetValue(key, out var n) ? n : 0;
 
     public (ulong Start, int Pages)? Region(string workload) => _regions.TryGetValue(workload, out var r) ? r : null;
 
@@ -127,6 +135,16 @@ public sealed class RealCapture
                 }
 
                 c._counts[w.Name] = phases;
+                if (w.Value.TryGetProperty("xen_phases", out var xps))
+                {
+                    var xen = new Dictionary<string, Dictionary<string, long>>();
+                    foreach (var p in Object(xps, at + ".xen_phases").EnumerateObject())
+                    {
+                        xen[p.Name] = Counts(p.Value, $"{at}.xen_phases.{Quote.Cut(p.Name)}");
+                    }
+
+                    c._xen[w.Name] = xen;
+                }
                 if (w.Value.TryGetProperty("region", out var r))
                 {
                     Object(r, at + ".region");
