@@ -20,6 +20,11 @@ Output (keys sorted, phases in the order they ran):
         "outside_phases": {...}}}}
 "phases" counts every event recorded inside the phase, whatever task it ran
 in; "other_tasks" is the part of it from tasks other than pvtest and pvnop.
+With XENTRACE=1 (Xen's own trace, read by xentrace in dom0 and counted by
+xtcount), each workload also has "xen_phases": {"exit": {"ptwr_emulation": N,
+...}}: the Xen trace records between the phase's two sched_op markers
+(PVXMARK lines name them; PVXCOUNT lines count per marker), summed over the
+physical CPUs, and "xen_lost" when Xen dropped records.
 """
 import json
 import re
@@ -47,6 +52,8 @@ def parse(text, wall_seconds=None):
         setup["wall_seconds"] = wall_seconds
 
     wl_of_args = {}   # "fork-exit 512" -> "fork-exit-512"
+    xmarks = {}       # marker seq -> (workload, phase, edge)
+    xcounts = []      # (seq, key, n): records after marker seq (until the next one)
     current = None    # args of the workload being read
     formats = {}
 
@@ -119,13 +126,32 @@ def parse(text, wall_seconds=None):
             who, phase, key, n = rest.split()
             section = "phases" if tag == "PVCOUNT" else "other_tasks"
             workload(who)[section].setdefault(phase, {})[key] = int(n)
+        elif tag == "PVXMARK":
+            seq, who, phase, edge = rest.split()[:4]
+            xmarks[int(seq)] = (who, phase, edge)
+        elif tag == "PVXCOUNT":
+            _cpu, seq, key, n = rest.split()
+            xcounts.append((int(seq), key, int(n)))
+        elif tag == "PVXLOST":
+            workload(wl_of_args[current])["xen_lost"] = workload(wl_of_args[current]).get("xen_lost", 0) + int(rest.split()[1])
         elif tag == "PVOUTSIDE":
             key, n = rest.split()
             workload(wl_of_args[current]).setdefault("outside_phases", {})[key] = int(n)
 
+    # Xen-side counts: what follows a BEGIN marker belongs to its phase; what follows an END marker is between phases.
+    for seq, key, n in xcounts:
+        if seq in xmarks and xmarks[seq][2] == "BEGIN":
+            who, phase, _ = xmarks[seq]
+            ph = workload(who).setdefault("xen_phases", {}).setdefault(phase, {})
+            ph[key] = ph.get(key, 0) + n
+    for seq, (who, phase, edge) in xmarks.items():
+        if edge == "BEGIN":
+            workload(who).setdefault("xen_phases", {}).setdefault(phase, {})
     # stable order: counts by key; phases and workloads as they ran
     for w in out["workloads"].values():
-        for section in ("phases", "other_tasks"):
+        for section in ("phases", "other_tasks", "xen_phases"):
+            if section not in w:
+                continue
             w[section] = {ph: dict(sorted(c.items())) for ph, c in w[section].items()}
         if "outside_phases" in w:
             w["outside_phases"] = dict(sorted(w["outside_phases"].items()))
