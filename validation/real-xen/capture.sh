@@ -14,6 +14,7 @@
 #   LINUX_PKG  Debian package with the dom0 kernel (default: the one that
 #              linux-image-amd64 depends on)
 #   NO_OUT=1   boot and log, but write no capture files
+#   DOM0_VCPUS dom0's vCPUs (default 1; lazy-exit needs 2; QEMU has 2 CPUs)
 #   VMLINUZ    the dom0 kernel to boot instead of LINUX_PKG's (a build-kernel.sh build: build/vmlinuz-VARIANT)
 #   XENTRACE=1 also record Xen's own trace of dom0 (xentrace from xen-utils-4.17, in the initramfs with its
 #              libraries; Xen booted with tbuf_size=) and count its ptwr emulations, PV page faults and hypercalls
@@ -140,7 +141,7 @@ echo "$WORKLOADS" | tr ';' '\n' > "$ROOT/workloads"
 # boot.  Xen: smap=0 because dom0 faults at once under TCG otherwise;
 # dom0: one vCPU so the phases are not interleaved, norandmaps so page-table
 # counts repeat.  In -initrd a comma in a module's command line is written ",,".
-XEN_CMD="console=com1 com1=115200 dom0_mem=2G,max:2G dom0_max_vcpus=1 smap=0 loglvl=all guest_loglvl=all noreboot$XEN_TRACE_CMD"
+XEN_CMD="console=com1 com1=115200 dom0_mem=2G,max:2G dom0_max_vcpus=${DOM0_VCPUS:-1} smap=0 loglvl=all guest_loglvl=all noreboot$XEN_TRACE_CMD"
 DOM0_CMD="console=hvc0 earlyprintk=xen norandmaps loglevel=4"
 LOG=$BUILD/console.log
 rm -f "$LOG"

@@ -18,6 +18,8 @@ Output (keys sorted, phases in the order they ran):
         "phases": {"fork": {"xen_mc_entry_1": 3, ...}, ...},
         "other_tasks": {"fork": {...}},
         "outside_phases": {...}}}}
+With more than one dom0 vCPU, "cpus": {"exit": {"cpu1": {...}}} splits each
+phase's counts by the CPU they were recorded on.
 "phases" counts every event recorded inside the phase, whatever task it ran
 in; "other_tasks" is the part of it from tasks other than pvtest and pvnop.
 With XENTRACE=1 (Xen's own trace, read by xentrace in dom0 and counted by
@@ -67,6 +69,8 @@ def parse(text, wall_seconds=None):
             return f"{a[0]}-{a[1]}"
         if a[0] == "fork-vmas" and len(a) == 3:
             return f"fork-vmas-{a[1]}x{a[2]}"
+        if a[0] == "lazy-exit" and len(a) == 2:
+            return f"lazy-exit-{a[1]}"
         if a[0] == "exec" and len(a) in (2, 3):
             return f"exec-{a[2] if len(a) == 3 else 0}"
         return a[0]
@@ -126,6 +130,9 @@ def parse(text, wall_seconds=None):
             who, phase, key, n = rest.split()
             section = "phases" if tag == "PVCOUNT" else "other_tasks"
             workload(who)[section].setdefault(phase, {})[key] = int(n)
+        elif tag == "PVCPU":
+            who, phase, cpu, key, n = rest.split()
+            workload(who).setdefault("cpus", {}).setdefault(phase, {}).setdefault("cpu" + cpu, {})[key] = int(n)
         elif tag == "PVXMARK":
             seq, who, phase, edge = rest.split()[:4]
             xmarks[int(seq)] = (who, phase, edge)
@@ -153,6 +160,8 @@ def parse(text, wall_seconds=None):
             if section not in w:
                 continue
             w[section] = {ph: dict(sorted(c.items())) for ph, c in w[section].items()}
+        if "cpus" in w:
+            w["cpus"] = {ph: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for ph, cs in w["cpus"].items()}
         if "outside_phases" in w:
             w["outside_phases"] = dict(sorted(w["outside_phases"].items()))
         if not w["other_tasks"]:

@@ -4,8 +4,12 @@
  * pvtest, when PVXENMARK=1, marks each phase edge with a hypercall Xen refuses: sched_op with the unknown command
  * 0x5056xxxx (xxxx = the marker's sequence number; -ENOSYS, no effect), which Xen records as TRC_PV_HYPERCALL_V2
  * with the command as its one argument. Xen's ptwr emulations (TRC_PV_PTWR_EMULATION, 64-bit flavour), page
- * faults, traps and hypercalls between marker k and k+1 are counted against marker k, per physical CPU stream
- * (dom0's vCPUs are pinned with dom0_vcpus_pin, so one vCPU's records are in order on one stream).
+ * faults, traps and hypercalls between marker k and k+1 are counted against marker k, per physical CPU
+ * (dom0's vCPUs are pinned with dom0_vcpus_pin, so a physical CPU's counts are one vCPU's).
+ *
+ * With several dom0 vCPUs the markers come on one physical CPU and the work on others, so records are ordered by
+ * their TSC across CPUs first (Xen stamps every record it writes with trace_time; records without a stamp keep
+ * the stamp of the record before them on their CPU), and a marker opens a phase on every CPU.
  *
  * Output: "PVXCOUNT <cpu> <marker seq> <key> <n>" (seq -1: before the first marker), "PVXLOST <cpu> <n>" for
  * TRC_LOST_RECORDS, and "PVXBAD ..." for a malformed file.
@@ -18,6 +22,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TRC_TRACE_CPU_CHANGE 0x0001f003u
@@ -38,15 +43,42 @@ static const char *key_name[K_N] = {"ptwr_emulation", "pv_page_fault", "pv_trap"
                                     "hypercall_mmu_update", "hypercall_mmuext_op", "hypercall_multicall",
                                     "hypercall_update_va_mapping"};
 static unsigned long counts[MAXCPU][MAXMARK + 1][K_N];
-static int cur[MAXCPU];
 static unsigned long lost[MAXCPU];
+
+struct rec {
+    uint64_t tsc;
+    uint32_t order; /* file order, to keep the sort stable */
+    uint16_t cpu;
+    int16_t key;    /* K_*, or -1 - marker seq for a marker, or -32768 for a lost-records record */
+};
+
+static struct rec *recs;
+static size_t nrecs, caprecs;
+
+static void push(uint64_t tsc, int cpu, int key)
+{
+    if (nrecs == caprecs) {
+        caprecs = caprecs ? 2 * caprecs : 65536;
+        recs = realloc(recs, caprecs * sizeof *recs);
+        if (!recs) { printf("PVXBAD out of memory\n"); exit(1); }
+    }
+    recs[nrecs] = (struct rec){tsc, (uint32_t)nrecs, (uint16_t)cpu, (int16_t)key};
+    nrecs++;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+    if (x->tsc != y->tsc) return x->tsc < y->tsc ? -1 : 1;
+    return x->order < y->order ? -1 : (x->order > y->order);
+}
 
 int main(int argc, char **argv)
 {
     FILE *f = argc > 1 ? fopen(argv[1], "rb") : stdin;
     if (!f) { printf("PVXBAD cannot open %s\n", argv[1]); return 1; }
-    for (int c = 0; c < MAXCPU; c++) cur[c] = -1;
     int cpu = 0, maxcpu = 0;
+    uint64_t last_tsc[MAXCPU] = {0};
     uint32_t w[1 + 2 + 7];
     while (fread(&w[0], 4, 1, f) == 1) {
         uint32_t ev = w[0] & 0x0fffffffu, extra = (w[0] >> 28) & 7, tsc = w[0] >> 31;
@@ -59,25 +91,34 @@ int main(int argc, char **argv)
             if (cpu > maxcpu) maxcpu = cpu;
             continue;
         }
-        int m = cur[cpu] + 1; /* slot 0: before the first marker */
-        if (ev == TRC_LOST_RECORDS) { lost[cpu]++; continue; }
-        if ((ev & ~TRC_64_FLAG) == TRC_PV_PTWR_EMULATION) counts[cpu][m][K_PTWR]++;
-        else if ((ev & ~TRC_64_FLAG) == TRC_PV_PAGE_FAULT) counts[cpu][m][K_PF]++;
-        else if ((ev & ~TRC_64_FLAG) == TRC_PV_TRAP) counts[cpu][m][K_TRAP]++;
+        if (tsc) last_tsc[cpu] = (uint64_t)w[1] | ((uint64_t)w[2] << 32);
+        uint64_t t = last_tsc[cpu];
+        if (ev == TRC_LOST_RECORDS) push(t, cpu, -32768);
+        else if ((ev & ~TRC_64_FLAG) == TRC_PV_PTWR_EMULATION) push(t, cpu, K_PTWR);
+        else if ((ev & ~TRC_64_FLAG) == TRC_PV_PAGE_FAULT) push(t, cpu, K_PF);
+        else if ((ev & ~TRC_64_FLAG) == TRC_PV_TRAP) push(t, cpu, K_TRAP);
         else if (ev == TRC_PV_HYPERCALL_V2 && extra >= 1) {
             uint32_t op = x[0] & 0x000fffffu;
             if (op == SCHEDOP && extra >= 2 && (x[1] >> 16) == MARK_TAG) {
                 int seq = (int)(x[1] & 0xffffu);
                 if (seq >= MAXMARK) { printf("PVXBAD marker %d\n", seq); return 1; }
-                cur[cpu] = seq;
+                push(t, cpu, -1 - seq);
                 continue;
             }
-            counts[cpu][m][K_HC]++;
-            if (op == 1) counts[cpu][m][K_HC_MMU_UPDATE]++;
-            else if (op == 26) counts[cpu][m][K_HC_MMUEXT]++;
-            else if (op == 13) counts[cpu][m][K_HC_MULTICALL]++;
-            else if (op == 14) counts[cpu][m][K_HC_UVA]++;
+            push(t, cpu, K_HC);
+            if (op == 1) push(t, cpu, K_HC_MMU_UPDATE);
+            else if (op == 26) push(t, cpu, K_HC_MMUEXT);
+            else if (op == 13) push(t, cpu, K_HC_MULTICALL);
+            else if (op == 14) push(t, cpu, K_HC_UVA);
         }
+    }
+    qsort(recs, nrecs, sizeof *recs, by_time);
+    int cur = -1;
+    for (size_t i = 0; i < nrecs; i++) {
+        const struct rec *r = &recs[i];
+        if (r->key == -32768) lost[r->cpu]++;
+        else if (r->key < 0) cur = -1 - r->key;
+        else counts[r->cpu][cur + 1][r->key]++;
     }
     for (int c = 0; c <= maxcpu; c++) {
         for (int m = 0; m <= MAXMARK; m++)
