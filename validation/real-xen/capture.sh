@@ -14,6 +14,12 @@
 #   LINUX_PKG  Debian package with the dom0 kernel (default: the one that
 #              linux-image-amd64 depends on)
 #   NO_OUT=1   boot and log, but write no capture files
+#   DOM0_VCPUS dom0's vCPUs (default 1; lazy-exit needs 2; QEMU has 2 CPUs)
+#   VMLINUZ    the dom0 kernel to boot instead of LINUX_PKG's (a build-kernel.sh build: build/vmlinuz-VARIANT)
+#   XENTRACE=1 also record Xen's own trace of dom0 (xentrace from xen-utils-4.17, in the initramfs with its
+#              libraries; Xen booted with tbuf_size=) and count its ptwr emulations, PV page faults and hypercalls
+#              per phase (xtcount.c). Needs a kernel with privcmd and evtchn built in (build-kernel.sh's are);
+#              Debian's kernel has them as modules, which the initramfs does not carry.
 #
 # Idempotent: what is already there is reused.  Debian packages that must run
 # on this machine (qemu, gcc, cpio) are installed with apt-get; the hypervisor,
@@ -84,7 +90,8 @@ unpack "$LINUX_PKG"
 unpack busybox-static
 
 XEN_GZ=$(ls "$BUILD/pkgs/$XEN_PKG"/boot/xen-*-amd64.gz | head -n1)
-VMLINUZ=$(ls "$BUILD/pkgs/$LINUX_PKG"/boot/vmlinuz-* | head -n1)
+VMLINUZ=${VMLINUZ:-$(ls "$BUILD/pkgs/$LINUX_PKG"/boot/vmlinuz-* | head -n1)}
+log "dom0 kernel: $VMLINUZ"
 # QEMU's multiboot loader wants the uncompressed hypervisor
 [ "$BUILD/xen" -nt "$XEN_GZ" ] || gunzip -c "$XEN_GZ" > "$BUILD/xen"
 
@@ -103,6 +110,30 @@ cp "$BUILD/pkgs/busybox-static/bin/busybox" "$ROOT/bin/busybox"
 cp "$BUILD/pvtest" "$BUILD/pvnop" "$ROOT/bin/"
 cp "$HERE/init.sh" "$ROOT/init"
 cp "$HERE/count.awk" "$ROOT/count.awk"
+XEN_TRACE_CMD=""
+if [ "${XENTRACE:-0}" = 1 ]; then
+    # xentrace and the shared libraries it loads (resolved with ldd against the unpacked packages), and xtcount
+    XT_PKGS="xen-utils-4.17 libxenmisc4.17 libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxentoollog1 libxenstore4 libxentoolcore1 libxendevicemodel1 libyajl2"
+    for p in $XT_PKGS; do unpack "$p"; done
+    XT_BIN=$(ls "$BUILD"/pkgs/xen-utils-4.17/usr/lib/xen-*/bin/xentrace | head -n1)
+    XT_LIBPATH=$(for p in $XT_PKGS; do echo "$BUILD/pkgs/$p/usr/lib/x86_64-linux-gnu"; done | tr '\n' :)
+    mkdir -p "$ROOT/lib/x86_64-linux-gnu" "$ROOT/lib64"
+    cp "$XT_BIN" "$ROOT/bin/xentrace"
+    LD_LIBRARY_PATH=$XT_LIBPATH ldd "$XT_BIN" | awk '/=> \// {print $3}' | while read -r lib; do
+        cp -L "$lib" "$ROOT/lib/x86_64-linux-gnu/"
+    done
+    cp -L /lib64/ld-linux-x86-64.so.2 "$ROOT/lib64/"
+    [ "$BUILD/xtcount" -nt "$HERE/xtcount.c" ] || gcc $CFLAGS -static -o "$BUILD/xtcount" "$HERE/xtcount.c"
+    cp "$BUILD/xtcount" "$ROOT/bin/"
+    # Debian's kernel has privcmd and evtchn as modules: carry them (init.sh loads what it finds)
+    for m in xen-evtchn xen-privcmd; do
+        f=$(find "$BUILD/pkgs/$LINUX_PKG/lib/modules" -name "$m.ko*" 2>/dev/null | head -n1)
+        if [ -n "$f" ]; then mkdir -p "$ROOT/modules"; cp "$f" "$ROOT/modules/"; fi
+    done
+    # trace buffers of 8192 pages (32 MiB) per physical CPU: a whole workload fits, so xentrace need not wake
+    # inside a phase; dom0's vCPU pinned, so its records come in order on one CPU's stream
+    XEN_TRACE_CMD=" tbuf_size=8192 dom0_vcpus_pin"
+fi
 chmod +x "$ROOT/init"
 echo "$WORKLOADS" | tr ';' '\n' > "$ROOT/workloads"
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -9n) > "$BUILD/initrd.gz"
@@ -110,7 +141,7 @@ echo "$WORKLOADS" | tr ';' '\n' > "$ROOT/workloads"
 # boot.  Xen: smap=0 because dom0 faults at once under TCG otherwise;
 # dom0: one vCPU so the phases are not interleaved, norandmaps so page-table
 # counts repeat.  In -initrd a comma in a module's command line is written ",,".
-XEN_CMD="console=com1 com1=115200 dom0_mem=2G,max:2G dom0_max_vcpus=1 smap=0 loglvl=all guest_loglvl=all noreboot"
+XEN_CMD="console=com1 com1=115200 dom0_mem=2G,max:2G dom0_max_vcpus=${DOM0_VCPUS:-1} smap=0 loglvl=all guest_loglvl=all noreboot$XEN_TRACE_CMD"
 DOM0_CMD="console=hvc0 earlyprintk=xen norandmaps loglevel=4"
 LOG=$BUILD/console.log
 rm -f "$LOG"

@@ -8,6 +8,8 @@
 #                                          other than pvtest/pvnop
 #   PVOUTSIDE <key> <n>                    events outside every phase
 #   PVPHASE <workload> <phase>             every phase seen, even if empty
+#   PVCPU <workload> <phase> <cpu> <key> <n>  the phase's counts per CPU, when
+#                                          events came from more than one CPU
 # A key is the event name; some events also get keys with a detail added:
 #   xen_mc_entry_<op>              multicall entry per hypercall number
 #   xen_mc_extend_args_<op>_<res>  argument extension per op and result
@@ -23,6 +25,7 @@ function add(key, n) {
     if (cur == "") { outside[key] += n; return }
     k = cur SUBSEP key
     all[k] += n
+    percpu[cur SUBSEP cpu SUBSEP key] += n
     if (!ours) other[k] += n
     seen[k] = 1
 }
@@ -40,6 +43,8 @@ BEGIN { level_name[0] = "pgd"; level_name[1] = "p4d"; level_name[2] = "pud"; lev
     if (ev == "") next
     sub(/:$/, "", ev)
     task = $1
+    cpu = $2; gsub(/[^0-9]/, "", cpu); cpu += 0
+    if (cpu > maxcpu) maxcpu = cpu
     ours = (task ~ /^pv(test|nop)-[0-9]+$/)
 
     if (ev == "tracing_mark_write") {
@@ -102,5 +107,10 @@ END {
             if (other[k] > 0) printf "PVOTHER %s %s %d\n", ph, kk[2], other[k]
         }
     }
+    if (maxcpu > 0)
+        for (k in percpu) {
+            split(k, kk, SUBSEP)
+            printf "PVCPU %s %s %s %d\n", kk[1], kk[2], kk[3], percpu[k]
+        }
     for (k in outside) printf "PVOUTSIDE %s %d\n", k, outside[k]
 }

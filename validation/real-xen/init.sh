@@ -43,14 +43,39 @@ echo "PVINFO sched_rt_runtime_us $(cat /proc/sys/kernel/sched_rt_runtime_us)"
 
 /bin/pvtest maps
 
+# XENTRACE=1 in capture.sh: Xen's own trace of dom0's PV events (ptwr emulations among them, which no guest
+# tracepoint sees), recorded by xentrace around each workload and counted per phase by xtcount; pvtest brackets each
+# phase with a sched_op marker Xen traces. xentrace polls rarely (its buffers hold a whole workload), so that it does
+# not run inside the phases.
+if [ -x /bin/xentrace ]; then
+    for m in /modules/xen-evtchn.ko* /modules/xen-privcmd.ko*; do [ -e "$m" ] && insmod "$m"; done
+    echo "PVINFO xentrace $(/bin/xentrace -V 2>&1 | head -n1)"
+fi
+n=0
 while read -r line; do
     [ -z "$line" ] && continue
+    n=$((n + 1))
     echo "PVRUN $line"
     echo > $T/trace
+    xt=""
+    if [ -x /bin/xentrace ]; then
+        rm -f /tmp/xt.bin
+        /bin/xentrace -D -S 8192 -e 0x0020f000 -s 600000 /tmp/xt.bin 2>/tmp/xt.err &
+        xt=$!
+        sleep 1
+        export PVXENMARK=1 PVXENMARK_SEQ=$((n * 100))
+    fi
     start=$(cut -d' ' -f1 /proc/uptime)
     echo 1 > $T/tracing_on
     /bin/pvtest $line
     echo 0 > $T/tracing_on
+    if [ -n "$xt" ]; then
+        kill -INT $xt
+        wait $xt
+        sed 's/^/PVXERR /' /tmp/xt.err
+        echo "PVXBYTES $(wc -c < /tmp/xt.bin)"
+        /bin/xtcount /tmp/xt.bin
+    fi
     end=$(cut -d' ' -f1 /proc/uptime)
     echo "PVTIME $line : $start $end"
     for s in $T/per_cpu/cpu*/stats; do

@@ -18,8 +18,15 @@ Output (keys sorted, phases in the order they ran):
         "phases": {"fork": {"xen_mc_entry_1": 3, ...}, ...},
         "other_tasks": {"fork": {...}},
         "outside_phases": {...}}}}
+With more than one dom0 vCPU, "cpus": {"exit": {"cpu1": {...}}} splits each
+phase's counts by the CPU they were recorded on.
 "phases" counts every event recorded inside the phase, whatever task it ran
 in; "other_tasks" is the part of it from tasks other than pvtest and pvnop.
+With XENTRACE=1 (Xen's own trace, read by xentrace in dom0 and counted by
+xtcount), each workload also has "xen_phases": {"exit": {"ptwr_emulation": N,
+...}}: the Xen trace records between the phase's two sched_op markers
+(PVXMARK lines name them; PVXCOUNT lines count per marker), summed over the
+physical CPUs, and "xen_lost" when Xen dropped records.
 """
 import json
 import re
@@ -47,6 +54,8 @@ def parse(text, wall_seconds=None):
         setup["wall_seconds"] = wall_seconds
 
     wl_of_args = {}   # "fork-exit 512" -> "fork-exit-512"
+    xmarks = {}       # marker seq -> (workload, phase, edge)
+    xcounts = []      # (seq, key, n): records after marker seq (until the next one)
     current = None    # args of the workload being read
     formats = {}
 
@@ -60,6 +69,8 @@ def parse(text, wall_seconds=None):
             return f"{a[0]}-{a[1]}"
         if a[0] == "fork-vmas" and len(a) == 3:
             return f"fork-vmas-{a[1]}x{a[2]}"
+        if a[0] == "lazy-exit" and len(a) == 2:
+            return f"lazy-exit-{a[1]}"
         if a[0] == "exec" and len(a) in (2, 3):
             return f"exec-{a[2] if len(a) == 3 else 0}"
         return a[0]
@@ -119,14 +130,38 @@ def parse(text, wall_seconds=None):
             who, phase, key, n = rest.split()
             section = "phases" if tag == "PVCOUNT" else "other_tasks"
             workload(who)[section].setdefault(phase, {})[key] = int(n)
+        elif tag == "PVCPU":
+            who, phase, cpu, key, n = rest.split()
+            workload(who).setdefault("cpus", {}).setdefault(phase, {}).setdefault("cpu" + cpu, {})[key] = int(n)
+        elif tag == "PVXMARK":
+            seq, who, phase, edge = rest.split()[:4]
+            xmarks[int(seq)] = (who, phase, edge)
+        elif tag == "PVXCOUNT":
+            _cpu, seq, key, n = rest.split()
+            xcounts.append((int(seq), key, int(n)))
+        elif tag == "PVXLOST":
+            workload(wl_of_args[current])["xen_lost"] = workload(wl_of_args[current]).get("xen_lost", 0) + int(rest.split()[1])
         elif tag == "PVOUTSIDE":
             key, n = rest.split()
             workload(wl_of_args[current]).setdefault("outside_phases", {})[key] = int(n)
 
+    # Xen-side counts: what follows a BEGIN marker belongs to its phase; what follows an END marker is between phases.
+    for seq, key, n in xcounts:
+        if seq in xmarks and xmarks[seq][2] == "BEGIN":
+            who, phase, _ = xmarks[seq]
+            ph = workload(who).setdefault("xen_phases", {}).setdefault(phase, {})
+            ph[key] = ph.get(key, 0) + n
+    for seq, (who, phase, edge) in xmarks.items():
+        if edge == "BEGIN":
+            workload(who).setdefault("xen_phases", {}).setdefault(phase, {})
     # stable order: counts by key; phases and workloads as they ran
     for w in out["workloads"].values():
-        for section in ("phases", "other_tasks"):
+        for section in ("phases", "other_tasks", "xen_phases"):
+            if section not in w:
+                continue
             w[section] = {ph: dict(sorted(c.items())) for ph, c in w[section].items()}
+        if "cpus" in w:
+            w["cpus"] = {ph: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for ph, cs in w["cpus"].items()}
         if "outside_phases" in w:
             w["outside_phases"] = dict(sorted(w["outside_phases"].items()))
         if not w["other_tasks"]:

@@ -16,6 +16,10 @@
  *                               unmapped on its own at the end
  *   pvtest exec PROGRAM [N]     mmap and touch N pages (default 0), fork;
  *                               the child execs PROGRAM (which exits)
+ *   pvtest lazy-exit N          (2 vCPUs) a child maps and touches N pages on
+ *                               CPU 1 and blocks, so CPU 1's idle task keeps its
+ *                               mm loaded lazily; it is moved to CPU 0 and exits
+ *                               there: xen_exit_mmap's IPI makes CPU 1 leave_mm
  *   pvtest maps                 print /proc/self/maps
  *
  * The N-page region starts on a 2 MiB boundary (one PTE page covers exactly
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +45,15 @@
 #define SPAN (512UL * PAGE) /* what one PTE page maps */
 
 static int mark_fd = -1;
+static int privcmd_fd = -1; /* PVXENMARK=1: phase edges are also marked in Xen's trace (xtcount.c) */
+static unsigned mark_seq;
+
+/* linux/include/uapi/xen/privcmd.h: struct privcmd_hypercall and IOCTL_PRIVCMD_HYPERCALL */
+struct pv_privcmd_hypercall {
+    uint64_t op;
+    uint64_t arg[5];
+};
+#define PV_IOCTL_PRIVCMD_HYPERCALL _IOC(_IOC_NONE, 'P', 0, sizeof(struct pv_privcmd_hypercall))
 
 static void die(const char *what)
 {
@@ -47,12 +61,40 @@ static void die(const char *what)
     exit(2);
 }
 
+static char xmark_log[4096];
+static size_t xmark_len;
+
+/* The Xen-trace marker: issued outside the ftrace phase it brackets (before BEGIN, after END), and logged to stdout
+   only after an END, so that neither adds events to a phase. */
+static void xen_mark(const char *wl, const char *phase, const char *edge)
+{
+    if (privcmd_fd < 0)
+        return;
+    /* sched_op (29) with a command Xen does not know: -ENOSYS, nothing done, but traced with its command */
+    struct pv_privcmd_hypercall h = {.op = 29, .arg = {0x50560000u | (mark_seq & 0xffffu), 0, 0, 0, 0}};
+    long rc = ioctl(privcmd_fd, PV_IOCTL_PRIVCMD_HYPERCALL, &h);
+    int n = snprintf(xmark_log + xmark_len, sizeof xmark_log - xmark_len, "PVXMARK %u %s %s %s %ld\n", mark_seq, wl,
+                     phase, edge, rc);
+    if (n > 0 && (size_t)n < sizeof xmark_log - xmark_len)
+        xmark_len += (size_t)n;
+    mark_seq++;
+    if (strcmp(edge, "END") == 0) {
+        if (write(1, xmark_log, xmark_len) != (ssize_t)xmark_len)
+            die("write stdout");
+        xmark_len = 0;
+    }
+}
+
 static void mark(const char *wl, const char *phase, const char *edge)
 {
     char buf[160];
     int n = snprintf(buf, sizeof buf, "PVMARK %s %s %s\n", wl, phase, edge);
+    if (strcmp(edge, "BEGIN") == 0)
+        xen_mark(wl, phase, edge);
     if (mark_fd >= 0 && write(mark_fd, buf, (size_t)n) != n)
         die("write trace_marker");
+    if (strcmp(edge, "END") == 0)
+        xen_mark(wl, phase, edge);
 }
 
 static void open_marker(void)
@@ -65,6 +107,18 @@ static void open_marker(void)
             return;
     }
     dprintf(2, "pvtest: no trace_marker; phases will not be marked\n");
+}
+
+static void open_privcmd(void)
+{
+    const char *env = getenv("PVXENMARK");
+    if (!env || strcmp(env, "1") != 0)
+        return;
+    privcmd_fd = open("/dev/xen/privcmd", O_RDWR);
+    if (privcmd_fd < 0)
+        die("PVXENMARK=1 but /dev/xen/privcmd");
+    const char *seq = getenv("PVXENMARK_SEQ"); /* init.sh numbers markers across workloads */
+    mark_seq = seq ? (unsigned)strtoul(seq, NULL, 10) : 0;
 }
 
 /* Print /proc/self/maps, each line prefixed with "PVMAPS <workload> ". */
@@ -259,6 +313,54 @@ static int exec_workload(const char *prog, unsigned long n)
     return 0;
 }
 
+static void pin_to(pid_t pid, int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(pid, sizeof set, &set) != 0)
+        die("sched_setaffinity");
+}
+
+/*
+ * lazy-exit-N (2 vCPUs): the race at the heart of the seed thread, on the real kernel. Phases
+ *   touch  the child, alone on CPU 1, maps and writes N pages, then blocks on a pipe: CPU 1 switches to its idle
+ *          task, which keeps the child's mm loaded (lazy TLB: cpu_tlbstate.loaded_mm and xen_current_cr3 unchanged)
+ *   exit   the parent (on CPU 0) moves the child to CPU 0 and wakes it; the child exits there, the last user of its
+ *          mm: xen_exit_mmap's xen_drop_mm_ref finds CPU 1's xen_current_cr3 on the mm's pgd and sends it an IPI
+ *          (drop_mm_ref_this_cpu: leave_mm), then unpins; the parent reaps it
+ * Counts per CPU tell the two sides apart (count.awk's PVCPU lines).
+ */
+static int lazy_exit_workload(unsigned long n)
+{
+    char wl[64];
+    snprintf(wl, sizeof wl, "lazy-exit-%lu", n);
+    int ready[2], go[2];
+    xpipe(ready);
+    xpipe(go);
+    pin_to(0, 0);
+    mark(wl, "touch", "BEGIN");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        pin_to(0, 1);
+        char *p = map_region(n);
+        touch(p, n, 1);
+        put(ready[1]);
+        get(go[0]); /* blocks: CPU 1 goes idle with this mm loaded */
+        _exit(0);
+    }
+    get(ready[0]);
+    mark(wl, "touch", "END");
+    pin_to(pid, 0); /* the child sleeps; it wakes on CPU 0 */
+    mark(wl, "exit", "BEGIN");
+    put(go[1]);
+    reap(pid);
+    mark(wl, "exit", "END");
+    return 0;
+}
+
 /*
  * Run the parent as SCHED_FIFO and its children as normal tasks
  * (SCHED_RESET_ON_FORK), so that on the one dom0 vCPU a child runs only when
@@ -277,7 +379,7 @@ static void fifo(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        dprintf(2, "usage: pvtest null|maps|fork-exit N|fork-cow N|fork-vmas K N|exec PROGRAM [N]\n");
+        dprintf(2, "usage: pvtest null|maps|fork-exit N|fork-cow N|fork-vmas K N|exec PROGRAM [N]|lazy-exit N\n");
         return 1;
     }
     const char *mode = argv[1];
@@ -286,6 +388,7 @@ int main(int argc, char **argv)
         return 0;
     }
     open_marker();
+    open_privcmd();
     fifo();
     if (strcmp(mode, "null") == 0) {
         mark("null", "null", "BEGIN");
@@ -296,6 +399,8 @@ int main(int argc, char **argv)
         return fork_workload(1, strtoul(argv[2], NULL, 10), mode[5] == 'c');
     if (strcmp(mode, "fork-vmas") == 0 && argc == 4 && strtoul(argv[2], NULL, 10) >= 1)
         return fork_workload(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), 0);
+    if (strcmp(mode, "lazy-exit") == 0 && argc == 3)
+        return lazy_exit_workload(strtoul(argv[2], NULL, 10));
     if (strcmp(mode, "exec") == 0 && (argc == 3 || argc == 4))
         return exec_workload(argv[2], argc == 4 ? strtoul(argv[3], NULL, 10) : 0);
     dprintf(2, "pvtest: bad arguments\n");
