@@ -58,6 +58,39 @@ public sealed class ValidateTests
     }
 
     [Trait("Category", "Slow")]
+    private static string Captured(string name) => Path.Combine(RepoPaths.Root, "validation", "real-xen", "captures", name);
+
+    /// <summary>
+    /// The seed's patch on a real 6.1 kernel (validation/real-xen/kernel/no-exit-mmap-pgd-free-unpin.patch) and our
+    /// stock build of the same source, both captured with Xen's own trace: each is held to the strategy that models
+    /// it, ptwr emulations included, and not to the other's. The patch moves the teardown onto pinned tables, so every
+    /// present PTE the exit clears traps once (ptep_get_and_clear on a read-only L1: one ptwr emulation per page).
+    /// </summary>
+    [Trait("Category", "Slow")]
+    [Theory]
+    [InlineData("linux-6.1-stock-build-xen-4.17.xentrace.json", "Linux61", "NoExitUnpin")]
+    [InlineData("linux-6.1-no-exit-mmap-pgd-free-unpin.xentrace.json", "NoExitUnpin", "Linux61")]
+    public void EachKernelAgreesWithItsOwnStrategyPtwrIncluded(string capture, string own, string other)
+    {
+        var real = RealCapture.Load(Captured(capture));
+        Assert.True(real.HasXenTrace);
+        var rows = PvtestValidation.Compare(real, strategy: PvMmu.Linux.Exit.ExitStrategies.Find(own));
+        Assert.DoesNotContain(rows, r => r.Differs);
+        var exits = rows.Where(r => r.Key == PvtestValidation.PtwrKey && r.Phase == "exit" && r.Workload.StartsWith("fork-exit-", StringComparison.Ordinal)).ToList();
+        if (own == "NoExitUnpin")
+        {
+            // N pages mapped, N traps at exit (the baseline, fork-exit-0, taken away)
+            Assert.NotEmpty(exits);
+            Assert.All(exits, r => Assert.Equal(long.Parse(r.Workload["fork-exit-".Length..], System.Globalization.CultureInfo.InvariantCulture), r.Real));
+        }
+        else
+        {
+            Assert.Empty(exits);
+        }
+
+        Assert.Contains(PvtestValidation.Compare(real, strategy: PvMmu.Linux.Exit.ExitStrategies.Find(other)), r => r.Differs);
+    }
+
     [Fact]
     public void MmuextOpsOfTheirOwnEntryExtendNothingAsInTheRealGuest()
     {
