@@ -104,14 +104,7 @@ public sealed class RealCapture
             {
                 var at = $"{path}: workloads.{Quote.Cut(w.Name)}";
                 Object(w.Value, at);
-                var phases = new Dictionary<string, Dictionary<string, long>>();
-                if (w.Value.TryGetProperty("phases", out var ps))
-                {
-                    foreach (var p in Object(ps, at + ".phases").EnumerateObject())
-                    {
-                        phases[p.Name] = Counts(p.Value, $"{at}.phases.{Quote.Cut(p.Name)}");
-                    }
-                }
+                var phases = Phases(w.Value, "phases", at);
 
                 // Other tasks' page-table work in the phase windows is taken out: what is compared is pvtest's own.
                 if (w.Value.TryGetProperty("other_tasks", out var others))
@@ -135,15 +128,9 @@ public sealed class RealCapture
                 }
 
                 c._counts[w.Name] = phases;
-                if (w.Value.TryGetProperty("xen_phases", out var xps))
+                if (w.Value.TryGetProperty("xen_phases", out _))
                 {
-                    var xen = new Dictionary<string, Dictionary<string, long>>();
-                    foreach (var p in Object(xps, at + ".xen_phases").EnumerateObject())
-                    {
-                        xen[p.Name] = Counts(p.Value, $"{at}.xen_phases.{Quote.Cut(p.Name)}");
-                    }
-
-                    c._xen[w.Name] = xen;
+                    c._xen[w.Name] = Phases(w.Value, "xen_phases", at);
                 }
                 if (w.Value.TryGetProperty("region", out var r))
                 {
@@ -166,6 +153,21 @@ public sealed class RealCapture
 
             return c;
         }
+    }
+
+    /// <summary>A workload's <paramref name="section"/> ("phases", "xen_phases"): counts per phase; none when it is absent.</summary>
+    private static Dictionary<string, Dictionary<string, long>> Phases(JsonElement workload, string section, string at)
+    {
+        var phases = new Dictionary<string, Dictionary<string, long>>();
+        if (workload.TryGetProperty(section, out var ps))
+        {
+            foreach (var p in Object(ps, $"{at}.{section}").EnumerateObject())
+            {
+                phases[p.Name] = Counts(p.Value, $"{at}.{section}.{Quote.Cut(p.Name)}");
+            }
+        }
+
+        return phases;
     }
 
     private static JsonElement Object(JsonElement e, string at) =>
