@@ -18,7 +18,7 @@ public static class ScheduleCheck
     private static List<string>? _errors;
 
     /// <summary>The violations of the state <paramref name="m"/> is in, or null.</summary>
-    public static string? StateViolation(Machine m, InvariantChecker xen) => StateViolation(m, xen, null, 0);
+    public static string? StateViolation(Machine m, IInvariantCheck xen) => StateViolation(m, xen, null, 0);
 
     /// <summary>
     /// The same; <paramref name="memo"/>, when given, skips the parts already checked clean on an equal part of the
@@ -26,7 +26,7 @@ public static class ScheduleCheck
     /// <see cref="PvMmu.Linux.Kernel.FramesFingerprint()"/> (read only with a memo). The violations reported are the
     /// same either way.
     /// </summary>
-    public static string? StateViolation(Machine m, InvariantChecker xen, CheckMemo? memo, ulong framesFingerprint)
+    public static string? StateViolation(Machine m, IInvariantCheck xen, CheckMemo? memo, ulong framesFingerprint)
     {
         var k = m.K;
         var frames = memo?.KnownFrames(framesFingerprint) != true;

@@ -16,7 +16,7 @@ namespace PvMmu.Xen.Invariants;
 /// so they report the same violations, in the same order, for every state.
 /// </para>
 /// </summary>
-public sealed class InvariantChecker
+public sealed class InvariantChecker : IInvariantCheck
 {
     /// <summary>
     /// Whether I8 also covers translations walked through a table frame that has since become writable. Xen 4.8
