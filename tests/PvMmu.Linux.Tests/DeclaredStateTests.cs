@@ -1,8 +1,12 @@
 using System.Reflection;
+using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
+using PvMmu.Linux.Mm;
+using PvMmu.Linux.Pvops;
 using PvMmu.Linux.Sched;
+using PvMmu.Scheduling;
 
-namespace PvMmu.Explore.Tests.ScenarioShapes;
+namespace PvMmu.Linux.Tests;
 
 /// <summary>
 /// The machine's explored state is declared once (<see cref="Machine.DeclaredState"/>); snapshot, restore and the
@@ -14,7 +18,7 @@ public sealed class DeclaredStateTests
     [Fact]
     public void FlippingAnyFieldChangesTheFingerprintAndARestoreUndoesIt()
     {
-        var m = PvMmu.Explore.Models.Scenarios.Build("lazy-exit", new Linux61(), 3)();
+        var m = LazyExit(3);
 
         // Somewhere in the middle of the race, so that the arrays hold more than their starting values.
         for (var i = 0; i < 7; i++)
@@ -50,7 +54,7 @@ public sealed class DeclaredStateTests
     [Fact]
     public void EveryArrayFieldOfTheMachineIsDeclared()
     {
-        var m = PvMmu.Explore.Models.Scenarios.Build("lazy-exit", new Linux61(), 2)();
+        var m = LazyExit(2);
         var declared = m.DeclaredState.Cast<object>().ToHashSet(ReferenceEqualityComparer.Instance);
         string[] notState = ["_choices", "_programs", "_ints", "_masks", "_bools", "_gather"];
         foreach (var f in typeof(Machine).GetFields(BindingFlags.Instance | BindingFlags.NonPublic))
@@ -62,6 +66,42 @@ public sealed class DeclaredStateTests
 
             Assert.True(declared.Contains(f.GetValue(m)!), $"Machine.{f.Name} is not in the declared state");
         }
+    }
+
+    /// <summary>
+    /// The seed thread's race, as the explorer's lazy-exit scenario sets it up: P0 ran on every vCPU, whose kernel
+    /// threads keep its mm lazily; P0 exits on vCPU 0 while the others schedule freely among a kernel thread, P1 and
+    /// halt.
+    /// </summary>
+    private static Machine LazyExit(int vcpus)
+    {
+        var k = Kernel.Boot(new KernelConfig { Vcpus = vcpus, Frames = 512 });
+        var procs = new int[8];
+        for (var p = 0; p < 2; p++)
+        {
+            var mm = MmOps.CreateMm(k, 0);
+            MmOps.MapAnonymous(k, mm, 0x40_0000UL, 8);
+            MmOps.TouchAll(k, 0, mm);
+            Pinning.PgdPin(k, 0, k.Mms.Pgd[mm]);
+            k.Mms.Users[mm] = 1;
+            procs[p] = mm;
+        }
+
+        Op run0 = new(OpKind.Run, 0), free = new(OpKind.Schedule, 1);
+        var setup = new Op[vcpus][];
+        var race = new Op[vcpus][];
+        setup[0] = [run0];
+        race[0] = [new(OpKind.Exit, 0), free];
+        for (var c = 1; c < vcpus; c++)
+        {
+            setup[c] = [run0, new(OpKind.Kthread)];
+            race[c] = [free];
+        }
+
+        var m = new Machine(k, new Linux61(), setup, procs);
+        Assert.True(m.Run(new RoundRobinScheduler()), "the setup did not run to its end");
+        m.Begin(race);
+        return m;
     }
 
     private static object Flip(object value) => value switch
