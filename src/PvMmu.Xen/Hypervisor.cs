@@ -93,12 +93,19 @@ public sealed class Hypervisor
         {
             Vcpus.Online[v] = true;
             Domains.DirtyCpuMask[DomainTable.Guest] |= 1UL << v;
+            if (config.Pv32)
+            {
+                CompatL4.Setup(this, v);
+            }
         }
     }
 
     public HypervisorConfig Config { get; }
 
     public XenRules Rules { get; }
+
+    /// <summary>is_pv_32bit_domain: only the guest can be one (<see cref="HypervisorConfig.Pv32"/>).</summary>
+    public bool IsPv32BitDomain(int domain) => domain == DomainTable.Guest && Config.Pv32;
 
     /// <summary>
     /// Where this model's events are counted: the run's sink, shared with the guest model above it. The hypervisor only

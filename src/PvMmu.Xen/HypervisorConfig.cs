@@ -31,6 +31,14 @@ public sealed record HypervisorConfig
     /// <summary>Rules other than a release's (e.g. <see cref="XenRules.PreXsa401"/>); null means <see cref="XenRules.For"/> the version.</summary>
     public XenRules? Rules { get; init; }
 
+    /// <summary>
+    /// The guest is a 32-bit PAE PV domain (is_pv_32bit_domain, set by XEN_DOMCTL_set_address_size before its vCPUs
+    /// exist): each vCPU gets a compat L4 from Xen's frames (setup_compat_l4, so XenFrames must exceed Vcpus) whose
+    /// slot 0 new_guest_cr3 points at the guest's top-level L3. Only as far as the xsa-286 scenario needs
+    /// (docs/model.md "32-bit PV guests"); the other domain stays 64-bit.
+    /// </summary>
+    public bool Pv32 { get; init; }
+
     /// <summary>TLB entries per vCPU.</summary>
     public int TlbEntries { get; init; } = 64;
 

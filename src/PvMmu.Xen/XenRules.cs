@@ -39,6 +39,15 @@ public sealed record XenRules
     public bool SkipFlushForFreeFloating { get; init; }
 
     /// <summary>
+    /// Xen bed7e6cad3 (April 2021, applied after edcfce5591 and reverted with it by cb199cc7de): no flush at all after
+    /// an L3 update of a 32-bit PV domain (<c>!is_pv_32bit_domain(pt_owner)</c> added to the L3 case only), on the
+    /// ground that a PAE guest must reload CR3 for an L3 change to take effect. Xen's own linear page-table mapping
+    /// still goes through that L3, which is what the xsa-286 XTF test on pv32pae caught. See
+    /// <see cref="UpperUpdateNeedsFlush"/>.
+    /// </summary>
+    public bool SkipFlushForPv32L3 { get; init; }
+
+    /// <summary>
     /// XSA-279 (4.12): update_va_mapping does no flush when its PTE update failed. Before it the flush ran anyway,
     /// and with a vCPU bitmap the call returned the bitmap conversion's result, hiding the update's error.
     /// </summary>
@@ -76,20 +85,27 @@ public sealed record XenRules
     };
 
     /// <summary>
-    /// Current rules with edcfce5591's flush elision for free-floating tables, as upstream had it from April to May
-    /// 2021 (xsa-286 scenario). bed7e6cad3, which went further for 32-bit guests only, has no 64-bit effect.
+    /// Current rules with both flush relaxations upstream had from 9 April to 13 May 2021 (Xen edcfce5591 and
+    /// bed7e6cad3, reverted together by cb199cc7de): the xsa-286 scenarios' <c>--xen relaxed-flush</c>.
     /// </summary>
-    public static XenRules RelaxedFlush { get; } = Current with { SkipFlushForFreeFloating = true };
+    public static XenRules RelaxedFlush { get; } = Current with { SkipFlushForFreeFloating = true, SkipFlushForPv32L3 = true };
 
     /// <summary>
-    /// do_mmu_update's decision after a successful mod_l2/l3/l4_entry to flush the dirty CPUs (flush_linear_pt).
-    /// Since XSA-286 every such change flushes; edcfce5591 asked instead, with the table page_lock'ed (the lock
-    /// counts one type reference), whether type count &gt; 1 + pinned. <paramref name="typeCount"/> is the count
-    /// without the lock, which the model does not take, so that test reads typeCount + 1 &gt; 1 + pinned.
+    /// do_mmu_update's decision after a successful mod_l2/l3/l4_entry (<paramref name="level"/>) to flush the dirty
+    /// CPUs (flush_linear_pt). Since XSA-286 every such change flushes. edcfce5591 asked instead, with the table
+    /// page_lock'ed (the lock counts one type reference), whether type count &gt; 1 + pinned;
+    /// <paramref name="typeCount"/> is the count without the lock, which the model does not take, so that test reads
+    /// typeCount + 1 &gt; 1 + pinned. bed7e6cad3 added, for an L3 only, that the page-table owner is not a 32-bit PV
+    /// domain (<paramref name="pv32Owner"/>).
     /// </summary>
-    public bool UpperUpdateNeedsFlush(uint typeCount, bool pinned)
+    public bool UpperUpdateNeedsFlush(int level, uint typeCount, bool pinned, bool pv32Owner)
     {
         if (!FlushAfterUpperUpdate)
+        {
+            return false;
+        }
+
+        if (SkipFlushForPv32L3 && level == 3 && pv32Owner)
         {
             return false;
         }

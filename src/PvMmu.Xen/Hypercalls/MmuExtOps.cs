@@ -250,6 +250,11 @@ internal static class MmuExtOps
     public static int NewGuestCr3(Hypervisor h, uint mfn)
     {
         var v = h.CurrentVcpu;
+        if (h.IsPv32BitDomain(DomainTable.Guest))
+        {
+            return NewCompatCr3(h, v, mfn);
+        }
+
         var old = h.Vcpus.GuestTable[v];
         if (old == mfn)
         {
@@ -270,6 +275,30 @@ internal static class MmuExtOps
             PageTypes.PutPageAndType(h, old);
         }
 
+        return 0;
+    }
+
+    /// <summary>
+    /// new_guest_cr3 for a 32-bit PV domain: the new top-level L3 goes into slot 0 of the vCPU's compat L4
+    /// (<see cref="CompatL4"/>) by mod_l4_entry with P|RW|U|A, which types it L3 (validating it if unreferenced) and
+    /// defers the put of the old L3 to old_guest_table; -EINTR and -ERESTART become -ERESTART. Then write_ptbase
+    /// reloads CR3 (a full local flush). The compat L4 itself never changes.
+    /// </summary>
+    private static int NewCompatCr3(Hypervisor h, int v, uint mfn)
+    {
+        var l4 = h.Vcpus.GuestTable[v];
+        var rc = MmuUpdates.ModUpperEntry(h, l4, 0, PageFlags.Entry(mfn, PageFlags.Present | PageFlags.Rw | PageFlags.User | PageFlags.Accessed), 4, false, DomainTable.Guest);
+        if (rc == -Errno.EINTR)
+        {
+            rc = -Errno.ERestart;
+        }
+
+        if (rc != 0)
+        {
+            return rc;
+        }
+
+        TlbFlush.LoadCr3(h, v);
         return 0;
     }
 

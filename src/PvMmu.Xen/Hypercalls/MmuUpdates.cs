@@ -150,7 +150,7 @@ internal static class MmuUpdates
                     }
 
                     rc = ModUpperEntry(h, mfn, slot, req.Val, (int)h.Frames.Type[mfn], preserveAd);
-                    if (rc == 0 && h.Rules.UpperUpdateNeedsFlush(h.Frames.TypeCount[mfn], h.Frames.Has(mfn, FrameFlags.Pinned)))
+                    if (rc == 0 && h.Rules.UpperUpdateNeedsFlush((int)h.Frames.Type[mfn], h.Frames.TypeCount[mfn], h.Frames.Has(mfn, FrameFlags.Pinned), h.IsPv32BitDomain(ptOwner)))
                     {
                         flushLinear = true;
                     }
@@ -243,29 +243,44 @@ internal static class MmuUpdates
     }
 
     /// <summary>
-    /// mod_l2_entry / mod_l3_entry / mod_l4_entry: Xen's L4 slots are refused; a new present entry is validated
-    /// (recursively, for a child whose type count was 0) unless only whitelisted bits change; the old entry's
-    /// put is deferred to old_guest_table (L3 and L4 always, L2 since XSA-290).
+    /// mod_l2_entry / mod_l3_entry / mod_l4_entry of a table of the guest that owns it (see the overload).
     /// </summary>
     public static int ModUpperEntry(Hypervisor h, uint table, int slot, ulong nle, int level, bool preserveAd)
+        => ModUpperEntry(h, table, slot, nle, level, preserveAd, h.Frames.Owner[table]);
+
+    /// <summary>
+    /// mod_l2_entry / mod_l3_entry / mod_l4_entry for domain <paramref name="domain"/> (Xen's vcpu->domain; the
+    /// table's owner except for a compat L4, which is Xen's): Xen's L4 slots are refused (for a 32-bit domain every
+    /// slot but 0, is_guest_l4_slot), and for a 32-bit domain L3 slots 3 and up (they hold Xen's mappings) and the
+    /// compat L3 flags (l3_disallow_mask); a new present entry is validated (recursively, for a child whose type
+    /// count was 0) unless only whitelisted bits change; the old entry's put is deferred to old_guest_table (L3 and
+    /// L4 always, L2 since XSA-290).
+    /// </summary>
+    public static int ModUpperEntry(Hypervisor h, uint table, int slot, ulong nle, int level, bool preserveAd, ushort domain)
     {
-        if (level == 4 && !PageTableEntries.IsGuestL4Slot(slot))
+        var pv32 = h.IsPv32BitDomain(domain);
+        if (level == 4 && (pv32 ? slot != 0 : !PageTableEntries.IsGuestL4Slot(slot)))
+        {
+            return -Errno.EINVAL;
+        }
+
+        if (level == 3 && pv32 && slot >= 3)
         {
             return -Errno.EINVAL;
         }
 
         var ole = h.ReadContents(table, slot);
-        var owner = h.Frames.Owner[table];
+        var owner = domain;
         if ((nle & PageFlags.Present) != 0)
         {
-            if ((nle & PageTableEntries.UpperDisallowMask) != 0)
+            if ((nle & PageTableEntries.UpperDisallowMaskFor(h, level, domain)) != 0)
             {
                 return -Errno.EINVAL;
             }
 
             if (!HasChanged(ole, nle, ~PageFlags.FastPathWhitelist))
             {
-                Write(h, table, slot, ole, Validation.AdjustUpper(h, nle, level), preserveAd);
+                Write(h, table, slot, ole, Validation.AdjustUpper(h, nle, level, domain), preserveAd);
                 return 0;
             }
 
@@ -275,7 +290,7 @@ internal static class MmuUpdates
                 return rc;
             }
 
-            Write(h, table, slot, ole, Validation.AdjustUpper(h, nle, level), preserveAd);
+            Write(h, table, slot, ole, Validation.AdjustUpper(h, nle, level, domain), preserveAd);
         }
         else
         {

@@ -1,5 +1,6 @@
 using PvMmu.Xen.Abi;
 using PvMmu.Xen.Cpu;
+using PvMmu.Xen.Domains;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Types;
 
@@ -71,8 +72,17 @@ public sealed class InvariantChecker : IInvariantCheck
         var v = h.Vcpus;
         for (var i = 0; i < v.Count; i++)
         {
-            Hold(v.GuestTable[i]);
-            Hold(v.GuestTableUser[i]);
+            if (CompatL4.Is(h, v.GuestTable[i]))
+            {
+                // setup_compat_l4 wrote the type count 1 itself; guest_table and guest_table_user take no reference.
+                _type[v.GuestTable[i]]++;
+            }
+            else
+            {
+                Hold(v.GuestTable[i]);
+                Hold(v.GuestTableUser[i]);
+            }
+
             if (v.OldGuestTable[i] != 0)
             {
                 errors.Add($"vCPU {i}: old_guest_table {v.OldGuestTable[i]} left set between operations");

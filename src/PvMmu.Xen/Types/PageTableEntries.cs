@@ -17,6 +17,16 @@ internal static class PageTableEntries
     /// <summary>L2/L3/L4_DISALLOW_MASK for a 64-bit PV guest: the base mask (PSE included: no PV superpages).</summary>
     public const ulong UpperDisallowMask = PageFlags.BaseDisallowMask;
 
+    /// <summary>
+    /// l3_disallow_mask for a 32-bit PV domain: the flags word 0xFFFFF198 (get_pte_flags puts entry bits 52–63 at
+    /// flag bits 12–23), so PWT, PCD, PSE, G and every bit from 52 up, NX included, are refused in its L3 entries.
+    /// </summary>
+    public const ulong CompatL3DisallowMask = 0x198UL | (0xFFFUL << 52);
+
+    /// <summary>The disallow mask of a level-<paramref name="level"/> (2–4) entry in a table of <paramref name="domain"/>.</summary>
+    public static ulong UpperDisallowMaskFor(Hypervisor h, int level, int domain)
+        => level == 3 && h.IsPv32BitDomain(domain) ? CompatL3DisallowMask : UpperDisallowMask;
+
     /// <summary>is_guest_l4_slot for a 64-bit guest: every slot but Xen's 256–271.</summary>
     public static bool IsGuestL4Slot(int slot) => slot < 256 || slot > 271;
 
@@ -112,7 +122,7 @@ internal static class PageTableEntries
             return 0;
         }
 
-        if ((entry & UpperDisallowMask) != 0)
+        if ((entry & UpperDisallowMaskFor(h, level, dom)) != 0)
         {
             return -Errno.EINVAL;
         }
@@ -125,7 +135,8 @@ internal static class PageTableEntries
             rc = -Errno.EINVAL;
         }
 
-        if (rc == -Errno.EINVAL && GetLinearPagetable(h, entry, table, level, dom))
+        // get_page_from_l3e tries no linear L3 for a 32-bit domain.
+        if (rc == -Errno.EINVAL && !(level == 3 && h.IsPv32BitDomain(dom)) && GetLinearPagetable(h, entry, table, level, dom))
         {
             rc = 0;
         }

@@ -105,7 +105,8 @@ internal static class Validation
 
     /// <summary>
     /// promote_l2_table / l3 / l4: get_page_from_lNe for every present guest slot, in order, adjusting each.
-    /// An L4 then gets Xen's slots (init_xen_l4_slots) and counts in nr_l4_pages.
+    /// An L4 then gets Xen's slots (init_xen_l4_slots) and counts in nr_l4_pages. A 32-bit domain's L3 has four
+    /// slots, the last one required.
     /// </summary>
     private static int PromoteUpper(Hypervisor h, uint mfn, int level, out int failedSlot)
     {
@@ -119,8 +120,26 @@ internal static class Validation
             t = h.EnsureContents(mfn);
         }
 
+        // promote_l3_table for a 32-bit domain: a PAE L3 has four entries. Slots 4–511 are cleared, since the
+        // 4-level walk sees the whole page; slot 3 must be present (it holds Xen's compat mappings in an L2 typed
+        // PGT_pae_xen_l2, which the model does not distinguish: docs/model.md "32-bit PV guests"), and validation
+        // stops after it.
+        var pae = level == 3 && h.IsPv32BitDomain(owner);
+        var slots = PageTablePool.EntriesPerTable;
+        if (pae)
+        {
+            slots = 4;
+            for (var i = 4; i < PageTablePool.EntriesPerTable; i++)
+            {
+                if (h.Tables.Read(t, i) != 0)
+                {
+                    h.WriteContents(mfn, i, 0);
+                }
+            }
+        }
+
         var present = 0;
-        for (var i = 0; i < PageTablePool.EntriesPerTable; i++)
+        for (var i = 0; i < slots; i++)
         {
             if (level == 4 && !PageTableEntries.IsGuestL4Slot(i))
             {
@@ -128,13 +147,13 @@ internal static class Validation
             }
 
             var e = h.Tables.Read(t, i);
-            if ((e & PageFlags.Present) == 0)
+            if ((e & PageFlags.Present) == 0 && !(pae && i == 3))
             {
                 continue;
             }
 
             present++;
-            var rc = PageTableEntries.GetPageFromUpper(h, e, mfn, level, owner);
+            var rc = (e & PageFlags.Present) == 0 ? -Errno.EINVAL : PageTableEntries.GetPageFromUpper(h, e, mfn, level, owner);
             if (rc != 0)
             {
                 h.Events.Add(EventKind.EntriesValidated, present);
@@ -152,7 +171,7 @@ internal static class Validation
                 return rc;
             }
 
-            h.Tables.Write(t, i, AdjustUpper(h, e, level));
+            h.Tables.Write(t, i, AdjustUpper(h, e, level, owner));
         }
 
         h.Events.Add(EventKind.EntriesValidated, present);
@@ -255,12 +274,21 @@ internal static class Validation
         return e;
     }
 
-    /// <summary>adjust_guest_l2e / l3e: U added; adjust_guest_l4e: U and, in current Xen, A added.</summary>
-    public static ulong AdjustUpper(Hypervisor h, ulong e, int level)
+    /// <summary>
+    /// adjust_guest_l2e / l3e: U added (and RW, for an L3 of a 32-bit domain); adjust_guest_l4e: U and, in current
+    /// Xen, A added. <paramref name="domain"/> owns the table (the d of the Xen function).
+    /// </summary>
+    public static ulong AdjustUpper(Hypervisor h, ulong e, int level, int domain)
     {
         if ((e & PageFlags.Present) == 0)
         {
             return e;
+        }
+
+        if (level == 3 && h.IsPv32BitDomain(domain))
+        {
+            // adjust_guest_l3e for a 32-bit domain: PAE L3 entries have no U or RW bit, the 4-level walk needs both.
+            return e | PageFlags.User | PageFlags.Rw;
         }
 
         return level == 4 && h.Rules.L4AdjustAddsAccessed ? e | PageFlags.User | PageFlags.Accessed : e | PageFlags.User;
