@@ -113,7 +113,7 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
 
         if (!HypervisorOnly && pr.GetResult(o.Xen) is { Implicit: false })
         {
-            return "pvmmu check: --xen goes with the hypervisor-only scenarios (xsa-401, xsa-286); a guest scenario takes --strategy";
+            return "pvmmu check: --xen goes with the hypervisor-only scenarios (xsa-401, xsa-286, xsa-286-pv64); a guest scenario takes --strategy";
         }
 
         var searchHow = pr.GetValue(o.Search)!;

@@ -24,32 +24,33 @@ public static class Scenarios
     /// <summary>The guest scenarios, run under an exit path.</summary>
     public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "lazy-borrowers", "exit-vs-switch", "threads-exit", "exit-vs-fork", "gfp-atomic-fallback"];
 
-    /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401 and xsa-286.</summary>
-    public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401", "xsa-286"];
+    /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401, xsa-286 and xsa-286-pv64.</summary>
+    public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401", Xsa286Race.Name, Xsa286Pv64Race.Name];
 
     /// <summary>Whether <paramref name="name"/> runs on the hypervisor model alone, under a Xen variant instead of an exit strategy.</summary>
-    public static bool IsHypervisorOnly(string name) => name is "xsa-401" or "xsa-286";
+    public static bool IsHypervisorOnly(string name) => name is "xsa-401" or Xsa286Race.Name or Xsa286Pv64Race.Name;
 
     /// <summary>
     /// A factory of fresh models for any scenario: a guest scenario under the exit path named
     /// <paramref name="strategyOrOrdering"/>, or xsa-401 under a Xen ordering (<see cref="Xsa401Race.Orderings"/>,
-    /// 2 vCPUs only), or xsa-286 under a Xen variant (<see cref="Xsa286Race.Variants"/>, 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones.
+    /// 2 vCPUs only), or xsa-286 (a 32-bit guest) or xsa-286-pv64 under a Xen variant (<see cref="Xsa286Race.Variants"/>,
+    /// 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones.
     /// </summary>
     public static Func<IExplorable> Explorable(string name, string strategyOrOrdering, int vcpus)
     {
-        if (name == "xsa-286")
+        if (name is Xsa286Race.Name or Xsa286Pv64Race.Name)
         {
             if (!Xsa286Race.Variants.Contains(strategyOrOrdering))
             {
-                throw new ArgumentException($"xsa-286 runs under a Xen variant, one of {string.Join(", ", Xsa286Race.Variants)}; got '{strategyOrOrdering}'");
+                throw new ArgumentException($"{name} runs under a Xen variant, one of {string.Join(", ", Xsa286Race.Variants)}; got '{strategyOrOrdering}'");
             }
 
             if (vcpus != 2)
             {
-                throw new ArgumentException("xsa-286 is a race of 2 vCPUs");
+                throw new ArgumentException($"{name} is a race of 2 vCPUs");
             }
 
-            return () => new Xsa286Race(strategyOrOrdering);
+            return name == Xsa286Race.Name ? () => new Xsa286Race(strategyOrOrdering) : () => new Xsa286Pv64Race(strategyOrOrdering);
         }
 
         if (name == "xsa-401")

@@ -302,23 +302,28 @@ public sealed class CliTests
     }
 
     /// <summary>
-    /// xsa-286 on the CLI: Xen 4.8 (no flush after an L3 update) loses the race, with a shrunk counterexample that
-    /// replays; current Xen and edcfce5591's relaxed flush do not. A guest scenario refuses --xen in one line.
+    /// xsa-286 on the CLI (issue 15's acceptance): on the 32-bit guest, Xen with edcfce5591 and bed7e6cad3
+    /// (relaxed-flush) and Xen 4.8 lose the race, with a shrunk counterexample (the test's order v0, v1, v0) that
+    /// replays; current Xen does not. On the 64-bit guest (xsa-286-pv64) only 4.8 loses. A guest scenario refuses
+    /// --xen in one line.
     /// </summary>
     [Fact]
-    public void CheckXsa286FindsTheStaleLinearMapOnXen48Only()
+    public void CheckXsa286FindsTheStaleLinearMapUnderRelaxedFlushOnPv32AndOn48Only()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
-        var (exit, output, _) = Run("check", "--scenario", "xsa-286", "--xen", "4.8", "--out", path);
-        Assert.Equal(ExitCodes.Finding, exit);
-        Assert.Contains("shrunk to 4 moves", output, StringComparison.Ordinal);
-        var replay = Run("replay", path);
-        Assert.Equal(ExitCodes.Finding, replay.Exit);
-        Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
-
-        foreach (var variant in new[] { "current", "relaxed-flush" })
+        foreach (var (scenario, variant, moves) in new[] { ("xsa-286", "relaxed-flush", 3), ("xsa-286", "4.8", 3), ("xsa-286-pv64", "4.8", 4) })
         {
-            var safe = Run("check", "--scenario", "xsa-286", "--xen", variant);
+            var path = Path.Combine(Path.GetTempPath(), $"pvmmu-cex-{Guid.NewGuid():N}.json");
+            var (exit, output, _) = Run("check", "--scenario", scenario, "--xen", variant, "--out", path);
+            Assert.Equal(ExitCodes.Finding, exit);
+            Assert.Contains($"shrunk to {moves} moves", output, StringComparison.Ordinal);
+            var replay = Run("replay", path);
+            Assert.Equal(ExitCodes.Finding, replay.Exit);
+            Assert.EndsWith(replay.Out, output, StringComparison.Ordinal);
+        }
+
+        foreach (var (scenario, variant) in new[] { ("xsa-286", "current"), ("xsa-286-pv64", "current"), ("xsa-286-pv64", "relaxed-flush") })
+        {
+            var safe = Run("check", "--scenario", scenario, "--xen", variant);
             Assert.Equal(ExitCodes.Ok, safe.Exit);
             Assert.Contains("xen " + variant, safe.Out, StringComparison.Ordinal);
         }
@@ -573,7 +578,7 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, xsa-401, xsa-286 or a scenario file (FILE.yaml); got 'nope'")]
+    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, xsa-401, xsa-286, xsa-286-pv64 or a scenario file (FILE.yaml); got 'nope'")]
     [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read: ")]
     [InlineData("--vcpus", "4", "exit-vs-switch.yaml has 3 vCPUs; --vcpus 4 disagrees")]
     public void ABadScenarioFileOptionIsOneLineAndExitOne(string flag, string value, string message)

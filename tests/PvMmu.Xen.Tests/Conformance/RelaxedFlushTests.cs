@@ -14,23 +14,47 @@ namespace PvMmu.Xen.Tests.Conformance;
 public sealed class RelaxedFlushTests
 {
     /// <summary>
-    /// Counts without the lock. Relaxed: count 1 pinned is lock 2 vs 1 + 1 = 2, not greater: no flush (the "free
-    /// floating" table); count 1 unpinned is 2 vs 1: flush; count 2 pinned is 3 vs 2: flush.
+    /// The decision table, 32/64-bit × L2/L3/L4 × rules, from the two commits' conditions worked by hand (counts
+    /// without the lock, which adds 1). edcfce5591 alone: flush iff count + 1 &gt; 1 + pinned, at every level and
+    /// width; so count 1 pinned (the free-floating table) is 2 vs 2, no flush, and count 1 unpinned is 2 vs 1, flush.
+    /// Both commits (<see cref="XenRules.RelaxedFlush"/>): the same, and never for an L3 of a 32-bit domain
+    /// (bed7e6cad3's <c>!is_pv_32bit_domain(pt_owner)</c> on the L3 case only). A 32-bit guest's top L3, pinned and in
+    /// one compat L4 per vCPU, has count 3 with 2 vCPUs: edcfce5591 flushes it, both commits do not.
     /// </summary>
     [Theory]
-    [InlineData(1u, true, true, false)]
-    [InlineData(1u, false, true, true)]
-    [InlineData(2u, true, true, true)]
-    [InlineData(2u, false, true, true)]
-    [InlineData(3u, true, true, true)]
-    public void FlushDecisionFollowsXensCondition(uint count, bool pinned, bool currentFlushes, bool relaxedFlushes)
+    [InlineData(2, false, 1u, true, false, false)]
+    [InlineData(2, true, 1u, true, false, false)]
+    [InlineData(3, false, 1u, true, false, false)]
+    [InlineData(3, true, 1u, true, false, false)]
+    [InlineData(4, false, 1u, true, false, false)]
+    [InlineData(4, true, 1u, true, false, false)]
+    [InlineData(2, false, 1u, false, true, true)]
+    [InlineData(2, true, 1u, false, true, true)]
+    [InlineData(3, false, 1u, false, true, true)]
+    [InlineData(3, true, 1u, false, true, false)]
+    [InlineData(4, false, 1u, false, true, true)]
+    [InlineData(4, true, 1u, false, true, true)]
+    [InlineData(2, false, 2u, true, true, true)]
+    [InlineData(2, true, 2u, true, true, true)]
+    [InlineData(3, false, 2u, true, true, true)]
+    [InlineData(3, true, 2u, true, true, false)]
+    [InlineData(3, true, 3u, true, true, false)]
+    [InlineData(4, false, 2u, true, true, true)]
+    [InlineData(4, true, 2u, true, true, true)]
+    [InlineData(2, false, 3u, true, true, true)]
+    public void FlushDecisionFollowsXensCondition(int level, bool pv32, uint count, bool pinned, bool edcfceFlushes, bool bothFlush)
     {
-        Assert.Equal(currentFlushes, XenRules.Current.UpperUpdateNeedsFlush(count, pinned));
-        Assert.Equal(relaxedFlushes, XenRules.RelaxedFlush.UpperUpdateNeedsFlush(count, pinned));
+        // Since XSA-286 every successful upper update flushes.
+        Assert.True(XenRules.Current.UpperUpdateNeedsFlush(level, count, pinned, pv32));
+        Assert.Equal(edcfceFlushes, EdcfceOnly.UpperUpdateNeedsFlush(level, count, pinned, pv32));
+        Assert.Equal(bothFlush, XenRules.RelaxedFlush.UpperUpdateNeedsFlush(level, count, pinned, pv32));
 
         // Xen 4.8 predates XSA-286: no flush after an upper update at all.
-        Assert.False(XenRules.Xen48.UpperUpdateNeedsFlush(count, pinned));
+        Assert.False(XenRules.Xen48.UpperUpdateNeedsFlush(level, count, pinned, pv32));
     }
+
+    /// <summary>edcfce5591 without bed7e6cad3: what the xen-devel thread of May 2021 showed harmless on its own.</summary>
+    private static XenRules EdcfceOnly => XenRules.Current with { SkipFlushForFreeFloating = true };
 
     /// <summary>A pinned L2 hooked nowhere ("free floating"): current Xen flushes every dirty CPU after changing it, the relaxed rule none.</summary>
     [Fact]
