@@ -147,6 +147,12 @@ public enum EventKind
     /// <summary>A failed call the guest logged (each line of xen_mc_flush's report of failed entries, ...).</summary>
     FailedCallLogged,
 
+    /// <summary>
+    /// The idle task blocked: xen_safe_halt → HYPERVISOR_sched_op(SCHEDOP_block), until an event wakes the vCPU (not
+    /// priced: the time asleep is no MMU cost; what a sleep costs is its context switch to the idle task).
+    /// </summary>
+    SchedBlock,
+
     /// <summary>A kernel WARN_ON whose condition held (the kernel warns and goes on).</summary>
     KernelWarn,
 
@@ -264,4 +270,12 @@ public enum EventKind
     /// <summary>xen_mmu_flush_tlb_multi.</summary>
     [Tracepoint("xen_mmu_flush_tlb_multi")]
     FlushTlbMulti,
+
+    /// <summary>xen_mmu_ptep_modify_prot_start (change_pte_range reads a PTE: xen_ptep_modify_prot_start).</summary>
+    [Tracepoint("xen_mmu_ptep_modify_prot_start")]
+    PtepModifyProtStart,
+
+    /// <summary>xen_mmu_ptep_modify_prot_commit (xen_ptep_modify_prot_commit: an mmu_update with MMU_PT_UPDATE_PRESERVE_AD).</summary>
+    [Tracepoint("xen_mmu_ptep_modify_prot_commit")]
+    PtepModifyProtCommit,
 }

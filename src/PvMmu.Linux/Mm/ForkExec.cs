@@ -35,6 +35,15 @@ public static class ForkExec
             var start = k.Mms.VmaStart[i];
             var end = k.Mms.VmaEnd[i];
             MmOps.MapAnonymous(k, child, start, (int)((end - start) >> 12));
+
+            // vma_needs_copy: a file VMA with no anon_vma (the model's are never written privately) is not copied;
+            // the child faults its pages in from the page cache.
+            k.Mms.VmaFile[(child * MmTable.MaxVmas) + k.Mms.VmaCount[child] - 1] = k.Mms.VmaFile[i];
+            if (k.Mms.VmaFile[i] != 0)
+            {
+                continue;
+            }
+
             var va = start;
             while (va < end)
             {

@@ -49,7 +49,108 @@ public static class MmOps
 
         k.Mms.VmaStart[(mm * MmTable.MaxVmas) + n] = start;
         k.Mms.VmaEnd[(mm * MmTable.MaxVmas) + n] = start + ((ulong)pages << 12);
+        k.Mms.VmaFile[(mm * MmTable.MaxVmas) + n] = 0;
         k.Mms.VmaCount[mm] = n + 1;
+    }
+
+    /// <summary>
+    /// A mapping of file <paramref name="file"/> from its first page at [start, start + pages·4 KiB), private and
+    /// read-only or <paramref name="shared"/> (MAP_SHARED, writable), as mmap_region makes one: a VMA with its vm_file,
+    /// no tables yet.
+    /// </summary>
+    public static void MapFile(Kernel k, int mm, ulong start, int pages, int file, bool shared)
+    {
+        MapAnonymous(k, mm, start, pages);
+        k.Mms.VmaFile[(mm * MmTable.MaxVmas) + k.Mms.VmaCount[mm] - 1] = MmTable.FileWord(start, file, shared);
+    }
+
+    /// <summary>The VMA of <paramref name="mm"/> that holds <paramref name="va"/> (find_vma), as an index into the VMA arrays, or −1.</summary>
+    public static int FindVma(Kernel k, int mm, ulong va)
+    {
+        for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
+        {
+            var i = (mm * MmTable.MaxVmas) + v;
+            if (va >= k.Mms.VmaStart[i] && va < k.Mms.VmaEnd[i])
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>fault_around_bytes (mm/memory.c): 64 KiB, so a read fault on a file maps up to 16 pages.</summary>
+    public const int FaultAroundPages = 16;
+
+    /// <summary>
+    /// The process touches <paramref name="va"/> (handle_mm_fault → do_anonymous_page or do_fault, by the VMA): an
+    /// anonymous page is written (<see cref="FaultIn"/>), a file page faulted in (<see cref="FileFault"/>).
+    /// </summary>
+    public static void Touch(Kernel k, int cpu, int mm, ulong va, PageCache files)
+    {
+        var v = FindVma(k, mm, va);
+        if (v < 0 || k.Mms.VmaFile[v] == 0)
+        {
+            FaultIn(k, cpu, mm, va);
+            return;
+        }
+
+        FileFault(k, cpu, mm, v, va, files);
+    }
+
+    /// <summary>
+    /// do_fault on a file VMA (mm/memory.c), the PTE page allocated first if missing (pmd_install of the preallocated
+    /// pte): a shared mapping takes a write fault (do_shared_fault: filemap_fault finds the cached page, finish_fault →
+    /// do_set_pte, writable and dirty: one set_pte_at, a direct mmu_update); a private one is read (do_read_fault →
+    /// do_fault_around → filemap_map_pages: every page of the fault-around window whose PTE is none is mapped
+    /// read-only, one set_pte_at each outside lazy MMU mode, so one direct mmu_update each). Each page mapped takes a
+    /// reference. Nothing when the page is present already.
+    /// </summary>
+    public static void FileFault(Kernel k, int cpu, int mm, int vma, ulong va, PageCache files)
+    {
+        var pte = PteTableFor(k, cpu, mm, va);
+        if (PageFlags.IsPresent(k.ReadEntry(cpu, pte, Layout.PteIndex(va))))
+        {
+            return;
+        }
+
+        k.Events.Add(cpu, EventKind.PageFault);
+        var word = k.Mms.VmaFile[vma];
+        var file = MmTable.FileOf(word);
+        if (MmTable.IsShared(word))
+        {
+            var page = files.Frame(file, MmTable.FilePage(word, va));
+            k.GetDataPage(page);
+            PtSetters.SetPte(k, cpu, pte, Layout.PteIndex(va), PageFlags.Entry(page, PteFlags.UserRw));
+            return;
+        }
+
+        var (from, to) = FaultAroundWindow(va, k.Mms.VmaStart[vma], k.Mms.VmaEnd[vma]);
+        for (var a = from; a < to; a += 4096)
+        {
+            var slot = Layout.PteIndex(a);
+            var filePage = MmTable.FilePage(word, a);
+            if (filePage >= files.Pages(file) || k.ReadEntry(cpu, pte, slot) != 0)
+            {
+                continue;
+            }
+
+            var page = files.Frame(file, filePage);
+            k.GetDataPage(page);
+            PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, PteFlags.UserRo));
+        }
+    }
+
+    /// <summary>
+    /// do_fault_around's window for a fault at <paramref name="va"/>: from va rounded down to fault_around_bytes (not
+    /// below the VMA's start) to the nearest of the end of that PTE page, the end of the VMA, and 16 pages on.
+    /// </summary>
+    public static (ulong From, ulong To) FaultAroundWindow(ulong va, ulong vmStart, ulong vmEnd)
+    {
+        const ulong window = FaultAroundPages * 4096UL;
+        var from = Math.Max(va & ~(window - 1), vmStart);
+        var to = Math.Min(Math.Min((from | 0x1F_FFFFUL) + 1, vmEnd), from + window);
+        return (from, to);
     }
 
     /// <summary>

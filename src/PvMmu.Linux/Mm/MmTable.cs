@@ -2,7 +2,7 @@ namespace PvMmu.Linux.Mm;
 
 /// <summary>
 /// struct mm_struct for every address space, as arrays by mm id: the pgd, mm_users, mm_count, mm_cpumask and up to
-/// <see cref="MaxVmas"/> anonymous VMAs. Id 0 is init_mm.
+/// <see cref="MaxVmas"/> VMAs, anonymous or of a file (<see cref="VmaFile"/>). Id 0 is init_mm.
 /// </summary>
 public sealed class MmTable
 {
@@ -16,6 +16,7 @@ public sealed class MmTable
         CpuMask = new ulong[capacity];
         VmaStart = new ulong[capacity * MaxVmas];
         VmaEnd = new ulong[capacity * MaxVmas];
+        VmaFile = new ulong[capacity * MaxVmas];
         VmaCount = new int[capacity];
         Live = new bool[capacity];
     }
@@ -33,6 +34,26 @@ public sealed class MmTable
     public ulong[] VmaStart { get; }
 
     public ulong[] VmaEnd { get; }
+
+    /// <summary>
+    /// What each VMA maps, as one word (vm_file and vm_pgoff): 0 for anonymous memory; for a file, the address its
+    /// page 0 would have (vm_start − vm_pgoff·4 KiB, page-aligned, unchanged when the VMA is trimmed or split), with
+    /// the file's index + 1 in bits 0–10 and VM_SHARED in bit 11 (<see cref="FileWord"/>).
+    /// </summary>
+    public ulong[] VmaFile { get; }
+
+    /// <summary>The <see cref="VmaFile"/> word of a mapping of file <paramref name="file"/> (0–2046) whose page 0 is at <paramref name="fileBase"/>.</summary>
+    public static ulong FileWord(ulong fileBase, int file, bool shared) =>
+        (fileBase & ~0xFFFUL) | (shared ? 0x800UL : 0) | (uint)(file + 1);
+
+    /// <summary>The file a <see cref="VmaFile"/> word maps, or −1 for anonymous memory.</summary>
+    public static int FileOf(ulong word) => (int)(word & 0x7FF) - 1;
+
+    /// <summary>Whether a <see cref="VmaFile"/> word is a shared mapping (VM_SHARED).</summary>
+    public static bool IsShared(ulong word) => (word & 0x800) != 0;
+
+    /// <summary>The page of the file that <paramref name="va"/> maps under a <see cref="VmaFile"/> word.</summary>
+    public static int FilePage(ulong word, ulong va) => (int)((va - (word & ~0xFFFUL)) >> 12);
 
     public int[] VmaCount { get; }
 
@@ -71,6 +92,7 @@ public sealed class MmTable
         s.CpuMask.CopyTo(CpuMask, 0);
         s.VmaStart.CopyTo(VmaStart, 0);
         s.VmaEnd.CopyTo(VmaEnd, 0);
+        s.VmaFile.CopyTo(VmaFile, 0);
         s.VmaCount.CopyTo(VmaCount, 0);
         s.Live.CopyTo(Live, 0);
         HighWater = s.HighWater;
@@ -92,6 +114,7 @@ public sealed class MmTable
         CpuMask.AsSpan(0, HighWater).CopyTo(c.CpuMask);
         VmaStart.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaStart);
         VmaEnd.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaEnd);
+        VmaFile.AsSpan(0, HighWater * MaxVmas).CopyTo(c.VmaFile);
         VmaCount.AsSpan(0, HighWater).CopyTo(c.VmaCount);
         Live.AsSpan(0, HighWater).CopyTo(c.Live);
         c.HighWater = HighWater;
@@ -109,6 +132,7 @@ public sealed class MmTable
         Restore(s.CpuMask, CpuMask, n, used);
         Restore(s.VmaStart, VmaStart, n * MaxVmas, used * MaxVmas);
         Restore(s.VmaEnd, VmaEnd, n * MaxVmas, used * MaxVmas);
+        Restore(s.VmaFile, VmaFile, n * MaxVmas, used * MaxVmas);
         Restore(s.VmaCount, VmaCount, n, used);
         Restore(s.Live, Live, n, used);
         HighWater = n;
@@ -145,6 +169,7 @@ public sealed class MmTable
         {
             b.Add((ReadOnlySpan<ulong>)VmaStart.AsSpan(r * MaxVmas, VmaCount[r]));
             b.Add((ReadOnlySpan<ulong>)VmaEnd.AsSpan(r * MaxVmas, VmaCount[r]));
+            b.Add((ReadOnlySpan<ulong>)VmaFile.AsSpan(r * MaxVmas, VmaCount[r]));
         }
     }
 

@@ -8,7 +8,8 @@ namespace PvMmu.Linux.Mm;
 /// <summary>
 /// munmap of part of an anonymous mapping (mm/mmap.c do_vmi_munmap → unmap_region): zap_pte_range in lazy MMU slices
 /// with ptep_get_and_clear (a native xchg: a trap on a pinned L1), free_pgtables for PTE pages the range covers
-/// whole, and tlb_finish_mmu's ranged flush (arch/x86/mm/tlb.c flush_tlb_mm_range with Xen's flush hooks).
+/// whole, and tlb_finish_mmu's ranged flush (arch/x86/mm/tlb.c flush_tlb_mm_range with Xen's flush hooks) of the
+/// range the mmu_gather collected (mm/mmu_gather.c).
 /// </summary>
 public static class Munmap
 {
@@ -21,61 +22,110 @@ public static class Munmap
     /// </summary>
     public const int GatherCapacity = 8 + ((10000 / 510) * 510);
 
-    /// <summary>Unmaps [start, start + pages·4 KiB) from the mm running on <paramref name="cpu"/>.</summary>
+    /// <summary>
+    /// Unmaps [start, start + pages·4 KiB) from the mm running on <paramref name="cpu"/>, all at once: the VMA
+    /// detached (<see cref="Detach"/>), every zap_pte_range slice (<see cref="ZapSlice"/>), then
+    /// <see cref="Finish"/>. The machine's munmap step makes the same calls, one slice per move.
+    /// </summary>
     public static void Unmap(Kernel k, int cpu, int mm, ulong start, int pages)
     {
         var end = start + ((ulong)pages << 12);
-        var pgd = k.Mms.Pgd[mm];
         var gathered = new List<uint>();
-        var flushFrom = start;
-        for (var va = start; va < end;)
+        var range = TlbRange.Empty;
+        Detach(k, mm, start, end);
+        for (var slice = 0; ZapSlice(k, cpu, mm, start, end, slice, gathered, ref range); slice++)
         {
-            var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
-            var pte = MmOps.FindPteTable(k, cpu, pgd, va);
-            if (pte != 0)
-            {
-                k.Lazy[cpu] = LazyMode.Mmu;
-                for (var a = va; a < sliceEnd; a += 4096)
-                {
-                    var ptep = k.Va(pte) + ((ulong)Layout.PteIndex(a) * 8);
-                    if (PageFlags.IsPresent(k.Load(cpu, ptep)))
-                    {
-                        gathered.Add(PageFlags.Mfn(k.Xchg(cpu, ptep, 0)));
-                        if (gathered.Count == GatherCapacity)
-                        {
-                            // __tlb_remove_page found the gather full: leave lazy MMU mode, tlb_flush_mmu (the range
-                            // so far, then the pages freed), and go on with the same PTE page.
-                            k.Mc.Flush(cpu);
-                            k.Lazy[cpu] = LazyMode.None;
-                            FlushTlbRange(k, cpu, mm, flushFrom, a + 4096);
-                            flushFrom = a + 4096;
-                            foreach (var page in gathered)
-                            {
-                                k.PutDataPage(page);
-                            }
-
-                            gathered.Clear();
-                            k.Lazy[cpu] = LazyMode.Mmu;
-                        }
-                    }
-                }
-
-                k.Mc.Flush(cpu);
-                k.Lazy[cpu] = LazyMode.None;
-            }
-
-            va = sliceEnd;
         }
 
-        ShrinkVma(k, mm, start, end);
+        Finish(k, cpu, mm, start, end, gathered, range);
+    }
 
-        // tlb_finish_mmu flushes what was cleared since the last flush and the range of the tables freed.
+    /// <summary>
+    /// do_vmi_align_munmap's first part: the VMAs lose [start, end) (split at either end if they reach past it) and
+    /// are detached before unmap_region touches a page table.
+    /// </summary>
+    public static void Detach(Kernel k, int mm, ulong start, ulong end) => ShrinkVma(k, mm, start, end);
+
+    /// <summary>
+    /// unmap_region → unmap_vmas → zap_pte_range over slice <paramref name="index"/> of [start, end) (the part in one
+    /// PTE page), in lazy MMU mode: each present PTE cleared with ptep_get_and_clear (a native xchg: a trap on a pinned
+    /// L1), its address added to the mmu_gather's range (tlb_remove_tlb_entry) and its page gathered
+    /// (__tlb_remove_page). When the gather fills (mm/mmu_gather.c __tlb_remove_page_size returns true), zap_pte_range
+    /// stops, leaves lazy MMU mode, flushes the range cleared so far (tlb_flush_mmu_tlbonly, which resets it) and frees
+    /// the gathered pages (tlb_flush_mmu), then goes on in the same PTE page (its "goto again"). False when there is no
+    /// such slice.
+    /// </summary>
+    public static bool ZapSlice(Kernel k, int cpu, int mm, ulong start, ulong end, int index, List<uint> gathered, ref TlbRange range)
+    {
+        var va = index == 0 ? start : ((start | 0x1F_FFFFUL) + 1) + ((ulong)(index - 1) << 21);
+        if (va >= end)
+        {
+            return false;
+        }
+
+        var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
+        var pte = MmOps.FindPteTable(k, cpu, k.Mms.Pgd[mm], va);
+        if (pte == 0)
+        {
+            return true;
+        }
+
+        k.Lazy[cpu] = LazyMode.Mmu;
+        for (var a = va; a < sliceEnd; a += 4096)
+        {
+            var ptep = k.Va(pte) + ((ulong)Layout.PteIndex(a) * 8);
+            if (!PageFlags.IsPresent(k.Load(cpu, ptep)))
+            {
+                continue;
+            }
+
+            gathered.Add(PageFlags.Mfn(k.Xchg(cpu, ptep, 0)));
+            range = range.Add(a, a + 4096);
+            if (gathered.Count == GatherCapacity)
+            {
+                k.Mc.Flush(cpu);
+                k.Lazy[cpu] = LazyMode.None;
+                FlushTlbRange(k, cpu, mm, range.Start, range.End);
+                range = TlbRange.Empty;
+                foreach (var page in gathered)
+                {
+                    k.PutDataPage(page);
+                }
+
+                gathered.Clear();
+                k.Lazy[cpu] = LazyMode.Mmu;
+            }
+        }
+
+        k.Mc.Flush(cpu);
+        k.Lazy[cpu] = LazyMode.None;
+        return true;
+    }
+
+    /// <summary>
+    /// unmap_region's end: free_pgtables (the 2 MiB spans of the PTE pages it frees join the range; pte_free_tlb →
+    /// tlb_flush_pmd_range adds one page at each such span's start, and the flush then covers at least that), then tlb_finish_mmu → tlb_flush_mmu: the TLB flush of the range gathered since the last
+    /// flush, only if something was cleared or freed since (tlb_flush_mmu_tlbonly), and the gathered pages freed.
+    /// </summary>
+    public static void Finish(Kernel k, int cpu, int mm, ulong start, ulong end, List<uint> gathered, TlbRange range)
+    {
         var (freedFrom, freedTo) = FreePgtables(k, cpu, mm, start, end);
-        FlushTlbRange(k, cpu, mm, freedTo > freedFrom ? Math.Min(flushFrom, freedFrom) : flushFrom, Math.Max(end, freedTo));
+        if (freedTo > freedFrom)
+        {
+            range = range.Add(freedFrom, freedTo);
+        }
+
+        if (!range.IsEmpty)
+        {
+            FlushTlbRange(k, cpu, mm, range.Start, range.End);
+        }
+
         foreach (var page in gathered)
         {
             k.PutDataPage(page);
         }
+
+        gathered.Clear();
     }
 
     /// <summary>
@@ -214,6 +264,7 @@ public static class Munmap
                 var last = (mm * MmTable.MaxVmas) + k.Mms.VmaCount[mm] - 1;
                 k.Mms.VmaStart[i] = k.Mms.VmaStart[last];
                 k.Mms.VmaEnd[i] = k.Mms.VmaEnd[last];
+                k.Mms.VmaFile[i] = k.Mms.VmaFile[last];
                 k.Mms.VmaCount[mm]--;
                 v--;
             }
@@ -229,6 +280,7 @@ public static class Munmap
             {
                 k.Mms.VmaEnd[i] = start;
                 MmOps.MapAnonymous(k, mm, end, (int)((ve - end) >> 12));
+                k.Mms.VmaFile[(mm * MmTable.MaxVmas) + k.Mms.VmaCount[mm] - 1] = k.Mms.VmaFile[i];
             }
         }
     }

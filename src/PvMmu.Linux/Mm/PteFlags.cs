@@ -22,4 +22,7 @@ public static class PteFlags
 
     /// <summary>PAGE_SHARED for an anonymous writable user page after a write fault.</summary>
     public const ulong UserRw = PageFlags.Present | PageFlags.Rw | PageFlags.User | PageFlags.Accessed | PageFlags.Dirty | PageFlags.Nx;
+
+    /// <summary>PAGE_READONLY: a private file page mapped by a read fault.</summary>
+    public const ulong UserRo = PageFlags.Present | PageFlags.User | PageFlags.Accessed | PageFlags.Nx;
 }

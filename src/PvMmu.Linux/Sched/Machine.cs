@@ -18,7 +18,7 @@ namespace PvMmu.Linux.Sched;
 /// Which move comes next is the scheduler's choice; the machine has no threads and no clock, so a seed and a
 /// program fix the run.
 /// </summary>
-public sealed class Machine : ISchedulable
+public sealed partial class Machine : ISchedulable
 {
     // ---- The explored state of the vCPUs, declared once: snapshot, restore and fingerprint walk these lists. ----
 
@@ -75,6 +75,8 @@ public sealed class Machine : ISchedulable
             _waitingFor = new ulong[n],
             _serialLeft = new ulong[n],
             _pendingFrom = new ulong[n],
+            _tlbStart = new ulong[n],
+            _tlbEnd = new ulong[n],
         ];
         _bools =
         [
@@ -295,7 +297,7 @@ public sealed class Machine : ISchedulable
         K.Events.Add(from, EventKind.IpiSent);
     }
 
-    private bool IsSwitch(int cpu) => CurrentOp(cpu)?.Kind is OpKind.Run or OpKind.Kthread or OpKind.Schedule;
+    private bool IsSwitch(int cpu) => CurrentOp(cpu)?.Kind is OpKind.Run or OpKind.Kthread or OpKind.Schedule or OpKind.Sleep;
 
     private void Step(int cpu, int alt)
     {
@@ -311,6 +313,7 @@ public sealed class Machine : ISchedulable
             OpKind.Exec => StepExec(cpu, op),
             OpKind.ExecImage => StepExecImage(cpu, op),
             OpKind.Signal => SetFlag(op.Arg),
+            OpKind.CowWrite or OpKind.Munmap or OpKind.Mmap or OpKind.TouchRange or OpKind.CloneThread or OpKind.Mprotect or OpKind.Sleep => StepMemory(cpu, op),
             _ => true,
         };
         if (done)
@@ -447,7 +450,7 @@ public sealed class Machine : ISchedulable
     private bool StepTouch(int cpu, int mm, int pages)
     {
         var start = K.Mms.VmaStart[mm * MmTable.MaxVmas];
-        MmOps.FaultIn(K, cpu, mm, start + ((ulong)_cursor[cpu] << 12));
+        MmOps.Touch(K, cpu, mm, start + ((ulong)_cursor[cpu] << 12), Files);
         return ++_cursor[cpu] >= pages;
     }
 
@@ -653,7 +656,7 @@ public sealed class Machine : ISchedulable
                 ExitAfterIpis => $"exit P{op.Process}: rest of arch_exit_mmap (unpin under page_table_lock)",
                 _ => $"exit P{op.Process}: unmap_vmas → zap_pte_range slice {_cursor[cpu]} (or free_pgtables, tlb_finish_mmu, mmdrop)",
             },
-            _ => op.ToString(),
+            _ => DescribeMemory(cpu, op) ?? op.ToString(),
         };
     }
 

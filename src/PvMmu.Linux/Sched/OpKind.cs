@@ -39,4 +39,37 @@ public enum OpKind : byte
     /// idle task, which then blocks in SCHEDOP_block (2), ending the program. State matching, not a length, bounds it.
     /// </summary>
     Schedule,
+
+    /// <summary>
+    /// The process writes Arg's range (<see cref="Machine.Ranges"/>) of a private anonymous mapping, one page per step:
+    /// a page still shared after fork is copied (do_wp_page → wp_page_copy), one no longer shared reused.
+    /// </summary>
+    CowWrite,
+
+    /// <summary>
+    /// munmap of range Arg (do_vmi_munmap → unmap_region): the VMA detached, then one zap_pte_range slice (a PTE page)
+    /// per step, then free_pgtables and tlb_finish_mmu.
+    /// </summary>
+    Munmap,
+
+    /// <summary>mmap of range Arg, anonymous or of a file of <see cref="Machine.Files"/> (mmap_region: a VMA, no tables; one step).</summary>
+    Mmap,
+
+    /// <summary>The running process faults in range Arg, one page per step (an anonymous write, or a file fault).</summary>
+    TouchRange,
+
+    /// <summary>A new thread of the process (clone with CLONE_VM: copy_mm → mmget, mm_users + 1; one step).</summary>
+    CloneThread,
+
+    /// <summary>
+    /// mprotect of range Arg (change_protection → change_pte_range in lazy MMU mode, one PTE page per step, each PTE
+    /// through xen_ptep_modify_prot_commit), then flush_tlb_range if a PTE changed.
+    /// </summary>
+    Mprotect,
+
+    /// <summary>
+    /// The vCPU goes idle for a while: a context switch to the idle task (which borrows the mm lazily), the halt in
+    /// SCHEDOP_block, and the wake-up (a step of its own); the program then goes on.
+    /// </summary>
+    Sleep,
 }

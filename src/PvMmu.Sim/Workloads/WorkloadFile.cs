@@ -31,6 +31,9 @@ public sealed class WorkloadFile
     /// <summary>Signal/wait flags: the machine has 64.</summary>
     public const int Flags = 64;
 
+    /// <summary>Files a workload may declare (the model keeps a VMA's file index in 11 bits).</summary>
+    public const int MaxFiles = 2046;
+
     /// <summary>YAML nesting allowed (a workload file needs six levels); deeper input is refused before it can overflow the stack.</summary>
     public const int MaxDepth = 32;
 
@@ -39,13 +42,17 @@ public sealed class WorkloadFile
     /// <summary>The end of the user half (TASK_SIZE rounded up: the canonical-address hole starts here).</summary>
     private const ulong UserLimit = 0x8000_0000_0000UL;
 
-    private static readonly string[] TopKeys = ["name", "vcpus", "images", "processes", "setup", "programs"];
+    private static readonly string[] TopKeys = ["name", "vcpus", "files", "images", "processes", "setup", "programs"];
+    private static readonly string[] FileKeys = ["pages"];
     private static readonly string[] ImageKeys = ["stack", "regions"];
     private static readonly string[] RegionKeys = ["start", "pages"];
     private static readonly string[] ProcessKeys = ["name", "image", "cpu", "threads"];
-    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule"];
+    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule", "cow_write", "munmap", "mmap", "clone_thread", "mprotect", "sleep", "idle"];
 
     private readonly string _file;
+    private readonly List<FileImage> _files = [];
+    private readonly Dictionary<string, int> _fileIndex = new(StringComparer.Ordinal);
+    private readonly List<UserRange> _ranges = [];
     private readonly List<ProcessImage> _images = [];
     private readonly Dictionary<string, int> _imageIndex = new(StringComparer.Ordinal);
 
@@ -62,10 +69,15 @@ public sealed class WorkloadFile
     private readonly Dictionary<string, int> _threadsLeft = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Each process's first mapping, by file order: what a touch step faults in. Setup maps the image's regions
-    /// first; exec maps its stack first; a fork's child copies the parent's mappings in order.
+    /// Each process's mappings, by file order, in the order the model keeps its VMAs: the first is what a touch step
+    /// without a start faults in. Setup maps the image's regions, then its stack; exec maps its stack, then the
+    /// image's regions; a fork's child copies the parent's; mmap appends; munmap trims, splits (the upper part
+    /// appended) or removes (the last mapping takes its place), as the model does.
     /// </summary>
-    private readonly Dictionary<string, (ulong Start, int Pages, string What)> _firstMapping = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ParsedMapping>> _maps = new(StringComparer.Ordinal);
+
+    /// <summary>Each process's ranges an mprotect made read-only (and no later mprotect or munmap gave back), with the line that did it.</summary>
+    private readonly Dictionary<string, List<(ulong Start, ulong End, long Line)>> _readOnly = new(StringComparer.Ordinal);
 
     private readonly bool[] _signalled = new bool[Flags];
     private readonly List<(int Flag, YamlNode Node)> _waits = [];
@@ -125,6 +137,11 @@ public sealed class WorkloadFile
         var top = Keys(root, TopKeys, "at the top level");
         var name = top.TryGetValue("name", out var n) ? Text(n, "the workload's name") : DefaultName();
         _vcpus = Int(Required(root, top, "vcpus", "at the top level"), "vcpus", 1, MaxVcpus);
+        if (top.TryGetValue("files", out var files))
+        {
+            ReadFiles(files);
+        }
+
         ReadImages(Required(root, top, "images", "at the top level"));
         var processes = ReadProcesses(Required(root, top, "processes", "at the top level"));
         var setup = top.TryGetValue("setup", out var sn) ? ReadPrograms(sn, "setup") : null;
@@ -138,6 +155,8 @@ public sealed class WorkloadFile
             Setup = setup,
             Programs = programs,
             ProcessSlots = _slots.Count,
+            Files = [.. _files],
+            Ranges = [.. _ranges],
         };
         if (spec.FramesNeeded() > WorkloadSpec.MaxFrames)
         {
@@ -151,6 +170,31 @@ public sealed class WorkloadFile
     {
         var name = Path.GetFileNameWithoutExtension(_file);
         return string.IsNullOrEmpty(name) ? "scenario" : name;
+    }
+
+    /// <summary>files: NAME → { pages: N }: the files mmap steps may map, each cached whole (one frame a page).</summary>
+    private void ReadFiles(YamlNode node)
+    {
+        var map = Mapping(node, "files: a mapping from file name to { pages }");
+        foreach (var (key, value) in map.Children)
+        {
+            var name = Text(key, "a file name");
+            if (_fileIndex.ContainsKey(name))
+            {
+                throw At(key, $"file '{name}' is defined twice");
+            }
+
+            if (_fileIndex.Count == MaxFiles)
+            {
+                throw At(key, $"more than {MaxFiles} files");
+            }
+
+            var fm = Mapping(value, $"file '{name}': a mapping with pages");
+            var keys = Keys(fm, FileKeys, $"in file '{name}'");
+            var pages = Int(Required(fm, keys, "pages", $"in file '{name}'"), "pages", 1, MaxPages);
+            _fileIndex[name] = _files.Count;
+            _files.Add(new FileImage(name, pages));
+        }
     }
 
     private void ReadImages(YamlNode node)
@@ -267,9 +311,19 @@ public sealed class WorkloadFile
             }
 
             var im = _images[image];
-            _firstMapping[name] = im.Regions.Length > 0
-                ? (im.Regions[0].Start, im.Regions[0].Pages, $"the first region of image '{im.Name}'")
-                : (StackBottom(im.StackPages), im.StackPages, $"the stack of image '{im.Name}'");
+            var maps = new List<ParsedMapping>();
+            for (var r = 0; r < im.Regions.Length; r++)
+            {
+                maps.Add(new(im.Regions[r].Start, im.Regions[r].Pages, r == 0 ? $"the first region of image '{im.Name}'" : $"region {r + 1} of image '{im.Name}'"));
+            }
+
+            if (im.StackPages > 0)
+            {
+                maps.Add(new(StackBottom(im.StackPages), im.StackPages, $"the stack of image '{im.Name}'"));
+            }
+
+            _maps[name] = maps;
+            _readOnly[name] = [];
 
             _threadsLeft[name] = threads;
             list.Add(new InitialProcess(image, threads, cpu));
@@ -334,6 +388,11 @@ public sealed class WorkloadFile
                 return new Op(OpKind.Kthread);
             }
 
+            if (scalar.Value is "sleep" or "idle")
+            {
+                return new Op(OpKind.Sleep);
+            }
+
             throw At(node, $"unknown step {Describe(node)}; expected kthread, or a mapping such as 'run: NAME' (steps: {kinds})");
         }
 
@@ -365,7 +424,11 @@ public sealed class WorkloadFile
 
         string[] allowed = kind switch
         {
-            "touch" => ["touch", "pages"],
+            "touch" => ["touch", "pages", "start"],
+            "cow_write" => ["cow_write", "pages", "start"],
+            "munmap" => ["munmap", "start", "pages"],
+            "mprotect" => ["mprotect", "start", "pages", "prot"],
+            "mmap" => ["mmap", "start", "pages", "file", "shared"],
             "fork" => ["fork", "child"],
             "exec" => ["exec", "image", "stack"],
             _ => [kind],
@@ -391,6 +454,28 @@ public sealed class WorkloadFile
 
             case "touch":
                 return Touch(map, arg, keys);
+            case "cow_write":
+                return CowWrite(map, arg, keys);
+            case "munmap":
+                return MunmapStep(map, arg, keys);
+            case "mprotect":
+                return MprotectStep(map, arg, keys);
+            case "mmap":
+                return Mmap(map, arg, keys);
+            case "clone_thread":
+            {
+                var slot = Process(arg);
+                _threadsLeft[Text(arg, "a process name")]++;
+                return new Op(OpKind.CloneThread, slot);
+            }
+
+            case "sleep" or "idle":
+                if (!IsNothing(arg))
+                {
+                    throw At(arg, $"{kind} takes no argument, found {Describe(arg)}");
+                }
+
+                return new Op(OpKind.Sleep);
             case "fork":
                 return Fork(map, arg, keys);
             case "exec":
@@ -431,10 +516,23 @@ public sealed class WorkloadFile
     private Op Touch(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
     {
         var process = Process(processNode);
+        if (keys.ContainsKey("start"))
+        {
+            var (r, _) = ReadRange(map, processNode, keys, "touch", anonymousOnly: false, writes: true);
+            return new Op(OpKind.TouchRange, process, AddRange(r));
+        }
+
         var pagesNode = Required(map, keys, "pages", "in a touch step");
         var pages = Int(pagesNode, "pages", 1, MaxPages);
         var name = Text(processNode, "a process name");
-        var (start, max, what) = _firstMapping[name];
+        var maps = _maps[name];
+        if (maps.Count == 0)
+        {
+            throw At(processNode, $"'{name}' has no mapping left to touch (every one was unmapped)");
+        }
+
+        var (start, max, what) = (maps[0].Start, maps[0].Pages, maps[0].What);
+        CheckWritable(name, start, start + ((ulong)Math.Min(pages, max) << 12), pagesNode, maps[0]);
         if (pages > max)
         {
             throw At(pagesNode, max == 0
@@ -443,6 +541,257 @@ public sealed class WorkloadFile
         }
 
         return new Op(OpKind.Touch, process, pages);
+    }
+
+    /// <summary>A range step's range, by index in the spec's <see cref="WorkloadSpec.Ranges"/>.</summary>
+    private int AddRange(UserRange r)
+    {
+        _ranges.Add(r);
+        return _ranges.Count - 1;
+    }
+
+    /// <summary>
+    /// The range of a cow_write, munmap, mprotect or touch step: <c>start</c> (default: the start of the process's
+    /// first mapping, where the step allows it) and <c>pages</c>, inside one mapping of the process. Returns the range
+    /// and the index of that mapping in the process's list.
+    /// </summary>
+    private (UserRange Range, int Mapping) ReadRange(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys, string kind, bool anonymousOnly, bool writes)
+    {
+        var name = Text(processNode, "a process name");
+        var maps = _maps[name];
+        ulong start;
+        YamlNode at;
+        if (keys.TryGetValue("start", out var startNode))
+        {
+            start = Address(startNode);
+            at = startNode;
+        }
+        else if (maps.Count > 0)
+        {
+            start = maps[0].Start;
+            at = processNode;
+        }
+        else
+        {
+            throw At(processNode, $"'{name}' has no mapping left; give the {kind} step a start");
+        }
+
+        var pagesNode = Required(map, keys, "pages", $"in a {kind} step");
+        var pages = Int(pagesNode, "pages", 1, MaxPages);
+        var end = start + ((ulong)pages << 12);
+        var index = maps.FindIndex(m => start >= m.Start && start < m.End);
+        if (index < 0)
+        {
+            throw At(at, $"0x{start:x} is in no mapping of '{name}' at this point ({Mappings(maps)})");
+        }
+
+        var m = maps[index];
+        if (end > m.End)
+        {
+            throw At(pagesNode, $"a {kind} step's range stays inside one mapping: {m.What} is {Range(m.Start, m.End)}, so from 0x{start:x} at most {(m.End - start) >> 12} pages; found {Describe(pagesNode)}");
+        }
+
+        if (anonymousOnly && m.File >= 0)
+        {
+            throw At(at, $"a {kind} step needs anonymous memory; {Range(m.Start, m.End)} of '{name}' maps file '{_files[m.File].Name}'");
+        }
+
+        if (writes && (m.File < 0 || m.Shared))
+        {
+            CheckWritable(name, start, end, at, m);
+        }
+
+        return (new UserRange(start, pages), index);
+    }
+
+    /// <summary>A write to [start, end) of a private mapping an earlier mprotect made read-only would be a SIGSEGV.</summary>
+    private void CheckWritable(string name, ulong start, ulong end, YamlNode at, ParsedMapping m)
+    {
+        foreach (var (s, e, line) in _readOnly[name])
+        {
+            if (s < end && start < e)
+            {
+                throw At(at, $"{Range(Math.Max(s, start), Math.Min(e, end))} of '{name}' ({m.What}) is read-only since the mprotect on line {line}; a write there would be a SIGSEGV");
+            }
+        }
+    }
+
+    private static string Mappings(List<ParsedMapping> maps) =>
+        maps.Count == 0 ? "it has none" : "it has " + string.Join(", ", maps.Select(m => Range(m.Start, m.End)));
+
+    /// <summary>cow_write: write faults on a range of a private anonymous mapping (default: the first mapping, from its start).</summary>
+    private Op CowWrite(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
+    {
+        var process = Process(processNode);
+        var (r, _) = ReadRange(map, processNode, keys, "cow_write", anonymousOnly: true, writes: true);
+        return new Op(OpKind.CowWrite, process, AddRange(r));
+    }
+
+    /// <summary>munmap: a range of one mapping; the reader's list changes as the model's VMAs will.</summary>
+    private Op MunmapStep(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
+    {
+        var process = Process(processNode);
+        Required(map, keys, "start", "in a munmap step");
+        var (r, index) = ReadRange(map, processNode, keys, "munmap", anonymousOnly: false, writes: false);
+        var name = Text(processNode, "a process name");
+        var maps = _maps[name];
+        var m = maps[index];
+        if (r.Start == m.Start && r.End == m.End)
+        {
+            // Removed whole: the last mapping takes its place (Munmap.ShrinkVma).
+            maps[index] = maps[^1];
+            maps.RemoveAt(maps.Count - 1);
+        }
+        else if (r.Start == m.Start)
+        {
+            maps[index] = m with { Start = r.End, Pages = (int)((m.End - r.End) >> 12) };
+        }
+        else if (r.End == m.End)
+        {
+            maps[index] = m with { Pages = (int)((r.Start - m.Start) >> 12) };
+        }
+        else
+        {
+            if (maps.Count == MmTable.MaxVmas)
+            {
+                throw At(map, $"this munmap splits {m.What} in two, and '{name}' has {MmTable.MaxVmas} mappings already (the model's most)");
+            }
+
+            maps[index] = m with { Pages = (int)((r.Start - m.Start) >> 12) };
+            maps.Add(m with { Start = r.End, Pages = (int)((m.End - r.End) >> 12) });
+        }
+
+        _readOnly[name] = Subtract(_readOnly[name], r.Start, r.End);
+        return new Op(OpKind.Munmap, process, AddRange(r));
+    }
+
+    /// <summary>mprotect: a range of one anonymous mapping, <c>prot: r</c> (PROT_READ) or <c>prot: rw</c> (PROT_READ|PROT_WRITE).</summary>
+    private Op MprotectStep(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
+    {
+        var process = Process(processNode);
+        Required(map, keys, "start", "in an mprotect step");
+        var (r, _) = ReadRange(map, processNode, keys, "mprotect", anonymousOnly: true, writes: false);
+        var protNode = Required(map, keys, "prot", "in an mprotect step");
+        var prot = protNode is YamlScalarNode { Value: "r" or "rw" } p ? p.Value : throw At(protNode, $"expected prot: r (PROT_READ) or rw (PROT_READ|PROT_WRITE), found {Describe(protNode)}");
+        var name = Text(processNode, "a process name");
+        var ro = Subtract(_readOnly[name], r.Start, r.End);
+        if (prot == "r")
+        {
+            ro.Add((r.Start, r.End, protNode.Start.Line));
+        }
+
+        _readOnly[name] = ro;
+        return new Op(OpKind.Mprotect, process, AddRange(r with { Writable = prot == "rw" }));
+    }
+
+    /// <summary>[start, end) taken out of every range of <paramref name="ranges"/>.</summary>
+    private static List<(ulong Start, ulong End, long Line)> Subtract(List<(ulong Start, ulong End, long Line)> ranges, ulong start, ulong end)
+    {
+        var left = new List<(ulong Start, ulong End, long Line)>();
+        foreach (var (s, e, line) in ranges)
+        {
+            if (e <= start || s >= end)
+            {
+                left.Add((s, e, line));
+                continue;
+            }
+
+            if (s < start)
+            {
+                left.Add((s, start, line));
+            }
+
+            if (e > end)
+            {
+                left.Add((end, e, line));
+            }
+        }
+
+        return left;
+    }
+
+    /// <summary>mmap: a new mapping, anonymous or of a declared file (private read-only, or <c>shared: true</c>).</summary>
+    private Op Mmap(YamlMappingNode map, YamlNode processNode, Dictionary<string, YamlNode> keys)
+    {
+        var process = Process(processNode);
+        var name = Text(processNode, "a process name");
+        var startNode = Required(map, keys, "start", "in an mmap step");
+        var start = Address(startNode);
+        var pagesNode = Required(map, keys, "pages", "in an mmap step");
+        var pages = Int(pagesNode, "pages", 1, MaxPages);
+        var end = start + ((ulong)pages << 12);
+        if (end > UserLimit)
+        {
+            throw At(pagesNode, $"the mapping {Range(start, end)} runs past the end of user space (0x{UserLimit:x})");
+        }
+
+        var file = -1;
+        var what = $"the mapping made by the mmap on line {map.Start.Line}";
+        if (keys.TryGetValue("file", out var fileNode))
+        {
+            var fileName = Text(fileNode, "a file name");
+            if (!_fileIndex.TryGetValue(fileName, out file))
+            {
+                throw At(fileNode, _files.Count == 0
+                    ? $"unknown file '{fileName}'; declare it at the top level: files: {{ {fileName}: {{ pages: N }} }}"
+                    : $"unknown file '{fileName}'; files: {string.Join(", ", _fileIndex.Keys)}");
+            }
+
+            if (pages > _files[file].Pages)
+            {
+                throw At(pagesNode, $"file '{fileName}' has {_files[file].Pages} pages; expected pages: a number from 1 to {_files[file].Pages}, found {Describe(pagesNode)}");
+            }
+
+            what = $"the mapping of file '{fileName}' made on line {map.Start.Line}";
+        }
+
+        var shared = false;
+        if (keys.TryGetValue("shared", out var sharedNode))
+        {
+            shared = sharedNode is YamlScalarNode { Value: "true" or "false" } b ? b.Value == "true" : throw At(sharedNode, $"expected shared: true or false, found {Describe(sharedNode)}");
+            if (shared && file < 0)
+            {
+                throw At(sharedNode, "shared: true needs a file (shared anonymous memory is shmem, not modeled)");
+            }
+        }
+
+        var maps = _maps[name];
+        foreach (var m in maps)
+        {
+            if (start < m.End && m.Start < end)
+            {
+                throw At(startNode, $"the mapping {Range(start, end)} overlaps {m.What} {Range(m.Start, m.End)} of '{name}' (MAP_FIXED_NOREPLACE); munmap it first");
+            }
+        }
+
+        if (maps.Count == MmTable.MaxVmas)
+        {
+            throw At(map, $"'{name}' has {MmTable.MaxVmas} mappings already (the model's most)");
+        }
+
+        maps.Add(new ParsedMapping(start, pages, what, file, shared));
+        return new Op(OpKind.Mmap, process, AddRange(new UserRange(start, pages, file, shared)));
+    }
+
+    /// <summary>A page-aligned user address.</summary>
+    private ulong Address(YamlNode node)
+    {
+        if (!TryNumber(node, out var start))
+        {
+            throw At(node, $"expected start: an address (0x... or decimal), found {Describe(node)}");
+        }
+
+        if (start >= UserLimit)
+        {
+            throw At(node, $"start 0x{start:x} is not a user address (user space ends at 0x{UserLimit:x})");
+        }
+
+        if (start % PageSize != 0)
+        {
+            throw At(node, $"start 0x{start:x} is not page-aligned (a multiple of 0x1000)");
+        }
+
+        return start;
     }
 
     /// <summary>A fork: the child's name gets a new slot, or the slot of a name an earlier step exited.</summary>
@@ -471,7 +820,9 @@ public sealed class WorkloadFile
         }
 
         _threadsLeft[child] = 1;
-        _firstMapping[child] = _firstMapping[Text(parentNode, "a process name")];
+        var parentName = Text(parentNode, "a process name");
+        _maps[child] = [.. _maps[parentName]];
+        _readOnly[child] = [.. _readOnly[parentName]];
         return new Op(OpKind.Fork, parent, slot);
     }
 
@@ -490,15 +841,24 @@ public sealed class WorkloadFile
         if (hasImage)
         {
             var index = ImageRef(image!);
-            var pages = _images[index].StackPages;
-            _firstMapping[name] = (StackBottom(pages), pages, $"the stack exec built for image '{_images[index].Name}'");
+            var im = _images[index];
+            var pages = im.StackPages;
+            var maps = new List<ParsedMapping> { new(StackBottom(pages), pages, $"the stack exec built for image '{im.Name}'") };
+            for (var r = 0; r < im.Regions.Length; r++)
+            {
+                maps.Add(new(im.Regions[r].Start, im.Regions[r].Pages, $"region {r + 1} of image '{im.Name}'"));
+            }
+
+            _maps[name] = maps;
+            _readOnly[name] = [];
             return new Op(OpKind.ExecImage, process, index);
         }
 
         if (hasStack)
         {
             var pages = Int(stack!, "stack pages", 1, MaxPages);
-            _firstMapping[name] = (StackBottom(pages), pages, "the stack exec built");
+            _maps[name] = [new(StackBottom(pages), pages, "the stack exec built")];
+            _readOnly[name] = [];
             return new Op(OpKind.Exec, process, pages);
         }
 

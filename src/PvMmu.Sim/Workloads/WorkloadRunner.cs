@@ -153,12 +153,14 @@ public static class WorkloadRunner
     /// </summary>
     private static Machine Start(Kernel k, IExitStrategy strategy, WorkloadSpec spec, int[] processMm)
     {
+        // The files' pages are in the page cache before anything runs (read in by vCPU 0).
+        var files = spec.Files.Count == 0 ? PageCache.Empty : PageCache.Fill(k, 0, spec.Files);
         if (spec.Setup is not { } setup)
         {
-            return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images };
+            return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images, Ranges = spec.Ranges, Files = files };
         }
 
-        var m = new Machine(k, strategy, setup, processMm) { Images = spec.Images };
+        var m = new Machine(k, strategy, setup, processMm) { Images = spec.Images, Ranges = spec.Ranges, Files = files };
         if (!m.Run(new RoundRobinScheduler()))
         {
             throw new ScenarioException(spec.Name, 1, 1, "the setup programs did not run to their end (a wait no step signals?)");

@@ -27,6 +27,12 @@ public sealed class WorkloadSpec
     /// </summary>
     public Op[][]? Setup { get; init; }
 
+    /// <summary>The files mmap steps map (each page cached in one frame before the programs start).</summary>
+    public IReadOnlyList<FileImage> Files { get; init; } = [];
+
+    /// <summary>The ranges the memory steps name (cow_write, munmap, mmap, touch with a start, mprotect), by index.</summary>
+    public IReadOnlyList<UserRange> Ranges { get; init; } = [];
+
     /// <summary>Process slots in all (initial ones and those forks fill).</summary>
     public required int ProcessSlots { get; init; }
 
@@ -57,7 +63,7 @@ public sealed class WorkloadSpec
             return Frames;
         }
 
-        long frames = 1024;
+        long frames = 1024 + Files.Sum(f => (long)f.Pages);
         void Mm(ProcessImage image)
         {
             frames += image.TotalPages + 2 + (4 * (image.Regions.Length + 1)) + (image.TotalPages / 512);
@@ -88,6 +94,10 @@ public sealed class WorkloadSpec
                         break;
                     case OpKind.Touch:
                         frames += op.Arg + (op.Arg / 512) + 1;
+                        break;
+                    case OpKind.TouchRange or OpKind.CowWrite:
+                        // A new page per fault (a file page is cached already), and the tables down to the PTE pages.
+                        frames += Ranges[op.Arg].Pages + (Ranges[op.Arg].Pages / 512) + 4;
                         break;
                     case OpKind.Fork:
                         // The child's tables: as many as the largest image could need.

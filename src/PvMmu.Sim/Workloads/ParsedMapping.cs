@@ -1,0 +1,12 @@
+namespace PvMmu.Sim.Workloads;
+
+/// <summary>
+/// A mapping of a process as the scenario reader follows it in file order (what it is called in errors, and for a
+/// file mapping, the file and whether it is shared), kept in the order the model keeps the process's VMAs.
+/// </summary>
+internal sealed record ParsedMapping(ulong Start, int Pages, string What, int File = -1, bool Shared = false)
+{
+    public ulong End => Start + ((ulong)Pages << 12);
+
+    public bool Contains(ulong start, ulong end) => start >= Start && end <= End;
+}
