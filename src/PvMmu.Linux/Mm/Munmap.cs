@@ -32,8 +32,9 @@ public static class Munmap
         var end = start + ((ulong)pages << 12);
         var gathered = new List<uint>();
         var range = TlbRange.Empty;
+        var fileMapping = MapsFile(k, mm, start);
         Detach(k, mm, start, end);
-        for (var slice = 0; ZapSlice(k, cpu, mm, start, end, slice, gathered, ref range); slice++)
+        for (var slice = 0; ZapSlice(k, cpu, mm, start, end, slice, fileMapping, gathered, ref range); slice++)
         {
         }
 
@@ -46,16 +47,26 @@ public static class Munmap
     /// </summary>
     public static void Detach(Kernel k, int mm, ulong start, ulong end) => ShrinkVma(k, mm, start, end);
 
+    /// <summary>Whether the VMA holding <paramref name="va"/> maps a file (asked before <see cref="Detach"/>).</summary>
+    public static bool MapsFile(Kernel k, int mm, ulong va)
+    {
+        var v = MmOps.FindVma(k, mm, va);
+        return v >= 0 && k.Mms.VmaFile[v] != 0;
+    }
+
     /// <summary>
     /// unmap_region → unmap_vmas → zap_pte_range over slice <paramref name="index"/> of [start, end) (the part in one
-    /// PTE page), in lazy MMU mode: each present PTE cleared with ptep_get_and_clear (a native xchg: a trap on a pinned
-    /// L1), its address added to the mmu_gather's range (tlb_remove_tlb_entry) and its page gathered
-    /// (__tlb_remove_page). When the gather fills (mm/mmu_gather.c __tlb_remove_page_size returns true), zap_pte_range
-    /// stops, leaves lazy MMU mode, flushes the range cleared so far (tlb_flush_mmu_tlbonly, which resets it) and frees
-    /// the gathered pages (tlb_flush_mmu), then goes on in the same PTE page (its "goto again"). False when there is no
-    /// such slice.
+    /// PTE page), as mm/memory.c (6.1) runs it: in lazy MMU mode, each present PTE cleared with ptep_get_and_clear (a
+    /// native xchg: a trap on a pinned L1), its address added to the mmu_gather's range (tlb_remove_tlb_entry) and its
+    /// page gathered (__tlb_remove_page). The pass ends early when the gather fills (mm/mmu_gather.c
+    /// __tlb_remove_page_size returns true: force_flush, addr past the page, break). A pass ends by leaving lazy MMU
+    /// mode (one xen_mc_flush); after a forced one, the range cleared so far is flushed (tlb_flush_mmu_tlbonly, which
+    /// resets it) and the gathered pages freed (tlb_flush_mmu); then, only if addresses are left in the slice, a new
+    /// pass (the "goto again"). When <paramref name="fileMapping"/> (the range was a file's), a dirty page forces the
+    /// same flush at the end of its pass (6.1: set_page_dirty, force_flush, so the TLB forgets the dirty PTE before the
+    /// page table lock is dropped). False when there is no such slice.
     /// </summary>
-    public static bool ZapSlice(Kernel k, int cpu, int mm, ulong start, ulong end, int index, List<uint> gathered, ref TlbRange range)
+    public static bool ZapSlice(Kernel k, int cpu, int mm, ulong start, ulong end, int index, bool fileMapping, List<uint> gathered, ref TlbRange range)
     {
         var va = index == 0 ? start : ((start | 0x1F_FFFFUL) + 1) + ((ulong)(index - 1) << 21);
         if (va >= end)
@@ -70,35 +81,47 @@ public static class Munmap
             return true;
         }
 
-        k.Lazy[cpu] = LazyMode.Mmu;
-        for (var a = va; a < sliceEnd; a += 4096)
+        for (var a = va; a < sliceEnd;)
         {
-            var ptep = k.Va(pte) + ((ulong)Layout.PteIndex(a) * 8);
-            if (!PageFlags.IsPresent(k.Load(cpu, ptep)))
+            k.Lazy[cpu] = LazyMode.Mmu;
+            var force = false;
+            for (; a < sliceEnd; a += 4096)
             {
-                continue;
+                var ptep = k.Va(pte) + ((ulong)Layout.PteIndex(a) * 8);
+                if (!PageFlags.IsPresent(k.Load(cpu, ptep)))
+                {
+                    continue;
+                }
+
+                var old = k.Xchg(cpu, ptep, 0);
+                var page = PageFlags.Mfn(old);
+                gathered.Add(page);
+                range = range.Add(a, a + 4096);
+                force |= fileMapping && (old & PageFlags.Dirty) != 0;
+                if (gathered.Count == GatherCapacity)
+                {
+                    force = true;
+                    a += 4096;
+                    break;
+                }
             }
 
-            gathered.Add(PageFlags.Mfn(k.Xchg(cpu, ptep, 0)));
-            range = range.Add(a, a + 4096);
-            if (gathered.Count == GatherCapacity)
+            // arch_leave_lazy_mmu_mode → xen_leave_lazy_mmu: what the pass queued is issued.
+            k.Mc.Flush(cpu);
+            k.Lazy[cpu] = LazyMode.None;
+            if (force)
             {
-                k.Mc.Flush(cpu);
-                k.Lazy[cpu] = LazyMode.None;
                 FlushTlbRange(k, cpu, mm, range.Start, range.End);
                 range = TlbRange.Empty;
-                foreach (var page in gathered)
+                foreach (var p in gathered)
                 {
-                    k.PutDataPage(page);
+                    k.PutDataPage(p);
                 }
 
                 gathered.Clear();
-                k.Lazy[cpu] = LazyMode.Mmu;
             }
         }
 
-        k.Mc.Flush(cpu);
-        k.Lazy[cpu] = LazyMode.None;
         return true;
     }
 

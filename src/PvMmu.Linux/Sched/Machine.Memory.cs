@@ -65,6 +65,7 @@ public sealed partial class Machine
     {
         if (_step[cpu] == RangeBegin)
         {
+            _alt[cpu] = Munmap.MapsFile(K, mm, r.Start) ? 1 : 0;
             Munmap.Detach(K, mm, r.Start, r.End);
             _tlbStart[cpu] = _tlbEnd[cpu] = 0;
             _step[cpu] = RangeSlices;
@@ -72,7 +73,7 @@ public sealed partial class Machine
         }
 
         var range = new TlbRange(_tlbStart[cpu], _tlbEnd[cpu]);
-        if (Munmap.ZapSlice(K, cpu, mm, r.Start, r.End, _cursor[cpu], _gather[cpu], ref range))
+        if (Munmap.ZapSlice(K, cpu, mm, r.Start, r.End, _cursor[cpu], _alt[cpu] == 1, _gather[cpu], ref range))
         {
             (_tlbStart[cpu], _tlbEnd[cpu]) = (range.Start, range.End);
             _cursor[cpu]++;

@@ -172,7 +172,7 @@ public sealed class WorkloadFileTests
     [InlineData("", 1, 1, "the file is empty")]
     [InlineData("- vcpus: 1\n", 1, 1, "expected a mapping with vcpus")]
     // The top level.
-    [InlineData("vcpu: 1\n", 1, 1, "unknown key 'vcpu' at the top level; allowed: name, vcpus, images, processes, setup, programs")]
+    [InlineData("vcpu: 1\n", 1, 1, "unknown key 'vcpu' at the top level; allowed: name, vcpus, files, images, processes, setup, programs")]
     [InlineData("images: {}\n", 1, 1, "missing key 'vcpus' at the top level")]
     [InlineData("vcpus: 0\n", 1, 8, "expected vcpus: a number from 1 to 64, found '0'")]
     [InlineData("name: x\nvcpus: 65\n", 2, 8, "from 1 to 64, found '65'")]
