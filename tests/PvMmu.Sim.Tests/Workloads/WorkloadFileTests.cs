@@ -86,6 +86,76 @@ public sealed class WorkloadFileTests
         ], spec.Programs[2]);
     }
 
+    /// <summary>Every step for what a process does after the start, with a file, defaults and reuse of a range's process.</summary>
+    private const string ProcessSteps = """
+        vcpus: 2
+        files:
+          libc: { pages: 32 }
+        images:
+          a: { stack: 4, regions: [ { start: 0x400000, pages: 16 } ] }
+        processes:
+          - { name: p, image: a }
+        programs:
+          0:
+            - fork: p
+              child: c
+            - cow_write: c
+              pages: 8
+            - cow_write: p
+              start: 0x404000
+              pages: 4
+            - mmap: p
+              start: 0x7f00_0000_0000
+              pages: 32
+              file: libc
+            - mmap: c
+              start: 0x1000000
+              pages: 10
+            - touch: c
+              start: 0x1000000
+              pages: 10
+            - mprotect: c
+              start: 0x1002000
+              pages: 3
+              prot: r
+            - munmap: c
+              start: 0x1001000
+              pages: 2
+            - touch: c
+              start: 0x1005000
+              pages: 5
+            - clone_thread: p
+            - sleep
+            - idle:
+            - exit: p
+            - exit: p
+        """;
+
+    [Fact]
+    public void TheProcessStepsParseIntoOpsAndTheirRanges()
+    {
+        var spec = WorkloadFile.Parse(ProcessSteps, File);
+
+        Assert.Equal([new FileImage("libc", 32)], spec.Files);
+        Assert.Equal(
+        [
+            new(OpKind.Fork, 0, 1), new(OpKind.CowWrite, 1, 0), new(OpKind.CowWrite, 0, 1), new(OpKind.Mmap, 0, 2),
+            new(OpKind.Mmap, 1, 3), new(OpKind.TouchRange, 1, 4), new(OpKind.Mprotect, 1, 5), new(OpKind.Munmap, 1, 6),
+            new(OpKind.TouchRange, 1, 7), new(OpKind.CloneThread, 0), new(OpKind.Sleep), new(OpKind.Sleep),
+            new(OpKind.Exit, 0), new(OpKind.Exit, 0),
+        ], spec.Programs[0]);
+        Assert.Equal(
+        [
+            new UserRange(0x40_0000, 8), new UserRange(0x40_4000, 4), new UserRange(0x7F00_0000_0000, 32, File: 0),
+            new UserRange(0x100_0000, 10), new UserRange(0x100_0000, 10), new UserRange(0x100_2000, 3, Writable: false),
+            new UserRange(0x100_1000, 2), new UserRange(0x100_5000, 5),
+        ], spec.Ranges);
+
+        // The file's pages are frames of their own, and each copy-on-write page or touched page needs one.
+        Assert.True(spec.FramesNeeded() >= 1024 + 32 + 8 + 4 + 10 + 5);
+        AssertRunsCleanly(spec);
+    }
+
     [Fact]
     public void TheNameDefaultsToTheFileName()
     {
@@ -162,6 +232,7 @@ public sealed class WorkloadFileTests
 
     private const string Head = "vcpus: 2\nimages:\n  a: { stack: 4, regions: [ { start: 0x400000, pages: 16 } ] }\n";
     private const string Procs = "processes:\n  - { name: p, image: a }\n";
+    private const string HeadF = "vcpus: 2\nfiles:\n  f: { pages: 4 }\nimages:\n  a: { stack: 4, regions: [ { start: 0x400000, pages: 16 } ] }\n";
 
     /// <summary>Malformed input: the error names the file, the line and column of the node at fault, and what was expected.</summary>
     [Theory]
@@ -215,6 +286,22 @@ public sealed class WorkloadFileTests
     [InlineData(Head + Procs + "programs:\n  0:\n    - signal: 1\n  1:\n    - wait: 2\n", 10, 13, "no step signals flag 2, so this wait would never end")]
     [InlineData(Head + Procs + "programs:\n  0:\n    - kthread: p\n", 8, 16, "kthread takes no argument, found 'p'")]
     [InlineData(Head + Procs + "programs:\n  0:\n    run: p\n", 8, 5, "expected vCPU 0's program: a list of steps, found a mapping")]
+    // The process steps.
+    [InlineData(Head + Procs + "programs:\n  0:\n    - cow_write: p\n      pages: 17\n", 9, 14, "a cow_write step's range stays inside one mapping: the first region of image 'a' is [0x400000, 0x410000), so from 0x400000 at most 16 pages")]
+    [InlineData(HeadF + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x1000000\n      pages: 4\n      file: f\n    - cow_write: p\n      start: 0x1000000\n      pages: 1\n", 15, 14, "a cow_write step needs anonymous memory")]
+    [InlineData(HeadF + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x1000000\n      pages: 5\n      file: f\n", 12, 14, "file 'f' has 4 pages")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x1000000\n      pages: 4\n      file: g\n", 11, 13, "unknown file 'g'; declare it at the top level")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x400000\n      pages: 1\n", 9, 14, "overlaps the first region of image 'a' [0x400000, 0x410000)")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x1000000\n      pages: 1\n      shared: true\n", 11, 15, "shared: true needs a file")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - mmap: p\n      begin: 0\n", 9, 7, "unknown key 'begin' in a mmap step; allowed: mmap, start, pages, file, shared")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - mprotect: p\n      start: 0x400000\n      pages: 1\n      prot: x\n", 11, 13, "expected prot: r (PROT_READ) or rw (PROT_READ|PROT_WRITE), found 'x'")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - mprotect: p\n      start: 0x400000\n      pages: 4\n      prot: r\n    - touch: p\n      pages: 2\n", 13, 14, "[0x400000, 0x402000) of 'p' (the first region of image 'a') is read-only since the mprotect on line 11")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - munmap: p\n      pages: 1\n", 8, 7, "missing key 'start' in a munmap step")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - munmap: p\n      start: 0x2000000\n      pages: 1\n", 9, 14, "0x2000000 is in no mapping of 'p' at this point")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - munmap: p\n      start: 0x400000\n      pages: 16\n    - touch: p\n      start: 0x400000\n      pages: 1\n", 12, 14, "0x400000 is in no mapping of 'p' at this point (it has [0x7fffffffb000, 0x7ffffffff000))")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - sleep: p\n", 8, 14, "sleep takes no argument, found 'p'")]
+    [InlineData(Head + Procs + "programs:\n  0:\n    - clone_thread: p\n    - exit: p\n    - exit: p\n    - exit: p\n", 11, 13, "process 'p' has no thread left to exit")]
+    [InlineData("vcpus: 1\nfiles:\n  f: { size: 4 }\n", 3, 8, "unknown key 'size' in file 'f'; allowed: pages")]
     [InlineData("vcpus: 1.5\n\n  - kthread\n", 1, 8, "expected vcpus: a number from 1 to 64, found '1.5\\n- kthread'")]
     [InlineData("vcpus: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 1, 8, "found 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'")]
     public void MalformedInputPointsAtTheProblem(string text, int line, int column, string expected)
