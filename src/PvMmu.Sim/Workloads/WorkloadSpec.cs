@@ -54,7 +54,9 @@ public sealed class WorkloadSpec
     /// <summary>
     /// The frames the run needs: every image page ever mapped (an upper bound on what is live at once, since freed
     /// frames are reused; fork shares its data pages), the page-table pages of every mm ever created (its two pgds,
-    /// up to three upper tables and one PTE page per region and per 2 MiB), and room for boot.
+    /// up to three upper tables and one PTE page per region and per 2 MiB), the files' pages, a frame per page a
+    /// cow_write or a touch of a range can fault, the tables of mmap'ed ranges (in their mm and each fork's child),
+    /// and room for boot.
     /// </summary>
     public int FramesNeeded()
     {
@@ -80,6 +82,17 @@ public sealed class WorkloadSpec
             slotImage[i] = Processes[i].Image;
         }
 
+        // The page-table pages an mmap'ed range can need, in its own mm and in each fork's child.
+        long mmapTables = 0;
+        foreach (var program in Setup is null ? Programs : [.. Setup, .. Programs])
+        {
+            foreach (var op in program)
+            {
+                mmapTables += op.Kind == OpKind.Mmap ? (Ranges[op.Arg].Pages / 512) + 4 : 0;
+            }
+        }
+
+        frames += mmapTables;
         foreach (var program in Setup is null ? Programs : [.. Setup, .. Programs])
         {
             foreach (var op in program)
@@ -101,7 +114,7 @@ public sealed class WorkloadSpec
                         break;
                     case OpKind.Fork:
                         // The child's tables: as many as the largest image could need.
-                        frames += Images.Max(i => 2 + (4 * (i.Regions.Length + 1)) + (i.TotalPages / 512));
+                        frames += Images.Max(i => 2 + (4 * (i.Regions.Length + 1)) + (i.TotalPages / 512)) + mmapTables;
                         break;
                     default:
                         break;
