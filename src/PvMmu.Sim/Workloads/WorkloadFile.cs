@@ -43,7 +43,7 @@ public sealed class WorkloadFile
     private static readonly string[] ImageKeys = ["stack", "regions"];
     private static readonly string[] RegionKeys = ["start", "pages"];
     private static readonly string[] ProcessKeys = ["name", "image", "cpu", "threads"];
-    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule"];
+    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule", "vmap"];
 
     private readonly string _file;
     private readonly List<ProcessImage> _images = [];
@@ -408,6 +408,10 @@ public sealed class WorkloadFile
                 _waits.Add((flag, arg));
                 return new Op(OpKind.Wait, 0, flag);
             }
+
+            // A kernel thread's vmap_pfn of that many pages in lazy MMU mode, then their vunmap (OpKind.Vmap).
+            case "vmap":
+                return new Op(OpKind.Vmap, 0, Int(arg, "pages", 1, 16));
 
             // Free scheduling (OpKind.Schedule): again and again a kernel thread, the named process, or halt
             // (which ends the program); with no process, kernel threads and halt only.
