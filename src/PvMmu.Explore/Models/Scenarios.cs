@@ -198,11 +198,12 @@ public static class Scenarios
                 return new(2, 1, 2, setup, race);
             // The lazy borrowers of the dying mm work in lazy MMU mode: each kernel thread maps a page into the vmalloc
             // area (vmap_pfn → apply_to_page_range: set_pte_at queued, interrupts on) and unmaps it, then schedules
-            // freely, while P0 exits on vCPU 0: the exit's IPI can find the batch queued (ipi:queued_multicalls).
+            // freely, while P0 exits on vCPU 0: the exit's IPI can find the batch queued (ipi:queued_multicalls). A
+            // vmap in the setup leaves the vmalloc area's page tables in place, as a kernel that has run a while has them.
             case "lazy-vmap":
                 for (var c = 1; c < vcpus; c++)
                 {
-                    setup[c] = [run0, kthread];
+                    setup[c] = [run0, kthread, new(OpKind.Vmap, 0, 1)];
                     race[c] = [new(OpKind.Vmap, 0, 1), free];
                 }
 
