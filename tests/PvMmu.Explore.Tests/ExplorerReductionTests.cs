@@ -18,10 +18,12 @@ public sealed class ExplorerReductionTests
         var d = new TheoryData<string, string, int>();
         foreach (var s in new[] { "Linux411", "Linux413", "Linux414", "Linux61", "BrokenNoDropMmRef", "BrokenCpumaskOnly" })
         {
-            foreach (var scenario in Scenarios.Names)
+            // At 2 vCPUs every scenario but exit-vs-fork (786,710 distinct states at 2 vCPUs since fork and exec take a step per
+            // page-table page: too many to search twice per strategy in the suite; its moves are of kinds the others
+            // have, fork's and exec's all shared, never local); at 3 the one whose space stays small enough to search
+            // twice (plain and reduced) per strategy: lazy-borrowers, where two kernel threads borrow the dying mm.
+            foreach (var scenario in Scenarios.Names.Where(n => n != "exit-vs-fork"))
             {
-                // At 2 vCPUs every scenario; at 3 the one whose space stays small enough to search twice (plain and
-                // reduced) per strategy in the suite: lazy-borrowers, where two kernel threads borrow the dying mm.
                 d.Add(scenario, s, 2);
             }
 

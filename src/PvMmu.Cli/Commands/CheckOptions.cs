@@ -56,7 +56,7 @@ internal sealed class CheckOptions
         OptionValue.OneOf(Symmetry, "on", "off");
     }
 
-    public Option<string> Scenario { get; } = new("--scenario") { Description = "lazy-exit, exit-vs-switch, threads-exit, gfp-atomic-fallback, xsa-401, xsa-286 (a 32-bit PAE guest), xsa-286-pv64 (a 64-bit one; these three on the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
+    public Option<string> Scenario { get; } = new("--scenario") { Description = "lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, lazy-vmap, xsa-401, xsa-286 (a 32-bit PAE guest), xsa-286-pv64 (a 64-bit one; these three on the hypervisor alone), or a scenario file FILE.yaml (docs/scenario-format.md).", DefaultValueFactory = _ => "lazy-exit" };
 
     public Option<string> Xen { get; } = new("--xen") { Description = "For xsa-401: current (the flush after the type cmpxchg) or pre-xsa-401 (before it). For xsa-286 and xsa-286-pv64: current, relaxed-flush (Xen edcfce5591 and bed7e6cad3, April-May 2021) or 4.8.", DefaultValueFactory = _ => "current" };
 

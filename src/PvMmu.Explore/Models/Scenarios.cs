@@ -22,7 +22,7 @@ public static class Scenarios
     public const int MaxVcpus = 16;
 
     /// <summary>The guest scenarios, run under an exit path.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "lazy-borrowers", "exit-vs-switch", "threads-exit", "exit-vs-fork", "gfp-atomic-fallback"];
+    public static IReadOnlyList<string> Names { get; } = ["lazy-exit", "lazy-borrowers", "exit-vs-switch", "threads-exit", "exit-vs-fork", "gfp-atomic-fallback", "lazy-vmap"];
 
     /// <summary>Every scenario <c>pvmmu check</c> knows: the guest ones and, on the hypervisor alone, xsa-401, xsa-286 and xsa-286-pv64.</summary>
     public static IReadOnlyList<string> AllNames { get; } = [.. Names, "xsa-401", Xsa286Race.Name, Xsa286Pv64Race.Name];
@@ -196,6 +196,20 @@ public static class Scenarios
                 race[0] = [exit0, free];
                 race[1] = [new(OpKind.Fork, 1, 2), new(OpKind.Run, 2), new(OpKind.Exec, 2, 2), new(OpKind.Exit, 2), free];
                 return new(2, 1, 2, setup, race);
+            // The lazy borrowers of the dying mm work in lazy MMU mode: each kernel thread maps a page into the vmalloc
+            // area (vmap_pfn → apply_to_page_range: set_pte_at queued, interrupts on) and unmaps it, then schedules
+            // freely, while P0 exits on vCPU 0: the exit's IPI can find the batch queued (ipi:queued_multicalls). A
+            // vmap in the setup leaves the vmalloc area's page tables in place, as a kernel that has run a while has them.
+            case "lazy-vmap":
+                for (var c = 1; c < vcpus; c++)
+                {
+                    setup[c] = [run0, kthread, new(OpKind.Vmap, 0, 1)];
+                    race[c] = [new(OpKind.Vmap, 0, 1), free];
+                }
+
+                setup[0] = [run0];
+                race[0] = [exit0, free];
+                return new(2, 1, 0, setup, race);
             default:
                 throw new ArgumentException($"unknown scenario '{name}'; valid: {string.Join(", ", Names)}");
         }

@@ -64,9 +64,28 @@ public static class ExitPath
     }
 
     /// <summary>The <paramref name="index"/>-th (VMA × PTE page) range of the mm, in unmap_vmas order.</summary>
-    private static bool SliceAt(Kernel k, int mm, int index, out ulong va, out ulong end)
+    internal static bool SliceAt(Kernel k, int mm, int index, out ulong va, out ulong end) =>
+        SliceAt(k, mm, 0, index, out va, out end);
+
+    /// <summary>
+    /// The number of (VMA × PTE page) ranges of the mm's VMAs from <paramref name="firstVma"/> on: one per page-table
+    /// page a walk over them visits (unmap_vmas, copy_page_range, a fault loop).
+    /// </summary>
+    internal static int SliceCount(Kernel k, int mm, int firstVma = 0)
     {
-        for (var v = 0; v < k.Mms.VmaCount[mm]; v++)
+        var n = 0;
+        while (SliceAt(k, mm, firstVma, n, out _, out _))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary><see cref="SliceAt(Kernel, int, int, out ulong, out ulong)"/> over the VMAs from <paramref name="firstVma"/> on.</summary>
+    internal static bool SliceAt(Kernel k, int mm, int firstVma, int index, out ulong va, out ulong end)
+    {
+        for (var v = firstVma; v < k.Mms.VmaCount[mm]; v++)
         {
             var i = (mm * MmTable.MaxVmas) + v;
             va = k.Mms.VmaStart[i];

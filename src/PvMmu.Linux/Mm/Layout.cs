@@ -6,6 +6,9 @@ public static class Layout
     /// <summary>PAGE_OFFSET: the direct map, L4 slot 273 (0xffff888000000000).</summary>
     public const ulong PageOffset = 0xFFFF_8880_0000_0000UL;
 
+    /// <summary>VMALLOC_START with 4-level paging and no KASLR: L4 slot 402 (0xffffc90000000000).</summary>
+    public const ulong VmallocStart = 0xFFFF_C900_0000_0000UL;
+
     /// <summary>USER_LIMIT for the pin walk: the user half, L4 slots 0–255.</summary>
     public const int UserPgdSlots = 256;
 

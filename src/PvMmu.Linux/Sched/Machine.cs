@@ -3,7 +3,9 @@ using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Multicalls;
+using PvMmu.Linux.Pvops;
 using PvMmu.Scheduling;
+using PvMmu.Xen.Abi;
 
 namespace PvMmu.Linux.Sched;
 
@@ -38,6 +40,8 @@ public sealed partial class Machine : ISchedulable
     private readonly int[] _pendingMm;
     private readonly int[] _lazyRef;
     private readonly int[] _processMm;
+    private readonly int[] _newMm;
+    private readonly int[] _exitMm;
     private readonly ulong[] _waitingFor;
     private readonly ulong[] _serialLeft;
     private readonly ulong[] _pendingFrom;
@@ -69,6 +73,8 @@ public sealed partial class Machine : ISchedulable
             _pendingMm = new int[n * n],
             _lazyRef = new int[n],
             _processMm = processMm,
+            _newMm = new int[n],
+            _exitMm = new int[n],
         ];
         _masks =
         [
@@ -310,8 +316,9 @@ public sealed partial class Machine : ISchedulable
             OpKind.Touch => StepTouch(cpu, MmOf(op.Process), op.Arg),
             OpKind.Exit => StepExit(cpu, MmOf(op.Process)),
             OpKind.Fork => StepFork(cpu, op),
-            OpKind.Exec => StepExec(cpu, op),
-            OpKind.ExecImage => StepExecImage(cpu, op),
+            OpKind.Exec => StepExec(cpu, op, ProcessImage.StackOnly(op.Arg)),
+            OpKind.ExecImage => StepExec(cpu, op, Images[op.Arg]),
+            OpKind.Vmap => StepVmap(cpu, op.Arg),
             OpKind.Signal => SetFlag(op.Arg),
             OpKind.CowWrite or OpKind.Munmap or OpKind.Mmap or OpKind.TouchRange or OpKind.CloneThread or OpKind.Mprotect or OpKind.Sleep => StepMemory(cpu, op),
             _ => true,
@@ -454,23 +461,197 @@ public sealed partial class Machine : ISchedulable
         return ++_cursor[cpu] >= pages;
     }
 
+    /// <summary>The fork's steps (<see cref="StepFork"/>), by number.</summary>
+    private const int ForkCopy = 1, ForkLeave = 2, ForkPin = 3, ForkFlush = 4;
+
+    /// <summary>
+    /// fork's dup_mmap (kernel/fork.c), one step at each point another vCPU can see a difference or an IPI can land:
+    /// 0. mm_alloc, pgd_alloc and the VMAs duplicated (under mmap_write_lock: no other vCPU sees the child).
+    /// 1. copy_pte_range of one PTE page of the parent (<see cref="ForkExec.CopySlice"/>): both PTE locks held, lazy MMU
+    ///    mode entered, the parent's PTEs write-protected natively and the child's queued; interrupts stay on.
+    /// 2. arch_leave_lazy_mmu_mode: the batch issued (an IPI taken between 1 and 2 runs its handler with the child's
+    ///    PTEs still queued, and the handler's flush issues them).
+    /// 3. arch_dup_mmap → xen_dup_mmap: the child pinned.
+    /// 4. flush_tlb_mm(oldmm); the child becomes process <see cref="Op.Arg"/>.
+    /// </summary>
     private bool StepFork(int cpu, Op op)
     {
-        _processMm[op.Arg] = ForkExec.Fork(K, cpu, MmOf(op.Process), Strategy);
-        K.Mms.Users[_processMm[op.Arg]] = 1;
-        return true;
+        var parent = MmOf(op.Process);
+        switch (_step[cpu])
+        {
+            case 0:
+                _newMm[cpu] = ForkExec.ForkBegin(K, cpu, parent, Strategy);
+                _step[cpu] = ForkExec.CopySlices(K, parent) > 0 ? ForkCopy : ForkPin;
+                return false;
+            case ForkCopy:
+                ForkExec.CopySlice(K, cpu, parent, _newMm[cpu], _cursor[cpu]++);
+                _step[cpu] = K.Lazy[cpu] == LazyMode.Mmu ? ForkLeave : AfterCopy(cpu, parent);
+                return false;
+            case ForkLeave:
+                ForkExec.LeaveLazyMmu(K, cpu);
+                _step[cpu] = AfterCopy(cpu, parent);
+                return false;
+            case ForkPin:
+                ForkExec.ForkPin(K, cpu, _newMm[cpu]);
+                _step[cpu] = ForkFlush;
+                return false;
+            default:
+                ForkExec.FlushTlbMm(K, cpu, parent);
+                _processMm[op.Arg] = _newMm[cpu];
+                K.Mms.Users[_newMm[cpu]] = 1;
+                _newMm[cpu] = 0;
+                return true;
+        }
     }
 
-    private bool StepExec(int cpu, Op op)
+    private int AfterCopy(int cpu, int parent) => _cursor[cpu] < ForkExec.CopySlices(K, parent) ? ForkCopy : ForkPin;
+
+    /// <summary>The exec's steps (<see cref="StepExec"/>), by number; its teardown of the old mm is the exit's steps from <see cref="ExecTeardown"/> on.</summary>
+    private const int ExecStack = 1, ExecActivate = 2, ExecSwitch = 3, ExecTeardown = 10, ExecMapRegions = 20, ExecFault = 21;
+
+    /// <summary>
+    /// exec (fs/exec.c), one step at each point another vCPU can see a difference or an IPI can land:
+    /// 0. bprm_mm_init: the new mm and its stack VMA (no other vCPU sees it yet).
+    /// 1. The stack's faults, one PTE page per step (copy_strings → get_user_pages_remote; a direct mmu_update each).
+    /// 2. exec_mmap → activate_mm → xen_activate_mm: the new mm pinned (a multicall with IRQs off).
+    /// 3. activate_mm's switch_mm (IRQs off): the CR3 load issued at once; mmput of the old mm.
+    /// 10+. For the old mm's last user, exit_mmap as an exit runs it (<see cref="StepExitMmap"/>).
+    /// 20. load_elf_binary maps the program's regions. 21. Its faults, one PTE page per step.
+    /// </summary>
+    private bool StepExec(int cpu, Op op, ProcessImage image)
     {
-        _processMm[op.Process] = ForkExec.Exec(K, cpu, MmOf(op.Process), op.Arg, Strategy);
-        return true;
+        var step = _step[cpu];
+        if (step > ExecTeardown && step < ExecMapRegions)
+        {
+            if (StepExitMmap(cpu, _exitMm[cpu], ExecTeardown))
+            {
+                _exitMm[cpu] = 0;
+                _step[cpu] = ExecMapRegions;
+            }
+
+            return false;
+        }
+
+        switch (step)
+        {
+            case 0:
+                _newMm[cpu] = ForkExec.ExecBegin(K, cpu, image, Strategy);
+                _step[cpu] = ForkExec.FaultSlices(K, _newMm[cpu], 0) > 0 ? ExecStack : ExecActivate;
+                return false;
+            case ExecStack:
+                ForkExec.FaultSlice(K, cpu, _newMm[cpu], 0, _cursor[cpu]++);
+                if (_cursor[cpu] >= ForkExec.FaultSlices(K, _newMm[cpu], 0))
+                {
+                    _cursor[cpu] = 0;
+                    _step[cpu] = ExecActivate;
+                }
+
+                return false;
+            case ExecActivate:
+                ForkExec.ExecActivate(K, cpu, _newMm[cpu]);
+                _step[cpu] = ExecSwitch;
+                return false;
+            case ExecSwitch:
+            {
+                var old = MmOf(op.Process);
+                var mm = _newMm[cpu];
+                MmOps.SwitchMm(K, cpu, mm);
+                _processMm[op.Process] = mm;
+                _newMm[cpu] = 0;
+                if (--K.Mms.Users[old] == 0)
+                {
+                    _exitMm[cpu] = old;
+                    _step[cpu] = ExecTeardown + ExitLocalDrop;
+                }
+                else
+                {
+                    _step[cpu] = ExecMapRegions;
+                }
+
+                return false;
+            }
+
+            case ExecMapRegions:
+            {
+                var mm = MmOf(op.Process);
+                ForkExec.MapRegions(K, mm, image);
+                if (ForkExec.FaultSlices(K, mm, 1) == 0)
+                {
+                    return true;
+                }
+
+                _step[cpu] = ExecFault;
+                return false;
+            }
+
+            default:
+            {
+                var mm = MmOf(op.Process);
+                ForkExec.FaultSlice(K, cpu, mm, 1, _cursor[cpu]++);
+                return _cursor[cpu] >= ForkExec.FaultSlices(K, mm, 1);
+            }
+        }
     }
 
-    private bool StepExecImage(int cpu, Op op)
+    /// <summary>The vmap's steps (<see cref="StepVmap"/>), by number.</summary>
+    private const int VmapBatch = 1, VmapLeave = 2, VmapClear = 3;
+
+    /// <summary>
+    /// A kernel thread's vmap_pfn of <paramref name="pages"/> pages and their vunmap, one step at each point another
+    /// vCPU can see a difference or an IPI can land (mm/vmalloc.c, mm/memory.c apply_to_pte_range, 6.1):
+    /// 0. get_vm_area, and apply_to_page_range's walk allocating the vmalloc area's tables if missing
+    ///    (pte_alloc_kernel: on the pinned init_mm, xen_alloc_pte pins the L1 and set_pmd is a hypercall).
+    /// 1. The pages allocated; arch_enter_lazy_mmu_mode; vmap_pfn_apply's set_pte_at for each page, queued
+    ///    (xen_batched_set_pte). init_mm's PTEs take no lock here: interrupts are on, and so is preemption (a context
+    ///    switch would flush the batch; the model switches only between operations).
+    /// 2. arch_leave_lazy_mmu_mode → xen_leave_lazy_mmu: the batch issued, unless an IPI's handler issued it already.
+    /// 3. vunmap → vunmap_pte_range: ptep_get_and_clear (a native exchange on the pinned L1, a ptwr trap) for each
+    ///    page, and the pages freed; the TLB flush is left to the lazy purge (free_vmap_area_noflush), which nothing
+    ///    in the model reads (no access goes through a vmalloc address).
+    /// Each vCPU maps at its own address, <see cref="Layout.VmallocStart"/> + cpu × 16 pages.
+    /// </summary>
+    private bool StepVmap(int cpu, int pages)
     {
-        _processMm[op.Process] = ForkExec.Exec(K, cpu, MmOf(op.Process), Images[op.Arg], Strategy);
-        return true;
+        var va = Layout.VmallocStart + ((ulong)cpu << 16);
+        switch (_step[cpu])
+        {
+            case 0:
+                MmOps.PteTableFor(K, cpu, 0, va);
+                _step[cpu] = VmapBatch;
+                return false;
+            case VmapBatch:
+            {
+                var pte = MmOps.FindPteTable(K, cpu, K.SwapperPgd, va);
+                K.Lazy[cpu] = LazyMode.Mmu;
+                for (var p = 0; p < pages; p++)
+                {
+                    var page = K.AllocPage(cpu);
+                    PtSetters.SetPte(K, cpu, pte, Layout.PteIndex(va) + p, PageFlags.Entry(page, PteFlags.PageKernel));
+                }
+
+                _step[cpu] = VmapLeave;
+                return false;
+            }
+
+            case VmapLeave:
+                ForkExec.LeaveLazyMmu(K, cpu);
+                _step[cpu] = VmapClear;
+                return false;
+            default:
+            {
+                var pte = MmOps.FindPteTable(K, cpu, K.SwapperPgd, va);
+                for (var p = 0; p < pages; p++)
+                {
+                    var old = K.Xchg(cpu, K.Va(pte) + ((ulong)(Layout.PteIndex(va) + p) * 8), 0);
+                    if (PageFlags.IsPresent(old))
+                    {
+                        K.FreePage(PageFlags.Mfn(old));
+                    }
+                }
+
+                return true;
+            }
+        }
     }
 
     /// <summary>The exit's steps (<see cref="StepExit"/>), by number.</summary>
@@ -489,21 +670,41 @@ public sealed partial class Machine : ISchedulable
     /// </summary>
     private bool StepExit(int cpu, int mm)
     {
-        switch (_step[cpu])
+        if (_step[cpu] != 0)
         {
-            case 0:
-                K.Events.Add(cpu, EventKind.Exit);
-                K.Mms.Count[mm]++;
-                DropLazyRef(cpu);
-                _lazyRef[cpu] = mm;
-                MmOps.EnterLazyTlb(K, cpu, Strategy.LazyTlbLeavesCpumask);
-                if (--K.Mms.Users[mm] > 0)
-                {
-                    return true;
-                }
-
-                _step[cpu] = ExitLocalDrop;
+            if (!StepExitMmap(cpu, mm, 0))
+            {
                 return false;
+            }
+
+            _exitMm[cpu] = 0;
+            return true;
+        }
+
+        K.Events.Add(cpu, EventKind.Exit);
+        K.Mms.Count[mm]++;
+        DropLazyRef(cpu);
+        _lazyRef[cpu] = mm;
+        MmOps.EnterLazyTlb(K, cpu, Strategy.LazyTlbLeavesCpumask);
+        if (--K.Mms.Users[mm] > 0)
+        {
+            return true;
+        }
+
+        _exitMm[cpu] = mm;
+        _step[cpu] = ExitLocalDrop;
+        return false;
+    }
+
+    /// <summary>
+    /// exit_mmap of <paramref name="mm"/> from its arch hook on (steps 1 to 5 of <see cref="StepExit"/>), numbered from
+    /// <paramref name="base"/> in the current operation's steps (an exit's, or an exec's teardown of its old mm);
+    /// true once the users' mmdrop has run.
+    /// </summary>
+    private bool StepExitMmap(int cpu, int mm, int @base)
+    {
+        switch (_step[cpu] - @base)
+        {
             case ExitLocalDrop:
                 if (LazyBorrowers(cpu, mm) >= 2)
                 {
@@ -513,10 +714,10 @@ public sealed partial class Machine : ISchedulable
                 Strategy.DropLocal(K, cpu, mm);
                 _cursor[cpu] = 0;
                 _serialLeft[cpu] = 0;
-                _step[cpu] = Strategy.Handler == IpiHandler.None ? ExitAfterIpis : ExitReadCpu;
+                _step[cpu] = @base + (Strategy.Handler == IpiHandler.None ? ExitAfterIpis : ExitReadCpu);
                 return false;
             case ExitReadCpu:
-                ReadCpu(cpu, mm);
+                ReadCpu(cpu, mm, @base);
                 return false;
             case ExitSend:
                 if (_serialLeft[cpu] != 0)
@@ -529,11 +730,11 @@ public sealed partial class Machine : ISchedulable
 
                 // Every target has run the handler (this step was not enabled before): the wait is over.
                 Strategy.AfterIpis(K, cpu, mm);
-                _step[cpu] = ExitZap;
+                _step[cpu] = @base + ExitZap;
                 return false;
             case ExitAfterIpis:
                 Strategy.AfterIpis(K, cpu, mm);
-                _step[cpu] = ExitZap;
+                _step[cpu] = @base + ExitZap;
                 return false;
             case ExitZap:
                 if (ExitPath.ZapSlice(K, cpu, mm, _cursor[cpu], _gather[cpu]))
@@ -544,6 +745,7 @@ public sealed partial class Machine : ISchedulable
 
                 ExitPath.FinishExitMmap(K, cpu, mm, _gather[cpu]);
                 ExitPath.MmDrop(K, cpu, mm, Strategy);
+                _cursor[cpu] = 0;
                 return true;
             default:
                 throw new InvalidOperationException($"exit step {_step[cpu]}");
@@ -555,7 +757,7 @@ public sealed partial class Machine : ISchedulable
     /// (the strategy's mask, of which only this CPU's bit is used now). smp_call_function_many leaves out the caller;
     /// the serial fallback calls it too, on the spot.
     /// </summary>
-    private void ReadCpu(int cpu, int mm)
+    private void ReadCpu(int cpu, int mm, int @base)
     {
         var t = _cursor[cpu];
         var serial = Strategy.SerialIpis;
@@ -589,7 +791,7 @@ public sealed partial class Machine : ISchedulable
         if (next >= K.Cpus)
         {
             _cursor[cpu] = 0;
-            _step[cpu] = serial ? ExitAfterIpis : ExitSend;
+            _step[cpu] = @base + (serial ? ExitAfterIpis : ExitSend);
         }
     }
 
@@ -645,20 +847,47 @@ public sealed partial class Machine : ISchedulable
             OpKind.Run => Switch($"P{op.Process}"),
             OpKind.Kthread => Switch("kthread"),
             OpKind.Schedule => Switch(alt switch { 0 => "kthread", 1 => $"P{op.Process}", _ => "idle" }) + (alt == 2 && step == 3 ? " → SCHEDOP_block" : string.Empty),
-            OpKind.Exit => step switch
+            OpKind.Exit => step == 0 ? $"exit P{op.Process}: exit_mm → mmgrab, enter_lazy_tlb, mmput" : DescribeExitMmap(cpu, $"exit P{op.Process}", step),
+            OpKind.Fork => step switch
             {
-                0 => $"exit P{op.Process}: exit_mm → mmgrab, enter_lazy_tlb, mmput",
-                ExitLocalDrop => $"exit P{op.Process}: exit_mmap → {Strategy.Name} arch_exit_mmap, local drop",
-                ExitReadCpu => $"exit P{op.Process}: xen_drop_mm_ref reads v{(_cursor[cpu] == cpu && !Strategy.SerialIpis ? _cursor[cpu] + 1 : _cursor[cpu])}'s xen_current_cr3/mm_cpumask",
-                ExitSend => _serialLeft[cpu] != 0
-                    ? $"exit P{op.Process}: smp_call_function_many → IPI to v{System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu])}"
-                    : $"exit P{op.Process}: IPIs acknowledged → unpin under page_table_lock",
-                ExitAfterIpis => $"exit P{op.Process}: rest of arch_exit_mmap (unpin under page_table_lock)",
-                _ => $"exit P{op.Process}: unmap_vmas → zap_pte_range slice {_cursor[cpu]} (or free_pgtables, tlb_finish_mmu, mmdrop)",
+                0 => $"fork P{op.Process}: dup_mmap → mm_alloc, pgd_alloc, vm_area_dup",
+                ForkCopy => $"fork P{op.Process}: copy_pte_range page {_cursor[cpu]} → ptep_set_wrprotect, set_pte_at (queued, lazy MMU, IRQs on)",
+                ForkLeave => $"fork P{op.Process}: arch_leave_lazy_mmu_mode → xen_mc_flush",
+                ForkPin => $"fork P{op.Process}: arch_dup_mmap → xen_dup_mmap (pin the child)",
+                _ => $"fork P{op.Process}: flush_tlb_mm(oldmm)",
+            },
+            OpKind.Exec or OpKind.ExecImage => step switch
+            {
+                0 => $"exec P{op.Process}: bprm_mm_init → mm_alloc, pgd_alloc, stack VMA",
+                ExecStack => $"exec P{op.Process}: copy_strings → stack faults, PTE page {_cursor[cpu]}",
+                ExecActivate => $"exec P{op.Process}: exec_mmap → activate_mm → xen_activate_mm (pin)",
+                ExecSwitch => $"exec P{op.Process}: activate_mm → switch_mm (CR3 issued), mmput(old mm)",
+                > ExecTeardown and < ExecMapRegions => DescribeExitMmap(cpu, $"exec P{op.Process}: old mm", step - ExecTeardown),
+                ExecMapRegions => $"exec P{op.Process}: load_elf_binary → elf_map",
+                _ => $"exec P{op.Process}: the program's faults, PTE page {_cursor[cpu]}",
+            },
+            OpKind.Vmap => step switch
+            {
+                0 => "kthread vmap_pfn: get_vm_area, apply_to_page_range → pte_alloc_kernel",
+                VmapBatch => "kthread vmap_pfn: arch_enter_lazy_mmu_mode, set_pte_at (queued, IRQs on)",
+                VmapLeave => "kthread vmap_pfn: arch_leave_lazy_mmu_mode → xen_mc_flush",
+                _ => "kthread vunmap: vunmap_pte_range → ptep_get_and_clear, pages freed",
             },
             _ => DescribeMemory(cpu, op) ?? op.ToString(),
         };
     }
+
+    /// <summary><see cref="Describe"/> for exit_mmap's step <paramref name="step"/> (counted as an exit's), prefixed by <paramref name="who"/>.</summary>
+    private string DescribeExitMmap(int cpu, string who, int step) => step switch
+    {
+        ExitLocalDrop => $"{who}: exit_mmap → {Strategy.Name} arch_exit_mmap, local drop",
+        ExitReadCpu => $"{who}: xen_drop_mm_ref reads v{(_cursor[cpu] == cpu && !Strategy.SerialIpis ? _cursor[cpu] + 1 : _cursor[cpu])}'s xen_current_cr3/mm_cpumask",
+        ExitSend => _serialLeft[cpu] != 0
+            ? $"{who}: smp_call_function_many → IPI to v{System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu])}"
+            : $"{who}: IPIs acknowledged → unpin under page_table_lock",
+        ExitAfterIpis => $"{who}: rest of arch_exit_mmap (unpin under page_table_lock)",
+        _ => $"{who}: unmap_vmas → zap_pte_range slice {_cursor[cpu]} (or free_pgtables, tlb_finish_mmu, mmdrop)",
+    };
 
     // ---- Snapshots -------------------------------------------------------------------------------------------
 

@@ -15,12 +15,15 @@ public enum OpKind : byte
     /// <summary>The process exits here: exit_mm, then, for the last user, exit_mmap step by step.</summary>
     Exit,
 
-    /// <summary>The process forks; the child becomes process Arg (one step).</summary>
+    /// <summary>
+    /// The process forks; the child becomes process Arg: dup_mmap's start, then per PTE page of the parent its
+    /// copy_pte_range (in lazy MMU mode) and its arch_leave_lazy_mmu_mode, then the child's pin and flush_tlb_mm.
+    /// </summary>
     Fork,
 
     /// <summary>
-    /// The process execs a program of Arg stack pages: a new mm is built, pinned and switched to, and the old one
-    /// dropped (one step; the old mm's exit_mmap, if this was its last user, runs its IPIs on the spot).
+    /// The process execs a program of Arg stack pages: a new mm is built (a step per PTE page of faults), pinned and
+    /// switched to, and the old one dropped (for its last user, exit_mmap step by step, as an exit's).
     /// </summary>
     Exec,
 
@@ -30,7 +33,7 @@ public enum OpKind : byte
     /// <summary>Wait until flag Arg is set.</summary>
     Wait,
 
-    /// <summary>The process execs program image Arg of the machine's <see cref="Machine.Images"/> (one step).</summary>
+    /// <summary>The process execs program image Arg of the machine's <see cref="Machine.Images"/> (as <see cref="Exec"/>, then a step per PTE page of the regions' faults).</summary>
     ExecImage,
 
     /// <summary>
@@ -72,4 +75,11 @@ public enum OpKind : byte
     /// SCHEDOP_block, and the wake-up (a step of its own); the program then goes on.
     /// </summary>
     Sleep,
+
+    /// <summary>
+    /// The kernel thread running here (borrowing the loaded mm lazily) maps Arg pages into the vmalloc area and unmaps
+    /// them again: vmap_pfn → apply_to_page_range(&amp;init_mm) with set_pte_at queued in lazy MMU mode, interrupts on,
+    /// then arch_leave_lazy_mmu_mode, then vunmap's ptep_get_and_clear.
+    /// </summary>
+    Vmap,
 }

@@ -47,7 +47,7 @@ public sealed class WorkloadFile
     private static readonly string[] ImageKeys = ["stack", "regions"];
     private static readonly string[] RegionKeys = ["start", "pages"];
     private static readonly string[] ProcessKeys = ["name", "image", "cpu", "threads"];
-    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule", "cow_write", "munmap", "mmap", "clone_thread", "mprotect", "sleep", "idle"];
+    private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule", "vmap", "cow_write", "munmap", "mmap", "clone_thread", "mprotect", "sleep", "idle"];
 
     private readonly string _file;
     private readonly List<FileImage> _files = [];
@@ -493,6 +493,10 @@ public sealed class WorkloadFile
                 _waits.Add((flag, arg));
                 return new Op(OpKind.Wait, 0, flag);
             }
+
+            // A kernel thread's vmap_pfn of that many pages in lazy MMU mode, then their vunmap (OpKind.Vmap).
+            case "vmap":
+                return new Op(OpKind.Vmap, 0, Int(arg, "pages", 1, 16));
 
             // Free scheduling (OpKind.Schedule): again and again a kernel thread, the named process, or halt
             // (which ends the program); with no process, kernel threads and halt only.

@@ -608,7 +608,7 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, xsa-401, xsa-286, xsa-286-pv64 or a scenario file (FILE.yaml); got 'nope'")]
+    [InlineData("--scenario", "nope", "--scenario: expected one of lazy-exit, lazy-borrowers, exit-vs-switch, threads-exit, exit-vs-fork, gfp-atomic-fallback, lazy-vmap, xsa-401, xsa-286, xsa-286-pv64 or a scenario file (FILE.yaml); got 'nope'")]
     [InlineData("--scenario", "/no/such/file.yaml", "/no/such/file.yaml:1:1: cannot read: ")]
     [InlineData("--vcpus", "4", "exit-vs-switch.yaml has 3 vCPUs; --vcpus 4 disagrees")]
     public void ABadScenarioFileOptionIsOneLineAndExitOne(string flag, string value, string message)

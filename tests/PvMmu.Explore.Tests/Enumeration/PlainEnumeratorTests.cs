@@ -15,7 +15,7 @@ public sealed class PlainEnumeratorTests
     public static TheoryData<string, string, int> Cases()
     {
         var d = new TheoryData<string, string, int>();
-        foreach (var scenario in new[] { "lazy-exit", "lazy-borrowers", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback" })
+        foreach (var scenario in new[] { "lazy-exit", "lazy-borrowers", "exit-vs-switch", "threads-exit", "gfp-atomic-fallback", "lazy-vmap" })
         {
             d.Add(scenario, "Linux61", 2);
         }
