@@ -145,7 +145,12 @@ static void find_present(int p, const struct image *im)
     unsigned long last_block = ~0UL;
     while (fgets(line, sizeof line, maps)) {
         unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || lo >= 0x800000000000UL)
+        if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+            continue;
+        int m = snprintf(present_buf + present_len, sizeof present_buf - present_len, "PVMAPS %s %s", name, line);
+        if (m > 0 && (size_t)m < sizeof present_buf - present_len)
+            present_len += (size_t)m;
+        if (lo >= 0x800000000000UL)
             continue;
         int ours = 0;
         for (int i = 0; i < im->nregions; i++)
@@ -189,13 +194,14 @@ static void process_main(int p)
         for (unsigned long k = 0; k < im->r[i].pages; k++)
             ((volatile char *)want)[k * PAGE] = 1;
     }
-    /* twice: the first pass faults in what the report itself uses */
+    /* the control page is read before the report, so its PTE page is in it; the report runs twice: the first pass
+       faults in what the report itself uses */
+    uint32_t seen = s->seq;
     find_present(p, im);
     find_present(p, im);
     if (write(1, present_buf, present_len) != (ssize_t)present_len)
         die("write stdout");
     pin(0, vcpus); /* off the scenario vCPUs until a run step */
-    uint32_t seen = s->seq;
     s->ack = seen;
     int running = 0;
     for (;;) {

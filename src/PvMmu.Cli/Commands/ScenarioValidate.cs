@@ -61,11 +61,21 @@ internal static class ScenarioValidate
             psi.Environment["SCENARIO"] = linesFile;
             psi.Environment["WORKLOADS"] = "null";
             psi.Environment["DOM0_VCPUS"] = (spec.Vcpus + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            using var p = Process.Start(psi);
-            p!.WaitForExit();
-            if (p.ExitCode != 0 || !File.Exists(fresh))
+            int rc;
+            try
             {
-                stderr.WriteLine($"pvmmu validate: {script} failed (exit {p.ExitCode})");
+                using var p = Process.Start(psi);
+                p!.WaitForExit();
+                rc = p.ExitCode;
+            }
+            finally
+            {
+                File.Delete(linesFile);
+            }
+
+            if (rc != 0 || !File.Exists(fresh))
+            {
+                stderr.WriteLine($"pvmmu validate: {script} failed (exit {rc})");
                 return ExitCodes.BadInput;
             }
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using PvMmu.Sim.Validation;
 using static PvMmu.Cli.Tests.Pvmmu;
 
 namespace PvMmu.Cli.Tests.Commands;
