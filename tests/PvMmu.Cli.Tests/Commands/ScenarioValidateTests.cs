@@ -40,6 +40,23 @@ public sealed class ScenarioValidateTests
         Assert.Equal(0, Real("exit", 1, "xen_mmu_release_ptpage"));
     }
 
+    /// <summary>
+    /// The same process exiting on one vCPU (examples/workloads/exit-1vcpu.yaml; dom0 had 2 vCPUs, one the driver's):
+    /// the second switch to p, after a kernel thread kept p's mm loaded, writes no CR3 (6.1's switch_mm_irqs_off with
+    /// prev == next), so the two run steps cost two writes in all; the exit sends no IPI.
+    /// </summary>
+    [Fact]
+    public void TheExitOnOneVcpuAgreesWithTheRealGuest()
+    {
+        var scenario = Path.Combine(RepoPaths.Root, "examples", "workloads", "exit-1vcpu.yaml");
+        var capture = Path.Combine(RepoPaths.Root, "validation", "real-xen", "captures", "linux-6.1-xen-4.17.scenario-exit-1vcpu.json");
+        var (exit, output, err) = Run("validate", "--scenario", scenario, "--file", capture);
+        Assert.True(exit == ExitCodes.Ok, err + output);
+        Assert.Contains(" 0 differ", output, StringComparison.Ordinal);
+        Assert.Matches(@"switch\s+0\s+xen_mmu_write_cr3\s+2\s+2\s+0\s+=", output);
+        Assert.DoesNotContain("exit    1", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ADifferenceOnTheLazyVcpuIsAFinding()
     {
