@@ -14,7 +14,10 @@
 #   LINUX_PKG  Debian package with the dom0 kernel (default: the one that
 #              linux-image-amd64 depends on)
 #   NO_OUT=1   boot and log, but write no capture files
-#   DOM0_VCPUS dom0's vCPUs (default 1; lazy-exit needs 2; QEMU has 2 CPUs)
+#   DOM0_VCPUS dom0's vCPUs (default 1; lazy-exit needs 2; QEMU has 2 CPUs, or DOM0_VCPUS if more)
+#   SCENARIO   a workload scenario in pvscen's line format (`pvmmu validate --scenario F --driver-lines`): run by
+#              pvscen after the WORKLOADS, with DOM0_VCPUS = the scenario's vCPUs + 1 (the driver's own vCPU);
+#              `pvmmu validate --scenario F --capture [OUT]` sets all three
 #   VMLINUZ    the dom0 kernel to boot instead of LINUX_PKG's (a build-kernel.sh build: build/vmlinuz-VARIANT)
 #   XENTRACE=1 also record Xen's own trace of dom0 (xentrace from xen-utils-4.17, in the initramfs with its
 #              libraries; Xen booted with tbuf_size=) and count its ptwr emulations, PV page faults and hypercalls
@@ -99,6 +102,8 @@ log "dom0 kernel: $VMLINUZ"
 CFLAGS="-O2 -Wall -Wextra"
 [ "$BUILD/pvtest" -nt "$HERE/pvtest.c" ] ||
     gcc $CFLAGS -static -o "$BUILD/pvtest" "$HERE/pvtest.c"
+[ "$BUILD/pvscen" -nt "$HERE/pvscen.c" ] ||
+    gcc $CFLAGS -static -Wl,-Ttext-segment=0x20000000 -o "$BUILD/pvscen" "$HERE/pvscen.c"
 [ "$BUILD/pvnop" -nt "$HERE/pvnop.c" ] ||
     gcc -O2 -static -nostdlib -fno-stack-protector -no-pie -o "$BUILD/pvnop" "$HERE/pvnop.c"
 
@@ -107,7 +112,7 @@ ROOT=$BUILD/root
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,proc,sys,dev,tmp}
 cp "$BUILD/pkgs/busybox-static/bin/busybox" "$ROOT/bin/busybox"
-cp "$BUILD/pvtest" "$BUILD/pvnop" "$ROOT/bin/"
+cp "$BUILD/pvtest" "$BUILD/pvnop" "$BUILD/pvscen" "$ROOT/bin/"
 cp "$HERE/init.sh" "$ROOT/init"
 cp "$HERE/count.awk" "$ROOT/count.awk"
 XEN_TRACE_CMD=""
@@ -136,6 +141,10 @@ if [ "${XENTRACE:-0}" = 1 ]; then
 fi
 chmod +x "$ROOT/init"
 echo "$WORKLOADS" | tr ';' '\n' > "$ROOT/workloads"
+if [ -n "${SCENARIO:-}" ]; then
+    cp "$SCENARIO" "$ROOT/scenario"
+    echo "scenario $(awk '$1 == "name" {print $2}' "$SCENARIO")" >> "$ROOT/workloads"
+fi
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -9n) > "$BUILD/initrd.gz"
 
 # boot.  Xen: smap=0 because dom0 faults at once under TCG otherwise;
@@ -148,7 +157,8 @@ rm -f "$LOG"
 log "booting (timeout ${TIMEOUT}s); console in $LOG"
 t0=$(date +%s)
 set +e
-timeout "$TIMEOUT" qemu-system-x86_64 -machine q35 -cpu max,smap=off -smp 2 -m 3072 \
+SMP=$(( ${DOM0_VCPUS:-1} > 2 ? ${DOM0_VCPUS:-1} : 2 ))
+timeout "$TIMEOUT" qemu-system-x86_64 -machine q35 -cpu max,smap=off -smp "$SMP" -m 3072 \
     -display none -nographic -no-reboot -monitor none -serial "file:$LOG" \
     -kernel "$BUILD/xen" -append "$XEN_CMD" \
     -initrd "$VMLINUZ $DOM0_CMD,$BUILD/initrd.gz" </dev/null

@@ -10,6 +10,9 @@
 #   PVPHASE <workload> <phase>             every phase seen, even if empty
 #   PVCPU <workload> <phase> <cpu> <key> <n>  the phase's counts per CPU, when
 #                                          events came from more than one CPU
+#   PVCPUOTHER <workload> <phase> <cpu> <key> <n>  the part of a PVCPU count
+#                                          from tasks other than ours and the
+#                                          idle task (a kworker, the shell)
 # A key is the event name; some events also get keys with a detail added:
 #   xen_mc_entry_<op>              multicall entry per hypercall number
 #   xen_mc_extend_args_<op>_<res>  argument extension per op and result
@@ -26,6 +29,7 @@ function add(key, n) {
     k = cur SUBSEP key
     all[k] += n
     percpu[cur SUBSEP cpu SUBSEP key] += n
+    if (!ours && !idle) percpuother[cur SUBSEP cpu SUBSEP key] += n
     if (!ours) other[k] += n
     seen[k] = 1
 }
@@ -45,7 +49,8 @@ BEGIN { level_name[0] = "pgd"; level_name[1] = "p4d"; level_name[2] = "pud"; lev
     task = $1
     cpu = $2; gsub(/[^0-9]/, "", cpu); cpu += 0
     if (cpu > maxcpu) maxcpu = cpu
-    ours = (task ~ /^pv(test|nop)-[0-9]+$/)
+    ours = (task ~ /^pv(test|nop|scen)(-p[0-9]+)?-[0-9]+$/)
+    idle = (task ~ /^<idle>-0$/)
 
     if (ev == "tracing_mark_write") {
         for (i = at + 1; i <= NF; i++) if ($i == "PVMARK") break
@@ -111,6 +116,11 @@ END {
         for (k in percpu) {
             split(k, kk, SUBSEP)
             printf "PVCPU %s %s %s %d\n", kk[1], kk[2], kk[3], percpu[k]
+        }
+    if (maxcpu > 0)
+        for (k in percpuother) {
+            split(k, kk, SUBSEP)
+            printf "PVCPUOTHER %s %s %s %d\n", kk[1], kk[2], kk[3], percpuother[k]
         }
     for (k in outside) printf "PVOUTSIDE %s %d\n", k, outside[k]
 }

@@ -67,7 +67,10 @@ while read -r line; do
     fi
     start=$(cut -d' ' -f1 /proc/uptime)
     echo 1 > $T/tracing_on
-    /bin/pvtest $line
+    case $line in
+        scenario\ *) /bin/pvscen /scenario ;;  # capture.sh's SCENARIO: a workload scenario file, run by pvscen
+        *) /bin/pvtest $line ;;
+    esac
     echo 0 > $T/tracing_on
     if [ -n "$xt" ]; then
         kill -INT $xt

@@ -69,6 +69,8 @@ def parse(text, wall_seconds=None):
             return f"{a[0]}-{a[1]}"
         if a[0] == "fork-vmas" and len(a) == 3:
             return f"fork-vmas-{a[1]}x{a[2]}"
+        if a[0] == "scenario" and len(a) == 2:
+            return a[1]
         if a[0] == "lazy-exit" and len(a) == 2:
             return f"lazy-exit-{a[1]}"
         if a[0] == "exec" and len(a) in (2, 3):
@@ -130,9 +132,13 @@ def parse(text, wall_seconds=None):
             who, phase, key, n = rest.split()
             section = "phases" if tag == "PVCOUNT" else "other_tasks"
             workload(who)[section].setdefault(phase, {})[key] = int(n)
-        elif tag == "PVCPU":
+        elif tag in ("PVCPU", "PVCPUOTHER"):
             who, phase, cpu, key, n = rest.split()
-            workload(who).setdefault("cpus", {}).setdefault(phase, {}).setdefault("cpu" + cpu, {})[key] = int(n)
+            section = "cpus" if tag == "PVCPU" else "cpus_other"
+            workload(who).setdefault(section, {}).setdefault(phase, {}).setdefault("cpu" + cpu, {})[key] = int(n)
+        elif tag == "PVPRESENT":
+            who, proc, addr = rest.split()
+            workload(who).setdefault("present", {}).setdefault(proc, []).append(addr)
         elif tag == "PVXMARK":
             seq, who, phase, edge = rest.split()[:4]
             xmarks[int(seq)] = (who, phase, edge)
@@ -160,8 +166,9 @@ def parse(text, wall_seconds=None):
             if section not in w:
                 continue
             w[section] = {ph: dict(sorted(c.items())) for ph, c in w[section].items()}
-        if "cpus" in w:
-            w["cpus"] = {ph: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for ph, cs in w["cpus"].items()}
+        for section in ("cpus", "cpus_other"):
+            if section in w:
+                w[section] = {ph: {c: dict(sorted(v.items())) for c, v in sorted(cs.items())} for ph, cs in w[section].items()}
         if "outside_phases" in w:
             w["outside_phases"] = dict(sorted(w["outside_phases"].items()))
         if not w["other_tasks"]:

@@ -18,14 +18,20 @@ public static class ValidateCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var file = new Option<string?>("--file") { Description = "The capture to compare with (default: the committed one, found from the current directory up)." };
-        var capture = new Option<bool>("--capture") { Description = "Rerun the real system first (validation/real-xen/capture.sh: root, a few minutes) and compare with that." };
+        var capture = new Option<string?>("--capture")
+        {
+            Description = "Rerun the real system first (validation/real-xen/capture.sh: root, a few minutes) and compare with that; with a FILE, the fresh capture is kept there.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var scenario = new Option<string?>("--scenario") { Description = "A workload scenario file (YAML): compare the model's counts per phase and vCPU with the file run on the real dom0 by validation/real-xen/pvscen.c." };
+        var driverLines = new Option<bool>("--driver-lines") { Description = "With --scenario: print the scenario in pvscen's line format and exit." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var strategyOpt = new Option<string>("--strategy")
         {
             Description = "The exit path the model runs: Linux61 for a stock kernel; the strategy that models a patched kernel's change for its capture (validation/real-xen/kernel).",
             DefaultValueFactory = _ => "Linux61",
         };
-        var cmd = new Command("validate", "Compare the model's xen:* tracepoint counts with a real Xen and Linux PV guest's.") { file, capture, json, strategyOpt };
+        var cmd = new Command("validate", "Compare the model's xen:* tracepoint counts with a real Xen and Linux PV guest's.") { file, capture, json, strategyOpt, scenario, driverLines };
         cmd.SetAction(pr =>
         {
             var strategyName = pr.GetValue(strategyOpt)!;
@@ -35,18 +41,24 @@ public static class ValidateCommand
                 return ExitCodes.BadInput;
             }
 
+            var recapture = pr.GetResult(capture) is not null;
+            if (pr.GetValue(scenario) is { } scenarioFile)
+            {
+                return ScenarioValidate.Run(scenarioFile, pr.GetValue(file), recapture, pr.GetValue(capture), pr.GetValue(driverLines), pr.GetValue(json), strategy, stdout, stderr);
+            }
+
             // Outside the repository the committed captures come from inside the tool.
             var path = pr.GetValue(file) ?? Find(DefaultCapture);
-            if (path is null && pr.GetValue(capture))
+            if (path is null && recapture)
             {
                 stderr.WriteLine($"pvmmu validate: --capture runs validation/real-xen/capture.sh, which was not found from {Directory.GetCurrentDirectory()} up; run it from the repository");
                 return ExitCodes.BadInput;
             }
 
-            if (pr.GetValue(capture))
+            if (recapture)
             {
                 var script = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(path)!)!, "capture.sh");
-                var fresh = Path.Combine(Path.GetTempPath(), $"pvmmu-capture-{Environment.ProcessId}.json");
+                var fresh = pr.GetValue(capture) ?? Path.Combine(Path.GetTempPath(), $"pvmmu-capture-{Environment.ProcessId}.json");
                 var psi = new ProcessStartInfo(script) { UseShellExecute = false };
                 psi.Environment["OUT"] = fresh;
                 using var p = Process.Start(psi);
@@ -123,7 +135,7 @@ public static class ValidateCommand
     }
 
     /// <summary>A repository-relative path, looked for from the current directory up.</summary>
-    private static string? Find(string relative)
+    internal static string? Find(string relative)
     {
         for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
         {

@@ -16,6 +16,9 @@ public sealed class RealCapture
     private readonly Dictionary<string, Dictionary<string, Dictionary<string, long>>> _counts = [];
     private readonly Dictionary<string, (ulong Start, int Pages)> _regions = [];
     private readonly Dictionary<string, Dictionary<string, Dictionary<string, long>>> _xen = [];
+    private readonly Dictionary<string, Dictionary<string, Dictionary<string, long>>> _cpus = [];
+    private readonly Dictionary<string, Dictionary<string, Dictionary<string, long>>> _cpusOther = [];
+    private readonly Dictionary<string, Dictionary<int, List<ulong>>> _present = [];
 
     private RealCapture(string path, string xen, string linux)
     {
@@ -43,6 +46,22 @@ public sealed class RealCapture
     /// <summary>A count from Xen's own trace (<c>xen_phases</c>: ptwr_emulation, pv_page_fault, hypercall, ...).</summary>
     public long GetXen(string workload, string phase, string key) =>
         _xen.TryGetValue(workload, out var w) && w.TryGetValue(phase, out var p) && p.TryGetValue(key, out var n) ? n : 0;
+
+    /// <summary>
+    /// A count of one CPU in a phase (<c>cpus</c>: count.awk's PVCPU lines, every task), or of the tasks other than
+    /// the workload's own and the idle task on it (<paramref name="other"/>: <c>cpus_other</c>).
+    /// </summary>
+    public long GetCpu(string workload, string phase, int cpu, string key, bool other = false) =>
+        (other ? _cpusOther : _cpus).TryGetValue(workload, out var w) && w.TryGetValue(PhaseCpu(phase, cpu), out var p) && p.TryGetValue(key, out var n) ? n : 0;
+
+    /// <summary>
+    /// The first present page of each 2 MiB block (one PTE page) of a driver process's address space outside the
+    /// scenario's own regions, as pvscen read them from /proc/self/pagemap at the end of its setup (<c>present</c>).
+    /// </summary>
+    public IReadOnlyList<ulong> Present(string workload, int process) =>
+        _present.TryGetValue(workload, out var w) && w.TryGetValue(process, out var l) ? l : [];
+
+    private static string PhaseCpu(string phase, int cpu) => phase + "/cpu" + cpu.ToString(CultureInfo.InvariantCulture);
 
     public (ulong Start, int Pages)? Region(string workload) => _regions.TryGetValue(workload, out var r) ? r : null;
 
@@ -132,6 +151,30 @@ public sealed class RealCapture
                 {
                     c._xen[w.Name] = Phases(w.Value, "xen_phases", at);
                 }
+                c._cpus[w.Name] = CpuPhases(w.Value, "cpus", at);
+                c._cpusOther[w.Name] = CpuPhases(w.Value, "cpus_other", at);
+                if (w.Value.TryGetProperty("present", out var pr))
+                {
+                    var byProcess = new Dictionary<int, List<ulong>>();
+                    foreach (var proc in Object(pr, at + ".present").EnumerateObject())
+                    {
+                        if (!int.TryParse(proc.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var slot) || proc.Value.ValueKind != JsonValueKind.Array)
+                        {
+                            throw new InvalidDataException($"{at}.present.{Quote.Cut(proc.Name)}: expected a process slot and a list of addresses");
+                        }
+
+                        var list = new List<ulong>();
+                        foreach (var a in proc.Value.EnumerateArray())
+                        {
+                            list.Add(Address(a, $"{at}.present.{slot}"));
+                        }
+
+                        byProcess[slot] = list;
+                    }
+
+                    c._present[w.Name] = byProcess;
+                }
+
                 if (w.Value.TryGetProperty("region", out var r))
                 {
                     Object(r, at + ".region");
@@ -169,6 +212,36 @@ public sealed class RealCapture
 
         return phases;
     }
+
+    /// <summary>A workload's per-CPU section (<c>cpus</c>, <c>cpus_other</c>): phase → "cpuN" → counts, keyed "phase/cpuN".</summary>
+    private static Dictionary<string, Dictionary<string, long>> CpuPhases(JsonElement workload, string section, string at)
+    {
+        var result = new Dictionary<string, Dictionary<string, long>>();
+        if (workload.TryGetProperty(section, out var ps))
+        {
+            foreach (var p in Object(ps, $"{at}.{section}").EnumerateObject())
+            {
+                foreach (var cpu in Object(p.Value, $"{at}.{section}.{Quote.Cut(p.Name)}").EnumerateObject())
+                {
+                    if (!cpu.Name.StartsWith("cpu", StringComparison.Ordinal)
+                        || !int.TryParse(cpu.Name.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                    {
+                        throw new InvalidDataException($"{at}.{section}.{Quote.Cut(p.Name)}.{Quote.Cut(cpu.Name)}: expected a CPU such as \"cpu0\"");
+                    }
+
+                    result[PhaseCpu(p.Name, n)] = Counts(cpu.Value, $"{at}.{section}.{Quote.Cut(p.Name)}.{Quote.Cut(cpu.Name)}");
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static ulong Address(JsonElement e, string at) =>
+        e.ValueKind == JsonValueKind.String && e.GetString() is { } hex && hex.StartsWith("0x", StringComparison.Ordinal)
+        && ulong.TryParse(hex.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new InvalidDataException($"{at}: expected an address as a string such as \"0x7f0000000000\"");
 
     private static JsonElement Object(JsonElement e, string at) =>
         e.ValueKind == JsonValueKind.Object ? e : throw new InvalidDataException($"{at}: expected an object, got {e.ValueKind.ToString().ToLowerInvariant()}");

@@ -18,4 +18,10 @@ public static class ValidationVerdicts
 
     /// <summary>One copy-on-write fault of pvtest's own pages copies in this phase, the baseline's in another.</summary>
     public const string CowFaultMoved = "≈ own COW fault moved";
+
+    /// <summary>
+    /// Off by exactly what tasks other than the workload's own and the idle task did on that CPU in the phase's
+    /// window (count.awk's per-CPU other-task counts: a kworker, the shell), named in the row's note.
+    /// </summary>
+    public const string OtherTasks = "≈ other tasks";
 }
