@@ -35,6 +35,7 @@ public static class Munmap
             if (pte != 0)
             {
                 k.Lazy[cpu] = LazyMode.Mmu;
+                var left = true;
                 for (var a = va; a < sliceEnd; a += 4096)
                 {
                     var ptep = k.Va(pte) + ((ulong)Layout.PteIndex(a) * 8);
@@ -55,13 +56,20 @@ public static class Munmap
                             }
 
                             gathered.Clear();
-                            k.Lazy[cpu] = LazyMode.Mmu;
+
+                            // `goto again` only if PTEs are left in the range: otherwise zap_pte_range returns,
+                            // its one arch_leave_lazy_mmu_mode made.
+                            left = a + 4096 < sliceEnd;
+                            k.Lazy[cpu] = left ? LazyMode.Mmu : LazyMode.None;
                         }
                     }
                 }
 
-                k.Mc.Flush(cpu);
-                k.Lazy[cpu] = LazyMode.None;
+                if (left)
+                {
+                    k.Mc.Flush(cpu);
+                    k.Lazy[cpu] = LazyMode.None;
+                }
             }
 
             va = sliceEnd;
