@@ -138,6 +138,7 @@ public sealed class WorkloadFile
             Setup = setup,
             Programs = programs,
             ProcessSlots = _slots.Count,
+            ProcessNames = [.. _slots.OrderBy(s => s.Value).Select(s => s.Key)],
         };
         if (spec.FramesNeeded() > WorkloadSpec.MaxFrames)
         {
