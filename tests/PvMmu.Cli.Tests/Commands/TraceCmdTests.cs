@@ -108,6 +108,50 @@ public sealed partial class TraceCmdTests
     }
 
     [Fact]
+    public void ThePerfettoTraceNamesEachMovesTaskAndItsTracepointsAsTheJsonDoes()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.json");
+        var (exit, json, err) = Run("run", "--workload", "lazy-exit", "--trace", path, "--json");
+        Assert.True(exit == 0, err);
+        var events = JsonNode.Parse(json)!["events"]!;
+        var tasks = events["task_names"]!.AsArray().Select(t => t!.GetValue<string>()).ToHashSet();
+        var trace = JsonNode.Parse(File.ReadAllText(path))!;
+        File.Delete(path);
+        var sums = new Dictionary<(string Phase, string Event), long>();
+        var moves = 0;
+        foreach (var e in trace["traceEvents"]!.AsArray())
+        {
+            var args = e!["args"]?.AsObject();
+            if (args is null || !args.ContainsKey("move") || !args.ContainsKey("task") || e["cat"]!.GetValue<string>() != args["phase"]!.GetValue<string>())
+            {
+                continue;
+            }
+
+            // A move's slice (depth 1; its groups carry the same move number but a group's category).
+            moves++;
+            Assert.Contains(args["task"]!.GetValue<string>(), tasks);
+            foreach (var (name, value) in args)
+            {
+                if (name.StartsWith("xen_", StringComparison.Ordinal))
+                {
+                    var key = (args["phase"]!.GetValue<string>(), name);
+                    sums[key] = sums.GetValueOrDefault(key) + value!.GetValue<long>();
+                }
+            }
+        }
+
+        Assert.True(moves > 0);
+
+        // The exit phase is all moves (the final switch to init_mm counts for switch): its counts are the moves' sum.
+        foreach (var (name, value) in events["phases"]!["exit"]!["all"]!["tracepoints"]!.AsObject())
+        {
+            Assert.Equal(value!.GetValue<long>(), sums.GetValueOrDefault(("exit", name)));
+        }
+
+        Assert.Contains(sums, s => s.Key.Phase == "exit" && s.Value > 0);
+    }
+
+    [Fact]
     public void TraceCmdAndJsonTogetherAreRefusedInOneLine()
     {
         var (exit, output, err) = Run("run", "--trace-cmd", "--json");
