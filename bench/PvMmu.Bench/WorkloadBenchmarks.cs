@@ -32,6 +32,10 @@ public class WorkloadBenchmarks
     [Benchmark]
     public long DefaultMixKbuild2Vcpus() => WorkloadRunner.Run(_mix, new Linux61(), 1, XenVersion.Current).Total(PvMmu.Sim.Reports.Metric.Hypercalls);
 
+    /// <summary>The same with the sink's per-task view on, as <c>pvmmu run --json</c> and <c>--trace-cmd</c> run it.</summary>
+    [Benchmark]
+    public long DefaultMixKbuild2VcpusPerTask() => WorkloadRunner.Run(_mix, new Linux61(), 1, XenVersion.Current, perTask: true).Total(PvMmu.Sim.Reports.Metric.Hypercalls);
+
     [Benchmark]
     public long LatProcExec() => WorkloadRunner.Run(_exec, new Linux61(), 1, XenVersion.Current).Total(PvMmu.Sim.Reports.Metric.Hypercalls);
 }

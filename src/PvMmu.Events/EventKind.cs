@@ -81,6 +81,14 @@ public enum EventKind
     [Price("type_change_flush")]
     TypeChangeFlush,
 
+    /// <summary>
+    /// A TLB flush Xen made of its own accord, not at a guest's request (an mmuext flush op or an update_va_mapping
+    /// flag): a type change's (the XSA-401 rule, also counted as <see cref="TypeChangeFlush"/>), the one after an L2+
+    /// mmu_update (XSA-286), the allocator's for a frame some CPU may still cache. Its local and remote parts are in
+    /// <see cref="LocalFlush"/> and <see cref="RemoteFlush"/> as every flush's are.
+    /// </summary>
+    XenInitiatedFlush,
+
     /// <summary>A guest kernel/user mode switch (_toggle_guest_pt): a CR3 write that keeps global entries.</summary>
     [Price("mode_switch")]
     ModeSwitch,
@@ -172,39 +180,39 @@ public enum EventKind
     McEntryAlloc,
 
     /// <summary>xen_mc_entry of an mmu_update (hypercall 1).</summary>
-    [Tracepoint("xen_mc_entry_1")]
+    [Tracepoint("xen_mc_entry_1", Event = "xen_mc_entry")]
     McEntryMmuUpdate,
 
     /// <summary>xen_mc_entry of an update_va_mapping (hypercall 14).</summary>
-    [Tracepoint("xen_mc_entry_14")]
+    [Tracepoint("xen_mc_entry_14", Event = "xen_mc_entry")]
     McEntryUpdateVaMapping,
 
     /// <summary>xen_mc_entry of an mmuext_op (hypercall 26).</summary>
-    [Tracepoint("xen_mc_entry_26")]
+    [Tracepoint("xen_mc_entry_26", Event = "xen_mc_entry")]
     McEntryMmuextOp,
 
     /// <summary>xen_mc_extend_args for mmu_update: appended.</summary>
-    [Tracepoint("xen_mc_extend_args_1_OK")]
+    [Tracepoint("xen_mc_extend_args_1_OK", Event = "xen_mc_extend_args")]
     McExtendMmuUpdateOk,
 
     /// <summary>xen_mc_extend_args for mmu_update: the last entry is another op (or there is none).</summary>
-    [Tracepoint("xen_mc_extend_args_1_BAD_OP")]
+    [Tracepoint("xen_mc_extend_args_1_BAD_OP", Event = "xen_mc_extend_args")]
     McExtendMmuUpdateBadOp,
 
     /// <summary>xen_mc_extend_args for mmu_update: the argument space is full.</summary>
-    [Tracepoint("xen_mc_extend_args_1_NO_SPACE")]
+    [Tracepoint("xen_mc_extend_args_1_NO_SPACE", Event = "xen_mc_extend_args")]
     McExtendMmuUpdateNoSpace,
 
     /// <summary>xen_mc_extend_args for mmuext_op: appended.</summary>
-    [Tracepoint("xen_mc_extend_args_26_OK")]
+    [Tracepoint("xen_mc_extend_args_26_OK", Event = "xen_mc_extend_args")]
     McExtendMmuextOpOk,
 
     /// <summary>xen_mc_extend_args for mmuext_op: the last entry is another op (or there is none).</summary>
-    [Tracepoint("xen_mc_extend_args_26_BAD_OP")]
+    [Tracepoint("xen_mc_extend_args_26_BAD_OP", Event = "xen_mc_extend_args")]
     McExtendMmuextOpBadOp,
 
     /// <summary>xen_mc_extend_args for mmuext_op: the argument space is full.</summary>
-    [Tracepoint("xen_mc_extend_args_26_NO_SPACE")]
+    [Tracepoint("xen_mc_extend_args_26_NO_SPACE", Event = "xen_mc_extend_args")]
     McExtendMmuextOpNoSpace,
 
     /// <summary>xen_mc_flush, empty or not.</summary>
@@ -212,15 +220,15 @@ public enum EventKind
     McFlush,
 
     /// <summary>xen_mc_flush_reason ARGS: a new entry's arguments do not fit.</summary>
-    [Tracepoint("xen_mc_flush_reason_ARGS")]
+    [Tracepoint("xen_mc_flush_reason_ARGS", Event = "xen_mc_flush_reason")]
     McFlushReasonArgs,
 
     /// <summary>xen_mc_flush_reason BATCH: the 32 entries are used.</summary>
-    [Tracepoint("xen_mc_flush_reason_BATCH")]
+    [Tracepoint("xen_mc_flush_reason_BATCH", Event = "xen_mc_flush_reason")]
     McFlushReasonBatch,
 
     /// <summary>xen_mc_flush_reason CALLBACK: the 32 callbacks are used.</summary>
-    [Tracepoint("xen_mc_flush_reason_CALLBACK")]
+    [Tracepoint("xen_mc_flush_reason_CALLBACK", Event = "xen_mc_flush_reason")]
     McFlushReasonCallback,
 
     /// <summary>xen_mc_callback.</summary>

@@ -5,7 +5,8 @@ namespace PvMmu.Events;
 /// Counting is one add at a computed index, so it costs next to nothing on the hot paths and allocates nothing.
 /// The run that owns the sink names the phases and says which one events are charged to now; the hypervisor model
 /// says which vCPU its own events go to (<see cref="Vcpu"/>), the guest model names the vCPU with each event.
-/// Counters, tracepoint counts, costs, phases, traces and reports are all read from here.
+/// Counters, tracepoint counts, costs, phases, traces and reports are all read from here. A run that wants to know
+/// which task counted what asks for the per-task view (<see cref="EnableTasks"/>, <see cref="TaskTally"/>).
 /// </summary>
 public sealed class EventSink
 {
@@ -31,6 +32,12 @@ public sealed class EventSink
     }
 
     public int Vcpus { get; }
+
+    /// <summary>The per-task view, or null when the run did not ask for one (<see cref="EnableTasks"/>).</summary>
+    public TaskTally? Tasks { get; private set; }
+
+    /// <summary>The flat counters, for the per-task view's fold.</summary>
+    internal long[] Counts => _counts;
 
     public IReadOnlyList<string> PhaseNames { get; }
 
@@ -121,10 +128,20 @@ public sealed class EventSink
         return n;
     }
 
-    /// <summary>Zeroes every count (the phase and vCPU stay).</summary>
-    public void Reset() => Array.Clear(_counts);
+    /// <summary>
+    /// Turns on the per-task view (every vCPU running the idle task until the run says otherwise), or returns the one
+    /// already on. It counts from now on; it is not part of <see cref="Clone"/> or <see cref="CopyFrom"/>.
+    /// </summary>
+    public TaskTally EnableTasks() => Tasks ??= new TaskTally(this);
 
-    /// <summary>A copy: the counts, the phases, the current phase and vCPU.</summary>
+    /// <summary>Zeroes every count (the phase and vCPU stay), the per-task view's too.</summary>
+    public void Reset()
+    {
+        Array.Clear(_counts);
+        Tasks?.Reset();
+    }
+
+    /// <summary>A copy: the counts, the phases, the current phase and vCPU (not the per-task view).</summary>
     public EventSink Clone()
     {
         var c = new EventSink(Vcpus, PhaseNames) { _counts = (long[])_counts.Clone() };
@@ -133,12 +150,16 @@ public sealed class EventSink
         return c;
     }
 
-    /// <summary>Makes this sink equal to <paramref name="s"/> (same vCPUs and phases).</summary>
+    /// <summary>
+    /// Makes this sink equal to <paramref name="s"/> (same vCPUs and phases). A per-task view of this sink keeps its
+    /// tally and counts on from the copied counters.
+    /// </summary>
     public void CopyFrom(EventSink s)
     {
         s._counts.CopyTo(_counts, 0);
         Phase = s._phase;
         Vcpu = s._vcpu;
+        Tasks?.Resync();
     }
 
     /// <summary>Whether <paramref name="s"/> has the same phases and vCPUs and every count equal to this sink's.</summary>

@@ -69,16 +69,26 @@ public static class RunCommand
         var report = CostOptions.Report();
         var scenario = CostOptions.Scenario();
         var trace = new Option<string?>("--trace") { Description = "Write a Chrome/Perfetto trace (JSON) of the run, on the modeled clock." };
+        var traceCmd = new Option<bool>("--trace-cmd")
+        {
+            Description = "Print the xen:* tracepoint counts per phase, task and vCPU as `trace-cmd report | awk -f validation/real-xen/tracecmd-count.awk | LC_ALL=C sort | uniq -c` prints them, instead of the table.",
+        };
         var strategyFile = StrategyFileOption.One();
         var cmd = new Command("run", "Run a workload and print its event counts and modeled time per phase; exit 2 on a WARN, an oops or a broken invariant.")
         {
-            workload, strategy, strategyFile, vcpus, pages, seed, xen, json, cost, report, scenario, trace,
+            workload, strategy, strategyFile, vcpus, pages, seed, xen, json, cost, report, scenario, trace, traceCmd,
         };
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(scenario) is { } file && OptionValue.NotApplicable(pr, "run", $"with --scenario: {Quote.Cut(file)} sets its own workload", workload, pages, vcpus) is { } refused)
             {
                 stderr.WriteLine(refused);
+                return ExitCodes.BadInput;
+            }
+
+            if (pr.GetValue(json) && pr.GetValue(traceCmd))
+            {
+                stderr.WriteLine("pvmmu run: --trace-cmd and --json each replace the table; give one (the JSON has the same counts under \"events\")");
                 return ExitCodes.BadInput;
             }
 
@@ -93,11 +103,16 @@ public static class RunCommand
             XenRules.TryParse(pr.GetValue(xen)!, out var version);
             var s = pr.GetValue(seed);
             var recorder = pr.GetValue(trace) is null ? null : new RunTrace(table);
-            var result = WorkloadRunner.Run(spec, exitPath, s, version, false, 0, recorder is null ? null : recorder.Observe);
+            var perTask = pr.GetValue(json) || pr.GetValue(traceCmd) || recorder is not null;
+            var result = WorkloadRunner.Run(spec, exitPath, s, version, false, 0, recorder is null ? null : recorder.Observe, perTask);
             var time = new ModeledTime(result.Events, table);
             if (pr.GetValue(json))
             {
                 stdout.Write(RunReport.Json(result, time));
+            }
+            else if (pr.GetValue(traceCmd))
+            {
+                stdout.Write(TracepointReport.TraceCmd(result));
             }
             else
             {
@@ -105,7 +120,7 @@ public static class RunCommand
                 stdout.Write(RunReport.Table(result, time));
             }
 
-            var info = pr.GetValue(json) ? stderr : stdout;
+            var info = pr.GetValue(json) || pr.GetValue(traceCmd) ? stderr : stdout;
             if (recorder is not null)
             {
                 var path = pr.GetValue(trace)!;

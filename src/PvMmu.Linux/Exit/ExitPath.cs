@@ -109,6 +109,12 @@ public static class ExitPath
     /// <summary>
     /// One zap_pte_range slice of unmap_vmas, in lazy MMU mode: each present PTE is cleared with
     /// ptep_get_and_clear_full (fullmm: a read and a native store, which traps on a pinned L1) and its page gathered.
+    /// When the gather fills (<see cref="Munmap.GatherCapacity"/> pages: __tlb_remove_page returns true), 6.1's
+    /// zap_pte_range breaks out with force_flush: arch_leave_lazy_mmu_mode (an xen_mc_flush), tlb_flush_mmu_tlbonly
+    /// (x86 tlb_flush of a fullmm gather: flush_tlb_mm_range over the whole mm, <see cref="TlbFinishMmu"/>'s flush),
+    /// tlb_flush_mmu's free of the gathered pages, and, unless that was the range's last PTE, <c>goto again</c>: lazy
+    /// MMU mode entered anew, so the slice ends with one more xen_mc_flush (issue 18's E3; exit's
+    /// tlb_gather_mmu_fullmm gathers like munmap's tlb_gather_mmu, so exit restarts too).
     /// False when there is no such slice.
     /// </summary>
     public static bool ZapSlice(Kernel k, int cpu, int mm, int index, List<uint> dataPages)
@@ -133,6 +139,10 @@ public static class ExitPath
             {
                 k.Store(cpu, ptep, 0);
                 dataPages.Add(PageFlags.Mfn(old));
+                if (dataPages.Count == Munmap.GatherCapacity && ForceFlush(k, cpu, mm, dataPages, a + 4096 == end))
+                {
+                    return true;
+                }
             }
         }
 
@@ -140,6 +150,32 @@ public static class ExitPath
         k.Mc.Flush(cpu);
         k.Lazy[cpu] = LazyMode.None;
         return true;
+    }
+
+    /// <summary>
+    /// zap_pte_range's force_flush with a full gather: leave lazy MMU mode (xen_mc_flush), flush the mm's TLBs
+    /// (tlb_flush_mmu_tlbonly → flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL)), free the gathered pages (tlb_flush_mmu),
+    /// and re-enter lazy MMU mode for the rest of the range (<c>goto again</c>). True when the full page was the
+    /// range's last (<paramref name="last"/>): zap_pte_range returns without a restart, its one leave already made.
+    /// </summary>
+    private static bool ForceFlush(Kernel k, int cpu, int mm, List<uint> dataPages, bool last)
+    {
+        k.Mc.Flush(cpu);
+        k.Lazy[cpu] = LazyMode.None;
+        TlbFinishMmu(k, cpu, mm);
+        foreach (var page in dataPages)
+        {
+            k.PutDataPage(page);
+        }
+
+        dataPages.Clear();
+        if (last)
+        {
+            return true;
+        }
+
+        k.Lazy[cpu] = LazyMode.Mmu;
+        return false;
     }
 
     /// <summary>

@@ -53,6 +53,10 @@ public sealed partial class Machine : ISchedulable
     private readonly Move[] _choices;
     private Op[][] _programs;
 
+    /// <summary>The per-task view's ids (+1; 0: not named yet) of each process slot and of each vCPU's kernel thread.</summary>
+    private int[] _processTask = [];
+    private int[] _kthreadTask = [];
+
     public Machine(Kernel kernel, IExitStrategy strategy, Op[][] programs, int[] processMm)
     {
         if (programs.Length != kernel.Cpus)
@@ -103,6 +107,12 @@ public sealed partial class Machine : ISchedulable
     public Kernel K { get; }
 
     public IExitStrategy Strategy { get; }
+
+    /// <summary>
+    /// The name each process slot's tasks have in the per-task view (<see cref="TaskNames.Process"/>); null: P0, P1, ...
+    /// Only read when the kernel's sink keeps the view (<see cref="EventSink.Tasks"/>).
+    /// </summary>
+    public IReadOnlyList<string>? ProcessNames { get; init; }
 
     /// <summary>The programs an <see cref="OpKind.ExecImage"/> can exec, by index.</summary>
     public IReadOnlyList<ProcessImage> Images { get; init; } = [];
@@ -410,6 +420,7 @@ public sealed partial class Machine : ISchedulable
                 _step[cpu] = 3;
                 return false;
             case 3:
+                EnterNextTask(cpu);
                 _irqsOff[cpu] = false;
                 if (mm < 0 || _lazyRef[cpu] < 0)
                 {
@@ -422,6 +433,60 @@ public sealed partial class Machine : ISchedulable
                 DropLazyRef(cpu);
                 return true;
         }
+    }
+
+    /// <summary>
+    /// For the per-task view: <c>current</c> becomes the next task. __switch_to writes current_task after
+    /// arch_end_context_switch, so steps 0–2 count for the task switched away from, and step 3 on for the next one.
+    /// </summary>
+    private void EnterNextTask(int cpu)
+    {
+        if (K.Events.Tasks is not { } tasks)
+        {
+            return;
+        }
+
+        var op = _programs[cpu][_pc[cpu]];
+        var task = op.Kind switch
+        {
+            OpKind.Run => ProcessTask(tasks, op.Process),
+            OpKind.Schedule when _alt[cpu] == 1 => ProcessTask(tasks, op.Process),
+            OpKind.Schedule when _alt[cpu] == 2 => tasks.Idle,
+            OpKind.Sleep => tasks.Idle,
+            _ => KthreadTask(tasks, cpu),
+        };
+        tasks.Switch(cpu, task);
+    }
+
+    /// <summary>The per-task view's id of process slot <paramref name="process"/>'s tasks (named on first use).</summary>
+    private int ProcessTask(TaskTally tasks, int process)
+    {
+        if (_processTask.Length <= process)
+        {
+            Array.Resize(ref _processTask, Math.Max(process + 1, _processMm.Length));
+        }
+
+        if (_processTask[process] == 0)
+        {
+            _processTask[process] = tasks.Register(TaskNames.Process(ProcessNames, process)) + 1;
+        }
+
+        return _processTask[process] - 1;
+    }
+
+    private int KthreadTask(TaskTally tasks, int cpu)
+    {
+        if (_kthreadTask.Length == 0)
+        {
+            _kthreadTask = new int[K.Cpus];
+        }
+
+        if (_kthreadTask[cpu] == 0)
+        {
+            _kthreadTask[cpu] = tasks.Register(TaskNames.Kthread(cpu)) + 1;
+        }
+
+        return _kthreadTask[cpu] - 1;
     }
 
     /// <summary>context_switch to a kernel thread: it borrows the loaded mm (mmgrab, enter_lazy_tlb); no CR3 change.</summary>

@@ -163,6 +163,7 @@ public static partial class RunReport
             }
 
             w.WriteEndArray();
+            TracepointReport.WriteJson(w, r);
             w.WriteEndObject();
         }
 

@@ -15,7 +15,10 @@ namespace PvMmu.Sim.Reports;
 /// native work) and inside those one per event kind, laid end to end. A lazy mode is a slice from the end of the move
 /// that left the vCPU in it to the end of the move that found it gone, so it encloses whole moves and nests. Each
 /// vCPU has its own clock; a move starts no earlier than the move before it in the schedule, so the schedule's
-/// order is the timeline's. Everything a move counts is charged to the vCPU that moved.
+/// order is the timeline's. Everything a move counts is charged to the vCPU that moved. A move's slice carries in
+/// its arguments the task it ran for (with the run's per-task view: the task current on the vCPU as the move began,
+/// <see cref="TaskTally"/>) and the xen:* tracepoints it fired, under their names in xen.h, as <c>run --json</c>
+/// and <c>run --trace-cmd</c> name them.
 /// </summary>
 public sealed class RunTrace
 {
@@ -37,6 +40,7 @@ public sealed class RunTrace
     private long _lastStart;
     private int _pendingCpu = -1;
     private string _pendingName = string.Empty;
+    private string? _pendingTask;
     private int _pendingPhase;
     private int _moves;
 
@@ -46,11 +50,18 @@ public sealed class RunTrace
     /// One complete ("X") event: a track (vCPU), a start and a duration in whole modeled nanoseconds (each event's
     /// time is rounded once, so children add up exactly to their parent), a nesting depth.
     /// </summary>
-    public readonly record struct Slice(int Track, long Start, long Duration, int Depth, string Name, string Category, int Move, string Phase);
+    public readonly record struct Slice(int Track, long Start, long Duration, int Depth, string Name, string Category, int Move, string Phase)
+    {
+        /// <summary>A move's task (the trace's comm), when the run keeps the per-task view.</summary>
+        public string? Task { get; init; }
+
+        /// <summary>A move's xen:* tracepoint counts by name, those it fired.</summary>
+        public IReadOnlyList<(string Name, long Count)> Tracepoints { get; init; } = [];
+    }
 
     public IReadOnlyList<Slice> Slices => _slices;
 
-    /// <summary>The hook for <see cref="Workloads.WorkloadRunner.Run(Workloads.WorkloadSpec, Linux.Exit.IExitStrategy, ulong, Xen.XenVersion, bool, int, Action{Machine, Move, int}?)"/>.</summary>
+    /// <summary>The hook for <see cref="Workloads.WorkloadRunner.Run(Workloads.WorkloadSpec, Linux.Exit.IExitStrategy, ulong, Xen.XenVersion, bool, int, Action{Machine, Move, int}?, bool)"/>.</summary>
     public void Observe(Machine m, Move next, int phase)
     {
         var k = m.K;
@@ -89,12 +100,18 @@ public sealed class RunTrace
         _pendingCpu = next.Cpu;
         _pendingPhase = phase;
         _pendingName = next.Kind == MoveKind.TakeIpi ? "take IPI" : m.CurrentOp(next.Cpu)?.ToString() ?? "idle";
+        _pendingTask = k.Events.Tasks is { } tasks ? tasks.Names[tasks.Current(next.Cpu)] : null;
     }
 
-    /// <summary>The priced counts of vCPU <paramref name="v"/> so far, every phase (unpriced slots stay 0).</summary>
+    /// <summary>The priced and tracepoint counts of vCPU <paramref name="v"/> so far, every phase (other slots stay 0).</summary>
     private static void Read(Kernel k, int v, Span<long> into)
     {
         foreach (var e in EventKinds.Priced)
+        {
+            into[(int)e] = k.Events.ForVcpu(v, e);
+        }
+
+        foreach (var e in EventKinds.Tracepoints)
         {
             into[(int)e] = k.Events.ForVcpu(v, e);
         }
@@ -132,7 +149,22 @@ public sealed class RunTrace
         var start = Math.Max(_clock[cpu], _lastStart);
         _lastStart = start;
         var phase = Workloads.WorkloadRunner.Phases[_pendingPhase];
-        _slices.Add(new Slice(cpu, start, total, 1, _pendingName, phase, _moves, phase));
+        var tracepoints = new List<(string, long)>();
+        foreach (var name in EventKinds.TracepointEvents)
+        {
+            long n = 0;
+            foreach (var e in EventKinds.Tracepoints)
+            {
+                n += EventKinds.TracepointEvent(e) == name ? counts[(int)e] : 0;
+            }
+
+            if (n > 0)
+            {
+                tracepoints.Add((name, n));
+            }
+        }
+
+        _slices.Add(new Slice(cpu, start, total, 1, _pendingName, phase, _moves, phase) { Task = _pendingTask, Tracepoints = tracepoints });
         var t = start;
         foreach (var (name, events) in Groups)
         {
@@ -235,6 +267,16 @@ public sealed class RunTrace
                 {
                     w.WriteNumber("move", s.Move);
                     w.WriteString("phase", s.Phase);
+                }
+
+                if (s.Task is not null)
+                {
+                    w.WriteString("task", s.Task);
+                }
+
+                foreach (var (name, count) in s.Tracepoints)
+                {
+                    w.WriteNumber(name, count);
                 }
 
                 w.WriteEndObject();

@@ -135,6 +135,9 @@ public static class PvtestValidation
             }
 
             counts[p][(int)EventKind.PtwrEmulation] = k.Events.InPhase(p + 1, EventKind.PtwrEmulation);
+
+            // The xen_mc_flush calls that issued something (the others are the capture's xen_mc_flush_empty).
+            counts[p][(int)EventKind.McFlushIssued] = k.Events.InPhase(p + 1, EventKind.McFlushIssued);
         }
 
         return counts;

@@ -157,6 +157,7 @@ public sealed class WorkloadFile
             ProcessSlots = _slots.Count,
             Files = [.. _files],
             Ranges = [.. _ranges],
+            ProcessNames = [.. _slots.OrderBy(s => s.Value).Select(s => s.Key)],
         };
         if (spec.FramesNeeded() > WorkloadSpec.MaxFrames)
         {

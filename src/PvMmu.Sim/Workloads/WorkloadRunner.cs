@@ -40,9 +40,11 @@ public static class WorkloadRunner
 
     /// <summary>
     /// Runs <paramref name="spec"/>; <paramref name="observe"/>, when given, sees every move before it is applied
-    /// (with its phase) and the end of the programs (phase −1), for traces.
+    /// (with its phase) and the end of the programs (phase −1), for traces. With <paramref name="perTask"/> the sink
+    /// keeps its per-task view (<see cref="EventSink.Tasks"/>): each initial process counts its own setup on the vCPU
+    /// that builds it, every vCPU then runs the idle task until its program switches, and the view is synced at the end.
     /// </summary>
-    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Move, int>? observe = null)
+    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Move, int>? observe = null, bool perTask = false)
     {
         var events = new EventSink(spec.Vcpus, Phases);
         var phases = new PhaseIds(events);
@@ -64,12 +66,19 @@ public static class WorkloadRunner
         }
 
         var result = new RunResult(spec.Name, strategy.Name, spec.Vcpus, pages, seed, XenRules.Name(xen), events);
+        var tasks = perTask ? events.EnableTasks() : null;
         var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
         for (var i = 0; i < spec.Processes.Count; i++)
         {
             var p = spec.Processes[i];
+            tasks?.Switch(p.Cpu, tasks.Register(TaskNames.Process(spec.ProcessNames, i)));
             processMm[i] = SetUp(k, strategy, spec.Images[p.Image], p.Cpu);
             k.Mms.Users[processMm[i]] = p.Threads;
+        }
+
+        for (var v = 0; tasks is not null && v < spec.Vcpus; v++)
+        {
+            tasks.Switch(v, tasks.Idle);
         }
 
         var machine = Start(k, strategy, spec, processMm);
@@ -114,6 +123,7 @@ public static class WorkloadRunner
             result.GuestViolations.Add("at the end: " + e);
         }
 
+        tasks?.Sync();
         result.WarningList.AddRange(k.Mc.Warnings);
         result.Oopses.AddRange(k.Oopses);
         result.XenViolations.AddRange(new InvariantChecker().Check(k.Xen));
@@ -127,7 +137,7 @@ public static class WorkloadRunner
     /// </summary>
     /// <summary>
     /// A fresh machine for <paramref name="spec"/> under <paramref name="strategy"/>: the kernel booted, the initial
-    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Move, int}?)"/>
+    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Move, int}?, bool)"/>
     /// sets them up, event counts zeroed, no move made. <c>pvmmu check --scenario FILE</c> explores its schedules.
     /// </summary>
     public static Machine NewMachine(WorkloadSpec spec, IExitStrategy strategy)
@@ -157,10 +167,10 @@ public static class WorkloadRunner
         var files = spec.Files.Count == 0 ? PageCache.Empty : PageCache.Fill(k, 0, spec.Files);
         if (spec.Setup is not { } setup)
         {
-            return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images, Ranges = spec.Ranges, Files = files };
+            return new Machine(k, strategy, spec.Programs, processMm) { Images = spec.Images, Ranges = spec.Ranges, Files = files, ProcessNames = spec.ProcessNames };
         }
 
-        var m = new Machine(k, strategy, setup, processMm) { Images = spec.Images, Ranges = spec.Ranges, Files = files };
+        var m = new Machine(k, strategy, setup, processMm) { Images = spec.Images, Ranges = spec.Ranges, Files = files, ProcessNames = spec.ProcessNames };
         if (!m.Run(new RoundRobinScheduler()))
         {
             throw new ScenarioException(spec.Name, 1, 1, "the setup programs did not run to their end (a wait no step signals?)");

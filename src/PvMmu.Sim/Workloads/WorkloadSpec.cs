@@ -33,6 +33,11 @@ public sealed class WorkloadSpec
     /// <summary>The ranges the memory steps name (cow_write, munmap, mmap, touch with a start, mprotect), by index.</summary>
     public IReadOnlyList<UserRange> Ranges { get; init; } = [];
 
+    /// <summary>
+    /// Each process slot's name, as the per-task view names its tasks (a scenario file's names); null: P0, P1, ...
+    /// </summary>
+    public IReadOnlyList<string>? ProcessNames { get; init; }
+
     /// <summary>Process slots in all (initial ones and those forks fill).</summary>
     public required int ProcessSlots { get; init; }
 

@@ -1,3 +1,4 @@
+using PvMmu.Events;
 using PvMmu.Xen.Cpu;
 using PvMmu.Xen.Domains;
 
@@ -101,6 +102,7 @@ internal static class PageRefs
         var mask = TlbFlush.Filter(h, h.OnlineCpuMask(), f.TlbStamp[mfn]);
         if (mask != 0)
         {
+            h.Events.Add(EventKind.XenInitiatedFlush);
             TlbFlush.FlushMask(h, mask, FlushKind.All);
         }
 

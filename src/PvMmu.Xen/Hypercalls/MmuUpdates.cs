@@ -82,8 +82,9 @@ internal static class MmuUpdates
             }
 
             // The end of one hypercall invocation: XSA-286's flush of every dirty CPU if an L2+ entry changed.
-            if (flushLinear)
+            if (flushLinear && h.Domains.DirtyCpuMask[ptOwner] != 0)
             {
+                h.Events.Add(EventKind.XenInitiatedFlush);
                 TlbFlush.FlushMask(h, h.Domains.DirtyCpuMask[ptOwner], FlushKind.All);
             }
 

@@ -137,6 +137,7 @@ internal static class PageTypes
         if (mask != 0)
         {
             h.Events.Add(EventKind.TypeChangeFlush);
+            h.Events.Add(EventKind.XenInitiatedFlush);
             TlbFlush.FlushMask(h, mask, FlushKind.All);
         }
     }
