@@ -311,6 +311,7 @@ public sealed class Machine : ISchedulable
             OpKind.Exec => StepExec(cpu, op),
             OpKind.ExecImage => StepExecImage(cpu, op),
             OpKind.Signal => SetFlag(op.Arg),
+            OpKind.Compute => StepCompute(cpu, op),
             _ => true,
         };
         if (done)
@@ -320,6 +321,15 @@ public sealed class Machine : ISchedulable
             _cursor[cpu] = 0;
             _alt[cpu] = 0;
         }
+    }
+
+    /// <summary>The process's user-mode work and its uncounted kernel work, charged to this vCPU in native µs.</summary>
+    private bool StepCompute(int cpu, Op op)
+    {
+        var image = Images[op.Arg];
+        K.Events.Add(cpu, EventKind.UserCompute, image.UserMicros);
+        K.Events.Add(cpu, EventKind.KernelWork, image.KernelMicros);
+        return true;
     }
 
     private bool SetFlag(int flag)

@@ -12,6 +12,7 @@ public readonly record struct Op(OpKind Kind, int Process = 0, int Arg = 0)
         OpKind.Fork => $"fork P{Process} -> P{Arg}",
         OpKind.Exec => $"exec P{Process} {Arg}",
         OpKind.ExecImage => $"exec P{Process} image {Arg}",
+        OpKind.Compute => $"compute P{Process} image {Arg}",
         OpKind.Schedule => Process >= 0 ? $"schedule freely (kthread, P{Process}, halt)" : "schedule freely (kthread, halt)",
         _ => $"{Kind.ToString().ToLowerInvariant()} P{Process}",
     };

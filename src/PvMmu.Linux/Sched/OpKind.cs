@@ -1,3 +1,5 @@
+using PvMmu.Linux.Mm;
+
 namespace PvMmu.Linux.Sched;
 
 /// <summary>What a vCPU's program asks its kernel to do next.</summary>
@@ -39,4 +41,10 @@ public enum OpKind : byte
     /// idle task, which then blocks in SCHEDOP_block (2), ending the program. State matching, not a length, bounds it.
     /// </summary>
     Schedule,
+
+    /// <summary>
+    /// The process computes: program image Arg's user-mode work and its kernel work the model does not otherwise count
+    /// (<see cref="ProcessImage.UserMicros"/>, <see cref="ProcessImage.KernelMicros"/>), as counts of native µs (one step).
+    /// </summary>
+    Compute,
 }

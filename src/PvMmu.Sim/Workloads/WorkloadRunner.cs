@@ -27,9 +27,10 @@ public static class WorkloadRunner
 
     /// <summary>
     /// The phases a workload's events are counted in, by name: its processes' setup, then what each move's
-    /// operation is (an IPI's handler is the exit's that sent it; everything else, and the final quiesce, is switch).
+    /// operation is (an IPI's handler is the exit's that sent it; a program's compute is compute; everything else, and
+    /// the final quiesce, is switch).
     /// </summary>
-    public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit"];
+    public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit", "compute"];
 
     /// <summary>Pages of stack an exec'd program starts with (its argument and stack pages).</summary>
     public const int ExecStackPages = WorkloadCatalog.ExecStackPages;
@@ -196,10 +197,10 @@ public static class WorkloadRunner
     }
 
     /// <summary>The phases a move can be charged to, looked up by name once per run.</summary>
-    private readonly record struct PhaseIds(int Switch, int Fork, int Exec, int Exit)
+    private readonly record struct PhaseIds(int Switch, int Fork, int Exec, int Exit, int Compute)
     {
         public PhaseIds(EventSink events)
-            : this(events.PhaseIndex("switch"), events.PhaseIndex("fork"), events.PhaseIndex("exec"), events.PhaseIndex("exit"))
+            : this(events.PhaseIndex("switch"), events.PhaseIndex("fork"), events.PhaseIndex("exec"), events.PhaseIndex("exit"), events.PhaseIndex("compute"))
         {
         }
 
@@ -216,6 +217,7 @@ public static class WorkloadRunner
                 OpKind.Fork => Fork,
                 OpKind.Exec or OpKind.ExecImage => Exec,
                 OpKind.Exit => Exit,
+                OpKind.Compute => Compute,
                 _ => Switch,
             };
         }
