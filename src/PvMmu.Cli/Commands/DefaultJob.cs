@@ -40,6 +40,7 @@ public static class DefaultJob
         var strategies = Compared.Select(n => ExitStrategies.Find(n)!).Concat(mine ?? []).ToList();
         var c = ProgressBar.Run(stderr, "compare kbuild", strategies.Count, p => Comparison.Run(spec, strategies, CostTable.Default, Seed, XenVersion.Current, p));
         stdout.Write(PhaseTable(c));
+        stdout.Write('\n' + c.BandText());
         stdout.Write("(events and the time per event: pvmmu compare --workload kbuild --strategies\n");
         stdout.Write($" {string.Join(',', Compared)})\n");
         var finding = Enumerable.Range(0, strategies.Count).Any(i => c.Findings(i) > 0);
