@@ -83,6 +83,19 @@ public sealed class CostTable
     /// <summary>Parses TOML text; prices it leaves out come from <paramref name="inherit"/> (all required when null).</summary>
     public static CostTable Parse(string text, string file, double[]? inherit, IReadOnlyList<PriceInterval>? inheritIntervals = null)
     {
+        try
+        {
+            return ParseToml(text, file, inherit, inheritIntervals);
+        }
+        catch (ArgumentException e)
+        {
+            // Tomlyn throws on some malformed escapes (a \U of a surrogate) instead of reporting a diagnostic.
+            throw new CostTableException(file, 1, 1, "not valid TOML: " + Inputs.Quote.Cut(e.Message));
+        }
+    }
+
+    private static CostTable ParseToml(string text, string file, double[]? inherit, IReadOnlyList<PriceInterval>? inheritIntervals)
+    {
         DocumentSyntax doc;
         try
         {

@@ -102,7 +102,24 @@ public static class WorkloadRunner
 
                 return true;
             });
-        if (RunLoop.Run(machine, scheduler, moves) == RunEnd.Deadlock)
+        RunEnd end;
+        try
+        {
+            end = RunLoop.Run(machine, scheduler, moves);
+        }
+        catch (InvalidOperationException e) when (e.Message == "out of guest memory")
+        {
+            // Kernel.AllocPage found no free page: the run's frames bound every page a run can hold at once, so only
+            // a strategy that leaks page-table pages (a refused unpin, then a teardown that cannot free) gets here.
+            // It is the run's end and a finding, as an oops is, not an error of the tool.
+            result.Oopses.Add($"out of guest memory after move {machine.History.Count} ({spec.FramesNeeded()} frames): page-table pages leaked");
+            result.WarningList.AddRange(k.Mc.Warnings);
+            result.Oopses.AddRange(k.Oopses);
+            result.Schedule.AddRange(machine.History.Select(c => c.ToString()));
+            return result;
+        }
+
+        if (end == RunEnd.Deadlock)
         {
             result.GuestViolations.Add("deadlock: no vCPU can move; schedule " + string.Join(" ", machine.History));
         }
