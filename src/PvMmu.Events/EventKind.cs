@@ -137,6 +137,21 @@ public enum EventKind
     [Price("exit")]
     Exit,
 
+    /// <summary>
+    /// A microsecond of user-mode compute (a program's own work between its system calls), charged to the vCPU that ran
+    /// it: the count is native microseconds, the price what one costs on the platform (a PV guest's user mode runs
+    /// unchanged).
+    /// </summary>
+    [Price("user_compute_us")]
+    UserCompute,
+
+    /// <summary>
+    /// A microsecond of kernel work the model does not otherwise count (file I/O, system calls, scheduling beyond the
+    /// context switch), charged like <see cref="UserCompute"/>: the count is native microseconds.
+    /// </summary>
+    [Price("kernel_work_us")]
+    KernelWork,
+
     /// <summary>An xen_mc_flush that issued something (one entry or more).</summary>
     McFlushIssued,
 

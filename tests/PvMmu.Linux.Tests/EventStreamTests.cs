@@ -73,7 +73,7 @@ public sealed class EventStreamTests
         // The price keys come from the event list's attributes; default.toml, read as text here, must list the same
         // keys in the same order (the cost table prints them in event order).
         var text = File.ReadAllText(Path.Combine(RepoRoot(), "src", "PvMmu.Sim", "Costs", "default.toml"));
-        var keys = text.Split('\n').SkipWhile(l => l.Trim() != "[prices_ns]").Skip(1)
+        var keys = text.Split('\n').SkipWhile(l => l.Trim() != "[prices_ns]").Skip(1).TakeWhile(l => !l.TrimStart().StartsWith('['))
             .Where(l => l.Contains('=', StringComparison.Ordinal)).Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)].Trim()).ToList();
         Assert.Equal(keys, EventKinds.Priced.Select(EventKinds.PriceKey));
         Assert.All(EventKinds.Tracepoints, t => Assert.StartsWith("xen_", EventKinds.TracepointKey(t), StringComparison.Ordinal));

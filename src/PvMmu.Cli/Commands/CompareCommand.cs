@@ -63,7 +63,7 @@ public static class CompareCommand
             }
 
             var c = ProgressBar.Run(stderr, $"compare {spec.Name}", list.Count, p => Comparison.Run(spec, list, table, s, version, p));
-            stdout.Write(pr.GetValue(json) ? c.Json() : c.TableText());
+            stdout.Write(pr.GetValue(json) ? c.Json() : c.TableText() + "\n" + c.BandText());
             if (pr.GetValue(report) is { } dir && !CostOptions.WriteReport(dir, c.ReportData(CostOptions.CommandLine(pr)), pr.GetValue(json) ? stderr : stdout, stderr, "compare"))
             {
                 return ExitCodes.BadInput;

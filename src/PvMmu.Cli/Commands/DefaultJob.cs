@@ -34,12 +34,13 @@ public static class DefaultJob
         var sb = new StringBuilder();
         stdout.Write(string.Create(inv, $"seed {Seed}\n"));
         stdout.Write("PvMmu: is xen_exit_mmap worth keeping, and is its IPI right? (LKML, April 2017)\n\n");
-        stdout.Write(string.Create(inv, $"1. What it costs: the default mix (kbuild: on each of {MixVcpus} vCPUs a make forks\n{WorkloadCatalog.KbuildJobsPerVcpu} compile jobs that exec gcc, then cc1 or as; kernel threads borrow the last mm\n"));
-        stdout.Write("between jobs). NoExitUnpin is the thread's patch (xen_exit_mmap deleted).\n");
+        stdout.Write(string.Create(inv, $"1. What it costs: the default mix (kbuild: on each of {MixVcpus} vCPUs a make forks\n{WorkloadCatalog.KbuildJobsPerVcpu} compile jobs that exec gcc, then cc1 or as, which compute; the exec moves\n"));
+        stdout.Write("the job to the other vCPU, whose kernel thread keeps the driver's mm lazily).\nNoExitUnpin is the thread's patch (xen_exit_mmap deleted).\n");
         var spec = WorkloadCatalog.Build("kbuild", MixVcpus, 0, Seed);
         var strategies = Compared.Select(n => ExitStrategies.Find(n)!).Concat(mine ?? []).ToList();
         var c = ProgressBar.Run(stderr, "compare kbuild", strategies.Count, p => Comparison.Run(spec, strategies, CostTable.Default, Seed, XenVersion.Current, p));
         stdout.Write(PhaseTable(c));
+        stdout.Write('\n' + c.BandText());
         stdout.Write("(events and the time per event: pvmmu compare --workload kbuild --strategies\n");
         stdout.Write($" {string.Join(',', Compared)})\n");
         var finding = Enumerable.Range(0, strategies.Count).Any(i => c.Findings(i) > 0);
@@ -114,6 +115,18 @@ public static class DefaultJob
     /// The cost question in one line: the cheapest strategy without a finding on the mix, and by how much it beats
     /// the thread's two sides (Linux61 and NoExitUnpin, the first two compared) where it is neither.
     /// </summary>
+    /// <summary>How far below <paramref name="next"/> the cheapest is, in %, over the price intervals, with its robustness word.</summary>
+    private static string MarginBand(Comparison c, int best, int next)
+    {
+        var last = c.Runs[0].Phases.Count - 1;
+        var band = PriceBand.Of(c.Table, ns =>
+        {
+            var n = c.Times[next].MicrosAt(ns, Comparison.FirstPhase, last);
+            return 100 * (n - c.Times[best].MicrosAt(ns, Comparison.FirstPhase, last)) / n;
+        });
+        return PriceBand.DeltaText(band).Replace(" % to ", " to ", StringComparison.Ordinal);
+    }
+
     internal static string CostVerdict(Comparison c)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -129,7 +142,7 @@ public static class DefaultJob
         var who = string.Join(" = ", [c.Runs[best].Strategy, .. ties]);
         var margin = next < 0
             ? "every other strategy costs the same"
-            : string.Create(inv, $"{100 * (c.TotalMicros(next) - c.TotalMicros(best)) / c.TotalMicros(next):0.0} % below {c.Runs[next].Strategy} ({c.TotalMicros(next):0} µs)");
+            : string.Create(inv, $"{100 * (c.TotalMicros(next) - c.TotalMicros(best)) / c.TotalMicros(next):0.0} % below {c.Runs[next].Strategy} ({c.TotalMicros(next):0} µs; band {MarginBand(c, best, next)})");
         return string.Create(inv, $"cost: {who} is cheapest on {c.Spec.Name} ({c.TotalMicros(best):0} µs), {margin}");
     }
 

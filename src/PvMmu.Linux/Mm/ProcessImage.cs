@@ -10,6 +10,12 @@ public sealed record ProcessImage(string Name, MemoryRegion[] Regions, int Stack
     /// <summary>The top of the user stack (below the canonical-address hole).</summary>
     public const ulong StackTop = 0x7FFF_FFFF_F000UL;
 
+    /// <summary>Native µs of user-mode compute in one run of the program (<see cref="Sched.OpKind.Compute"/>); 0 for none.</summary>
+    public long UserMicros { get; init; }
+
+    /// <summary>Native µs of kernel work in one run that the model does not otherwise count (file I/O, system calls).</summary>
+    public long KernelMicros { get; init; }
+
     /// <summary>A program that is only its exec-time stack (the built-in exec workloads' default).</summary>
     public static ProcessImage StackOnly(int pages) => new($"stack-{pages}", [], pages);
 

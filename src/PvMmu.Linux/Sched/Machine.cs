@@ -331,6 +331,7 @@ public sealed partial class Machine : ISchedulable
             OpKind.Vmap => StepVmap(cpu, op.Arg),
             OpKind.Signal => SetFlag(op.Arg),
             OpKind.CowWrite or OpKind.Munmap or OpKind.Mmap or OpKind.TouchRange or OpKind.CloneThread or OpKind.Mprotect or OpKind.Sleep => StepMemory(cpu, op),
+            OpKind.Compute => StepCompute(cpu, op),
             _ => true,
         };
         if (done)
@@ -340,6 +341,15 @@ public sealed partial class Machine : ISchedulable
             _cursor[cpu] = 0;
             _alt[cpu] = 0;
         }
+    }
+
+    /// <summary>The process's user-mode work and its uncounted kernel work, charged to this vCPU in native µs.</summary>
+    private bool StepCompute(int cpu, Op op)
+    {
+        var image = Images[op.Arg];
+        K.Events.Add(cpu, EventKind.UserCompute, image.UserMicros);
+        K.Events.Add(cpu, EventKind.KernelWork, image.KernelMicros);
+        return true;
     }
 
     private bool SetFlag(int flag)

@@ -20,6 +20,7 @@ public readonly record struct Op(OpKind Kind, int Process = 0, int Arg = 0)
         OpKind.Mprotect => $"mprotect P{Process} range {Arg}",
         OpKind.Sleep => "sleep",
         OpKind.Vmap => $"vmap {Arg}",
+        OpKind.Compute => $"compute P{Process} image {Arg}",
         OpKind.Schedule => Process >= 0 ? $"schedule freely (kthread, P{Process}, halt)" : "schedule freely (kthread, halt)",
         _ => $"{Kind.ToString().ToLowerInvariant()} P{Process}",
     };

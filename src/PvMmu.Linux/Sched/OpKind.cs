@@ -1,3 +1,5 @@
+using PvMmu.Linux.Mm;
+
 namespace PvMmu.Linux.Sched;
 
 /// <summary>What a vCPU's program asks its kernel to do next.</summary>
@@ -82,4 +84,10 @@ public enum OpKind : byte
     /// then arch_leave_lazy_mmu_mode, then vunmap's ptep_get_and_clear.
     /// </summary>
     Vmap,
+
+    /// <summary>
+    /// The process computes: program image Arg's user-mode work and its kernel work the model does not otherwise count
+    /// (<see cref="ProcessImage.UserMicros"/>, <see cref="ProcessImage.KernelMicros"/>), as counts of native µs (one step).
+    /// </summary>
+    Compute,
 }

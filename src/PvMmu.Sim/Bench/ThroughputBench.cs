@@ -51,10 +51,11 @@ public static class ThroughputBench
 
     /// <summary>
     /// The events of the MMU itself: every priced event but the flat native work beside it (a demand fault's page
-    /// clearing, a context switch's scheduling, fork's, exec's and exit's task work), which costs one constant each.
+    /// clearing, a context switch's scheduling, fork's, exec's and exit's task work), which costs one constant each,
+    /// and a program's compute (user-mode and uncounted kernel µs), which the model counts without simulating.
     /// </summary>
     public static IReadOnlyList<EventKind> MmuEvents { get; } =
-        [.. EventKinds.Priced.Where(e => e is not (EventKind.PageFault or EventKind.ContextSwitch or EventKind.Fork or EventKind.Exec or EventKind.Exit))];
+        [.. EventKinds.Priced.Where(e => e is not (EventKind.PageFault or EventKind.ContextSwitch or EventKind.Fork or EventKind.Exec or EventKind.Exit or EventKind.UserCompute or EventKind.KernelWork))];
 
     /// <summary>
     /// Modeled time over wall time for one run of the default mix: modeled µs of the workload's operations (every

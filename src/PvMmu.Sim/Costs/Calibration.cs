@@ -171,7 +171,7 @@ public static class Calibration
         }
 
         var free = FreePrices.Select((e, k) => Interval(ns, v, k)).ToArray();
-        return new CalibrationFit(CostTable.FromArray(name, ns), Evaluate(ns, v), loo, looPrices, free);
+        return new CalibrationFit(CostTable.FromArray(name, ns, [.. free.Select(f => new PriceInterval(f.Event, f.LowNs, f.HighNs))]), Evaluate(ns, v), loo, looPrices, free);
     }
 
     /// <summary>

@@ -22,12 +22,19 @@ public sealed class CostTable
 
     private readonly double[] _ns;
 
-    private CostTable(string name, string source, double[] ns)
+    private CostTable(string name, string source, double[] ns, IReadOnlyList<PriceInterval>? intervals = null)
     {
         Name = name;
         Source = source;
         _ns = ns;
+        Intervals = intervals ?? [];
     }
+
+    /// <summary>
+    /// The prices known only within a range (the <c>[intervals_ns]</c> table: the fit's free prices), in event order;
+    /// every modeled time's band is priced over them (<see cref="PriceBand"/>).
+    /// </summary>
+    public IReadOnlyList<PriceInterval> Intervals { get; }
 
     /// <summary>The built-in table (default.toml, embedded): the calibrated one.</summary>
     public static CostTable Default => BuiltIn.Value;
@@ -54,7 +61,7 @@ public sealed class CostTable
             ns[(int)e] = v;
         }
 
-        return new CostTable(name, "derived", ns);
+        return new CostTable(name, "derived", ns, [.. Intervals.Where(i => !prices.ContainsKey(i.Event))]);
     }
 
     /// <summary>Reads a cost table file; a malformed one throws <see cref="CostTableException"/> with file:line:column.</summary>
@@ -70,11 +77,24 @@ public sealed class CostTable
             throw new CostTableException(path, Math.Max(e.Line, 1), 1, e.Reason);
         }
 
-        return Parse(text, path, Default._ns);
+        return Parse(text, path, Default._ns, Default.Intervals);
     }
 
     /// <summary>Parses TOML text; prices it leaves out come from <paramref name="inherit"/> (all required when null).</summary>
-    public static CostTable Parse(string text, string file, double[]? inherit)
+    public static CostTable Parse(string text, string file, double[]? inherit, IReadOnlyList<PriceInterval>? inheritIntervals = null)
+    {
+        try
+        {
+            return ParseToml(text, file, inherit, inheritIntervals);
+        }
+        catch (ArgumentException e)
+        {
+            // Tomlyn throws on some malformed escapes (a \U of a surrogate) instead of reporting a diagnostic.
+            throw new CostTableException(file, 1, 1, "not valid TOML: " + Inputs.Quote.Cut(e.Message));
+        }
+    }
+
+    private static CostTable ParseToml(string text, string file, double[]? inherit, IReadOnlyList<PriceInterval>? inheritIntervals)
     {
         DocumentSyntax doc;
         try
@@ -116,13 +136,20 @@ public sealed class CostTable
         var ns = inherit is null ? new double[EventKinds.Count] : (double[])inherit.Clone();
         var given = new bool[EventKinds.Count];
         var keys = EventKinds.Priced.ToDictionary(Key);
+        var intervalTables = new List<TableSyntaxBase>();
         foreach (var table in doc.Tables)
         {
             var (tl, tc) = Where(table);
             var tname = table.Name?.ToString().Trim() ?? string.Empty;
+            if (table is TableSyntax && tname == "intervals_ns")
+            {
+                intervalTables.Add(table);
+                continue;
+            }
+
             if (table is not TableSyntax || tname != "prices_ns")
             {
-                throw new CostTableException(file, tl, tc, $"unknown table '{tname}'; expected [prices_ns]");
+                throw new CostTableException(file, tl, tc, $"unknown table '{tname}'; expected [prices_ns] or [intervals_ns]");
             }
 
             foreach (var item in table.Items)
@@ -164,8 +191,51 @@ public sealed class CostTable
             }
         }
 
-        return new CostTable(name ?? Path.GetFileNameWithoutExtension(file), inherit is null ? "built-in" : file, ns);
+        var intervals = new SortedDictionary<EventKind, PriceInterval>();
+        foreach (var i in inheritIntervals ?? [])
+        {
+            if (!given[(int)i.Event])
+            {
+                intervals[i.Event] = i;
+            }
+        }
+
+        foreach (var table in intervalTables)
+        {
+            foreach (var item in table.Items)
+            {
+                if (item is not KeyValueSyntax kv)
+                {
+                    continue;
+                }
+
+                var (line, col) = Where(kv);
+                var key = kv.Key?.ToString().Trim() ?? string.Empty;
+                if (!keys.TryGetValue(key, out var e))
+                {
+                    throw new CostTableException(file, line, col, $"unknown price '{key}'; expected one of: {string.Join(", ", keys.Keys)}");
+                }
+
+                var ends = kv.Value is ArraySyntax a ? a.Items.Select(x => x.Value switch { IntegerValueSyntax i => i.Value, FloatValueSyntax f => f.Value, _ => double.NaN }).ToArray() : [];
+                if (ends.Length != 2 || !ends.All(double.IsFinite) || ends[0] < 0 || ends[0] > ns[(int)e] || ends[1] < ns[(int)e] || ends[1] > MaxPriceNs)
+                {
+                    throw new CostTableException(file, line, col, $"interval '{key}' must be [low, high] in ns with low <= its price ({ns[(int)e]:0.###}) <= high <= {MaxPriceNs:0}");
+                }
+
+                intervals[e] = new PriceInterval(e, ends[0], ends[1]);
+            }
+        }
+
+        if (intervals.Count > MaxIntervals)
+        {
+            throw new CostTableException(file, 1, 1, $"{intervals.Count} intervals; a table may give at most {MaxIntervals} (a band prices every corner of them)");
+        }
+
+        return new CostTable(name ?? Path.GetFileNameWithoutExtension(file), inherit is null ? "built-in" : file, ns, [.. intervals.Values]);
     }
+
+    /// <summary>The most prices a table may give intervals for: a band prices all 2^k corners of them.</summary>
+    public const int MaxIntervals = 8;
 
     private static (int Line, int Column) Where(SyntaxNodeBase n) => (n.Span.Start.Line + 1, n.Span.Start.Column + 1);
 
@@ -181,7 +251,7 @@ public sealed class CostTable
     public double[] ToArray() => (double[])_ns.Clone();
 
     /// <summary>A table from prices indexed by <see cref="EventKind"/>.</summary>
-    public static CostTable FromArray(string name, double[] ns) => new(name, "derived", (double[])ns.Clone());
+    public static CostTable FromArray(string name, double[] ns, IReadOnlyList<PriceInterval>? intervals = null) => new(name, "derived", (double[])ns.Clone(), intervals);
 
     /// <summary>The table as TOML, every price on its own line (what <c>pvmmu costs</c> prints).</summary>
     /// <summary>
@@ -198,6 +268,15 @@ public sealed class CostTable
         foreach (var e in EventKinds.Priced)
         {
             sb.Append(inv, $"{Key(e)} = {this[e]:0.###}\n");
+        }
+
+        if (Intervals.Count > 0)
+        {
+            sb.Append("\n[intervals_ns]\n");
+            foreach (var i in Intervals)
+            {
+                sb.Append(inv, $"{Key(i.Event)} = [{i.LowNs:0.###}, {i.HighNs:0.###}]\n");
+            }
         }
 
         return sb.ToString();

@@ -48,6 +48,27 @@ public sealed class ModeledTime
     /// <summary>Modeled µs of the given phases (inclusive), every vCPU.</summary>
     public double Micros(int firstPhase, int lastPhase) => Sum(firstPhase, lastPhase, 0, Counts.Vcpus - 1, null) / 1000;
 
+    /// <summary>Modeled µs of the given phases (inclusive), every vCPU, priced by <paramref name="ns"/> (indexed by event) instead.</summary>
+    public double MicrosAt(double[] ns, int firstPhase, int lastPhase)
+    {
+        double s = 0;
+        foreach (var e in EventKinds.Priced)
+        {
+            long n = 0;
+            for (var p = firstPhase; p <= lastPhase; p++)
+            {
+                n += Counts.InPhase(p, e);
+            }
+
+            s += n * ns[(int)e];
+        }
+
+        return s / 1000;
+    }
+
+    /// <summary>The band of <see cref="Micros"/>: its least and greatest over the table's price intervals (<see cref="PriceBand"/>).</summary>
+    public (double Low, double High) Band(int firstPhase, int lastPhase) => PriceBand.Of(Table, ns => MicrosAt(ns, firstPhase, lastPhase));
+
     private double Sum(int p0, int p1, int v0, int v1, EventKind? only)
     {
         double s = 0;

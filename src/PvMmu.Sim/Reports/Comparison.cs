@@ -57,6 +57,45 @@ public sealed class Comparison
     /// <summary>Modeled µs of the workload's operations (every phase but setup) under strategy <paramref name="s"/>.</summary>
     public double TotalMicros(int s) => Times[s].Micros(FirstPhase, Runs[s].Phases.Count - 1);
 
+    /// <summary>The band of <see cref="TotalMicros"/> over the cost table's price intervals.</summary>
+    public (double Low, double High) TotalBand(int s) => Times[s].Band(FirstPhase, Runs[s].Phases.Count - 1);
+
+    /// <summary>
+    /// The band of strategy <paramref name="s"/>'s difference from the baseline's total, in %: least and greatest over
+    /// the price intervals, both totals priced at the same corner (the prices are the same whichever path runs).
+    /// </summary>
+    public (double Low, double High) DeltaBand(int s) => PriceBand.Of(Table, ns =>
+    {
+        var b = Times[0].MicrosAt(ns, FirstPhase, Runs[0].Phases.Count - 1);
+        return b == 0 ? 0 : 100 * (Times[s].MicrosAt(ns, FirstPhase, Runs[s].Phases.Count - 1) - b) / b;
+    });
+
+    /// <summary>
+    /// Every strategy's total with its band, and every difference from the baseline with its band and whether its
+    /// sign holds over the band ("robust") or not; the intervals it is priced over named first.
+    /// </summary>
+    public string BandText()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        var over = Table.Intervals.Count == 0
+            ? "the cost table gives no price intervals, so each band is one value"
+            : "over " + string.Join(", ", Table.Intervals.Select(i => string.Create(inv, $"{CostTable.Key(i.Event)} {i.LowNs:0.###}–{i.HighNs:0.###} ns")));
+        sb.Append(inv, $"bands ({over}):\n");
+        for (var s = 0; s < Runs.Count; s++)
+        {
+            var (lo, hi) = TotalBand(s);
+            sb.Append(inv, $"  {Runs[s].Strategy}: {TotalMicros(s):0.0} µs, band {lo:0.0} – {hi:0.0} µs\n");
+        }
+
+        for (var s = 1; s < Runs.Count; s++)
+        {
+            sb.Append(inv, $"  {Runs[s].Strategy} vs {Runs[0].Strategy}: {PriceBand.DeltaText(DeltaBand(s))}\n");
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>A strategy's findings: WARNs, oopses and broken invariants.</summary>
     public int Findings(int s) => Runs[s].WarningList.Count + Runs[s].Oopses.Count + Runs[s].GuestViolations.Count + Runs[s].XenViolations.Count;
 
@@ -247,7 +286,19 @@ public sealed class Comparison
                 if (s > 0 && TotalMicros(0) > 0)
                 {
                     w.WriteNumber("delta_percent", Math.Round(100 * (TotalMicros(s) - TotalMicros(0)) / TotalMicros(0), 2));
+                    var d = DeltaBand(s);
+                    w.WriteStartArray("delta_band_percent");
+                    w.WriteNumberValue(Math.Round(d.Low, 2));
+                    w.WriteNumberValue(Math.Round(d.High, 2));
+                    w.WriteEndArray();
+                    w.WriteBoolean("sign_robust", PriceBand.SignRobust(d));
                 }
+
+                var band = TotalBand(s);
+                w.WriteStartArray("total_band_micros");
+                w.WriteNumberValue(Math.Round(band.Low, 3));
+                w.WriteNumberValue(Math.Round(band.High, 3));
+                w.WriteEndArray();
 
                 w.WriteStartObject("phases");
                 for (var p = 0; p < r.Phases.Count; p++)
@@ -325,9 +376,10 @@ public sealed class Comparison
             Strategies = [.. Runs.Select(r => r.Strategy)],
             Phases = phases,
             PhaseMicros = [.. Enumerable.Range(0, Runs.Count).Select(s => Enumerable.Range(FirstPhase, phases.Count).Select(p => Times[s].PhaseMicros(p)).ToArray())],
+            TotalBands = [.. Enumerable.Range(0, Runs.Count).Select(s => new[] { TotalBand(s).Low, TotalBand(s).High })],
             Categories = [.. events.Select(CostTable.Key)],
             CategoryMicros = [.. Enumerable.Range(0, Runs.Count).Select(s => events.Select(e => Times[s].EventMicros(e, FirstPhase, Runs[s].Phases.Count - 1)).ToArray())],
-            TableText = TableText(),
+            TableText = TableText() + "\n" + BandText(),
         };
     }
 }

@@ -18,9 +18,10 @@ internal static class CostPlots
 
     /// <summary>
     /// One bar per strategy, stacked from the first part (bottom) to the last (top); micros are modeled µs,
-    /// [strategy][part].
+    /// [strategy][part]. With <paramref name="bands"/> ([strategy][low, high] µs) each bar carries its total's band as
+    /// a whisker.
     /// </summary>
-    public static byte[] StackedBars(string title, IReadOnlyList<string> strategies, IReadOnlyList<string> parts, double[][] micros)
+    public static byte[] StackedBars(string title, IReadOnlyList<string> strategies, IReadOnlyList<string> parts, double[][] micros, double[][]? bands = null)
     {
         var plot = NewPlot(title);
         // Category10's colors are the most distinct; Category20 (pairs of a dark and a light shade) keeps up to 20
@@ -46,6 +47,22 @@ internal static class CostPlots
         }
 
         plot.Add.Bars(bars);
+        for (var s = 0; bands is not null && s < strategies.Count; s++)
+        {
+            // A whisker: the band's vertical line with a cap at each end, drawn as one polyline.
+            const double cap = 0.12;
+            double lo = bands[s][0], hi = bands[s][1];
+            double[] wx = [s - cap, s + cap, s, s, s - cap, s + cap];
+            double[] wy = [lo, lo, lo, hi, hi, hi];
+            var whisker = plot.Add.Scatter(wx, wy, Colors.Black);
+            whisker.LineWidth = 2;
+            whisker.MarkerSize = 0;
+        }
+
+        if (bands is not null)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "total's band (price intervals)", FillColor = Colors.Black });
+        }
 
         // Listed top part first, so the legend reads in the same order as the stack.
         for (var p = parts.Count - 1; p >= 0; p--)

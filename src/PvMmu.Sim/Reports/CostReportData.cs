@@ -24,6 +24,9 @@ public sealed class CostReportData
     /// <summary>Modeled µs, [strategy][phase].</summary>
     public required double[][] PhaseMicros { get; init; }
 
+    /// <summary>The band of each strategy's total over the cost table's price intervals, [strategy][low, high] µs; null for none.</summary>
+    public double[][]? TotalBands { get; init; }
+
     /// <summary>Cost categories (the priced events: "ptwr trap", "hypercall entry", ...).</summary>
     public required IReadOnlyList<string> Categories { get; init; }
 

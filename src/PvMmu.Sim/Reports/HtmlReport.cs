@@ -115,7 +115,7 @@ public static class HtmlReport
                 "phases.png",
                 "Cost breakdown per phase",
                 $"Stacked bars: modeled µs of each phase ({string.Join(", ", d.Phases)}) for each strategy ({strategies})",
-                CostPlots.StackedBars("Cost breakdown per phase", d.Strategies, d.Phases, d.PhaseMicros),
+                CostPlots.StackedBars("Cost breakdown per phase", d.Strategies, d.Phases, d.PhaseMicros, d.TotalBands),
                 PartsTable("phase", d.Phases, d.Strategies, d.PhaseMicros)),
             new(
                 "categories.png",

@@ -136,27 +136,66 @@ public static class WorkloadCatalog
 
     /// <summary>
     /// A kernel-build-like mix: on every vCPU a make forks compile jobs; each job's child execs the gcc driver, which
-    /// execs cc1 or as (the seed picks), then exits; between jobs a kernel thread borrows the loaded mm lazily. At the
-    /// end every make exits.
+    /// computes and execs cc1 or as (the seed picks), which computes and exits (<see cref="ProgramImages.CompileJob"/>:
+    /// user-mode and uncounted kernel work in a measured build's proportion). With several vCPUs the exec of the tool
+    /// migrates the job to the next vCPU (sched_exec's SD_BALANCE_EXEC balancing, kernel/sched/core.c): the vCPU it
+    /// left switches to a kernel thread that keeps the driver's mm lazily, on every vCPU but the first until the exec
+    /// there has dropped it (the exit_mmap of a short-lived mm that another vCPU lazily holds: xen_exit_mmap's IPIs
+    /// under Linux61), while vCPU 0 goes on with other work. On one vCPU
+    /// a kernel thread borrows the loaded mm lazily between jobs. At the end every make exits.
     /// </summary>
     private static WorkloadSpec Kbuild(int vcpus, ulong seed)
     {
-        var p = new Op[vcpus][];
+        var p = new List<Op>[vcpus];
         var processes = new InitialProcess[vcpus];
         var rng = new Random((int)(seed % int.MaxValue));
         for (var c = 0; c < vcpus; c++)
         {
             processes[c] = new InitialProcess(0, 1, c);
-            var child = vcpus + c;
-            var ops = new List<Op>();
-            for (var j = 0; j < KbuildJobsPerVcpu; j++)
+            p[c] = [];
+        }
+
+        for (var j = 0; j < KbuildJobsPerVcpu; j++)
+        {
+            var tools = new int[vcpus];
+            for (var c = 0; c < vcpus; c++)
             {
-                var tool = rng.Next(3) == 0 ? 3 : 2;
-                ops.AddRange([new(OpKind.Run, c), new(OpKind.Fork, c, child), new(OpKind.Run, child), new(OpKind.ExecImage, child, 1), new(OpKind.ExecImage, child, tool), new(OpKind.Exit, child), new(OpKind.Kthread)]);
+                tools[c] = rng.Next(3) == 0 ? 3 : 2;
             }
 
-            ops.AddRange([new(OpKind.Run, c), new(OpKind.Exit, c)]);
-            p[c] = [.. ops];
+            // Each vCPU: its own job up to the driver's compute and the switch away from it (sched_exec's migration:
+            // the stopper, then a kernel thread on the driver's mm); then vCPU 0 takes on the job of the last vCPU from
+            // the exec of the tool on (it is busy, so the driver's mm it held lazily is gone) and waits for its own
+            // job's old mm to be dropped, while every other vCPU idles lazily on its driver's mm until that drop and
+            // then takes on the job of the vCPU before it (no cycle of waits: vCPU 0 starts the chain).
+            var migrate = vcpus > 1 && 2 * ((j + 1) * vcpus) <= KbuildFlags;
+            for (var c = 0; c < vcpus; c++)
+            {
+                var child = vcpus + (j * vcpus) + c;
+                p[c].AddRange([new(OpKind.Run, c), new(OpKind.Fork, c, child), new(OpKind.Run, child), new(OpKind.ExecImage, child, 1), new(OpKind.Compute, child, 1)]);
+                p[c].AddRange(migrate
+                    ? [new(OpKind.Kthread), new(OpKind.Signal, 0, Ready(vcpus, j, c))]
+                    : [new(OpKind.ExecImage, child, tools[c]), new(OpKind.Compute, child, tools[c]), new(OpKind.Exit, child), new(OpKind.Kthread)]);
+            }
+
+            if (!migrate)
+            {
+                continue;
+            }
+
+            for (var v = 0; v < vcpus; v++)
+            {
+                var from = (v + vcpus - 1) % vcpus;
+                var child = vcpus + (j * vcpus) + from;
+                Op[] moved = [new(OpKind.Wait, 0, Ready(vcpus, j, from)), new(OpKind.Run, child), new(OpKind.ExecImage, child, tools[from]), new(OpKind.Signal, 0, Ready(vcpus, j, from) + 1), new(OpKind.Compute, child, tools[from]), new(OpKind.Exit, child)];
+                var idle = new Op(OpKind.Wait, 0, Ready(vcpus, j, v) + 1);
+                p[v].AddRange(v == 0 ? [.. moved, idle] : [idle, .. moved]);
+            }
+        }
+
+        for (var c = 0; c < vcpus; c++)
+        {
+            p[c].AddRange([new(OpKind.Run, c), new(OpKind.Exit, c)]);
         }
 
         return new WorkloadSpec
@@ -165,10 +204,16 @@ public static class WorkloadCatalog
             Vcpus = vcpus,
             Images = [ProgramImages.Make, ProgramImages.GccDriver, ProgramImages.Cc1, ProgramImages.As],
             Processes = processes,
-            Programs = p,
-            ProcessSlots = 2 * vcpus,
+            Programs = [.. p.Select(ops => ops.ToArray())],
+            ProcessSlots = vcpus * (1 + KbuildJobsPerVcpu),
         };
     }
+
+    /// <summary>The flags a vCPU program can signal and wait for (Machine's flag array): they bound the migrated jobs.</summary>
+    private const int KbuildFlags = 64;
+
+    /// <summary>The flag job <paramref name="j"/> of vCPU <paramref name="c"/> sets once its driver has run (the next one: its old mm dropped).</summary>
+    private static int Ready(int vcpus, int j, int c) => 2 * ((j * vcpus) + c);
 
     /// <summary>
     /// A process with one thread per vCPU: every thread runs, yields to a kernel thread (which borrows the mm

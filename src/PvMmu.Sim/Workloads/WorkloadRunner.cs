@@ -27,9 +27,10 @@ public static class WorkloadRunner
 
     /// <summary>
     /// The phases a workload's events are counted in, by name: its processes' setup, then what each move's
-    /// operation is (an IPI's handler is the exit's that sent it; everything else, and the final quiesce, is switch).
+    /// operation is (an IPI's handler is the exit's that sent it; a program's compute is compute; everything else, and
+    /// the final quiesce, is switch).
     /// </summary>
-    public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit"];
+    public static IReadOnlyList<string> Phases { get; } = ["setup", "switch", "fork", "exec", "exit", "compute"];
 
     /// <summary>Pages of stack an exec'd program starts with (its argument and stack pages).</summary>
     public const int ExecStackPages = WorkloadCatalog.ExecStackPages;
@@ -110,7 +111,24 @@ public static class WorkloadRunner
 
                 return true;
             });
-        if (RunLoop.Run(machine, scheduler, moves) == RunEnd.Deadlock)
+        RunEnd end;
+        try
+        {
+            end = RunLoop.Run(machine, scheduler, moves);
+        }
+        catch (InvalidOperationException e) when (e.Message == "out of guest memory")
+        {
+            // Kernel.AllocPage found no free page: the run's frames bound every page a run can hold at once, so only
+            // a strategy that leaks page-table pages (a refused unpin, then a teardown that cannot free) gets here.
+            // It is the run's end and a finding, as an oops is, not an error of the tool.
+            result.Oopses.Add($"out of guest memory after move {machine.History.Count} ({spec.FramesNeeded()} frames): page-table pages leaked");
+            result.WarningList.AddRange(k.Mc.Warnings);
+            result.Oopses.AddRange(k.Oopses);
+            result.Schedule.AddRange(machine.History.Select(c => c.ToString()));
+            return result;
+        }
+
+        if (end == RunEnd.Deadlock)
         {
             result.GuestViolations.Add("deadlock: no vCPU can move; schedule " + string.Join(" ", machine.History));
         }
@@ -208,10 +226,10 @@ public static class WorkloadRunner
     }
 
     /// <summary>The phases a move can be charged to, looked up by name once per run.</summary>
-    private readonly record struct PhaseIds(int Switch, int Fork, int Exec, int Exit)
+    private readonly record struct PhaseIds(int Switch, int Fork, int Exec, int Exit, int Compute)
     {
         public PhaseIds(EventSink events)
-            : this(events.PhaseIndex("switch"), events.PhaseIndex("fork"), events.PhaseIndex("exec"), events.PhaseIndex("exit"))
+            : this(events.PhaseIndex("switch"), events.PhaseIndex("fork"), events.PhaseIndex("exec"), events.PhaseIndex("exit"), events.PhaseIndex("compute"))
         {
         }
 
@@ -228,6 +246,7 @@ public static class WorkloadRunner
                 OpKind.Fork => Fork,
                 OpKind.Exec or OpKind.ExecImage => Exec,
                 OpKind.Exit => Exit,
+                OpKind.Compute => Compute,
                 _ => Switch,
             };
         }
