@@ -440,9 +440,13 @@ public sealed class Hypervisor
 
     // ---- Snapshots -------------------------------------------------------------------------------------------
 
-    /// <summary>A copy of the whole model state; page contents are shared copy-on-write.</summary>
-    public HypervisorSnapshot Snapshot() => new(
-        Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, Events.Clone(), (ulong[])M2p.Clone())
+    /// <summary>
+    /// A copy of the whole model state; page contents are shared copy-on-write. With <paramref name="events"/> false
+    /// the event counts are left out: a restore from it leaves them as they are (counts are tallies that no step reads,
+    /// and a search that saves and restores at every state should not pay for copying them).
+    /// </summary>
+    public HypervisorSnapshot Snapshot(bool events = true) => new(
+        Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, events ? Events.Clone() : null, (ulong[])M2p.Clone())
     {
         Generation = Generation,
     };
@@ -450,6 +454,7 @@ public sealed class Hypervisor
     /// <summary>
     /// <see cref="Snapshot"/> into <paramref name="reuse"/> (a snapshot of this hypervisor no longer needed, or null),
     /// copying into its arrays where the sizes match so that a search taking one snapshot per state allocates nothing.
+    /// The event counts are copied if <paramref name="reuse"/> was taken with them.
     /// </summary>
     public HypervisorSnapshot SnapshotInto(HypervisorSnapshot? reuse)
     {
@@ -458,10 +463,10 @@ public sealed class Hypervisor
             return Snapshot();
         }
 
-        // The event counts are outside the versioned state (a guest's phase marks move them), so they are always copied.
+        // The event counts are outside the versioned state (a guest's phase marks move them): copied whatever the version.
+        CopyEvents(reuse);
         if (reuse.Generation == Generation)
         {
-            CopyEvents(reuse);
             return reuse;
         }
 
@@ -480,13 +485,17 @@ public sealed class Hypervisor
         reuse.Tlb.CopyFrom(Tlb);
         reuse.Domains.CopyFrom(Domains);
         reuse.Clock = Clock;
-        CopyEvents(reuse);
         reuse.M2p = Cpu.ArrayReuse.CopyInto(M2p, reuse.M2p);
         return reuse;
     }
 
     private void CopyEvents(HypervisorSnapshot reuse)
     {
+        if (reuse.Events == null)
+        {
+            return;
+        }
+
         if (reuse.Events.SameShape(Events))
         {
             reuse.Events.CopyFrom(Events);
@@ -497,10 +506,17 @@ public sealed class Hypervisor
         }
     }
 
-    /// <summary>Puts the state of <paramref name="s"/> back; a state still at the snapshot's version is left as it is.</summary>
+    /// <summary>
+    /// Puts the state of <paramref name="s"/> back (the event counts too, if it has them); a state still at the
+    /// snapshot's version is left as it is.
+    /// </summary>
     public void Restore(HypervisorSnapshot s)
     {
-        Events.CopyFrom(s.Events);
+        if (s.Events != null)
+        {
+            Events.CopyFrom(s.Events);
+        }
+
         if (s.Generation == Generation)
         {
             return;

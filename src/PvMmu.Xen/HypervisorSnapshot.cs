@@ -8,7 +8,7 @@ namespace PvMmu.Xen;
 /// <summary>A saved copy of a <see cref="Hypervisor"/>'s whole state, for <see cref="Hypervisor.Restore"/>.</summary>
 public sealed class HypervisorSnapshot
 {
-    internal HypervisorSnapshot(FrameTable frames, PageTablePool tables, VcpuTable vcpus, Tlb tlb, DomainTable domains, uint clock, EventSink events, ulong[] m2p)
+    internal HypervisorSnapshot(FrameTable frames, PageTablePool tables, VcpuTable vcpus, Tlb tlb, DomainTable domains, uint clock, EventSink? events, ulong[] m2p)
     {
         Frames = frames;
         Tables = tables;
@@ -32,7 +32,11 @@ public sealed class HypervisorSnapshot
 
     internal uint Clock { get; set; }
 
-    internal EventSink Events { get; set; }
+    /// <summary>
+    /// The event counts, or null for a snapshot taken without them (a search's: counts are tallies, not state, so a
+    /// restore leaves them running on and a snapshot costs the same however many counters the run keeps).
+    /// </summary>
+    internal EventSink? Events { get; set; }
 
     internal ulong[] M2p { get; set; }
 
