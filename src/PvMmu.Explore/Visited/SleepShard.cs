@@ -8,9 +8,9 @@ namespace PvMmu.Explore.Visited;
 /// <summary>
 /// One shard of a <see cref="SleepTable"/>: open addressing with linear probing over 8-byte slots, each holding a
 /// state's fingerprint and its stored sleep set in one word (<see cref="SleepTable"/> says how). The shard is the
-/// fingerprint's top <see cref="SleepTable.ShardBits"/> bits, so a slot keeps the other 58, shifted up by
+/// fingerprint's top <see cref="SleepTable.ShardBits"/> bits, so a slot keeps the other 56, shifted up by
 /// <see cref="SleepTable.ValueBits"/>, and the value in the bits below: a slot matches a fingerprint when the two
-/// differ only there. Slot 0 marks an empty slot; the one fingerprint whose 58 bits are all zero is kept aside.
+/// differ only there. Slot 0 marks an empty slot; the one fingerprint whose 56 bits are all zero is kept aside.
 /// <para>
 /// Any number of slots, not only powers of two: a fingerprint's home slot is its low 32 bits scaled to the capacity
 /// (Lemire's multiply-shift), so that the shard can grow by half when three quarters full. A shard then holds between

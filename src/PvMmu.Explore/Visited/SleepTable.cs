@@ -2,12 +2,15 @@ namespace PvMmu.Explore.Visited;
 
 /// <summary>
 /// The exhaustive search's visited states in 8 bytes each: per state its 64-bit fingerprint and its sleep set,
-/// over-approximated, in one word, in 64 shards that each take a lock of their own (<see cref="SleepShard"/>). The
-/// shard is the fingerprint's top 6 bits, so each slot keeps the other 58 and the full 64 bits still tell states apart
-/// (the collision estimate is that of 64-bit fingerprints); the 6 bits freed hold the sleep set.
+/// over-approximated, in one word, in 256 shards that each take a lock of their own (<see cref="SleepShard"/>). The
+/// shard is the fingerprint's top 8 bits, so each slot keeps the other 56 and the full 64 bits still tell states apart
+/// (the collision estimate is that of 64-bit fingerprints); the 8 bits freed hold the sleep set.
 /// <para>
-/// The sleep set in 6 bits: bit <c>c mod 6</c> is set when any move of vCPU c is asleep, and reads back as every move
-/// of every such vCPU asleep. So the set stored is a superset of the set meant, never a subset, and that keeps
+/// The sleep set in 8 bits, two per vCPU: bit <c>2c mod 8</c> is set when vCPU c's IPI is asleep, bit
+/// <c>(2c + 1) mod 8</c> when any of its step moves is; each reads back as all the moves it may stand for. Up to four
+/// vCPUs this loses only which of a vCPU's scheduler alternatives were asleep, which in the worker's move order are
+/// asleep all together or not at all (a vCPU's moves come one after another); past four, vCPUs share bits. So the
+/// set stored is a superset of the set meant, never a subset, and that keeps
 /// Godefroid's sleep sets with state caching sound (<see cref="ClaimSleep"/>): a state reached again with sleep set
 /// Z' explores the stored moves that are awake now, S \ Z', which holds the moves Z \ Z' the exact scheme explores,
 /// and perhaps some already explored (explored again: more moves, never fewer); and it expands them with sleep set
@@ -18,7 +21,7 @@ namespace PvMmu.Explore.Visited;
 internal sealed class SleepTable
 {
     /// <summary>The fingerprint's bits that pick the shard (and need not be stored).</summary>
-    public const int ShardBits = 6;
+    public const int ShardBits = 8;
 
     /// <summary>The slot's bits that hold the value: as many as the shard bits, so that 64 fingerprint bits remain.</summary>
     public const int ValueBits = ShardBits;
@@ -189,17 +192,23 @@ internal sealed class SleepTable
     }
 
     /// <summary>
-    /// A sleep set (bit <c>4c + k</c>: move k of vCPU c, 0 ≤ k &lt; 4, as the exhaustive worker numbers them) in 6 bits: bit
-    /// <c>c mod 6</c> for each vCPU c with a move in it.
+    /// A sleep set (bit <c>4c + k</c>: move k of vCPU c, 0 ≤ k &lt; 4, as the exhaustive worker numbers them: the IPI,
+    /// then the step's alternatives) in 8 bits: bit <c>2c mod 8</c> for a vCPU whose IPI is in it, bit
+    /// <c>(2c + 1) mod 8</c> for one with a step in it.
     /// </summary>
     internal static ulong Encode(ulong sleep)
     {
         ulong bits = 0;
         for (var c = 0; sleep != 0; c++, sleep >>= Exhaustive.ExhaustiveWorker.MovesPerVcpu)
         {
-            if ((sleep & VcpuMoves) != 0)
+            if ((sleep & 1) != 0)
             {
-                bits |= 1UL << (c % ValueBits);
+                bits |= 1UL << (2 * c % ValueBits);
+            }
+
+            if ((sleep & VcpuMoves & ~1UL) != 0)
+            {
+                bits |= 1UL << (((2 * c) + 1) % ValueBits);
             }
         }
 
@@ -212,9 +221,15 @@ internal sealed class SleepTable
         ulong sleep = 0;
         for (var c = 0; c < Exhaustive.ExhaustiveWorker.MaxVcpus; c++)
         {
-            if ((bits & (1UL << (c % ValueBits))) != 0)
+            var at = Exhaustive.ExhaustiveWorker.MovesPerVcpu * c;
+            if ((bits & (1UL << (2 * c % ValueBits))) != 0)
             {
-                sleep |= VcpuMoves << (Exhaustive.ExhaustiveWorker.MovesPerVcpu * c);
+                sleep |= 1UL << at;
+            }
+
+            if ((bits & (1UL << (((2 * c) + 1) % ValueBits))) != 0)
+            {
+                sleep |= (VcpuMoves & ~1UL) << at;
             }
         }
 
