@@ -441,8 +441,11 @@ public sealed class Kernel
 
     // ---- Snapshots -------------------------------------------------------------------------------------------
 
-    /// <summary>A copy of the whole guest and hypervisor state, for <see cref="Restore"/>.</summary>
-    public KernelSnapshot Snapshot() => new(Xen.Snapshot())
+    /// <summary>
+    /// A copy of the whole guest and hypervisor state, for <see cref="Restore"/>; the event counts only with
+    /// <paramref name="events"/> (see <see cref="Hypervisor.Snapshot"/>).
+    /// </summary>
+    public KernelSnapshot Snapshot(bool events = true) => new(Xen.Snapshot(events))
     {
         FreeTop = _freeTop,
         XenCr3 = (uint[])XenCr3.Clone(),

@@ -6,6 +6,7 @@ using PvMmu.Xen.Domains;
 using PvMmu.Xen.Frames;
 using PvMmu.Xen.Hypercalls;
 using PvMmu.Xen.Inspection;
+using PvMmu.Xen.State;
 using PvMmu.Xen.Types;
 
 namespace PvMmu.Xen;
@@ -17,20 +18,22 @@ namespace PvMmu.Xen;
 /// </summary>
 public sealed class Hypervisor
 {
-    internal FrameTable Frames;
-    internal PageTablePool Tables;
-    internal VcpuTable Vcpus;
-    internal Tlb Tlb;
-    internal DomainTable Domains;
+    internal readonly FrameTable Frames;
+    internal readonly PageTablePool Tables;
+    internal readonly VcpuTable Vcpus;
+    internal readonly Tlb Tlb;
+    internal readonly DomainTable Domains;
 
-    /// <summary>tlbflush_clock: starts at 1, ticked by every full flush.</summary>
-    internal uint Clock;
+    /// <summary>tlbflush_clock: starts at 1, ticked by every full flush (kept in an array of one, to be declared as state).</summary>
+    internal ref uint Clock => ref _clock[0];
+
+    private readonly uint[] _clock = [0];
 
     /// <summary>The vCPU whose hypercall or access is being processed; events are charged to it.</summary>
     internal int CurrentVcpu;
 
     /// <summary>machine_to_phys_mapping: the M2P table that MMU_MACHPHYS_UPDATE writes (a table of its own in Xen too, not part of page_info).</summary>
-    internal ulong[] M2p;
+    internal readonly ulong[] M2p;
 
     /// <summary>
     /// The version of the state: a number no other content ever had, taken afresh by every call that can change the
@@ -84,6 +87,7 @@ public sealed class Hypervisor
 
         M2p = new ulong[config.TotalFrames];
         Clock = 1;
+        DeclaredState = Declare();
         Assign(0, (uint)config.XenFrames, DomainTable.Xen);
         Assign(config.FirstGuestFrame, (uint)config.GuestFrames, DomainTable.Guest);
         Assign(config.FirstOtherFrame, (uint)config.OtherFrames, DomainTable.Other);
@@ -447,53 +451,124 @@ public sealed class Hypervisor
 
     // ---- Snapshots -------------------------------------------------------------------------------------------
 
-    /// <summary>A copy of the whole model state; page contents are shared copy-on-write.</summary>
-    public HypervisorSnapshot Snapshot() => new(
-        Frames.Clone(), Tables.Snapshot(), Vcpus.Clone(), Tlb.Clone(), Domains.Clone(), Clock, Events.Clone(), (ulong[])M2p.Clone())
+    /// <summary>
+    /// The hypervisor's explored state, declared once: every array of it, in the order snapshot, restore and the
+    /// fingerprint (<see cref="StateHash"/>) walk it, and the page-table pool beside it (indexed by
+    /// <c>frame.contents</c>). Everything else a <see cref="Hypervisor"/> holds is not state: its configuration, the
+    /// event counts (tallies), the version numbers and the cached fingerprint (derived), the vCPU an entry is charged to
+    /// and a split type claim's flush (both set by the call that uses them), and the host-crash finding (reported).
+    /// </summary>
+    public IReadOnlyList<StateArray> DeclaredState { get; }
+
+    private StateArray[] Declare()
     {
-        Generation = Generation,
-    };
+        var f = Frames;
+        var v = Vcpus;
+        var t = Tlb;
+        var d = Domains;
+        StateArray[] all =
+        [
+            StateArray.Of("page_info.count_info", f.GeneralCount),
+            StateArray.Of("page_info.type_count", f.TypeCount),
+            StateArray.Of("page_info.type", f.Type),
+            StateArray.Of("page_info.flags", f.Flags),
+            StateArray.Of("page_info.linear_pt_count", f.LinearPtCount),
+            StateArray.Of("page_info.owner", f.Owner),
+            StateArray.Of("page_info.tlbflush_timestamp", f.TlbStamp),
+            StateArray.Of("page_info.contents", f.TableIndex, StateRole.PageIndex),
+            StateArray.Of("vcpu.guest_table", v.GuestTable),
+            StateArray.Of("vcpu.guest_table_user", v.GuestTableUser),
+            StateArray.Of("vcpu.kernel_mode", v.KernelMode),
+            StateArray.Of("vcpu.online", v.Online),
+            StateArray.Of("vcpu.old_guest_table", v.OldGuestTable),
+            StateArray.Of("vcpu.old_guest_ptpg", v.OldGuestPtpg),
+            StateArray.Of("vcpu.tlbflush_time", v.TlbFlushTime),
+            StateArray.Of("tlb.key", t.Key),
+            StateArray.Of("tlb.mfn", t.Mfn),
+            StateArray.Of("tlb.bits", t.Bits),
+            StateArray.Of("tlb.l1", t.L1),
+            StateArray.Of("tlb.l2", t.L2),
+            StateArray.Of("tlb.l3", t.L3),
+            StateArray.Of("tlb.l4", t.L4),
+            StateArray.Of("tlb.next", t.Next),
+            StateArray.Of("tlb.linear_key", t.LinearKey),
+            StateArray.Of("tlb.linear_frame", t.LinearFrame),
+            StateArray.Of("tlb.linear_next", t.LinearNext),
+            StateArray.Of("domain.dirty_cpumask", d.DirtyCpuMask),
+            StateArray.Of("domain.nr_l4_pages", d.NrL4Pages),
+            StateArray.Of("domain.writable_pagetables", d.WritablePagetables),
+            StateArray.Of("domain.crashed", d.Crashed),
+            StateArray.Of("machine_to_phys_mapping", M2p),
+            StateArray.Of("tlbflush_clock", _clock),
+        ];
+        foreach (var a in all)
+        {
+            _stateBytes += a.ByteLength;
+        }
+
+        return all;
+    }
+
+    /// <summary>The bytes of every declared array together: one snapshot's copy of them.</summary>
+    private int _stateBytes;
+
+    /// <summary>
+    /// A copy of the whole model state (<see cref="DeclaredState"/>); page contents are shared copy-on-write. With
+    /// <paramref name="events"/> false the event counts are left out: a restore from it leaves them as they are
+    /// (counts are tallies that no step reads, and a search that saves and restores at every state should not pay
+    /// for copying them).
+    /// </summary>
+    public HypervisorSnapshot Snapshot(bool events = true)
+    {
+        var s = new HypervisorSnapshot(new byte[_stateBytes], Tables.Snapshot(), events ? Events.Clone() : null);
+        SaveDeclared(s.State);
+        s.Generation = Generation;
+        return s;
+    }
 
     /// <summary>
     /// <see cref="Snapshot"/> into <paramref name="reuse"/> (a snapshot of this hypervisor no longer needed, or null),
-    /// copying into its arrays where the sizes match so that a search taking one snapshot per state allocates nothing.
+    /// copying into its arrays so that a search taking one snapshot per state allocates nothing. The event counts are
+    /// copied if <paramref name="reuse"/> was taken with them.
     /// </summary>
     public HypervisorSnapshot SnapshotInto(HypervisorSnapshot? reuse)
     {
-        if (reuse == null)
+        if (reuse == null || reuse.State.Length != _stateBytes)
         {
-            return Snapshot();
+            return Snapshot(reuse?.Events != null);
         }
 
-        // The event counts are outside the versioned state (a guest's phase marks move them), so they are always copied.
+        // The event counts are outside the versioned state (a guest's phase marks move them): copied whatever the version.
+        CopyEvents(reuse);
         if (reuse.Generation == Generation)
         {
-            CopyEvents(reuse);
             return reuse;
         }
 
         reuse.Generation = Generation;
-        if (reuse.Frames.Count == Frames.Count)
-        {
-            reuse.Frames.CopyFrom(Frames);
-        }
-        else
-        {
-            reuse.Frames = Frames.Clone();
-        }
-
+        SaveDeclared(reuse.State);
         reuse.Tables = Tables.SnapshotInto(reuse.Tables);
-        reuse.Vcpus.CopyFrom(Vcpus);
-        reuse.Tlb.CopyFrom(Tlb);
-        reuse.Domains.CopyFrom(Domains);
-        reuse.Clock = Clock;
-        CopyEvents(reuse);
-        reuse.M2p = Cpu.ArrayReuse.CopyInto(M2p, reuse.M2p);
         return reuse;
+    }
+
+    private void SaveDeclared(byte[] into)
+    {
+        var at = 0;
+        foreach (var a in DeclaredState)
+        {
+            var bytes = a.Bytes;
+            bytes.CopyTo(into.AsSpan(at));
+            at += bytes.Length;
+        }
     }
 
     private void CopyEvents(HypervisorSnapshot reuse)
     {
+        if (reuse.Events == null)
+        {
+            return;
+        }
+
         if (reuse.Events.SameShape(Events))
         {
             reuse.Events.CopyFrom(Events);
@@ -504,24 +579,39 @@ public sealed class Hypervisor
         }
     }
 
-    /// <summary>Puts the state of <paramref name="s"/> back; a state still at the snapshot's version is left as it is.</summary>
+    /// <summary>
+    /// Puts the state of <paramref name="s"/> back (the event counts too, if it has them); a state still at the
+    /// snapshot's version is left as it is.
+    /// </summary>
     public void Restore(HypervisorSnapshot s)
     {
-        Events.CopyFrom(s.Events);
+        if (s.Events != null)
+        {
+            Events.CopyFrom(s.Events);
+        }
+
         if (s.Generation == Generation)
         {
             return;
         }
 
         Generation = s.Generation;
-        Frames.CopyFrom(s.Frames);
+        var at = 0;
+        foreach (var a in DeclaredState)
+        {
+            var bytes = a.Bytes;
+            s.State.AsSpan(at, bytes.Length).CopyTo(bytes);
+            at += bytes.Length;
+        }
+
         Tables.RestoreFrom(s.Tables);
-        Vcpus.CopyFrom(s.Vcpus);
-        Tlb.CopyFrom(s.Tlb);
-        Domains.CopyFrom(s.Domains);
-        Clock = s.Clock;
-        s.M2p.CopyTo(M2p, 0);
     }
+
+    /// <summary>
+    /// For tests that change a declared array behind the model's back (<see cref="DeclaredState"/>): the state is
+    /// now one no snapshot or cached fingerprint is of.
+    /// </summary>
+    public void Touched() => Touch();
 
     /// <summary>
     /// A 64-bit fingerprint of the state that decides future behaviour (event counts excluded); computed once per

@@ -61,9 +61,11 @@ public static class ScheduleCheck
     /// At an end state: let every CPU drop its lazy references, check, note the settled kernel's fingerprint, and
     /// put the machine back as it was.
     /// </summary>
-    public static string? EndViolation(Machine m, out ulong settled)
+    public static string? EndViolation(Machine m, out ulong settled) => EndViolation(m, m.Snapshot(), out settled);
+
+    /// <summary>The same, with <paramref name="snapshot"/> already taken of the state <paramref name="m"/> is in.</summary>
+    public static string? EndViolation(Machine m, MachineSnapshot snapshot, out ulong settled)
     {
-        var snapshot = m.Snapshot();
         m.Quiesce();
         var end = GuestInvariantChecker.Check(m.K);
         settled = m.K.Fingerprint();

@@ -32,8 +32,9 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
     public const int DefaultMaxDepth = 100_000;
 
     /// <summary>
-    /// The most visited-set memory a state can cost: 16 bytes a slot, a table kept between a quarter and half full
-    /// (it doubles when half full), so a search capped at N states holds at most 64·N bytes of it.
+    /// The most visited-set memory a state can cost: under a preemption bound, 16 bytes a slot in a table kept between a
+    /// quarter and half full (it doubles when half full), so a search capped at N states holds at most 64·N bytes of
+    /// it; without one, 8 bytes a slot, at least half full (at most 16·N, <see cref="SleepTable"/>).
     /// </summary>
     public const int WorstBytesPerState = 64;
 
@@ -107,8 +108,8 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
 
     internal long MaxStates => maxStates;
 
-    /// <summary>Fingerprint → stored sleep set (or just seen, under a preemption bound).</summary>
-    internal StateTable Seen { get; private set; } = new(maxStates);
+    /// <summary>Fingerprint → stored sleep set, over-approximated, 8 bytes a state (or just seen, under a preemption bound).</summary>
+    internal SleepTable Seen { get; private set; } = new(maxStates);
 
     /// <summary>Under a preemption bound: (fingerprint, last vCPU) → the fewest preemptions it was reached with.</summary>
     internal StateTable Budget { get; private set; } = new(maxStates);
@@ -379,7 +380,7 @@ public sealed class ExhaustiveExplorer(Func<IExplorable> build, int maxDepth = E
             Slept = slept,
             Threads = Threads,
             Coverage = [.. _names.Select((name, i) => (name, _coverage[i]))],
-            VisitedBytes = (Preemptions == null ? Seen : Budget).Bytes,
+            VisitedBytes = Preemptions == null ? Seen.Bytes : Budget.Bytes,
         };
     }
 

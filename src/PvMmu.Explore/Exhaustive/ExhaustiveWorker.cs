@@ -170,7 +170,9 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         Deepest = Math.Max(Deepest, depth);
         while (_frames.Count <= depth)
         {
-            _frames.Add(new ExhaustiveFrame());
+            // Its snapshot is made with it, at a depth first reached, and only overwritten after: the search allocates
+            // per new depth, never per state.
+            _frames.Add(new ExhaustiveFrame { Snapshot = Model.Snapshot() });
         }
 
         var f = _frames[depth];

@@ -37,7 +37,8 @@ public sealed class MachineModel(Machine machine) : IExplorable
         return fp;
     }
 
-    public ModelSnapshot Snapshot() => new MachineModelSnapshot(Machine.Snapshot());
+    /// <summary>The machine's state without its event counts: a search reads none, and they are tallies, not state.</summary>
+    public ModelSnapshot Snapshot() => new MachineModelSnapshot(Machine.Snapshot(events: false));
 
     public ModelSnapshot SnapshotInto(ModelSnapshot? reuse)
     {
@@ -58,7 +59,14 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public string? StateViolation() => ScheduleCheck.StateViolation(Machine, _xen, _memo, _framesKnown ? _frames : Machine.K.FramesFingerprint());
 
-    public string? EndViolation(out ulong settled) => ScheduleCheck.EndViolation(Machine, out settled);
+    /// <summary>The snapshot an end state is settled from and put back with, reused from one end state to the next.</summary>
+    private MachineSnapshot? _end;
+
+    public string? EndViolation(out ulong settled)
+    {
+        _end = Machine.SnapshotInto(_end ?? Machine.Snapshot(events: false));
+        return ScheduleCheck.EndViolation(Machine, _end, out settled);
+    }
 
     public string LastOutcome => string.Empty;
 

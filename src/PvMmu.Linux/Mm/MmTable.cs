@@ -101,11 +101,14 @@ public sealed class MmTable
     /// <summary>A copy of the rows below <see cref="HighWater"/> only (the rest are zeros), for <see cref="RestoreFrom"/>.</summary>
     public MmTable Snapshot() => CopyRowsInto(new MmTable(HighWater));
 
-    /// <summary><see cref="Snapshot"/> into <paramref name="reuse"/> when it has the rows needed, so a search allocates nothing.</summary>
+    /// <summary>
+    /// <see cref="Snapshot"/> into <paramref name="reuse"/> when it has room for the rows needed (its rows from
+    /// <see cref="HighWater"/> on are left over and never read), so a search allocates nothing.
+    /// </summary>
     public MmTable SnapshotInto(MmTable? reuse) =>
-        reuse == null || reuse.Pgd.Length != HighWater ? Snapshot() : CopyRowsInto(reuse);
+        reuse == null || reuse.Pgd.Length < HighWater ? CopyRowsInto(new MmTable(Capacity)) : CopyRowsInto(reuse);
 
-    /// <summary>The rows below <see cref="HighWater"/> into <paramref name="c"/>, which has exactly that many.</summary>
+    /// <summary>The rows below <see cref="HighWater"/> into <paramref name="c"/>, which has at least that many.</summary>
     private MmTable CopyRowsInto(MmTable c)
     {
         Pgd.AsSpan(0, HighWater).CopyTo(c.Pgd);

@@ -966,9 +966,12 @@ public sealed partial class Machine : ISchedulable
 
     // ---- Snapshots -------------------------------------------------------------------------------------------
 
-    /// <summary>A copy of the machine's whole state: kernel, hypervisor, and every vCPU's place in its program.</summary>
-    public MachineSnapshot Snapshot() => new(
-        K.Snapshot(),
+    /// <summary>
+    /// A copy of the machine's whole state: kernel, hypervisor, and every vCPU's place in its program; the event
+    /// counts only with <paramref name="events"/> (a search's snapshots leave them out: they are tallies, not state).
+    /// </summary>
+    public MachineSnapshot Snapshot(bool events = true) => new(
+        K.Snapshot(events),
         [.. _ints.Select(a => (int[])a.Clone())],
         [.. _masks.Select(a => (ulong[])a.Clone())],
         [.. _bools.Select(a => (bool[])a.Clone())],
@@ -1009,12 +1012,13 @@ public sealed partial class Machine : ISchedulable
         for (var c = 0; c < _gather.Length; c++)
         {
             var g = _gather[c];
-            if (s.Gather[c].Length != g.Count)
+            if (s.Gather[c].Length < g.Count)
             {
-                s.Gather[c] = g.Count == 0 ? [] : new uint[g.Count];
+                s.Gather[c] = new uint[Math.Max(g.Count, 2 * s.Gather[c].Length)];
             }
 
             g.CopyTo(s.Gather[c]);
+            s.GatherCount[c] = g.Count;
         }
 
         s.HistoryLength = History.Count;
@@ -1044,7 +1048,7 @@ public sealed partial class Machine : ISchedulable
         for (var c = 0; c < _gather.Length; c++)
         {
             _gather[c].Clear();
-            _gather[c].AddRange(s.Gather[c]);
+            _gather[c].AddRange(s.Gather[c].AsSpan(0, s.GatherCount[c]));
         }
 
         History.RemoveRange(s.HistoryLength, History.Count - s.HistoryLength);

@@ -13,6 +13,7 @@ public sealed class MachineSnapshot
         Bools = bools;
         PendingHandler = pendingHandler;
         Gather = gather;
+        GatherCount = [.. gather.Select(g => g.Length)];
         HistoryLength = historyLength;
     }
 
@@ -26,7 +27,10 @@ public sealed class MachineSnapshot
 
     internal IpiHandler[] PendingHandler { get; }
 
+    /// <summary>Each vCPU's mmu_gather batch: its first <see cref="GatherCount"/> items (the arrays only grow).</summary>
     internal uint[][] Gather { get; }
+
+    internal int[] GatherCount { get; } = [];
 
     internal int HistoryLength { get; set; }
 }

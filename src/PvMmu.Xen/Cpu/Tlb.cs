@@ -14,21 +14,21 @@ public sealed class Tlb
     public readonly int LinearCapacity;
 
     /// <summary>Page number + 1 of the cached virtual address; 0 marks a free entry.</summary>
-    public ulong[] Key;
-    public uint[] Mfn;
-    public TlbBits[] Bits;
+    public readonly ulong[] Key;
+    public readonly uint[] Mfn;
+    public readonly TlbBits[] Bits;
 
     /// <summary>The L1, L2 and L3 frames the walk read (the L4 is the CR3 the entry was filled under).</summary>
-    public uint[] L1;
-    public uint[] L2;
-    public uint[] L3;
-    public uint[] L4;
-    public int[] Next;
+    public readonly uint[] L1;
+    public readonly uint[] L2;
+    public readonly uint[] L3;
+    public readonly uint[] L4;
+    public readonly int[] Next;
 
     /// <summary>Key of a linear page-table translation Xen cached (guest address region and level); 0 marks a free entry.</summary>
-    public ulong[] LinearKey;
-    public uint[] LinearFrame;
-    public int[] LinearNext;
+    public readonly ulong[] LinearKey;
+    public readonly uint[] LinearFrame;
+    public readonly int[] LinearNext;
 
     public Tlb(int cpus, int capacity = 64, int linearCapacity = 16)
     {
@@ -154,28 +154,5 @@ public sealed class Tlb
         {
             Key[i] = 0;
         }
-    }
-
-    public Tlb Clone()
-    {
-        var c = new Tlb(0, Capacity, LinearCapacity);
-        c.CopyFrom(this);
-        return c;
-    }
-
-    /// <summary>Makes this TLB equal to <paramref name="s"/>: in place when the sizes match (a restore), else by cloning.</summary>
-    public void CopyFrom(Tlb s)
-    {
-        Key = ArrayReuse.CopyInto(s.Key, Key);
-        Mfn = ArrayReuse.CopyInto(s.Mfn, Mfn);
-        Bits = ArrayReuse.CopyInto(s.Bits, Bits);
-        L1 = ArrayReuse.CopyInto(s.L1, L1);
-        L2 = ArrayReuse.CopyInto(s.L2, L2);
-        L3 = ArrayReuse.CopyInto(s.L3, L3);
-        L4 = ArrayReuse.CopyInto(s.L4, L4);
-        Next = ArrayReuse.CopyInto(s.Next, Next);
-        LinearKey = ArrayReuse.CopyInto(s.LinearKey, LinearKey);
-        LinearFrame = ArrayReuse.CopyInto(s.LinearFrame, LinearFrame);
-        LinearNext = ArrayReuse.CopyInto(s.LinearNext, LinearNext);
     }
 }

@@ -7,21 +7,21 @@ namespace PvMmu.Xen.Cpu;
 /// </summary>
 public sealed class VcpuTable
 {
-    public uint[] GuestTable;
-    public uint[] GuestTableUser;
-    public bool[] KernelMode;
+    public readonly uint[] GuestTable;
+    public readonly uint[] GuestTableUser;
+    public readonly bool[] KernelMode;
 
     /// <summary>Initialised and loaded on its pCPU (v->dirty_cpu set); false: VCPU_CPU_CLEAN.</summary>
-    public bool[] Online;
+    public readonly bool[] Online;
 
     /// <summary>old_guest_table: a type and general reference whose put was deferred, or 0.</summary>
-    public uint[] OldGuestTable;
+    public readonly uint[] OldGuestTable;
 
     /// <summary>old_guest_ptpg: the table whose entry held <see cref="OldGuestTable"/>.</summary>
-    public uint[] OldGuestPtpg;
+    public readonly uint[] OldGuestPtpg;
 
     /// <summary>tlbflush_time of the vCPU's pCPU: the clock value of its last full flush.</summary>
-    public uint[] TlbFlushTime;
+    public readonly uint[] TlbFlushTime;
 
     public VcpuTable(int vcpus)
     {
@@ -39,23 +39,4 @@ public sealed class VcpuTable
 
     /// <summary>The table the vCPU's MMU walks now: the kernel one in kernel mode, else the user one.</summary>
     public uint CurrentTable(int v) => KernelMode[v] ? GuestTable[v] : GuestTableUser[v];
-
-    public VcpuTable Clone()
-    {
-        var c = new VcpuTable(0);
-        c.CopyFrom(this);
-        return c;
-    }
-
-    /// <summary>Makes this table equal to <paramref name="s"/>: in place when the sizes match (a restore), else by cloning.</summary>
-    public void CopyFrom(VcpuTable s)
-    {
-        GuestTable = ArrayReuse.CopyInto(s.GuestTable, GuestTable);
-        GuestTableUser = ArrayReuse.CopyInto(s.GuestTableUser, GuestTableUser);
-        KernelMode = ArrayReuse.CopyInto(s.KernelMode, KernelMode);
-        Online = ArrayReuse.CopyInto(s.Online, Online);
-        OldGuestTable = ArrayReuse.CopyInto(s.OldGuestTable, OldGuestTable);
-        OldGuestPtpg = ArrayReuse.CopyInto(s.OldGuestPtpg, OldGuestPtpg);
-        TlbFlushTime = ArrayReuse.CopyInto(s.TlbFlushTime, TlbFlushTime);
-    }
 }

@@ -26,16 +26,16 @@ public sealed class DomainTable
     public static readonly ushort[] DomId = [0xFFFF, Abi.DomainIds.Xen, Abi.DomainIds.Io, 1, 2];
 
     /// <summary>d->dirty_cpumask: pCPUs that may hold the domain's TLB state.</summary>
-    public ulong[] DirtyCpuMask = new ulong[Count];
+    public readonly ulong[] DirtyCpuMask = new ulong[Count];
 
     /// <summary>d->arch.pv.nr_l4_pages.</summary>
-    public int[] NrL4Pages = new int[Count];
+    public readonly int[] NrL4Pages = new int[Count];
 
     /// <summary>VMASST_TYPE_writable_pagetables is on (Linux turns it on at boot).</summary>
-    public bool[] WritablePagetables = new bool[Count];
+    public readonly bool[] WritablePagetables = new bool[Count];
 
     /// <summary>domain_crash() was called.</summary>
-    public bool[] Crashed = new bool[Count];
+    public readonly bool[] Crashed = new bool[Count];
 
     /// <summary>The index of the domain with numeric id <paramref name="domid"/>, or -1.</summary>
     public static int IndexOf(ushort domid)
@@ -49,20 +49,5 @@ public sealed class DomainTable
         }
 
         return -1;
-    }
-
-    public DomainTable Clone()
-    {
-        var c = new DomainTable();
-        c.CopyFrom(this);
-        return c;
-    }
-
-    public void CopyFrom(DomainTable s)
-    {
-        s.DirtyCpuMask.CopyTo(DirtyCpuMask, 0);
-        s.NrL4Pages.CopyTo(NrL4Pages, 0);
-        s.WritablePagetables.CopyTo(WritablePagetables, 0);
-        s.Crashed.CopyTo(Crashed, 0);
     }
 }

@@ -11,27 +11,27 @@ public sealed class FrameTable
     public const int BytesPerFrame = sizeof(uint) + sizeof(uint) + sizeof(byte) + sizeof(byte) + sizeof(short) + sizeof(ushort) + sizeof(uint) + sizeof(int);
 
     /// <summary>count_info &amp; PGC_count_mask: general references, the allocation's one included.</summary>
-    public uint[] GeneralCount;
+    public readonly uint[] GeneralCount;
 
     /// <summary>type_info &amp; PGT_count_mask.</summary>
-    public uint[] TypeCount;
+    public readonly uint[] TypeCount;
 
     /// <summary>type_info &amp; PGT_type_mask.</summary>
-    public PageType[] Type;
+    public readonly PageType[] Type;
 
-    public FrameFlags[] Flags;
+    public readonly FrameFlags[] Flags;
 
     /// <summary>linear_pt_count: &gt;0 same-level entries held, &lt;0 same-level tables pointing here (XSA-240).</summary>
-    public short[] LinearPtCount;
+    public readonly short[] LinearPtCount;
 
     /// <summary>The owning domain's index; 0 when free.</summary>
-    public ushort[] Owner;
+    public readonly ushort[] Owner;
 
     /// <summary>tlbflush_timestamp: the TLB clock when the frame was last released.</summary>
-    public uint[] TlbStamp;
+    public readonly uint[] TlbStamp;
 
     /// <summary>Index of the frame's contents in the <see cref="PageTablePool"/>, or -1.</summary>
-    public int[] TableIndex;
+    public readonly int[] TableIndex;
 
     public FrameTable(int frames)
     {
@@ -70,32 +70,4 @@ public sealed class FrameTable
 
     /// <summary>Whether the frame is a page table (L1–L4) in use: typed as one with a type count above 0.</summary>
     public bool IsPageTableInUse(uint mfn) => Type[mfn] is >= PageType.L1 and <= PageType.L4 && TypeCount[mfn] > 0;
-
-    public FrameTable Clone()
-    {
-        var c = new FrameTable(0)
-        {
-            GeneralCount = (uint[])GeneralCount.Clone(),
-            TypeCount = (uint[])TypeCount.Clone(),
-            Type = (PageType[])Type.Clone(),
-            Flags = (FrameFlags[])Flags.Clone(),
-            LinearPtCount = (short[])LinearPtCount.Clone(),
-            Owner = (ushort[])Owner.Clone(),
-            TlbStamp = (uint[])TlbStamp.Clone(),
-            TableIndex = (int[])TableIndex.Clone(),
-        };
-        return c;
-    }
-
-    public void CopyFrom(FrameTable s)
-    {
-        s.GeneralCount.CopyTo(GeneralCount, 0);
-        s.TypeCount.CopyTo(TypeCount, 0);
-        s.Type.CopyTo(Type, 0);
-        s.Flags.CopyTo(Flags, 0);
-        s.LinearPtCount.CopyTo(LinearPtCount, 0);
-        s.Owner.CopyTo(Owner, 0);
-        s.TlbStamp.CopyTo(TlbStamp, 0);
-        s.TableIndex.CopyTo(TableIndex, 0);
-    }
 }

@@ -13,12 +13,15 @@ internal static class StateDump
     /// <summary>
     /// Fields that are bookkeeping, not state: tallies of what happened (they only ever grow, and no step reads
     /// them), logs of WARNs and oopses (reported, never read back by a step), and caches of hashes with the version
-    /// numbers that say whether they are current (derived from the state itself).
+    /// numbers that say whether they are current (derived from the state itself); and the page-table pool's store of
+    /// pages with its handles into it, which say which copy of a page a pool holds (shared with other snapshots or
+    /// not), not what the page holds: the pool's pages themselves are dumped entry by entry.
     /// </summary>
     private static readonly string[] NotState =
     [
         "Counts", "Counters", "Events", "DirectHypercalls", "IpisSent", "Oopses", "Warnings", "WarningCount",
         "HistoryLength", "Generation", "Gen", "PageGen", "FramesGeneration", "FramesHashGeneration", "PinsHash", "RefsHash", "Hash",
+        "Store", "Handles",
     ];
 
     public static byte[] Of(object snapshot) => StateBytes.Of(snapshot, NotState);
