@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Validation;
 using PvMmu.Sim.Workloads;
@@ -103,34 +102,16 @@ internal static class ScenarioValidate
 
         if (json)
         {
-            using var stream = new MemoryStream();
-            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            ValidationJson.Write(stdout, real, spec.Name, strategy.Name, rows, static (w, r) =>
             {
-                w.WriteStartObject();
-                w.WriteString("capture", real.Path);
-                w.WriteString("scenario", spec.Name);
-                w.WriteString("xen", real.Xen);
-                w.WriteString("linux", real.Linux);
-                w.WriteString("strategy", strategy.Name);
-                w.WriteStartArray("rows");
-                foreach (var r in rows)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("phase", r.Phase);
-                    w.WriteNumber("vcpu", r.Cpu);
-                    w.WriteString("tracepoint", r.Key);
-                    w.WriteNumber("real", r.Real);
-                    w.WriteNumber("model", r.Model);
-                    w.WriteString("verdict", r.Verdict);
-                    w.WriteString("note", r.Note);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            stdout.Write(System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n");
+                w.WriteString("phase", r.Phase);
+                w.WriteNumber("vcpu", r.Cpu);
+                w.WriteString("tracepoint", r.Key);
+                w.WriteNumber("real", r.Real);
+                w.WriteNumber("model", r.Model);
+                w.WriteString("verdict", r.Verdict);
+                w.WriteString("note", r.Note);
+            });
         }
         else
         {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Validation;
 
@@ -97,32 +96,15 @@ public static class ValidateCommand
 
             if (pr.GetValue(json))
             {
-                using var stream = new MemoryStream();
-                using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+                ValidationJson.Write(stdout, real, null, strategy.Name, rows, static (w, r) =>
                 {
-                    w.WriteStartObject();
-                    w.WriteString("capture", real.Path);
-                    w.WriteString("xen", real.Xen);
-                    w.WriteString("linux", real.Linux);
-                    w.WriteString("strategy", strategy.Name);
-                    w.WriteStartArray("rows");
-                    foreach (var r in rows)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("workload", r.Workload);
-                        w.WriteString("phase", r.Phase);
-                        w.WriteString("tracepoint", r.Key);
-                        w.WriteNumber("real", r.Real);
-                        w.WriteNumber("model", r.Model);
-                        w.WriteString("verdict", r.Verdict);
-                        w.WriteEndObject();
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }
-
-                stdout.Write(System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n");
+                    w.WriteString("workload", r.Workload);
+                    w.WriteString("phase", r.Phase);
+                    w.WriteString("tracepoint", r.Key);
+                    w.WriteNumber("real", r.Real);
+                    w.WriteNumber("model", r.Model);
+                    w.WriteString("verdict", r.Verdict);
+                });
             }
             else
             {
