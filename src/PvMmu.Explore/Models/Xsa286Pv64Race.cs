@@ -1,4 +1,3 @@
-using System.Globalization;
 using PvMmu.Scheduling;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
@@ -27,7 +26,7 @@ namespace PvMmu.Explore.Models;
 /// 32-bit race that does lose is <see cref="Xsa286Race"/>.
 /// </para>
 /// </summary>
-public sealed class Xsa286Pv64Race : HypervisorRace
+public sealed class Xsa286Pv64Race : StaleWriteRace
 {
     /// <summary>The scenario's name.</summary>
     public const string Name = "xsa-286-pv64";
@@ -38,9 +37,8 @@ public sealed class Xsa286Pv64Race : HypervisorRace
     private readonly uint _kl4;
     private readonly uint _kl1;
 
-    // Beside the steps (vCPU 0: 0 hook, 1 first update_va_mapping, 2 second, 3 unhook, 4 done; vCPU 1: 0 swap,
-    // 1 done): the stale write the second update_va_mapping made, if it made one.
-    private string? _stale;
+    // The steps: vCPU 0: 0 hook, 1 first update_va_mapping, 2 second, 3 unhook, 4 done; vCPU 1: 0 swap, 1 done.
+    // Stale: the write the second update_va_mapping made through a stale translation, if it made one.
 
     /// <summary>A fresh scenario under one of <see cref="Xsa286Race.Variants"/>.</summary>
     public Xsa286Pv64Race(string variant)
@@ -119,7 +117,7 @@ public sealed class Xsa286Pv64Race : HypervisorRace
                 var landed = PageFlags.Mfn(Hypervisor.Entry(A, 0)) == Data ? A : PageFlags.Mfn(Hypervisor.Entry(B, 0)) == Data ? B : 0u;
                 if (rc == 0 && landed != expected)
                 {
-                    _stale = $"{Name}: update_va_mapping wrote the PTE into L1 {Frame(landed)}, but the tables map {Va:x} through L1 {Frame(expected)} (stale linear page-table translation)";
+                    Stale = $"{Name}: update_va_mapping wrote the PTE into L1 {Frame(landed)}, but the tables map {Va:x} through L1 {Frame(expected)} (stale linear page-table translation)";
                 }
 
                 break;
@@ -153,18 +151,4 @@ public sealed class Xsa286Pv64Race : HypervisorRace
             _ => $"unhooks L3 {Frame(X)}",
         };
     }
-
-    protected override int OwnWords(Span<ulong> into)
-    {
-        into[0] = _stale == null ? 0UL : 1UL;
-        return 1;
-    }
-
-    protected override object? OwnSnapshot() => _stale;
-
-    protected override void OwnRestore(object? own) => _stale = (string?)own;
-
-    protected override string? RaceViolation() => _stale;
-
-    private static string Frame(uint mfn) => mfn.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using PvMmu.Scheduling;
 using PvMmu.Xen;
 using PvMmu.Xen.Abi;
@@ -24,7 +23,7 @@ namespace PvMmu.Explore.Models;
 /// invariants are checked too.
 /// </para>
 /// </summary>
-public sealed class Xsa286Race : HypervisorRace
+public sealed class Xsa286Race : StaleWriteRace
 {
     /// <summary>The scenario's name.</summary>
     public const string Name = "xsa-286";
@@ -37,9 +36,8 @@ public sealed class Xsa286Race : HypervisorRace
     /// <summary>slot &lt;&lt; L3_PT_SHIFT, the XTF test's address.</summary>
     private const ulong Va = (ulong)RaceSlot << 30;
 
-    // Beside the steps (vCPU 0: 0 first update_va_mapping, 1 second, 2 done; vCPU 1: 0 swap, 1 done): the stale
-    // write the second update_va_mapping made, if it made one.
-    private string? _stale;
+    // The steps: vCPU 0: 0 first update_va_mapping, 1 second, 2 done; vCPU 1: 0 swap, 1 done. Stale: the write the
+    // second update_va_mapping made through a stale translation, if it made one.
 
     /// <summary>A fresh scenario under one of <see cref="Variants"/>.</summary>
     public Xsa286Race(string variant)
@@ -147,7 +145,7 @@ public sealed class Xsa286Race : HypervisorRace
             var landed = PageFlags.Mfn(Hypervisor.Entry(A, 0)) == Data ? A : PageFlags.Mfn(Hypervisor.Entry(B, 0)) == Data ? B : 0u;
             if (rc == 0 && landed != expected)
             {
-                _stale = $"{Name}: update_va_mapping wrote the PTE into L1 {Frame(landed)}, but the tables map {Va:x} through L1 {Frame(expected)} (Xen retained a stale linear page-table mapping)";
+                Stale = $"{Name}: update_va_mapping wrote the PTE into L1 {Frame(landed)}, but the tables map {Va:x} through L1 {Frame(expected)} (Xen retained a stale linear page-table mapping)";
             }
         }
 
@@ -172,18 +170,4 @@ public sealed class Xsa286Race : HypervisorRace
             ? $"update_va_mapping {Va:x} = 0, UVMF_INVLPG (loads Xen's linear map of its L2)"
             : $"update_va_mapping {Va:x} = frame {Frame(Data)}, UVMF_INVLPG";
     }
-
-    protected override int OwnWords(Span<ulong> into)
-    {
-        into[0] = _stale == null ? 0UL : 1UL;
-        return 1;
-    }
-
-    protected override object? OwnSnapshot() => _stale;
-
-    protected override void OwnRestore(object? own) => _stale = (string?)own;
-
-    protected override string? RaceViolation() => _stale;
-
-    private static string Frame(uint mfn) => mfn.ToString(CultureInfo.InvariantCulture);
 }
