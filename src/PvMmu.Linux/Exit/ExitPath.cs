@@ -101,7 +101,7 @@ public static class ExitPath
             var vend = k.Mms.VmaEnd[i];
             while (va < vend)
             {
-                end = Math.Min(vend, (va | 0x1F_FFFFUL) + 1);
+                end = Layout.PmdAddrEnd(va, vend);
                 if (index-- == 0)
                 {
                     return true;

@@ -22,4 +22,21 @@ public static class Layout
     public static int PmdIndex(ulong va) => (int)((va >> 21) & 511);
 
     public static int PteIndex(ulong va) => (int)((va >> 12) & 511);
+
+    /// <summary>
+    /// The end of the PTE page's span (pmd_addr_end) that <paramref name="va"/> lies in, or <paramref name="end"/> if
+    /// that comes first.
+    /// </summary>
+    public static ulong PmdAddrEnd(ulong va, ulong end) => Math.Min(end, (va | 0x1F_FFFFUL) + 1);
+
+    /// <summary>
+    /// Slice <paramref name="index"/> of [start, end) as a walk over it visits them (one per PTE page, the first from
+    /// start to its PTE page's end): its [va, sliceEnd); false when the range has fewer slices.
+    /// </summary>
+    public static bool RangeSlice(ulong start, ulong end, int index, out ulong va, out ulong sliceEnd)
+    {
+        va = index == 0 ? start : ((start | 0x1F_FFFFUL) + 1) + ((ulong)(index - 1) << 21);
+        sliceEnd = va < end ? PmdAddrEnd(va, end) : 0;
+        return va < end;
+    }
 }

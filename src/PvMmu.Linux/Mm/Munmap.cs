@@ -68,13 +68,11 @@ public static class Munmap
     /// </summary>
     public static bool ZapSlice(Kernel k, int cpu, int mm, ulong start, ulong end, int index, bool fileMapping, List<uint> gathered, ref TlbRange range)
     {
-        var va = index == 0 ? start : ((start | 0x1F_FFFFUL) + 1) + ((ulong)(index - 1) << 21);
-        if (va >= end)
+        if (!Layout.RangeSlice(start, end, index, out var va, out var sliceEnd))
         {
             return false;
         }
 
-        var sliceEnd = Math.Min(end, (va | 0x1F_FFFFUL) + 1);
         var pte = MmOps.FindPteTable(k, cpu, k.Mms.Pgd[mm], va);
         if (pte == 0)
         {
