@@ -243,4 +243,108 @@ public sealed class NativePlatformTests
             Assert.Equal(row.PvOnlyMicros + shared, row.XenMinusNativeMicros, 6);
         }
     }
+
+    private static string RepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "PvMmu.slnx")))
+        {
+            d = d.Parent;
+        }
+
+        return d?.FullName ?? throw new InvalidOperationException("PvMmu.slnx not found above the test's directory");
+    }
+
+    public static TheoryData<string> ScenarioFiles()
+    {
+        var d = new TheoryData<string>();
+        foreach (var dir in new[] { "workloads", "check" })
+        {
+            foreach (var f in Directory.GetFiles(Path.Combine(RepoRoot(), "examples", dir), "*.yaml").Order(StringComparer.Ordinal))
+            {
+                d.Add(Path.Combine(dir, Path.GetFileName(f)));
+            }
+        }
+
+        return d;
+    }
+
+    /// <summary>
+    /// The example scenarios (munmap, mprotect, copy-on-write, file mappings, threads, lazy borrowers) on bare
+    /// hardware, checked after every move: the native flush, protection and unmap paths reach no hypervisor and keep
+    /// the guest's invariants; the work they do (faults, switches, forks, execs, exits) is the Xen run's, but for the
+    /// check scenarios' races, where only the operations are.
+    /// </summary>
+    [Trait("Category", "Slow")]
+    [Theory]
+    [MemberData(nameof(ScenarioFiles))]
+    public void TheExampleScenariosRunNativelyWithTheSameWork(string file)
+    {
+        var spec = WorkloadFile.Load(Path.Combine(RepoRoot(), "examples", file));
+        for (ulong seed = 0; seed < 3; seed++)
+        {
+            var native = WorkloadRunner.Run(spec, ExitStrategies.Find("Linux61")!, seed, XenVersion.Current, checkEveryMove: true, platform: Platform.Native);
+            var xen = WorkloadRunner.Run(spec, ExitStrategies.Find("Linux61")!, seed, XenVersion.Current);
+            var label = $"{file} seed {seed}";
+            Assert.True(native.GuestViolations.Count == 0, label + ": " + string.Join("; ", native.GuestViolations));
+            Assert.True(native.Oopses.Count == 0 && native.WarningList.Count == 0, label);
+            foreach (var e in XenOnly)
+            {
+                Assert.True(Total(native, e) == 0, $"{label}: {e} = {Total(native, e)}");
+            }
+
+            // A check scenario races its vCPUs: the platforms' operations take different numbers of moves (Xen's exit
+            // has its IPI steps), so one seed interleaves them differently and the switches and faults around the races
+            // may differ; the operations themselves may not.
+            var same = file.StartsWith("workloads", StringComparison.Ordinal)
+                ? new[] { EventKind.PageFault, EventKind.ContextSwitch, EventKind.Fork, EventKind.Exec, EventKind.Exit }
+                : [EventKind.Fork, EventKind.Exec, EventKind.Exit];
+            foreach (var e in same)
+            {
+                Assert.True(Total(xen, e) == Total(native, e), $"{label}: {e}: xen {Total(xen, e)}, native {Total(native, e)}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// native_flush_tlb_multi's choice of CPUs (arch/x86/mm/tlb.c, 6.1): with no table freed, on_each_cpu_cond_mask
+    /// skips a CPU in lazy TLB mode (tlb_is_not_lazy); with tables freed, on_each_cpu_mask reaches it too, and its
+    /// flush_tlb_func switches it to init_mm. This CPU flushes directly: INVLPG per page up to the ceiling, else a
+    /// full flush.
+    /// </summary>
+    [Fact]
+    public void NativeFlushesReachTheCpusLinuxPicks()
+    {
+        var k = Kernel.Boot(new KernelConfig { Vcpus = 3, Frames = 1024, Platform = Platform.Native });
+        var mm = MmOps.CreateMm(k, 0);
+        for (var cpu = 0; cpu < 3; cpu++)
+        {
+            MmOps.SwitchMm(k, cpu, mm);
+        }
+
+        MmOps.EnterLazyTlb(k, 1, leavesCpumask: false);
+        long Count(EventKind e) => k.Events.Total(e);
+
+        // One page, no table freed: this CPU's INVLPG, one IPI to CPU 2 only (CPU 1 is lazy).
+        var (invlpg, remote, targets, cr3) = (Count(EventKind.LocalInvlpg), Count(EventKind.RemoteFlush), Count(EventKind.RemoteFlushTargets), Count(EventKind.Cr3Load));
+        Munmap.FlushTlbRange(k, 0, mm, 0x40_0000, 0x40_1000);
+        Assert.Equal(invlpg + 1, Count(EventKind.LocalInvlpg));
+        Assert.Equal(remote + 1, Count(EventKind.RemoteFlush));
+        Assert.Equal(targets + 1, Count(EventKind.RemoteFlushTargets));
+        Assert.Equal(mm, k.LoadedMm[1]);
+
+        // More pages than the ceiling: a full local flush.
+        var full = Count(EventKind.LocalFlush);
+        Munmap.FlushTlbRange(k, 0, mm, 0x40_0000, 0x40_0000 + ((ulong)(Munmap.SinglePageFlushCeiling + 1) << 12));
+        Assert.Equal(full + 1, Count(EventKind.LocalFlush));
+
+        // Tables freed: both others get the IPI, and the lazy one leaves for init_mm (a CR3 load, out of the mask).
+        targets = Count(EventKind.RemoteFlushTargets);
+        Munmap.FlushTlbRange(k, 0, mm, 0x40_0000, 0x40_1000, freedTables: true);
+        Assert.Equal(targets + 2, Count(EventKind.RemoteFlushTargets));
+        Assert.Equal(0, k.LoadedMm[1]);
+        Assert.Equal(k.SwapperPgd, k.Xen.VcpuGuestTable(1));
+        Assert.Equal(0UL, k.Mms.CpuMask[mm] & 2);
+        Assert.Equal(cr3 + 1, Count(EventKind.Cr3Load));
+    }
 }
