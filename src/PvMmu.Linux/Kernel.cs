@@ -45,7 +45,8 @@ public sealed class Kernel
         Cpus = config.Vcpus;
         FirstFrame = xen.FirstGuestFrame;
         FrameCount = config.Frames;
-        Mc = new MulticallBuffers(xen, Cpus, RunCallback);
+        Native = config.Platform == Platform.Native;
+        Mc = new MulticallBuffers(xen, Cpus, RunCallback, Native);
         XenCr3 = new uint[Cpus];
         XenCurrentCr3 = new uint[Cpus];
         Lazy = new LazyMode[Cpus];
@@ -82,6 +83,12 @@ public sealed class Kernel
 
     public KernelConfig Config { get; }
 
+    /// <summary>
+    /// The kernel runs on bare hardware (<see cref="Platform.Native"/>): its pv_ops are the native ones, so nothing it
+    /// does reaches a hypervisor (<see cref="Hypervisor"/> is then the bare machine, HypervisorConfig.BareMetal).
+    /// </summary>
+    public bool Native { get; }
+
     public int Cpus { get; }
 
     public MulticallBuffers Mc { get; }
@@ -91,10 +98,10 @@ public sealed class Kernel
 
     public int FrameCount { get; }
 
-    /// <summary>xen_cr3: the CR3 (as an L4 frame) each CPU last requested.</summary>
+    /// <summary>xen_cr3: the CR3 (as an L4 frame) each CPU last requested (on native: the CR3 it last wrote).</summary>
     public uint[] XenCr3 { get; }
 
-    /// <summary>xen_current_cr3: the CR3 each CPU knows Xen has installed (set by the flush callback).</summary>
+    /// <summary>xen_current_cr3: the CR3 each CPU knows Xen has installed (set by the flush callback; on native: its CR3).</summary>
     public uint[] XenCurrentCr3 { get; }
 
     /// <summary>Each CPU's paravirt lazy mode.</summary>
@@ -171,7 +178,9 @@ public sealed class Kernel
     /// <summary>
     /// Boots a guest: the domain builder lays out init_mm's tables (a direct map of every guest frame at
     /// PAGE_OFFSET, table frames read-only) and the vsyscall L3; the kernel pins swapper_pg_dir and the vsyscall L3
-    /// and every vCPU loads swapper_pg_dir. Boot's events are then cleared.
+    /// and every vCPU loads swapper_pg_dir. Boot's events are then cleared. On <see cref="Platform.Native"/> the same
+    /// tables are laid out on the bare machine as a native kernel's are: every page of the direct map writable and
+    /// global (PAGE_KERNEL; a PV guest masks _PAGE_GLOBAL out), nothing pinned, and each CPU's CR3 written natively.
     /// </summary>
     /// <remarks>
     /// Events are counted into <paramref name="events"/>, the sink of the run that boots the guest (a sink of its own,
@@ -195,6 +204,7 @@ public sealed class Kernel
             OtherFrames = 1,
             FreeFrames = 2,
             Version = config.Xen,
+            BareMetal = config.Platform == Platform.Native,
         }, events);
         var k = new Kernel(xen, config);
         var f = k.FirstFrame;
@@ -213,18 +223,31 @@ public sealed class Kernel
         for (var p = 0; p < config.Frames; p++)
         {
             var mfn = f + (uint)p;
-            var table = p < bootTables;
-            xen.BuilderWrite(l1First + (uint)(p / 512), p % 512, PageFlags.Entry(mfn, table ? PteFlags.PageKernelRo : PteFlags.PageKernel));
+            var table = p < bootTables && !k.Native;
+            var flags = k.Native ? PteFlags.PageKernel | PageFlags.Global : table ? PteFlags.PageKernelRo : PteFlags.PageKernel;
+            xen.BuilderWrite(l1First + (uint)(p / 512), p % 512, PageFlags.Entry(mfn, flags));
             if (table)
             {
                 k.SetPinned(mfn, true);
             }
         }
 
-        k.Check(xen.MmuextOp(0, [MmuExtOpRequest.Pin(4, l4), MmuExtOpRequest.Pin(3, vsyscall)], out _), "pinning swapper_pg_dir");
+        if (!k.Native)
+        {
+            k.Check(xen.MmuextOp(0, [MmuExtOpRequest.Pin(4, l4), MmuExtOpRequest.Pin(3, vsyscall)], out _), "pinning swapper_pg_dir");
+        }
+
         for (var v = 0; v < config.Vcpus; v++)
         {
-            k.Check(xen.MmuextOp(v, [MmuExtOpRequest.NewBaseptr(l4)], out _), "loading swapper_pg_dir");
+            if (k.Native)
+            {
+                xen.BareLoadCr3(v, l4);
+            }
+            else
+            {
+                k.Check(xen.MmuextOp(v, [MmuExtOpRequest.NewBaseptr(l4)], out _), "loading swapper_pg_dir");
+            }
+
             k.XenCr3[v] = l4;
             k.XenCurrentCr3[v] = l4;
         }

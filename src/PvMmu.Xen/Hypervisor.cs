@@ -367,6 +367,53 @@ public sealed class Hypervisor
         return GuestMemory.Access(this, va, AccessKind.Xchg, value, out old);
     }
 
+    // ---- Bare hardware (HypervisorConfig.BareMetal: no hypervisor, a native kernel's own MMU operations) ----------
+
+    /// <summary>native_write_cr3 on <paramref name="vcpu"/>: <paramref name="l4"/> becomes its top-level table, untyped.</summary>
+    public void BareLoadCr3(int vcpu, uint l4)
+    {
+        EnterBare(vcpu);
+        BareMetal.LoadCr3(this, vcpu, l4);
+    }
+
+    /// <summary>native_flush_tlb_local on <paramref name="vcpu"/>.</summary>
+    public void BareFlushLocal(int vcpu)
+    {
+        EnterBare(vcpu);
+        BareMetal.FlushLocal(this, vcpu);
+    }
+
+    /// <summary>native_flush_tlb_one_user (INVLPG) of <paramref name="va"/> on <paramref name="vcpu"/>.</summary>
+    public void BareInvlpg(int vcpu, ulong va)
+    {
+        EnterBare(vcpu);
+        BareMetal.Invlpg(this, vcpu, va);
+    }
+
+    /// <summary>
+    /// The IPIs of native_flush_tlb_multi from <paramref name="vcpu"/> to <paramref name="targets"/> (its own bit
+    /// ignored): <paramref name="pages"/> pages from <paramref name="start"/> invalidated on each, or (0) a flush.
+    /// </summary>
+    public void BareRemoteFlush(int vcpu, ulong targets, ulong start, int pages)
+    {
+        EnterBare(vcpu);
+        targets &= ~(1UL << vcpu);
+        if (targets != 0)
+        {
+            BareMetal.RemoteFlush(this, targets, start, pages);
+        }
+    }
+
+    private void EnterBare(int vcpu)
+    {
+        if (!Config.BareMetal)
+        {
+            throw new InvalidOperationException("a bare-hardware operation on a machine with a hypervisor (HypervisorConfig.BareMetal is off)");
+        }
+
+        Enter(vcpu);
+    }
+
     // ---- The domain builder ----------------------------------------------------------------------------------
 
     /// <summary>

@@ -45,6 +45,15 @@ public sealed record HypervisorConfig
     /// <summary>VMASST_TYPE_writable_pagetables for the guest (Linux turns it on at boot).</summary>
     public bool WritablePagetables { get; init; } = true;
 
+    /// <summary>
+    /// No hypervisor: the model is the bare machine a native kernel runs on (pv_ops native_*), for the guest model's
+    /// native platform. The kernel runs in ring 0, so a walk needs no U bit on its own mappings; a write that the
+    /// tables forbid is a plain page fault (no ptwr emulation); CR3 loads and TLB flushes are the CPU's own
+    /// (<see cref="Hypervisor.BareLoadCr3"/> and the other Bare* operations), with no type or reference counting.
+    /// None of Xen's rules apply, and a guest of this mode makes no hypercall.
+    /// </summary>
+    public bool BareMetal { get; init; }
+
     public int TotalFrames => XenFrames + GuestFrames + OtherFrames + FreeFrames + IoFrames;
 
     public uint FirstGuestFrame => (uint)XenFrames;

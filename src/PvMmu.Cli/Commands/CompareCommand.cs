@@ -26,9 +26,10 @@ public static class CompareCommand
         var report = CostOptions.Report();
         var strategyFiles = StrategyFileOption.Several();
         var scenario = CostOptions.Scenario();
+        var platform = CostOptions.Platform();
         var cmd = new Command("compare", "Run one workload under several strategies and compare events and modeled time per phase.")
         {
-            workload, strategies, vcpus, pages, seed, xen, strategyFiles, json, cost, report, scenario,
+            workload, strategies, platform, vcpus, pages, seed, xen, strategyFiles, json, cost, report, scenario,
         };
         cmd.SetAction(pr =>
         {
@@ -49,8 +50,9 @@ public static class CompareCommand
                 list = null;
             }
 
-            var spec = CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "compare");
-            if (table is null || list is null || spec is null)
+            var platforms = CostOptions.ParsePlatforms(pr.GetValue(platform)!, stderr, "compare");
+            var spec = platforms is null ? null : CostOptions.LoadWorkload(pr.GetValue(scenario), pr.GetValue(workload)!, pr.GetValue(vcpus), pr.GetValue(pages), pr.GetValue(seed), stderr, "compare");
+            if (table is null || list is null || spec is null || platforms is null)
             {
                 return ExitCodes.BadInput;
             }
@@ -60,16 +62,22 @@ public static class CompareCommand
             if (!pr.GetValue(json))
             {
                 stdout.WriteLine($"seed {s}");
+                if (platforms.Contains(PvMmu.Linux.Boot.Platform.Native))
+                {
+                    stdout.WriteLine("native: one run on bare hardware, exiting by native exit_mmap (arch_exit_mmap is paravirt_nop); --strategies applies to xen-pv only");
+                }
             }
 
-            var c = ProgressBar.Run(stderr, $"compare {spec.Name}", list.Count, p => Comparison.Run(spec, list, table, s, version, p));
-            stdout.Write(pr.GetValue(json) ? c.Json() : c.TableText() + "\n" + c.BandText());
+            var runs = Comparison.RunCount(list.Count, platforms);
+            var c = ProgressBar.Run(stderr, $"compare {spec.Name}", runs, p => Comparison.Run(spec, list, table, s, version, platforms, p));
+            var versus = c.PlatformText();
+            stdout.Write(pr.GetValue(json) ? c.Json() : c.TableText() + "\n" + (versus.Length == 0 ? string.Empty : versus + "\n") + c.BandText());
             if (pr.GetValue(report) is { } dir && !CostOptions.WriteReport(dir, c.ReportData(CostOptions.CommandLine(pr)), pr.GetValue(json) ? stderr : stdout, stderr, "compare"))
             {
                 return ExitCodes.BadInput;
             }
 
-            return Enumerable.Range(0, list.Count).Any(i => c.Findings(i) > 0) ? ExitCodes.Finding : ExitCodes.Ok;
+            return Enumerable.Range(0, runs).Any(i => c.Findings(i) > 0) ? ExitCodes.Finding : ExitCodes.Ok;
         });
         return cmd;
     }

@@ -37,6 +37,47 @@ public static class CostOptions
         }
     }
 
+    /// <summary>The <c>--platform</c> option: a comma-separated list of native and xen-pv, the first the baseline.</summary>
+    public static Option<string> Platform() => new("--platform")
+    {
+        Description = "Comma-separated platforms, the first the baseline: xen-pv (a Xen PV guest, each strategy), native (the same workload on bare hardware: native pv_ops, no pinning, multicalls or hypercalls; the exit strategies do not apply).",
+        DefaultValueFactory = _ => "xen-pv",
+    };
+
+    /// <summary>A comma-separated platform list; null (and one line on stderr) for an unknown or repeated name.</summary>
+    public static List<PvMmu.Linux.Boot.Platform>? ParsePlatforms(string list, TextWriter stderr, string command)
+    {
+        var result = new List<PvMmu.Linux.Boot.Platform>();
+        foreach (var raw in list.Split(','))
+        {
+            var name = raw.Trim();
+            PvMmu.Linux.Boot.Platform p;
+            if (string.Equals(name, "native", StringComparison.OrdinalIgnoreCase))
+            {
+                p = PvMmu.Linux.Boot.Platform.Native;
+            }
+            else if (string.Equals(name, "xen-pv", StringComparison.OrdinalIgnoreCase))
+            {
+                p = PvMmu.Linux.Boot.Platform.XenPv;
+            }
+            else
+            {
+                stderr.WriteLine($"pvmmu {command}: --platform: unknown platform '{name}'; valid: native, xen-pv");
+                return null;
+            }
+
+            if (result.Contains(p))
+            {
+                stderr.WriteLine($"pvmmu {command}: --platform: '{name}' is listed twice");
+                return null;
+            }
+
+            result.Add(p);
+        }
+
+        return result;
+    }
+
     /// <summary>A comma-separated strategy list; null (and one line on stderr) for an unknown or repeated name.</summary>
     public static List<IExitStrategy>? ParseStrategies(string list, TextWriter stderr, string command)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Inputs;
@@ -74,9 +75,15 @@ public static class RunCommand
             Description = "Print the xen:* tracepoint counts per phase, task and vCPU as `trace-cmd report | awk -f validation/real-xen/tracecmd-count.awk | LC_ALL=C sort | uniq -c` prints them, instead of the table.",
         };
         var strategyFile = StrategyFileOption.One();
+        var platform = new Option<string>("--platform")
+        {
+            Description = "xen-pv (default) or native: the same workload on bare hardware (native pv_ops; --strategy does not apply, the exit is native).",
+            DefaultValueFactory = _ => "xen-pv",
+        };
+        OptionValue.OneOf(platform, "xen-pv", "native");
         var cmd = new Command("run", "Run a workload and print its event counts and modeled time per phase; exit 2 on a WARN, an oops or a broken invariant.")
         {
-            workload, strategy, strategyFile, vcpus, pages, seed, xen, json, cost, report, scenario, trace, traceCmd,
+            workload, strategy, strategyFile, platform, vcpus, pages, seed, xen, json, cost, report, scenario, trace, traceCmd,
         };
         cmd.SetAction(pr =>
         {
@@ -104,7 +111,8 @@ public static class RunCommand
             var s = pr.GetValue(seed);
             var recorder = pr.GetValue(trace) is null ? null : new RunTrace(table);
             var perTask = pr.GetValue(json) || pr.GetValue(traceCmd) || recorder is not null;
-            var result = WorkloadRunner.Run(spec, exitPath, s, version, false, 0, recorder is null ? null : recorder.Observe, perTask);
+            var on = pr.GetValue(platform) == "native" ? Platform.Native : Platform.XenPv;
+            var result = WorkloadRunner.Run(spec, exitPath, s, version, false, 0, recorder is null ? null : recorder.Observe, perTask, on);
             var time = new ModeledTime(result.Events, table);
             if (pr.GetValue(json))
             {
@@ -138,7 +146,7 @@ public static class RunCommand
 
             if (pr.GetValue(report) is { } dir)
             {
-                var c = Comparison.Run(spec, [exitPath], table, s, version);
+                var c = Comparison.Run(spec, [exitPath], table, s, version, [on]);
                 if (!CostOptions.WriteReport(dir, c.ReportData(CostOptions.CommandLine(pr)), info, stderr, "run"))
                 {
                     return ExitCodes.BadInput;

@@ -18,6 +18,9 @@ public sealed record KernelConfig
 
     public XenVersion Xen { get; init; } = XenVersion.Current;
 
+    /// <summary>What the kernel runs on (<see cref="Boot.Platform"/>): a Xen PV guest unless told otherwise.</summary>
+    public Platform Platform { get; init; } = Platform.XenPv;
+
     /// <summary>USE_SPLIT_PTE_PTLOCKS: true on every SMP config with NR_CPUS ≥ 4 (the default), so L1s are pinned one by one.</summary>
     public bool SplitPteLocks { get; init; } = true;
 }

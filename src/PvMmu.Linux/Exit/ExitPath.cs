@@ -47,7 +47,7 @@ public static class ExitPath
         var tables = _tables ??= [];
         tables.Clear();
         FreePgtables(k, cpu, mm, tables);
-        TlbFinishMmu(k, cpu, mm);
+        TlbFinishMmu(k, cpu, mm, freedTables: true);
 
         // The mmu_gather frees what it collected once the TLBs are flushed.
         foreach (var page in dataPages)
@@ -171,7 +171,7 @@ public static class ExitPath
     {
         k.Mc.Flush(cpu);
         k.Lazy[cpu] = LazyMode.None;
-        TlbFinishMmu(k, cpu, mm);
+        TlbFinishMmu(k, cpu, mm, freedTables: false);
         foreach (var page in dataPages)
         {
             k.PutDataPage(page);
@@ -238,10 +238,17 @@ public static class ExitPath
 
     /// <summary>
     /// tlb_finish_mmu → flush_tlb_mm (6.x, before 6.14's lazy cpumask): other CPUs in mm_cpumask get a flush
-    /// hypercall; if the mm is still loaded here, flush_tlb_func on a lazy CPU switches to init_mm instead.
+    /// hypercall; if the mm is still loaded here, flush_tlb_func on a lazy CPU switches to init_mm instead. On a
+    /// native kernel: <see cref="NativeTlb.FlushMmRange"/> over the whole mm, with <paramref name="freedTables"/>.
     /// </summary>
-    public static void TlbFinishMmu(Kernel k, int cpu, int mm)
+    public static void TlbFinishMmu(Kernel k, int cpu, int mm, bool freedTables = true)
     {
+        if (k.Native)
+        {
+            NativeTlb.FlushMmRange(k, cpu, mm, 0, ulong.MaxValue, freedTables);
+            return;
+        }
+
         var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
         if (others != 0)
         {

@@ -156,6 +156,12 @@ public static class ForkExec
     /// </summary>
     public static void FlushTlbMm(Kernel k, int cpu, int mm)
     {
+        if (k.Native)
+        {
+            NativeTlb.FlushMmRange(k, cpu, mm, 0, ulong.MaxValue, freedTables: false);
+            return;
+        }
+
         var others = k.Mms.CpuMask[mm] & ~(1UL << cpu);
         var here = k.LoadedMm[cpu] == mm;
         if (others != 0)

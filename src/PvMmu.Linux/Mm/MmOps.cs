@@ -13,7 +13,8 @@ namespace PvMmu.Linux.Mm;
 public static class MmOps
 {
     /// <summary>
-    /// mm_alloc + pgd_alloc: a pgd with init_mm's kernel half copied in (pgd_ctor), and its user pgd (xen_pgd_alloc).
+    /// mm_alloc + pgd_alloc: a pgd with init_mm's kernel half copied in (pgd_ctor), and its user pgd (xen_pgd_alloc;
+    /// none on a native kernel, whose pgd_alloc without PTI allocates the one page).
     /// xen_pgd_alloc's BUG_ON(PagePinned(...)) and BUG_ON(page->private != 0) are not modeled: a deliberately broken
     /// exit strategy frees a still-pinned pgd, and the run must go on to report that as its finding (G2), which a BUG
     /// that stops the run would hide.
@@ -31,10 +32,16 @@ public static class MmOps
             }
         }
 
+        k.Mms.Pgd[mm] = pgd;
+        if (k.Native)
+        {
+            // A native pgd_alloc (no PTI) has one pgd page: no user pgd, no vsyscall L3 of its own.
+            return mm;
+        }
+
         var user = k.AllocPage(cpu);
         k.Store(cpu, k.Va(user) + ((ulong)Layout.VsyscallPgdSlot * 8), PageFlags.Entry(k.VsyscallL3, PteFlags.PageTable));
         k.SetUserPgd(pgd, user);
-        k.Mms.Pgd[mm] = pgd;
         return mm;
     }
 
@@ -277,11 +284,20 @@ public static class MmOps
     }
 
     /// <summary>
-    /// xen_write_cr3: one mmuext entry {NEW_BASEPTR pgd, NEW_USER_BASEPTR user pgd or 0}; xen_cr3 now,
+    /// xen_write_cr3 (native_write_cr3 on a native kernel): one mmuext entry {NEW_BASEPTR pgd, NEW_USER_BASEPTR user pgd or 0}; xen_cr3 now,
     /// xen_current_cr3 in the flush callback; deferred in lazy CPU mode.
     /// </summary>
     public static void WriteCr3(Kernel k, int cpu, uint pgd)
     {
+        if (k.Native)
+        {
+            // native_write_cr3: the CPU loads it at once (the xen_cr3 fields then just name the CR3).
+            k.XenCr3[cpu] = pgd;
+            k.XenCurrentCr3[cpu] = pgd;
+            k.Xen.BareLoadCr3(cpu, pgd);
+            return;
+        }
+
         var user = pgd == k.SwapperPgd ? 0 : k.UserPgd(pgd);
         k.XenCr3[cpu] = pgd;
 

@@ -58,11 +58,25 @@ public static class Mprotect
                 continue;
             }
 
-            k.Events.Add(cpu, EventKind.PtepModifyProtStart);
+            if (!k.Native)
+            {
+                k.Events.Add(cpu, EventKind.PtepModifyProtStart);
+            }
+
             var pteNew = old & ~PageFlags.Rw;
             if (writable && (old & PageFlags.Dirty) != 0 && k.PageRef(PageFlags.Mfn(old)) == 1)
             {
                 pteNew |= PageFlags.Rw;
+            }
+
+            if (k.Native)
+            {
+                // Native ptep_modify_prot_start/commit: ptep_get_and_clear (xchg), then set_pte_at (a store).
+                var ptep = k.Va(pte) + ((ulong)slot * 8);
+                k.Xchg(cpu, ptep, 0);
+                k.Store(cpu, ptep, pteNew);
+                changed = true;
+                continue;
             }
 
             k.Events.Add(cpu, EventKind.PtepModifyProtCommit);

@@ -138,7 +138,7 @@ public static class Munmap
 
         if (!range.IsEmpty)
         {
-            FlushTlbRange(k, cpu, mm, range.Start, range.End);
+            FlushTlbRange(k, cpu, mm, range.Start, range.End, freedTo > freedFrom);
         }
 
         foreach (var page in gathered)
@@ -226,10 +226,17 @@ public static class Munmap
     /// flush_tlb_mm_range (6.x): another CPU in mm_cpumask → flush_tlb_multi, one hypercall for all of them and this
     /// CPU (INVLPG_MULTI for one page, else TLB_FLUSH_MULTI); otherwise, if the mm is loaded here, a local flush: one
     /// INVLPG_LOCAL per page up to the ceiling, else one TLB_FLUSH_LOCAL. <paramref name="end"/> = ulong.MaxValue
-    /// is TLB_FLUSH_ALL.
+    /// is TLB_FLUSH_ALL. On a native kernel: <see cref="NativeTlb.FlushMmRange"/>, which needs
+    /// <paramref name="freedTables"/> (mmu_gather's freed_tables) to pick the CPUs.
     /// </summary>
-    public static void FlushTlbRange(Kernel k, int cpu, int mm, ulong start, ulong end)
+    public static void FlushTlbRange(Kernel k, int cpu, int mm, ulong start, ulong end, bool freedTables = false)
     {
+        if (k.Native)
+        {
+            NativeTlb.FlushMmRange(k, cpu, mm, start, end, freedTables);
+            return;
+        }
+
         var self = 1UL << cpu;
         var mask = k.Mms.CpuMask[mm];
         var full = end == ulong.MaxValue;

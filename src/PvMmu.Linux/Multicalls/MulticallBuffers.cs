@@ -30,6 +30,7 @@ public sealed class MulticallBuffers
     private const string File = "arch/x86/xen/multicalls.c";
 
     private readonly Hypervisor _xen;
+    private readonly bool _native;
     private readonly EventSink _events;
     private readonly Action<int, CallbackKind, ulong> _runCallback;
     private readonly MulticallEntry[] _entries;
@@ -43,8 +44,14 @@ public sealed class MulticallBuffers
     private readonly CallbackKind[] _cbKind;
     private readonly ulong[] _cbData;
 
-    public MulticallBuffers(Hypervisor xen, int cpus, Action<int, CallbackKind, ulong> runCallback)
+    /// <summary>
+    /// Buffers for <paramref name="cpus"/> CPUs issuing to <paramref name="xen"/>. A <paramref name="native"/> kernel
+    /// has none: its pv_ops never batch (the lazy-mode leaves that flush here are paravirt_nop), so a flush is
+    /// nothing and any entry is a bug of the model.
+    /// </summary>
+    public MulticallBuffers(Hypervisor xen, int cpus, Action<int, CallbackKind, ulong> runCallback, bool native = false)
     {
+        _native = native;
         _xen = xen;
         _events = xen.Events;
         _runCallback = runCallback;
@@ -104,9 +111,19 @@ public sealed class MulticallBuffers
         return (cpu * McBatch) + i;
     }
 
+    /// <summary>A native kernel reached the multicall layer: a bug of the model's native paths, never of the kernel.</summary>
+    private void RefuseNative(string what)
+    {
+        if (_native)
+        {
+            throw new InvalidOperationException($"a native kernel has no multicalls, yet {what} was called");
+        }
+    }
+
     /// <summary>xen_mc_extend_args(op, size): the last entry, if it is <paramref name="op"/> and the bytes fit; else -1.</summary>
     private int Extend(int cpu, HypercallNumber op, int argBytes)
     {
+        RefuseNative("xen_mc_extend_args");
         var mmu = op == HypercallNumber.MmuUpdate;
         KernelChecks.BugOn(_argidx[cpu] >= McArgs, _events, cpu, File, "xen_mc_extend_args", "BUG_ON(b->argidx >= MC_ARGS)");
         if (_mcidx[cpu] == 0 || _entries[(cpu * McBatch) + _mcidx[cpu] - 1].Op != op)
@@ -173,6 +190,7 @@ public sealed class MulticallBuffers
     /// </summary>
     public void MmuextOpEntry(int cpu, MmuExtOpRequest op, int argBytes = MmuExtOpBytes)
     {
+        RefuseNative("xen_mc_entry");
         var e = NewEntry(cpu, argBytes);
         _entries[e] = MulticallEntry.MmuextOp(_extUsed[cpu], 1);
         Fire(cpu, EventKind.McEntryMmuextOp);
@@ -182,6 +200,7 @@ public sealed class MulticallBuffers
     /// <summary>MULTI_update_va_mapping in a fresh entry (no argument bytes).</summary>
     public void UpdateVaMapping(int cpu, ulong va, ulong val, ulong flags)
     {
+        RefuseNative("MULTI_update_va_mapping");
         var e = NewEntry(cpu, 0);
         _entries[e] = MulticallEntry.UpdateVaMapping(va, val, flags);
         Fire(cpu, EventKind.McEntryUpdateVaMapping);
@@ -190,6 +209,7 @@ public sealed class MulticallBuffers
     /// <summary>xen_mc_callback(fn, data): run after the next flush's hypercall; a full callback list flushes first.</summary>
     public void Callback(int cpu, CallbackKind kind, ulong data)
     {
+        RefuseNative("xen_mc_callback");
         if (_cbidx[cpu] == McBatch)
         {
             Fire(cpu, EventKind.McFlushReasonCallback);
@@ -206,6 +226,7 @@ public sealed class MulticallBuffers
     /// <summary>xen_mc_issue(mode): flush unless the CPU's lazy mode is one of <paramref name="mayDefer"/>.</summary>
     public void Issue(int cpu, LazyMode current, LazyMode mayDefer)
     {
+        RefuseNative("xen_mc_issue");
         // xen_mc_batch began the batch this issues; every path of the model pairs the two, as Linux does.
         Fire(cpu, EventKind.McBatch);
         Fire(cpu, EventKind.McIssue);
@@ -222,6 +243,11 @@ public sealed class MulticallBuffers
     /// </summary>
     public void Flush(int cpu)
     {
+        if (_native)
+        {
+            return;
+        }
+
         Fire(cpu, EventKind.McFlush);
         var n = _mcidx[cpu];
         var b = cpu * McBatch;

@@ -108,9 +108,17 @@ public static class Pinning
         }
     }
 
-    /// <summary>__xen_pgd_pin / xen_pgd_pin.</summary>
+    /// <summary>
+    /// __xen_pgd_pin / xen_pgd_pin. Every caller is one of Xen's pv_ops hooks (xen_activate_mm, xen_dup_mmap, the
+    /// early pin of pgd_alloc), which a native kernel has as paravirt_nop: there it does nothing.
+    /// </summary>
     public static void PgdPin(Kernel k, int cpu, uint pgd)
     {
+        if (k.Native)
+        {
+            return;
+        }
+
         k.Events.Add(cpu, EventKind.PgdPin);
         var user = k.UserPgd(pgd);
         Walk(k, cpu, pgd, pin: true);
@@ -124,9 +132,14 @@ public static class Pinning
         k.Mc.Issue(cpu, k.LazyNow(cpu), LazyMode.None);
     }
 
-    /// <summary>__xen_pgd_unpin / xen_pgd_unpin.</summary>
+    /// <summary>__xen_pgd_unpin / xen_pgd_unpin (from xen_exit_mmap, a paravirt_nop on a native kernel: nothing there).</summary>
     public static void PgdUnpin(Kernel k, int cpu, uint pgd)
     {
+        if (k.Native)
+        {
+            return;
+        }
+
         k.Events.Add(cpu, EventKind.PgdUnpin);
         var user = k.UserPgd(pgd);
         k.Mc.ExtendMmuextOp(cpu, MmuExtOpRequest.Unpin(pgd));

@@ -9,13 +9,22 @@ namespace PvMmu.Linux.Pvops;
 /// The page-table setters and table allocation hooks of arch/x86/xen/mmu_pv.c, with Linux's real decisions:
 /// set_pte never looks at PagePinned (a queued update in lazy MMU mode, else one hypercall); set_pmd, set_pud and
 /// set_p4d store plainly into an unpinned table and use mmu_update on a pinned one; the alloc/release hooks remap a
-/// table page and pin or unpin an L1 only when the mm is pinned.
+/// table page and pin or unpin an L1 only when the mm is pinned. On a native kernel (<see cref="Kernel.Native"/>) they
+/// are pv_ops' native ones: native_set_pte and native_set_pmd/pud/p4d are plain stores (WRITE_ONCE), and the
+/// alloc/release hooks are paravirt_nop; no xen_mmu_* tracepoint fires.
 /// </summary>
 public static class PtSetters
 {
     /// <summary>__xen_set_pte: xen_batched_set_pte in lazy MMU mode, else a direct HYPERVISOR_mmu_update.</summary>
     public static void SetPte(Kernel k, int cpu, uint l1, int slot, ulong pte)
     {
+        if (k.Native)
+        {
+            // native_set_pte: WRITE_ONCE(*ptep, pte).
+            k.Store(cpu, k.Va(l1) + ((ulong)slot * 8), pte);
+            return;
+        }
+
         k.Events.Add(cpu, EventKind.SetPte);
         var u = MmuUpdateRequest.Normal(l1, slot, pte);
         if (k.LazyNow(cpu) == LazyMode.Mmu)
@@ -34,6 +43,13 @@ public static class PtSetters
     /// </summary>
     public static void SetUpper(Kernel k, int cpu, uint table, int slot, ulong val, PtLevel tableLevel)
     {
+        if (k.Native)
+        {
+            // native_set_pmd / native_set_pud: WRITE_ONCE.
+            k.Store(cpu, k.Va(table) + ((ulong)slot * 8), val);
+            return;
+        }
+
         k.Events.Add(cpu, tableLevel == PtLevel.Pud ? EventKind.SetPud : EventKind.SetPmd);
         if (!k.Pinned(table))
         {
@@ -51,6 +67,13 @@ public static class PtSetters
     /// </summary>
     public static void SetP4d(Kernel k, int cpu, uint pgd, int slot, ulong val)
     {
+        if (k.Native)
+        {
+            // native_set_p4d without PTI: one store into the one pgd.
+            k.Store(cpu, k.Va(pgd) + ((ulong)slot * 8), val);
+            return;
+        }
+
         k.Events.Add(cpu, EventKind.SetP4d);
         var user = slot < Layout.UserPgdSlots ? k.UserPgd(pgd) : 0;
         if (!k.Pinned(pgd))
@@ -79,6 +102,12 @@ public static class PtSetters
     /// </summary>
     public static void AllocPtpage(Kernel k, int cpu, uint mmPgd, uint page, PtLevel level)
     {
+        if (k.Native)
+        {
+            // pv_ops.mmu.alloc_pte/pmd/pud: paravirt_nop.
+            return;
+        }
+
         k.Events.Add(cpu, EventKind.AllocPtpage);
         if (!k.Pinned(mmPgd))
         {
@@ -103,6 +132,12 @@ public static class PtSetters
     /// </summary>
     public static void ReleasePtpage(Kernel k, int cpu, uint page, PtLevel level)
     {
+        if (k.Native)
+        {
+            // pv_ops.mmu.release_pte/pmd/pud: paravirt_nop.
+            return;
+        }
+
         k.Events.Add(cpu, EventKind.ReleasePtpage);
         if (!k.Pinned(page))
         {

@@ -12,9 +12,9 @@ namespace PvMmu.Sim.Costs;
 /// (≈3 % faster on a uniprocessor, ≈10 % on 8-way) and the SOSP 2003 paper "Xen and the Art of Virtualization"
 /// (Table 3: XenoLinux's overhead over native Linux 2.4.21 in lat_proc fork 110 → 198 µs, exec 530 → 768 µs, sh
 /// 4000 → 4800 µs; Table 5: page fault 1.42 → 2.73 µs; Table 4: context switch 0.77 → 1.97 µs at 2p/0K, the last two
-/// scaled by clock from the paper's 2.4 GHz Xeon to the 3,786 MHz of the priors). The model has no native platform yet, so a run's Xen overhead is the time of the events only a
-/// PV guest has (<see cref="PvOnly"/>): what a native kernel does instead (plain PTE stores) is a few ns each and
-/// is left out.
+/// scaled by clock from the paper's 2.4 GHz Xeon to the 3,786 MHz of the priors). A run's Xen overhead here is the time of the events only a PV guest has
+/// (<see cref="PvOnly"/>): what a native kernel does instead (plain PTE stores) is a few ns each and is left out;
+/// <see cref="NativeBaseline"/> gives the other definition, T(xen-pv) − T(native), which calibrate prints beside it.
 /// </summary>
 public static class HeldOutChecks
 {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PvMmu.Events;
+using PvMmu.Linux.Boot;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Costs;
 using PvMmu.Sim.Workloads;
@@ -13,12 +14,15 @@ namespace PvMmu.Sim.Reports;
 /// One workload run under several strategies with the same seed, priced by one cost table: the side-by-side table
 /// of <c>pvmmu compare</c> (events and modeled µs per phase, deltas against the first strategy, in %), its JSON,
 /// and the data of its HTML report. The setup phase (building the initial processes) is shown apart and left out
-/// of the totals: the totals are what the workload's operations cost.
+/// of the totals: the totals are what the workload's operations cost. With the native platform among the runs, one
+/// column is the same workload on bare hardware (its exit is <see cref="NativeExit"/>, whatever the strategies), and
+/// <see cref="PlatformText"/> sets each Xen PV run against it.
 /// </summary>
 public sealed class Comparison
 {
-    private Comparison(WorkloadSpec spec, CostTable table, ulong seed, string xen, RunResult[] runs)
+    private Comparison(WorkloadSpec spec, CostTable table, ulong seed, string xen, RunResult[] runs, Platform[] platforms)
     {
+        Platforms = platforms;
         Spec = spec;
         Table = table;
         Seed = seed;
@@ -39,19 +43,95 @@ public sealed class Comparison
 
     public IReadOnlyList<ModeledTime> Times { get; }
 
+    /// <summary>The platform each run is on, in the order of <see cref="Runs"/>.</summary>
+    public IReadOnlyList<Platform> Platforms { get; }
+
+    /// <summary>The name a platform goes by on the command line and in JSON: native, xen-pv.</summary>
+    public static string PlatformName(Platform p) => p == Platform.Native ? "native" : "xen-pv";
+
     /// <summary>Phases 1.. (every phase but setup).</summary>
     public const int FirstPhase = 1;
 
-    public static Comparison Run(WorkloadSpec spec, IReadOnlyList<IExitStrategy> strategies, CostTable table, ulong seed, XenVersion xen, Action<int>? progress = null)
+    public static Comparison Run(WorkloadSpec spec, IReadOnlyList<IExitStrategy> strategies, CostTable table, ulong seed, XenVersion xen, Action<int>? progress = null) =>
+        Run(spec, strategies, table, seed, xen, [Platform.XenPv], progress);
+
+    /// <summary>
+    /// The runs of <paramref name="platforms"/> in their order: native once (it has no exit strategy to vary), Xen PV
+    /// once per strategy. The first run is the baseline.
+    /// </summary>
+    public static Comparison Run(WorkloadSpec spec, IReadOnlyList<IExitStrategy> strategies, CostTable table, ulong seed, XenVersion xen, IReadOnlyList<Platform> platforms, Action<int>? progress = null)
     {
-        var runs = new RunResult[strategies.Count];
+        var plan = new List<(Platform Platform, IExitStrategy Strategy)>();
+        foreach (var p in platforms)
+        {
+            if (p == Platform.Native)
+            {
+                plan.Add((p, new NativeExit()));
+                continue;
+            }
+
+            plan.AddRange(strategies.Select(s => (p, s)));
+        }
+
+        var runs = new RunResult[plan.Count];
         for (var i = 0; i < runs.Length; i++)
         {
-            runs[i] = WorkloadRunner.Run(spec, strategies[i], seed, xen);
+            runs[i] = WorkloadRunner.Run(spec, plan[i].Strategy, seed, xen, platform: plan[i].Platform);
             progress?.Invoke(i + 1);
         }
 
-        return new Comparison(spec, table, seed, XenRules.Name(xen), runs);
+        return new Comparison(spec, table, seed, XenRules.Name(xen), runs, [.. plan.Select(x => x.Platform)]);
+    }
+
+    /// <summary>How many runs <see cref="Run(WorkloadSpec, IReadOnlyList{IExitStrategy}, CostTable, ulong, XenVersion, IReadOnlyList{Platform}, Action{int}?)"/> makes.</summary>
+    public static int RunCount(int strategies, IReadOnlyList<Platform> platforms) => platforms.Sum(p => p == Platform.Native ? 1 : strategies);
+
+    /// <summary>
+    /// Each Xen PV run against the native one, lmbench-style (as SOSP 2003's Table 3): per phase and in total, the
+    /// native µs, the Xen PV µs, their difference (the modeled Xen overhead) and their ratio. Empty unless both
+    /// platforms ran.
+    /// </summary>
+    public string PlatformText()
+    {
+        var native = Enumerable.Range(0, Runs.Count).FirstOrDefault(i => Platforms[i] == Platform.Native, -1);
+        var xen = Enumerable.Range(0, Runs.Count).Where(i => Platforms[i] == Platform.XenPv).ToList();
+        if (native < 0 || xen.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append("Xen PV vs native, modeled µs (lmbench-style, as SOSP 2003 Table 3; setup not in total):\n");
+        const int Label = 12;
+        const int Col = 11;
+        sb.Append("phase".PadRight(Label)).Append("native".PadLeft(Col));
+        var widths = xen.Select(x => Math.Max(Col, ("xen " + Runs[x].Strategy).Length) + 2).ToList();
+        for (var i = 0; i < xen.Count; i++)
+        {
+            sb.Append(("xen " + Runs[xen[i]].Strategy).PadLeft(widths[i])).Append("Xen−native".PadLeft(Col + 1)).Append("ratio".PadLeft(8));
+        }
+
+        sb.Append('\n');
+        for (var p = FirstPhase; p <= Runs[native].Phases.Count; p++)
+        {
+            var total = p == Runs[native].Phases.Count;
+            var phase = p;
+            Func<int, double> micros = total ? TotalMicros : s => Times[s].PhaseMicros(phase);
+            var n = micros(native);
+            sb.Append(("  " + (total ? "total" : Runs[native].Phases[p])).PadRight(Label)).Append(n.ToString("0.0", inv).PadLeft(Col));
+            for (var i = 0; i < xen.Count; i++)
+            {
+                var v = micros(xen[i]);
+                sb.Append(v.ToString("0.0", inv).PadLeft(widths[i]))
+                    .Append((v - n).ToString("+0.0;-0.0;0.0", inv).PadLeft(Col + 1))
+                    .Append((n == 0 ? (v == 0 ? "=" : "–") : (v / n).ToString("0.00", inv) + "×").PadLeft(8));
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>Modeled µs of the workload's operations (every phase but setup) under strategy <paramref name="s"/>.</summary>
@@ -276,12 +356,14 @@ public sealed class Comparison
             w.WriteString("cost_table", Table.Name);
             w.WriteString("cost_table_source", Table.Source);
             w.WriteString("baseline", Runs[0].Strategy);
+            w.WriteString("baseline_platform", PlatformName(Platforms[0]));
             w.WriteStartArray("strategies");
             for (var s = 0; s < Runs.Count; s++)
             {
                 var r = Runs[s];
                 w.WriteStartObject();
                 w.WriteString("name", r.Strategy);
+                w.WriteString("platform", PlatformName(Platforms[s]));
                 w.WriteNumber("total_micros", Math.Round(TotalMicros(s), 3));
                 if (s > 0 && TotalMicros(0) > 0)
                 {

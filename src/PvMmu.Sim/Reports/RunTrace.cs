@@ -61,7 +61,7 @@ public sealed class RunTrace
 
     public IReadOnlyList<Slice> Slices => _slices;
 
-    /// <summary>The hook for <see cref="Workloads.WorkloadRunner.Run(Workloads.WorkloadSpec, Linux.Exit.IExitStrategy, ulong, Xen.XenVersion, bool, int, Action{Machine, Move, int}?, bool)"/>.</summary>
+    /// <summary>The hook for <see cref="Workloads.WorkloadRunner.Run(Workloads.WorkloadSpec, Linux.Exit.IExitStrategy, ulong, Xen.XenVersion, bool, int, Action{Machine, Move, int}?, bool, Linux.Boot.Platform)"/>.</summary>
     public void Observe(Machine m, Move next, int phase)
     {
         var k = m.K;

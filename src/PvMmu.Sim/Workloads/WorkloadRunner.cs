@@ -45,8 +45,19 @@ public static class WorkloadRunner
     /// keeps its per-task view (<see cref="EventSink.Tasks"/>): each initial process counts its own setup on the vCPU
     /// that builds it, every vCPU then runs the idle task until its program switches, and the view is synced at the end.
     /// </summary>
-    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Move, int>? observe = null, bool perTask = false)
+    /// <remarks>
+    /// On <see cref="Platform.Native"/> the guest boots with the native pv_ops on the bare machine and exits by
+    /// <see cref="NativeExit"/> whatever <paramref name="strategy"/> is (the exit strategies are Xen's); the
+    /// hypervisor's invariants are not checked (there is no hypervisor), the guest's are.
+    /// </remarks>
+    public static RunResult Run(WorkloadSpec spec, IExitStrategy strategy, ulong seed, XenVersion xen, bool checkEveryMove = false, int pages = 0, Action<Machine, Move, int>? observe = null, bool perTask = false, Platform platform = Platform.XenPv)
     {
+        var native = platform == Platform.Native;
+        if (native)
+        {
+            strategy = new NativeExit();
+        }
+
         var events = new EventSink(spec.Vcpus, Phases);
         var phases = new PhaseIds(events);
         var k = Kernel.Boot(
@@ -56,6 +67,7 @@ public static class WorkloadRunner
                 Frames = spec.FramesNeeded(),
                 Mms = spec.MmsNeeded(),
                 Xen = xen,
+                Platform = platform,
             },
             events);
         if (pages == 0)
@@ -66,7 +78,7 @@ public static class WorkloadRunner
             }
         }
 
-        var result = new RunResult(spec.Name, strategy.Name, spec.Vcpus, pages, seed, XenRules.Name(xen), events);
+        var result = new RunResult(spec.Name, strategy.Name, spec.Vcpus, pages, seed, native ? "none (native)" : XenRules.Name(xen), events);
         var tasks = perTask ? events.EnableTasks() : null;
         var processMm = new int[Math.Max(spec.ProcessSlots, spec.Processes.Count)];
         for (var i = 0; i < spec.Processes.Count; i++)
@@ -98,7 +110,11 @@ public static class WorkloadRunner
                 if (checkEveryMove)
                 {
                     var errors = GuestInvariantChecker.Check(k, machine.InContextSwitch);
-                    errors.AddRange(new InvariantChecker().Check(k.Xen).Select(e => "xen: " + e));
+                    if (!native)
+                    {
+                        errors.AddRange(new InvariantChecker().Check(k.Xen).Select(e => "xen: " + e));
+                    }
+
                     foreach (var e in errors)
                     {
                         var line = $"after move {machine.History.Count} ({choice}, {machine.CurrentOp(choice.Cpu)?.ToString() ?? "idle"}): {e}";
@@ -144,7 +160,11 @@ public static class WorkloadRunner
         tasks?.Sync();
         result.WarningList.AddRange(k.Mc.Warnings);
         result.Oopses.AddRange(k.Oopses);
-        result.XenViolations.AddRange(new InvariantChecker().Check(k.Xen));
+        if (!native)
+        {
+            result.XenViolations.AddRange(new InvariantChecker().Check(k.Xen));
+        }
+
         result.Schedule.AddRange(machine.History.Select(c => c.ToString()));
         return result;
     }
@@ -155,7 +175,7 @@ public static class WorkloadRunner
     /// </summary>
     /// <summary>
     /// A fresh machine for <paramref name="spec"/> under <paramref name="strategy"/>: the kernel booted, the initial
-    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Move, int}?, bool)"/>
+    /// processes set up as <see cref="Run(WorkloadSpec, IExitStrategy, ulong, XenVersion, bool, int, Action{Machine, Move, int}?, bool, Platform)"/>
     /// sets them up, event counts zeroed, no move made. <c>pvmmu check --scenario FILE</c> explores its schedules.
     /// </summary>
     public static Machine NewMachine(WorkloadSpec spec, IExitStrategy strategy)

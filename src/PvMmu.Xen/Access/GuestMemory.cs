@@ -10,11 +10,15 @@ namespace PvMmu.Xen.Access;
 /// tables (the kernel ones in kernel mode, the user ones in user mode), which fills the TLB. A 64-bit PV guest
 /// kernel runs in ring 3, so every level needs U (Xen adds it to every guest entry). The walk sets the L1 entry's
 /// accessed bit, and its dirty bit on a write. A write the tables forbid is a page fault, which Xen may fix up
-/// by emulating the write (ptwr) before the guest sees it.
+/// by emulating the write (ptwr) before the guest sees it. On bare hardware (<see cref="HypervisorConfig.BareMetal"/>)
+/// the kernel runs in ring 0: a supervisor walk needs only P, and a forbidden write is a page fault, never emulated.
 /// </summary>
 internal static class GuestMemory
 {
     private const ulong WalkNeeds = PageFlags.Present | PageFlags.User;
+
+    /// <summary>What a supervisor-mode walk on bare hardware needs at every level: present (U is for user mode only).</summary>
+    private const ulong BareWalkNeeds = PageFlags.Present;
 
     public static AccessResult Access(Hypervisor h, ulong va, AccessKind kind, ulong value, out ulong result)
     {
@@ -49,7 +53,7 @@ internal static class GuestMemory
 
         if (walk.Fault == WalkFault.Protection)
         {
-            if (PtwrEmulator.TryEmulate(h, va, value, kind == AccessKind.Store4 ? 4 : 8, out result))
+            if (!h.Config.BareMetal && PtwrEmulator.TryEmulate(h, va, value, kind == AccessKind.Store4 ? 4 : 8, out result))
             {
                 return AccessResult.Emulated;
             }
@@ -107,6 +111,7 @@ internal static class GuestMemory
     /// <summary>The hardware page walk from the current CR3; on success the TLB is filled.</summary>
     private static WalkResult Walk(Hypervisor h, int v, ulong va, bool write)
     {
+        var needs = h.Config.BareMetal ? BareWalkNeeds : WalkNeeds;
         var l4 = h.Vcpus.CurrentTable(v);
         if (l4 == 0)
         {
@@ -114,21 +119,21 @@ internal static class GuestMemory
         }
 
         var l4e = h.ReadContents(l4, (int)((va >> 39) & 511));
-        if ((l4e & WalkNeeds) != WalkNeeds)
+        if ((l4e & needs) != needs)
         {
             return new(WalkFault.NotPresent, 0);
         }
 
         var l3 = PageFlags.Mfn(l4e);
         var l3e = h.ReadContents(l3, (int)((va >> 30) & 511));
-        if ((l3e & WalkNeeds) != WalkNeeds)
+        if ((l3e & needs) != needs)
         {
             return new(WalkFault.NotPresent, 0);
         }
 
         var l2 = PageFlags.Mfn(l3e);
         var l2e = h.ReadContents(l2, (int)((va >> 21) & 511));
-        if ((l2e & WalkNeeds) != WalkNeeds)
+        if ((l2e & needs) != needs)
         {
             return new(WalkFault.NotPresent, 0);
         }
@@ -136,7 +141,7 @@ internal static class GuestMemory
         var l1 = PageFlags.Mfn(l2e);
         var slot = (int)((va >> 12) & 511);
         var l1e = h.ReadContents(l1, slot);
-        if ((l1e & WalkNeeds) != WalkNeeds)
+        if ((l1e & needs) != needs)
         {
             return new(WalkFault.NotPresent, 0);
         }

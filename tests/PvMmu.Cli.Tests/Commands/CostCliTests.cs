@@ -164,9 +164,67 @@ public sealed class CostCliTests
         Assert.True(moves > 0 && moves <= modeled + 0.01, $"moves {moves} µs, modeled {modeled} µs");
     }
 
+    /// <summary>
+    /// The acceptance line of issue 17's native baseline: compare --platform native,xen-pv prints each phase's native
+    /// and Xen PV time, their difference and their ratio, consistent with the main table's totals; the JSON names
+    /// each run's platform, and the native run spends nothing on Xen's work.
+    /// </summary>
+    [Fact]
+    public void CompareSetsXenAgainstNative()
+    {
+        var (exit, output, _) = Run("compare", "--platform", "native,xen-pv", "--workload", "lat-proc-fork", "--vcpus", "1");
+        Assert.Equal(ExitCodes.Ok, exit);
+        var lines = output.Split('\n');
+        var header = Array.Find(lines, l => l.StartsWith("modeled µs", StringComparison.Ordinal))!;
+        Assert.Equal(["modeled", "µs", "native", "Linux61", "NoExitUnpin"], header.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(t => t != "Δ"));
+        var versus = Array.FindIndex(lines, l => l.StartsWith("Xen PV vs native", StringComparison.Ordinal));
+        Assert.True(versus > 0, output);
+        var total = lines.Skip(versus).First(l => l.StartsWith("  total", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        // total, native, then per Xen strategy: its µs, the difference, the ratio.
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var native = double.Parse(total[1], inv);
+        var xen = double.Parse(total[2], inv);
+        Assert.True(xen > native, output);
+        Assert.Equal(xen - native, double.Parse(total[3], inv), 1);
+        Assert.Equal(xen / native, double.Parse(total[4].TrimEnd('×'), inv), 2);
+        var mainTotal = Array.Find(lines, l => l.StartsWith("  total", StringComparison.Ordinal))!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(total[1], mainTotal[1]);
+        Assert.Equal(total[2], mainTotal[2]);
+
+        var json = JsonDocument.Parse(Run("compare", "--platform", "native,xen-pv", "--workload", "lat-proc-fork", "--vcpus", "1", "--json").Out).RootElement;
+        Assert.Equal("native", json.GetProperty("baseline_platform").GetString());
+        var runs = json.GetProperty("strategies");
+        Assert.Equal(3, runs.GetArrayLength());
+        Assert.Equal(["native", "xen-pv", "xen-pv"], runs.EnumerateArray().Select(r => r.GetProperty("platform").GetString()));
+        foreach (var key in new[] { "hypercall_entry", "multicall_entry", "mmu_update_request", "mmuext_op", "ptwr_trap", "injected_fault" })
+        {
+            Assert.Equal(0, runs[0].GetProperty("cost_counts").GetProperty(key).GetInt64());
+        }
+
+        Assert.True(runs[1].GetProperty("cost_counts").GetProperty("ptwr_trap").GetInt64() > 0);
+        Assert.Equal(native, runs[0].GetProperty("total_micros").GetDouble(), 1);
+    }
+
+    /// <summary>Without --platform, compare runs Xen PV only and prints no Xen-vs-native table; run takes --platform too.</summary>
+    [Fact]
+    public void ThePlatformDefaultsToXenPvAndRunTakesNative()
+    {
+        var (exit, output, _) = Run("compare", "--workload", "lat-proc-fork", "--vcpus", "1", "--strategies", "Linux61");
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.DoesNotContain("Xen PV vs native", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("native", Array.Find(output.Split('\n'), l => l.StartsWith("modeled µs", StringComparison.Ordinal)), StringComparison.Ordinal);
+        var (runExit, runOut, _) = Run("run", "--platform", "native", "--workload", "lat-proc-exec", "--vcpus", "1");
+        Assert.Equal(ExitCodes.Ok, runExit);
+        Assert.Contains("strategy native", runOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("compare --strategies Linux61,Nope", "unknown strategy 'Nope'")]
     [InlineData("compare --strategies Linux61,Linux61", "'Linux61' is listed twice")]
+    [InlineData("compare --platform bare", "unknown platform 'bare'; valid: native, xen-pv")]
+    [InlineData("compare --platform native,native", "'native' is listed twice")]
+    [InlineData("run --platform xen", "xen")]
     [InlineData("compare --workload nope", "nope")]
     [InlineData("compare --vcpus 0", "--vcpus must be from 1 to 64")]
     [InlineData("compare --cost /nonexistent/costs.toml", "/nonexistent/costs.toml:1:1: cannot read")]
