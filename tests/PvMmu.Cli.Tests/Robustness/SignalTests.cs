@@ -64,7 +64,41 @@ public sealed class SignalTests : IDisposable
     private static double Load =>
         File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : 0;
 
-    /// <summary>Starts pvmmu, waits until it is at work (a second in), sends the signal and times the exit.</summary>
+    /// <summary>
+    /// Waits until <paramref name="p"/> has used <see cref="AtWorkCpu"/> of CPU time (utime + stime of
+    /// /proc/PID/stat), at most a minute: start-up and JIT take about a second of CPU, so past it the command is at its
+    /// work. A fixed wall-clock wait was too short on a loaded machine (the signal came during start-up).
+    /// </summary>
+    private static void WaitUntilAtWork(Process p)
+    {
+        var stat = $"/proc/{p.Id}/stat";
+        var limit = Stopwatch.StartNew();
+        while (!p.HasExited && limit.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            try
+            {
+                // Fields after the command name's closing parenthesis: state is field 3, utime 14, stime 15.
+                var text = File.ReadAllText(stat);
+                var f = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                var ticks = long.Parse(f[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(f[12], System.Globalization.CultureInfo.InvariantCulture);
+                if (ticks >= AtWorkCpu.TotalSeconds * 100)
+                {
+                    return;
+                }
+            }
+            catch (IOException)
+            {
+                return;
+            }
+
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>CPU time past start-up (USER_HZ is 100 on Linux).</summary>
+    private static TimeSpan AtWorkCpu => TimeSpan.FromSeconds(2.5);
+
+    /// <summary>Starts pvmmu, waits until it is at work (<see cref="WaitUntilAtWork"/>), sends the signal and times the exit.</summary>
     private static (int Exit, string Out, string Err, TimeSpan Took) Signal(string signal, string[] args)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -82,7 +116,7 @@ public sealed class SignalTests : IDisposable
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        Thread.Sleep(2500);
+        WaitUntilAtWork(p);
         Assert.False(p.HasExited, "it ended before the signal");
         var watch = Stopwatch.StartNew();
         using (var kill = Process.Start("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
