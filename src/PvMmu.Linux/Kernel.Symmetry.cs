@@ -1,3 +1,4 @@
+using PvMmu.Xen;
 using PvMmu.Xen.Symmetry;
 
 namespace PvMmu.Linux;
@@ -21,5 +22,27 @@ public sealed partial class Kernel
         p.Masks(Mms.CpuMask);
         Mc.PermuteCpus(p);
         Xen.PermuteVcpus(p);
+    }
+
+    /// <summary>
+    /// A hash of CPU <paramref name="cpu"/>'s own state, guest and hypervisor, that holds no CPU id (a renaming carries
+    /// it along; see <see cref="Hypervisor.VcpuSignature"/>): its per-CPU values, the mms whose cpumask holds it, what
+    /// its multicall buffer holds queued, and its vCPU's.
+    /// </summary>
+    public ulong CpuSignature(int cpu)
+    {
+        var h = Hypervisor.Mix(Xen.VcpuSignature(cpu), XenCr3[cpu]);
+        h = Hypervisor.Mix(h, XenCurrentCr3[cpu]);
+        h = Hypervisor.Mix(h, (ulong)Lazy[cpu] | (InInterrupt[cpu] ? 16UL : 0) | (IsLazyTlb[cpu] ? 32UL : 0));
+        h = Hypervisor.Mix(h, (ulong)(uint)LoadedMm[cpu]);
+        for (var mm = 0; mm < Mms.HighWater; mm++)
+        {
+            if ((Mms.CpuMask[mm] & (1UL << cpu)) != 0)
+            {
+                h = Hypervisor.Mix(h, (ulong)mm + 1);
+            }
+        }
+
+        return Hypervisor.Mix(h, (ulong)(uint)Mc.Pending(cpu) | ((ulong)(uint)Mc.ArgBytes(cpu) << 32));
     }
 }

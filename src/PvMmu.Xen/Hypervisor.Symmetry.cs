@@ -51,6 +51,52 @@ public sealed partial class Hypervisor
     }
 
     /// <summary>
+    /// A hash of vCPU <paramref name="v"/>'s own state (its vCPU table entry and its TLB's entries, each with its slot in the vCPU's own TLB) that
+    /// holds no vCPU id, so a renaming carries it along: vCPU i's in s is vCPU π(i)'s in π(s). The symmetry reduction
+    /// sorts interchangeable vCPUs by it and tries only the renamings that do (the ties in every order).
+    /// </summary>
+    public ulong VcpuSignature(int v)
+    {
+        var vt = Vcpus;
+        var h = Mix(0x9E3779B97F4A7C15UL, vt.GuestTable[v]);
+        h = Mix(h, vt.GuestTableUser[v]);
+        h = Mix(h, (vt.KernelMode[v] ? 1UL : 0) | (vt.Online[v] ? 2UL : 0));
+        h = Mix(h, vt.OldGuestTable[v]);
+        h = Mix(h, vt.OldGuestPtpg[v]);
+        h = Mix(h, vt.TlbFlushTime[v]);
+        var t = Tlb;
+        h = Mix(h, (ulong)t.Next[v]);
+        h = Mix(h, (ulong)t.LinearNext[v]);
+        for (var i = v * t.Capacity; i < (v + 1) * t.Capacity; i++)
+        {
+            if (t.Key[i] != 0)
+            {
+                h = Mix(h, t.Key[i] ^ ((ulong)t.Mfn[i] << 32) ^ ((ulong)(uint)(i - (v * t.Capacity)) << 56));
+                h = Mix(h, (ulong)t.Bits[i] ^ ((ulong)t.L1[i] << 8) ^ ((ulong)t.L2[i] << 40));
+                h = Mix(h, t.L3[i] ^ ((ulong)t.L4[i] << 32));
+            }
+        }
+
+        for (var i = v * t.LinearCapacity; i < (v + 1) * t.LinearCapacity; i++)
+        {
+            if (t.LinearKey[i] != 0)
+            {
+                h = Mix(h, t.LinearKey[i] ^ ((ulong)t.LinearFrame[i] << 40) ^ ((ulong)(uint)(i - (v * t.LinearCapacity)) << 58));
+            }
+        }
+
+        return h;
+    }
+
+    /// <summary>One step of a fixed (unseeded) 64-bit mix, so that signatures are the same in every run.</summary>
+    public static ulong Mix(ulong h, ulong x)
+    {
+        h ^= x + 0x9E3779B97F4A7C15UL + (h << 6) + (h >> 2);
+        h *= 0xBF58476D1CE4E5B9UL;
+        return h ^ (h >> 31);
+    }
+
+    /// <summary>
     /// Puts each vCPU's tlbflush_time at the least value it can have and behave the same: the smallest page stamp
     /// (page_info.tlbflush_timestamp) at or above it, or the clock when none is. The times are read only by NEED_FLUSH
     /// (<c>cpu_stamp &lt;= lastuse_stamp &lt;= now</c>, tlbflush_filter), so two times with the same stamps at or above

@@ -62,33 +62,51 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     /// <summary>
     /// The canonical fingerprint of the current state (<paramref name="own"/>: its own): the flush times normalized
-    /// (<see cref="PvMmu.Xen.Hypervisor.NormalizeFlushTimes"/>), then the least fingerprint over the renamings by the
-    /// symmetry group. The state is put back as it was.
+    /// (<see cref="PvMmu.Xen.Hypervisor.NormalizeFlushTimes"/>), then the least fingerprint over the renamings that sort
+    /// each class of interchangeable vCPUs by signature (<see cref="VcpuSymmetry.Sorting"/>), which for states of one
+    /// orbit are the same set of states. The state is put back as it was.
     /// </summary>
     private ulong Canonical(ulong own)
     {
+        var symmetry = Symmetry!;
         var normalize = Machine.K.Xen.NormalizeFlushTimesNeeded();
-        if (!normalize && Symmetry!.NonIdentity.Count == 0)
+        if (!normalize && symmetry.Classes.Length == 0)
         {
             return own;
         }
 
         _beforeRenaming = Machine.SnapshotInto(_beforeRenaming);
-        var least = own;
+        var normalized = own;
         if (normalize)
         {
             Machine.K.Xen.NormalizeFlushTimes();
-            least = Machine.Fingerprint();
+            normalized = Machine.Fingerprint();
         }
 
-        if (Symmetry!.NonIdentity.Count > 0)
+        var least = normalized;
+        if (symmetry.Classes.Length > 0)
         {
-            _normalized = Machine.SnapshotInto(_normalized);
-            foreach (var p in Symmetry.NonIdentity)
+            var renamings = symmetry.Sorting(Machine.VcpuSignature, Machine.K.Cpus);
+            least = ulong.MaxValue;
+            if (renamings.Count > 1)
             {
+                _normalized = Machine.SnapshotInto(_normalized);
+            }
+
+            foreach (var p in renamings)
+            {
+                if (p.IsIdentity)
+                {
+                    least = Math.Min(least, normalized);
+                    continue;
+                }
+
                 Machine.PermuteVcpus(p);
                 least = Math.Min(least, Machine.Fingerprint());
-                Machine.Restore(_normalized);
+                if (renamings.Count > 1)
+                {
+                    Machine.Restore(_normalized!);
+                }
             }
         }
 

@@ -1,4 +1,5 @@
 using PvMmu.Scheduling;
+using PvMmu.Xen;
 using PvMmu.Xen.Symmetry;
 
 namespace PvMmu.Linux.Sched;
@@ -189,6 +190,27 @@ public sealed partial class Machine
         }
 
         return [.. classes];
+    }
+
+    /// <summary>
+    /// A hash of vCPU <paramref name="cpu"/>'s own state that holds no vCPU id, so that a renaming carries it along
+    /// (vCPU i's in s is vCPU π(i)'s in π(s)): its place in its program, its per-vCPU values, how many IPIs it has
+    /// pending, awaits and has still to send or read, and the kernel's and hypervisor's state of the CPU
+    /// (<see cref="Kernel.CpuSignature"/>). Equal states of two vCPUs have equal signatures; unequal ones mostly not.
+    /// </summary>
+    public ulong VcpuSignature(int cpu)
+    {
+        var h = K.CpuSignature(cpu);
+        foreach (var a in (int[][])[_pc, _step, _cursor, _alt, _lazyRef, _newMm, _exitMm])
+        {
+            h = Hypervisor.Mix(h, (ulong)(uint)a[cpu]);
+        }
+
+        h = Hypervisor.Mix(h, (ulong)(uint)System.Numerics.BitOperations.PopCount(_waitingFor[cpu]) | ((ulong)(uint)System.Numerics.BitOperations.PopCount(_serialLeft[cpu]) << 8)
+            | ((ulong)(uint)System.Numerics.BitOperations.PopCount(_pendingFrom[cpu]) << 16) | ((ulong)(uint)System.Numerics.BitOperations.PopCount(_walkSeen[cpu]) << 24)
+            | ((ulong)(uint)_gather[cpu].Count << 32) | (_irqsOff[cpu] ? 1UL << 63 : 0));
+        h = Hypervisor.Mix(h, _tlbStart[cpu]);
+        return Hypervisor.Mix(h, _tlbEnd[cpu]);
     }
 
     /// <summary>
