@@ -50,6 +50,26 @@ public sealed partial class Hypervisor
         Touch();
     }
 
+    /// <summary>The state's version (see <see cref="Generation"/>), for a caller that will put the state back exactly.</summary>
+    public ulong Version => Generation;
+
+    /// <summary>
+    /// Declares the state to be again what it was at <paramref name="version"/> (<see cref="Version"/>): for a caller
+    /// that changed it and put every byte back (a renaming and its inverse, the flush times normalized and put back),
+    /// so that the fingerprint and snapshots cached for that version stay good. Any other use is a bug.
+    /// </summary>
+    public void ReturnToVersion(ulong version) => Generation = version;
+
+    /// <summary>The vCPUs' tlbflush_time values, copied into <paramref name="into"/>.</summary>
+    public void CopyFlushTimes(Span<uint> into) => Vcpus.TlbFlushTime.CopyTo(into);
+
+    /// <summary>Puts back tlbflush_time values copied by <see cref="CopyFlushTimes"/> (a new version, unless returned to one).</summary>
+    public void SetFlushTimes(ReadOnlySpan<uint> times)
+    {
+        times.CopyTo(Vcpus.TlbFlushTime);
+        Touch();
+    }
+
     /// <summary>
     /// A hash of vCPU <paramref name="v"/>'s own state (its vCPU table entry and its TLB's entries, each with its slot in the vCPU's own TLB) that
     /// holds no vCPU id, so a renaming carries it along: vCPU i's in s is vCPU π(i)'s in π(s). The symmetry reduction

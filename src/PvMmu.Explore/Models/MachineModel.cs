@@ -29,8 +29,6 @@ public sealed class MachineModel(Machine machine) : IExplorable
     /// <summary>The symmetry group the fingerprint is canonical over, or null (the exact model).</summary>
     public VcpuSymmetry? Symmetry { get; }
 
-    /// <summary>The snapshot the canonical fingerprint puts the machine back from after each renaming.</summary>
-    private MachineSnapshot? _beforeRenaming;
 
     private readonly InvariantChecker _xen = new();
 
@@ -54,68 +52,70 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public ulong Fingerprint()
     {
+        if (Symmetry != null)
+        {
+            // The frames' fingerprint of the state itself is taken when a check needs it.
+            _framesKnown = false;
+            return Canonical();
+        }
+
         var fp = Machine.Fingerprint();
         _frames = Machine.K.LastFramesFingerprint;
         _framesKnown = true;
-        return Symmetry is null ? fp : Canonical(fp);
+        return fp;
     }
 
     /// <summary>
-    /// The canonical fingerprint of the current state (<paramref name="own"/>: its own): the flush times normalized
+    /// The canonical fingerprint of the current state: the flush times normalized
     /// (<see cref="PvMmu.Xen.Hypervisor.NormalizeFlushTimes"/>), then the least fingerprint over the renamings that sort
     /// each class of interchangeable vCPUs by signature (<see cref="VcpuSymmetry.Sorting"/>), which for states of one
-    /// orbit are the same set of states. The state is put back as it was.
+    /// orbit are the same set of states. Each renaming is undone by its inverse and the flush times are put back, so
+    /// the state is left exactly as it was, at its own version.
     /// </summary>
-    private ulong Canonical(ulong own)
+    private ulong Canonical()
     {
         var symmetry = Symmetry!;
-        var normalize = Machine.K.Xen.NormalizeFlushTimesNeeded();
-        if (!normalize && symmetry.Classes.Length == 0)
+        var xen = Machine.K.Xen;
+        var version = xen.Version;
+        var n = Machine.K.Cpus;
+        Span<uint> times = stackalloc uint[n];
+        var normalized = xen.NormalizeFlushTimesNeeded();
+        if (normalized)
         {
-            return own;
+            xen.CopyFlushTimes(times);
+            xen.NormalizeFlushTimes();
         }
 
-        _beforeRenaming = Machine.SnapshotInto(_beforeRenaming);
-        var normalized = own;
-        if (normalize)
+        var least = ulong.MaxValue;
+        if (symmetry.Classes.Length == 0)
         {
-            Machine.K.Xen.NormalizeFlushTimes();
-            normalized = Machine.Fingerprint();
+            least = Machine.Fingerprint();
         }
-
-        var least = normalized;
-        if (symmetry.Classes.Length > 0)
+        else
         {
-            var renamings = symmetry.Sorting(Machine.VcpuSignature, Machine.K.Cpus);
-            least = ulong.MaxValue;
-            if (renamings.Count > 1)
-            {
-                _normalized = Machine.SnapshotInto(_normalized);
-            }
-
-            foreach (var p in renamings)
+            foreach (var p in symmetry.Sorting(Machine.VcpuSignature, n))
             {
                 if (p.IsIdentity)
                 {
-                    least = Math.Min(least, normalized);
+                    least = Math.Min(least, Machine.Fingerprint());
                     continue;
                 }
 
                 Machine.PermuteVcpus(p);
                 least = Math.Min(least, Machine.Fingerprint());
-                if (renamings.Count > 1)
-                {
-                    Machine.Restore(_normalized!);
-                }
+                Machine.PermuteVcpus(p.Inverse());
             }
         }
 
-        Machine.Restore(_beforeRenaming);
+        if (normalized)
+        {
+            xen.SetFlushTimes(times);
+        }
+
+        xen.ReturnToVersion(version);
         return least;
     }
 
-    /// <summary>The normalized state the renamings start from, each in turn.</summary>
-    private MachineSnapshot? _normalized;
 
     /// <summary>The machine's state without its event counts: a search reads none, and they are tallies, not state.</summary>
     public ModelSnapshot Snapshot() => new MachineModelSnapshot(Machine.Snapshot(events: false));

@@ -47,8 +47,10 @@ public sealed class VcpuPermutation
         }
     }
 
-    /// <summary>The inverse renaming.</summary>
-    public VcpuPermutation Inverse() => new((int[])From.Clone());
+    /// <summary>The inverse renaming (made once).</summary>
+    public VcpuPermutation Inverse() => _inverse ??= new VcpuPermutation((int[])From.Clone()) { _inverse = this };
+
+    private VcpuPermutation? _inverse;
 
     /// <summary>A cpumask with bit i moved to bit <c>To[i]</c> (bits at or above the vCPU count are kept).</summary>
     public ulong Mask(ulong mask)
@@ -71,11 +73,14 @@ public sealed class VcpuPermutation
             throw new ArgumentException($"{a.Length} elements are not {To.Length} blocks of {block}");
         }
 
-        var old = (T[])a.Clone();
+        var old = System.Buffers.ArrayPool<T>.Shared.Rent(a.Length);
+        a.CopyTo(old, 0);
         for (var i = 0; i < To.Length; i++)
         {
             Array.Copy(old, i * block, a, To[i] * block, block);
         }
+
+        System.Buffers.ArrayPool<T>.Shared.Return(old, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
     }
 
     /// <summary>Every element of <paramref name="a"/> (a cpumask each) with its bits renamed.</summary>
@@ -91,7 +96,8 @@ public sealed class VcpuPermutation
     public void Pairs<T>(T[] a)
     {
         var n = To.Length;
-        var old = (T[])a.Clone();
+        var old = System.Buffers.ArrayPool<T>.Shared.Rent(a.Length);
+        a.CopyTo(old, 0);
         for (var x = 0; x < n; x++)
         {
             for (var y = 0; y < n; y++)
@@ -99,5 +105,7 @@ public sealed class VcpuPermutation
                 a[(To[x] * n) + To[y]] = old[(x * n) + y];
             }
         }
+
+        System.Buffers.ArrayPool<T>.Shared.Return(old, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
     }
 }
