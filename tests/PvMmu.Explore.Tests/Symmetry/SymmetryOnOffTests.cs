@@ -8,6 +8,8 @@ namespace PvMmu.Explore.Tests.Symmetry;
 /// <c>--symmetry on</c> changes how much is explored, not the answer: for every built-in guest scenario at 2 and 3
 /// vCPUs under the exit paths the thread compares and the two broken ones, the exhaustive search of the abstraction
 /// gives the exact model's verdict, and where neither has a violation both reach the same named branches.
+/// exit-vs-fork and lazy-vmap are checked at 2 vCPUs only: at 3 the exact model has more than two million states
+/// (docs/scaling.md), beyond a unit test; the other scenarios at 3 vCPUs have about 300,000 to 620,000.
 /// </summary>
 public sealed class SymmetryOnOffTests
 {
@@ -16,7 +18,7 @@ public sealed class SymmetryOnOffTests
         var d = new TheoryData<string, int, string>();
         foreach (var scenario in Scenarios.Names)
         {
-            foreach (var vcpus in new[] { 2, 3 })
+            foreach (var vcpus in scenario is "exit-vs-fork" or "lazy-vmap" ? new[] { 2 } : new[] { 2, 3 })
             {
                 foreach (var strategy in new[] { "Linux61", "Linux411", "Linux413", "BrokenNoDropMmRef", "BrokenCpumaskOnly" })
                 {
