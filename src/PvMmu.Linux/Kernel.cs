@@ -13,7 +13,7 @@ namespace PvMmu.Linux;
 /// A Linux 64-bit PV guest kernel: its per-CPU state, its memory and its page tables, driving the hypervisor only
 /// through hypercalls and loads and stores, as the real guest does. State is arrays indexed by CPU and by frame.
 /// </summary>
-public sealed class Kernel
+public sealed partial class Kernel
 {
     private readonly uint[] _free;
     private readonly bool[] _pagePinned;

@@ -16,7 +16,7 @@ namespace PvMmu.Xen;
 /// loads and stores, as a real guest drives Xen. All state lives in the arrays of the fields below, so a model
 /// can be snapshotted, restored and fingerprinted cheaply. Return values are Xen's (0 or a negated errno).
 /// </summary>
-public sealed class Hypervisor
+public sealed partial class Hypervisor
 {
     internal readonly FrameTable Frames;
     internal readonly PageTablePool Tables;

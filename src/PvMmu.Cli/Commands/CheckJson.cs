@@ -19,7 +19,8 @@ internal static class CheckJson
         ExplorationResult r,
         IReadOnlyList<PvMmu.Scheduling.Move>? shrunk,
         string? violation,
-        string? replayFile)
+        string? replayFile,
+        CheckSymmetry? symmetry = null)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -32,6 +33,25 @@ internal static class CheckJson
             w.WriteString("answer_from", answerFrom);
             w.WriteNumber("seed", seed);
             w.WriteNumber("bound", bound);
+            var sym = symmetry ?? CheckSymmetry.Off;
+            w.WriteString("symmetry", sym.On ? "on" : "off");
+            w.WriteStartArray("symmetry_classes");
+            foreach (var c in sym.Classes)
+            {
+                w.WriteStartArray();
+                foreach (var v in c)
+                {
+                    w.WriteNumberValue(v);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndArray();
+            if (sym.AbstractionViolation != null)
+            {
+                w.WriteString("symmetry_abstraction_violation", sym.AbstractionViolation);
+            }
             var exhaustive = answerFrom == "exhaustive";
             var why = CheckVerdict.IncompleteBecause(r, answerFrom);
             w.WriteBoolean("complete", why == null);

@@ -86,7 +86,7 @@ internal sealed class CheckOptions
 
     public Option<string?> Reach { get; } = new("--reach") { Description = "Search (exhaustively) for a schedule that takes the named branch and write it as a replay file: exit 0 if reached, 2 if no schedule does, 3 if a cap stopped the search. Names: see the coverage lines." };
 
-    public Option<string> Symmetry { get; } = new("--symmetry") { Description = "Symmetry reduction over interchangeable vCPUs: off (the default; on is refused: renaming vCPUs is no symmetry of this model, see docs/model.md).", DefaultValueFactory = _ => "off" };
+    public Option<string> Symmetry { get; } = new("--symmetry") { Description = "Exhaustive search of a guest scenario: on explores an abstraction whose cpumask walks take their CPUs in any order and merges states that differ by a renaming of interchangeable vCPUs (a finding there is re-checked on the exact model); off explores the exact model (docs/model.md, \"Symmetry\").", DefaultValueFactory = _ => "off" };
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print the verdict and the coverage as one JSON object (no timeline)." };
 

@@ -31,6 +31,12 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
     /// <summary>The exit path from a strategy file, or null for a built-in one.</summary>
     private IExitStrategy? _mine;
     private Func<IExplorable> _build = null!;
+
+    /// <summary>The exact model's factory (symmetry off), for the re-check of a finding on the abstraction.</summary>
+    private Func<IExplorable> _exact = null!;
+
+    /// <summary>Whether the search explores the abstraction of <c>--symmetry on</c>, and what it merged.</summary>
+    private CheckSymmetry _symmetry = CheckSymmetry.Off;
     private Func<IExitStrategy, Machine>? _fromFile;
     private int? _bounded;
     private bool _reduce;
@@ -88,6 +94,29 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
             return Reached(goal, r, from, covered);
         }
 
+        if (_symmetry.On && r.Violation != null)
+        {
+            // A finding on the abstraction: the exact model answers whether the kernel's own walk order reaches it.
+            _text.WriteLine($"symmetry on: the abstraction has a violation after {r.Counterexample.Count.ToString(Inv)} moves ({covered}); re-checking on the exact model (--symmetry off)");
+            _symmetry = _symmetry with { AbstractionViolation = r.Violation };
+            var onlyAbstraction = r;
+            _build = _exact;
+            _reduce = pr.GetValue(o.Por) != "off" && _bounded == null;
+            (r, from, _) = Search(cap);
+            covered = Covered(r);
+            if (r.Violation == null && CheckVerdict.IncompleteBecause(r, from) == null)
+            {
+                if (_asJson)
+                {
+                    stdout.Write(Json(r, from, null, null, null));
+                }
+
+                _text.WriteLine($"the exact model has no violation: every schedule explored ({covered}); the abstraction's finding needs a cpumask walk order the kernel never uses: {onlyAbstraction.Violation}");
+                CheckCoverage.WriteText(_text, r);
+                return ExitCodes.Ok;
+            }
+        }
+
         if (r.Violation == null)
         {
             if (_asJson)
@@ -96,6 +125,15 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
             }
 
             _text.WriteLine(CheckVerdict.Text(r, from, _how, pr.GetValue(o.Bound), covered, others));
+            if (_symmetry.On && _symmetry.AbstractionViolation == null)
+            {
+                _text.WriteLine($"symmetry on: the abstraction explored is a superset of the kernel's schedules (cpumask walks in any order; vCPUs {_symmetry.ClassText} interchangeable), so no violation there is none in the exact model; its coverage is the abstraction's (--reach always searches the exact model)");
+            }
+            else if (_symmetry.AbstractionViolation is { } unconfirmed)
+            {
+                _text.WriteLine($"symmetry on: the abstraction's violation is neither confirmed nor ruled out, since the exact model's search is incomplete: {unconfirmed}");
+            }
+
             CheckCoverage.WriteText(_text, r);
             return CheckVerdict.ExitCode(r, from);
         }
@@ -106,9 +144,9 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
     /// <summary>Options that do not go together, or with this scenario or search: what to say, or null.</summary>
     private string? Refusal()
     {
-        if (pr.GetValue(o.Symmetry) == "on")
+        if (pr.GetValue(o.Symmetry) == "on" && pr.GetResult(o.Symmetry) is { Implicit: false } && pr.GetValue(o.Por) == "on")
         {
-            return "pvmmu check: --symmetry on: not sound here: the modeled kernel walks cpumasks in cpu-id order (xen_drop_mm_ref's per-CPU reads, smp_call_function_many's sends), so two states that differ by a renaming of vCPUs have futures that differ by more than it (docs/model.md, \"Symmetry\")";
+            return "pvmmu check: --por on cannot go with --symmetry on: the visited set holds classes of states, which a sleep set of concrete moves does not fit";
         }
 
         if (!HypervisorOnly && pr.GetResult(o.Xen) is { Implicit: false })
@@ -153,9 +191,12 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
     {
         try
         {
+            var symmetric = SymmetryApplies;
             if (!CheckScenarioFile.IsFile(_scenario))
             {
-                _build = _mine is null ? Scenarios.Explorable(_scenario, _name, _vcpus) : Scenarios.Explorable(_scenario, _mine, _vcpus);
+                _exact = _mine is null ? Scenarios.Explorable(_scenario, _name, _vcpus) : Scenarios.Explorable(_scenario, _mine, _vcpus);
+                _build = !symmetric ? _exact : _mine is null ? Scenarios.Explorable(_scenario, _name, _vcpus, true) : Scenarios.Explorable(_scenario, _mine, _vcpus, true);
+                NoteSymmetry();
                 return true;
             }
 
@@ -170,7 +211,9 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
             _vcpus = fileVcpus;
             var s = _mine ?? ExitStrategies.Find(_name)!;
             var machines = _fromFile;
-            _build = () => new MachineModel(machines(s));
+            _exact = () => new MachineModel(machines(s));
+            _build = symmetric ? () => new MachineModel(machines(s), true) : _exact;
+            NoteSymmetry();
             return true;
         }
         catch (ArgumentException e)
@@ -185,6 +228,22 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
         }
     }
 
+    /// <summary>
+    /// Whether <c>--symmetry on</c> changes this run: only an exhaustive search of a guest scenario explores the
+    /// abstraction; <c>--reach</c> always searches the exact model (the schedule it writes must be one the kernel can run).
+    /// </summary>
+    private bool SymmetryApplies =>
+        pr.GetValue(o.Symmetry) == "on" && !HypervisorOnly && pr.GetValue(o.Reach) is null && pr.GetValue(o.Search) == "exhaustive";
+
+    /// <summary>The classes the abstraction merges, from one model of it.</summary>
+    private void NoteSymmetry()
+    {
+        if (_build() is MachineModel { Symmetry: { } g })
+        {
+            _symmetry = new CheckSymmetry(true, g.Classes);
+        }
+    }
+
     /// <summary>The search's refinements (sleep sets, preemption bound, --reach's branch) and which search runs. False if refused.</summary>
     private bool ChooseSearch()
     {
@@ -195,7 +254,7 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
             return false;
         }
 
-        _reduce = pr.GetValue(o.Por) != "off" && _bounded == null;
+        _reduce = pr.GetValue(o.Por) != "off" && _bounded == null && !_symmetry.On;
         _target = pr.GetValue(o.Reach) is { } rn ? Branches.Find(rn) : null;
         if (_target != null && (HypervisorOnly || pr.GetResult(o.Search) is { Implicit: false } && pr.GetValue(o.Search) != "exhaustive"))
         {
@@ -225,7 +284,7 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
             + (_how == "exhaustive" ? $", {nThreads.ToString(Inv)} thread{(nThreads == 1 ? string.Empty : "s")}" : string.Empty);
         _text.WriteLine(_how switch
         {
-            "exhaustive" => $"check: scenario {_scenario}, {what}, {_vcpus} vCPUs, {exhaustiveHow}",
+            "exhaustive" => $"check: scenario {_scenario}, {what}, {_vcpus} vCPUs, {exhaustiveHow}" + (_symmetry.On ? $", symmetry on (cpumask walks in any order; interchangeable vCPUs: {_symmetry.ClassText})" : string.Empty),
             "portfolio" => $"check: scenario {_scenario}, {what}, {_vcpus} vCPUs, portfolio: {exhaustiveHow}, {sched.ToString(Inv)} {PctName} and {sched.ToString(Inv)} random schedules",
             _ => $"check: scenario {_scenario}, {what}, {_vcpus} vCPUs, {sched.ToString(Inv)} {(_how == "pct" ? PctName : "random")} schedules of at most {boundK.ToString(Inv)} moves",
         });
@@ -269,7 +328,7 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
     }
 
     private string Json(ExplorationResult r, string from, IReadOnlyList<Move>? shrunk, string? v, string? file) =>
-        CheckJson.Write(_scenario, _name, _vcpus, _how, from, pr.GetValue(o.Seed), pr.GetValue(o.Bound), r, shrunk, v, file);
+        CheckJson.Write(_scenario, _name, _vcpus, _how, from, pr.GetValue(o.Seed), pr.GetValue(o.Bound), r, shrunk, v, file, _symmetry);
 
     /// <summary>--reach: the branch taken is the search's "finding"; the schedule that takes it is the replay file.</summary>
     private int Reached(Branch goal, ExplorationResult r, string from, string covered)

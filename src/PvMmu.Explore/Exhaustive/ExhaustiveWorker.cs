@@ -40,6 +40,13 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
 
     public IExplorable Model { get; } = model;
 
+    /// <summary>
+    /// Whether a state's moves are named by their index in its list instead of by vCPU and alternative
+    /// (<see cref="IExplorable.MovesByIndex"/>): then no sleep set can name them, and the model reports no pair of
+    /// moves independent.
+    /// </summary>
+    private readonly bool _byIndex = model.MovesByIndex;
+
     /// <summary>Per branch bit of the model, how many moves this thread explored that took it.</summary>
     public long[] Coverage { get; } = new long[64];
 
@@ -237,6 +244,17 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         search.Seen.Prefetch(fp);
         f.Load(Model.Enabled());
         var enabled = f.Enabled;
+        if (_byIndex)
+        {
+            // Moves named by their place in the state's list (a model with more moves per vCPU than the encoding holds).
+            if (f.Count > 64)
+            {
+                throw new InvalidOperationException($"the exhaustive search keeps a state's moves in 64 bits; this state has {f.Count}");
+            }
+
+            return f.Count == 64 ? ulong.MaxValue : (1UL << f.Count) - 1;
+        }
+
         ulong enabledMask = 0;
         for (var i = 0; i < f.Count; i++)
         {
@@ -335,7 +353,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         {
             var i = f.Next++;
             var c = f.Enabled[i];
-            if (!TryStart(f, c, out cost))
+            if (!TryStart(f, i, c, out cost))
             {
                 continue;
             }
@@ -373,10 +391,10 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
     /// Takes <paramref name="c"/> off <paramref name="f"/>'s moves still to start: whether it is to be explored here,
     /// that is, whether it was still to start and fits the preemption bound.
     /// </summary>
-    private bool TryStart(ExhaustiveFrame f, Move c, out int cost)
+    private bool TryStart(ExhaustiveFrame f, int i, Move c, out int cost)
     {
         cost = 0;
-        var bit = Bit(c);
+        var bit = _byIndex ? 1UL << i : Bit(c);
         if ((f.Remaining & bit) == 0)
         {
             return false;
@@ -430,7 +448,7 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
             for (var i = 0; i < f.Count; i++)
             {
                 var c = f.Enabled[i];
-                if (!TryStart(f, c, out var cost))
+                if (!TryStart(f, i, c, out var cost))
                 {
                     continue;
                 }

@@ -42,6 +42,13 @@ public interface IExplorable : ISchedulable
     /// <summary>The branches the moves since the last call took, one bit each (see <see cref="BranchNames"/>); cleared.</summary>
     ulong TakeBranches() => 0;
 
+    /// <summary>
+    /// Whether a state may have more moves per vCPU than an IPI and <see cref="Move.MaxAlternatives"/> steps (the
+    /// unordered walks of <c>--symmetry on</c>): the exhaustive search then names a state's moves by their index, and
+    /// the model must report no two moves <see cref="Independent"/> (sleep sets cannot name them across states).
+    /// </summary>
+    bool MovesByIndex => false;
+
     /// <summary>What the last move did (results, faults), for a timeline; empty if the model says nothing.</summary>
     string LastOutcome { get; }
 

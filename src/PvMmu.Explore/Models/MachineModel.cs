@@ -1,4 +1,5 @@
 using PvMmu.Explore.Checks;
+using PvMmu.Explore.Symmetry;
 using PvMmu.Linux.Accounting;
 using PvMmu.Linux.Sched;
 using PvMmu.Scheduling;
@@ -6,9 +7,29 @@ using PvMmu.Xen.Invariants;
 
 namespace PvMmu.Explore.Models;
 
-/// <summary>A guest scenario's <see cref="Machine"/> as an <see cref="IExplorable"/>, checked by <see cref="ScheduleCheck"/>.</summary>
+/// <summary>
+/// A guest scenario's <see cref="Machine"/> as an <see cref="IExplorable"/>, checked by <see cref="ScheduleCheck"/>. With
+/// symmetry on, the machine's per-CPU walks are unordered and the fingerprint is the canonical one over the scenario's
+/// interchangeable vCPUs (<see cref="VcpuSymmetry"/>): the search then explores the abstraction docs/model.md
+/// ("Symmetry") describes, one state per class of renamings, while every move it makes stays a concrete one.
+/// </summary>
 public sealed class MachineModel(Machine machine) : IExplorable
 {
+    /// <summary>The model of <paramref name="machine"/>, on the abstraction with <paramref name="symmetry"/> (see the class).</summary>
+    public MachineModel(Machine machine, bool symmetry)
+        : this(machine)
+    {
+        if (symmetry)
+        {
+            machine.UseUnorderedWalks();
+            Symmetry = new VcpuSymmetry(machine.K.Cpus, machine.InterchangeableClasses());
+        }
+    }
+
+    /// <summary>The symmetry group the fingerprint is canonical over, or null (the exact model).</summary>
+    public VcpuSymmetry? Symmetry { get; }
+
+
     private readonly InvariantChecker _xen = new();
 
     private readonly CheckMemo _memo = new();
@@ -31,11 +52,70 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public ulong Fingerprint()
     {
+        if (Symmetry != null)
+        {
+            // The frames' fingerprint of the state itself is taken when a check needs it.
+            _framesKnown = false;
+            return Canonical();
+        }
+
         var fp = Machine.Fingerprint();
         _frames = Machine.K.LastFramesFingerprint;
         _framesKnown = true;
         return fp;
     }
+
+    /// <summary>
+    /// The canonical fingerprint of the current state: the flush times normalized
+    /// (<see cref="PvMmu.Xen.Hypervisor.NormalizeFlushTimes"/>), then the least fingerprint over the renamings that sort
+    /// each class of interchangeable vCPUs by signature (<see cref="VcpuSymmetry.Sorting"/>), which for states of one
+    /// orbit are the same set of states. Each renaming is undone by its inverse and the flush times are put back, so
+    /// the state is left exactly as it was, at its own version.
+    /// </summary>
+    private ulong Canonical()
+    {
+        var symmetry = Symmetry!;
+        var xen = Machine.K.Xen;
+        var version = xen.Version;
+        var n = Machine.K.Cpus;
+        Span<uint> times = stackalloc uint[n];
+        var normalized = xen.NormalizeFlushTimesNeeded();
+        if (normalized)
+        {
+            xen.CopyFlushTimes(times);
+            xen.NormalizeFlushTimes();
+        }
+
+        var least = ulong.MaxValue;
+        if (symmetry.Classes.Length == 0)
+        {
+            least = Machine.Fingerprint();
+        }
+        else
+        {
+            foreach (var p in symmetry.Sorting(Machine.VcpuSignature, n))
+            {
+                if (p.IsIdentity)
+                {
+                    least = Math.Min(least, Machine.Fingerprint());
+                    continue;
+                }
+
+                Machine.PermuteVcpus(p);
+                least = Math.Min(least, Machine.Fingerprint());
+                Machine.PermuteVcpus(p.Inverse());
+            }
+        }
+
+        if (normalized)
+        {
+            xen.SetFlushTimes(times);
+        }
+
+        xen.ReturnToVersion(version);
+        return least;
+    }
+
 
     /// <summary>The machine's state without its event counts: a search reads none, and they are tallies, not state.</summary>
     public ModelSnapshot Snapshot() => new MachineModelSnapshot(Machine.Snapshot(events: false));
@@ -70,6 +150,8 @@ public sealed class MachineModel(Machine machine) : IExplorable
 
     public string LastOutcome => string.Empty;
 
+    public bool MovesByIndex => Machine.UnorderedWalks;
+
     /// <summary>The guest's named branches (<see cref="Branches"/>), in <see cref="Branch"/> order.</summary>
     public static IReadOnlyList<string> GuestBranchNames { get; } = [.. Branches.All.Select(Branches.Name)];
 
@@ -82,10 +164,23 @@ public sealed class MachineModel(Machine machine) : IExplorable
         return b;
     }
 
-    public bool Independent(Move a, Move b) => MoveFootprint.Independent(Machine, a, b);
+    /// <summary>
+    /// Whether two moves commute (<see cref="MoveFootprint"/>); never under symmetry, whose visited set holds classes
+    /// of states that a sleep set of concrete moves does not fit, nor with unordered walks, whose moves the footprints
+    /// do not describe.
+    /// </summary>
+    public bool Independent(Move a, Move b) => !Machine.UnorderedWalks && MoveFootprint.Independent(Machine, a, b);
 
-    public void IndependentPairs(ReadOnlySpan<Move> enabled, Span<ulong> independentOf) =>
+    public void IndependentPairs(ReadOnlySpan<Move> enabled, Span<ulong> independentOf)
+    {
+        if (Machine.UnorderedWalks)
+        {
+            independentOf.Clear();
+            return;
+        }
+
         MoveFootprint.IndependentPairs(Machine, enabled, independentOf);
+    }
 
     public string Describe(Move choice) => Machine.Describe(choice);
 }

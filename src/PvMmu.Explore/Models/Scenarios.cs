@@ -34,9 +34,11 @@ public static class Scenarios
     /// A factory of fresh models for any scenario: a guest scenario under the exit path named
     /// <paramref name="strategyOrOrdering"/>, or xsa-401 under a Xen ordering (<see cref="Xsa401Race.Orderings"/>,
     /// 2 vCPUs only), or xsa-286 (a 32-bit guest) or xsa-286-pv64 under a Xen variant (<see cref="Xsa286Race.Variants"/>,
-    /// 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones.
+    /// 2 vCPUs only). An unknown name is an <see cref="ArgumentException"/> that lists the valid ones. With
+    /// <paramref name="symmetry"/>, a guest scenario's model is the abstraction of <c>--symmetry on</c>
+    /// (<see cref="MachineModel(Machine, bool)"/>); the hypervisor-only races have no interchangeable vCPUs and ignore it.
     /// </summary>
-    public static Func<IExplorable> Explorable(string name, string strategyOrOrdering, int vcpus)
+    public static Func<IExplorable> Explorable(string name, string strategyOrOrdering, int vcpus, bool symmetry = false)
     {
         if (name is Xsa286Race.Name or Xsa286Pv64Race.Name)
         {
@@ -70,11 +72,11 @@ public static class Scenarios
         }
 
         var strategy = ExitStrategies.Find(strategyOrOrdering) ?? throw new ArgumentException($"unknown strategy \"{strategyOrOrdering}\"; valid: {ExitStrategies.Names}");
-        return Explorable(name, strategy, vcpus);
+        return Explorable(name, strategy, vcpus, symmetry);
     }
 
     /// <summary>A factory of fresh models for the guest scenario <paramref name="name"/> under <paramref name="strategy"/> (a built-in one or a strategy file's).</summary>
-    public static Func<IExplorable> Explorable(string name, IExitStrategy strategy, int vcpus)
+    public static Func<IExplorable> Explorable(string name, IExitStrategy strategy, int vcpus, bool symmetry = false)
     {
         if (!Names.Contains(name))
         {
@@ -82,7 +84,7 @@ public static class Scenarios
         }
 
         var build = Build(name, strategy, vcpus);
-        return () => new MachineModel(build());
+        return () => new MachineModel(build(), symmetry);
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace PvMmu.Linux.Multicalls;
 /// on the argument space stay where multicalls.c has them (<see cref="KernelChecks"/>): a full batch is flushed
 /// before a new entry is made, so they fire only for an entry whose arguments could never fit.
 /// </summary>
-public sealed class MulticallBuffers
+public sealed partial class MulticallBuffers
 {
     public const int McBatch = 32;
     public const int McArgs = 512;

@@ -28,7 +28,7 @@ public sealed partial class Machine : ISchedulable
     private readonly int[][] _ints;
 
     /// <summary>Every bitmask array of the explored state.</summary>
-    private readonly ulong[][] _masks;
+    private ulong[][] _masks;
 
     /// <summary>Every flag array of the explored state.</summary>
     private readonly bool[][] _bools;
@@ -101,7 +101,8 @@ public sealed partial class Machine : ISchedulable
             _gather[i] = [];
         }
 
-        _choices = new Move[(1 + Move.MaxAlternatives) * n];
+        _walkSeen = new ulong[n];
+        _choices = new Move[Math.Max(1 + Move.MaxAlternatives, (2 * n) + 1) * n];
     }
 
     public Kernel K { get; }
@@ -218,7 +219,14 @@ public sealed partial class Machine : ISchedulable
         {
             if (_pendingFrom[c] != 0 && !_irqsOff[c])
             {
-                _choices[n++] = new Move(c, MoveKind.TakeIpi);
+                if (UnorderedWalks)
+                {
+                    n = UnorderedIpis(c, n);
+                }
+                else
+                {
+                    _choices[n++] = new Move(c, MoveKind.TakeIpi);
+                }
             }
 
             if (!CanStep(c))
@@ -236,6 +244,10 @@ public sealed partial class Machine : ISchedulable
                 }
 
                 _choices[n++] = new Move(c, MoveKind.Step, 2);
+            }
+            else if (UnorderedWalks && WalkTargets(c) is var walk and not 0)
+            {
+                n = UnorderedSteps(c, walk, n);
             }
             else
             {
@@ -267,6 +279,7 @@ public sealed partial class Machine : ISchedulable
     public void Apply(Move choice)
     {
         History.Add(choice);
+        _walkChoice = choice.Alt;
         if (choice.Kind == MoveKind.TakeIpi)
         {
             TakeIpi(choice.Cpu);
@@ -288,7 +301,12 @@ public sealed partial class Machine : ISchedulable
             K.Reach(Branch.IpiBeforeFinishTaskSwitch);
         }
 
-        var from = System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+        var from = UnorderedWalks ? _walkChoice : System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+        if ((_pendingFrom[cpu] & (1UL << from)) == 0)
+        {
+            throw new InvalidOperationException($"vCPU {cpu} has no IPI pending from vCPU {from}");
+        }
+
         _pendingFrom[cpu] &= ~(1UL << from);
         var slot = (cpu * K.Cpus) + from;
         K.RunIpi(cpu, _pendingHandler[slot], _pendingMm[slot]);
@@ -792,12 +810,20 @@ public sealed partial class Machine : ISchedulable
                 _step[cpu] = @base + (Strategy.Handler == IpiHandler.None ? ExitAfterIpis : ExitReadCpu);
                 return false;
             case ExitReadCpu:
-                ReadCpu(cpu, mm, @base);
+                if (UnorderedWalks)
+                {
+                    ReadAnyCpu(cpu, mm, @base);
+                }
+                else
+                {
+                    ReadCpu(cpu, mm, @base);
+                }
+
                 return false;
             case ExitSend:
                 if (_serialLeft[cpu] != 0)
                 {
-                    var t = System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu]);
+                    var t = UnorderedWalks ? SendTarget(cpu) : System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu]);
                     _serialLeft[cpu] &= ~(1UL << t);
                     Post(cpu, t, mm);
                     return false;
@@ -891,7 +917,7 @@ public sealed partial class Machine : ISchedulable
         var cpu = choice.Cpu;
         if (choice.Kind == MoveKind.TakeIpi)
         {
-            var from = System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+            var from = UnorderedWalks ? choice.Alt : System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
             var handler = from < K.Cpus ? _pendingHandler[(cpu * K.Cpus) + from] : IpiHandler.None;
             var name = handler switch
             {
@@ -922,7 +948,7 @@ public sealed partial class Machine : ISchedulable
             OpKind.Run => Switch($"P{op.Process}"),
             OpKind.Kthread => Switch("kthread"),
             OpKind.Schedule => Switch(alt switch { 0 => "kthread", 1 => $"P{op.Process}", _ => "idle" }) + (alt == 2 && step == 3 ? " → SCHEDOP_block" : string.Empty),
-            OpKind.Exit => step == 0 ? $"exit P{op.Process}: exit_mm → mmgrab, enter_lazy_tlb, mmput" : DescribeExitMmap(cpu, $"exit P{op.Process}", step),
+            OpKind.Exit => step == 0 ? $"exit P{op.Process}: exit_mm → mmgrab, enter_lazy_tlb, mmput" : DescribeExitMmap(cpu, $"exit P{op.Process}", step, choice.Alt),
             OpKind.Fork => step switch
             {
                 0 => $"fork P{op.Process}: dup_mmap → mm_alloc, pgd_alloc, vm_area_dup",
@@ -937,7 +963,7 @@ public sealed partial class Machine : ISchedulable
                 ExecStack => $"exec P{op.Process}: copy_strings → stack faults, PTE page {_cursor[cpu]}",
                 ExecActivate => $"exec P{op.Process}: exec_mmap → activate_mm → xen_activate_mm (pin)",
                 ExecSwitch => $"exec P{op.Process}: activate_mm → switch_mm (CR3 issued), mmput(old mm)",
-                > ExecTeardown and < ExecMapRegions => DescribeExitMmap(cpu, $"exec P{op.Process}: old mm", step - ExecTeardown),
+                > ExecTeardown and < ExecMapRegions => DescribeExitMmap(cpu, $"exec P{op.Process}: old mm", step - ExecTeardown, choice.Alt),
                 ExecMapRegions => $"exec P{op.Process}: load_elf_binary → elf_map",
                 _ => $"exec P{op.Process}: the program's faults, PTE page {_cursor[cpu]}",
             },
@@ -953,12 +979,12 @@ public sealed partial class Machine : ISchedulable
     }
 
     /// <summary><see cref="Describe"/> for exit_mmap's step <paramref name="step"/> (counted as an exit's), prefixed by <paramref name="who"/>.</summary>
-    private string DescribeExitMmap(int cpu, string who, int step) => step switch
+    private string DescribeExitMmap(int cpu, string who, int step, int alt) => step switch
     {
         ExitLocalDrop => $"{who}: exit_mmap → {Strategy.Name} arch_exit_mmap, local drop",
-        ExitReadCpu => $"{who}: xen_drop_mm_ref reads v{(_cursor[cpu] == cpu && !Strategy.SerialIpis ? _cursor[cpu] + 1 : _cursor[cpu])}'s xen_current_cr3/mm_cpumask",
+        ExitReadCpu => $"{who}: xen_drop_mm_ref reads v{(UnorderedWalks ? alt : _cursor[cpu] == cpu && !Strategy.SerialIpis ? _cursor[cpu] + 1 : _cursor[cpu])}'s xen_current_cr3/mm_cpumask",
         ExitSend => _serialLeft[cpu] != 0
-            ? $"{who}: smp_call_function_many → IPI to v{System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu])}"
+            ? $"{who}: smp_call_function_many → IPI to v{(UnorderedWalks ? alt : System.Numerics.BitOperations.TrailingZeroCount(_serialLeft[cpu]))}"
             : $"{who}: IPIs acknowledged → unpin under page_table_lock",
         ExitAfterIpis => $"{who}: rest of arch_exit_mmap (unpin under page_table_lock)",
         _ => $"{who}: unmap_vmas → zap_pte_range slice {_cursor[cpu]} (or free_pgtables, tlb_finish_mmu, mmdrop)",
