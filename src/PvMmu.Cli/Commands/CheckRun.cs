@@ -144,9 +144,22 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
     /// <summary>Options that do not go together, or with this scenario or search: what to say, or null.</summary>
     private string? Refusal()
     {
-        if (pr.GetValue(o.Symmetry) == "on" && pr.GetResult(o.Symmetry) is { Implicit: false } && pr.GetValue(o.Por) == "on")
+        if (pr.GetValue(o.Symmetry) == "on" && pr.GetResult(o.Symmetry) is { Implicit: false })
         {
-            return "pvmmu check: --por on cannot go with --symmetry on: the visited set holds classes of states, which a sleep set of concrete moves does not fit";
+            if (HypervisorOnly)
+            {
+                return $"pvmmu check: --symmetry on goes with the guest scenarios; {_scenario} runs on the hypervisor alone";
+            }
+
+            if (pr.GetValue(o.Reach) is null && pr.GetValue(o.Search) != "exhaustive")
+            {
+                return $"pvmmu check: --symmetry on goes with --search exhaustive (the {pr.GetValue(o.Search)} search runs the exact model)";
+            }
+
+            if (pr.GetValue(o.Por) == "on")
+            {
+                return "pvmmu check: --por on cannot go with --symmetry on: the visited set holds classes of states, which a sleep set of concrete moves does not fit";
+            }
         }
 
         if (!HypervisorOnly && pr.GetResult(o.Xen) is { Implicit: false })
@@ -282,6 +295,11 @@ internal sealed class CheckRun(ParseResult pr, CheckOptions o, TextWriter stdout
             + (_bounded is { } pk ? $" and {pk.ToString(Inv)} preemptions" : string.Empty)
             + (_reduce ? ", sleep sets" : ", no partial-order reduction")
             + (_how == "exhaustive" ? $", {nThreads.ToString(Inv)} thread{(nThreads == 1 ? string.Empty : "s")}" : string.Empty);
+        if (_target != null && pr.GetValue(o.Symmetry) == "on")
+        {
+            _text.WriteLine("symmetry: --reach searches the exact model (--symmetry off), so the schedule it writes is one the kernel can run");
+        }
+
         _text.WriteLine(_how switch
         {
             "exhaustive" => $"check: scenario {_scenario}, {what}, {_vcpus} vCPUs, {exhaustiveHow}" + (_symmetry.On ? $", symmetry on (cpumask walks in any order; interchangeable vCPUs: {_symmetry.ClassText})" : string.Empty),

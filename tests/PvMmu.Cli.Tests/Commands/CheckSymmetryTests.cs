@@ -63,6 +63,35 @@ public sealed class CheckSymmetryTests
         Assert.Single(e.TrimEnd('\n').Split('\n'));
     }
 
+    [Theory]
+    [InlineData("lazy-exit", "portfolio")]
+    [InlineData("lazy-exit", "random")]
+    [InlineData("xsa-401", "exhaustive")]
+    public void OnWhereItDoesNotApplyIsOneLineAndExitOne(string scenario, string search)
+    {
+        var (exit, o, e) = Pvmmu.Run("check", "--scenario", scenario, "--search", search, "--symmetry", "on");
+        Assert.Equal(1, exit);
+        Assert.Empty(o);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
+        Assert.Contains("--symmetry on goes with", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReachSearchesTheExactModelAndSaysSo()
+    {
+        var replay = Path.Combine(Path.GetTempPath(), $"pvmmu-sym-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, o, _) = Pvmmu.Run("check", "--scenario", "lazy-exit", "--reach", "xen_drop_mm_ref:ipi", "--symmetry", "on", "--out", replay);
+            Assert.Equal(0, exit);
+            Assert.Contains("--reach searches the exact model", o, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(replay);
+        }
+    }
+
     [Fact]
     public void SleepSetsDoNotGoWithSymmetry()
     {
