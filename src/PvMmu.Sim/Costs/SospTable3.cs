@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Sim.Workloads;
@@ -112,6 +114,63 @@ public static class SospTable3
         var (shSlope, shZero) = (Sh(1000) - Sh(0), Sh(0));
         var (forkSlope, forkZero) = (Fork(1000) - Fork(0), Fork(0));
         return 1000 * (shZero - (ratio * forkZero)) / ((ratio * forkSlope) - shSlope);
+    }
+
+    /// <summary>
+    /// What `pvmmu calibrate --sosp` prints: each lat_proc workload's overhead against SOSP's, by phase and by event
+    /// kind, then <see cref="Xeno2003Bound"/> and its ratios at the table's mmu_update_request price and at the ends of
+    /// its interval, and the price at which sh / fork reaches the check's floor.
+    /// </summary>
+    public static string Report(CostTable table)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder($"SOSP 2003 Table 3: the Xen overhead of one lat_proc iteration, µs ({Calibration.BeforeStrategy}, 1 vCPU; SOSP's scaled by 2.4/3.786):\n");
+        var phases = Breakdown(table, Workloads[0]).PhaseMicros.Keys.ToList();
+        sb.Append(inv, $"{"workload",-16}{"model",9}{"SOSP",9}");
+        foreach (var p in phases)
+        {
+            sb.Append(inv, $"{p,9}");
+        }
+
+        sb.Append('\n');
+        var events = new StringBuilder("by event kind:\n");
+        foreach (var w in Workloads)
+        {
+            var b = Breakdown(table, w);
+            sb.Append(inv, $"{w,-16}{b.Total,9:0.0}{PublishedOverhead(w),9:0.0}");
+            foreach (var p in phases)
+            {
+                sb.Append(inv, $"{b.PhaseMicros[p],9:0.0}");
+            }
+
+            sb.Append('\n');
+            var parts = b.EventMicros.Where(kv => kv.Value >= 0.05).OrderByDescending(kv => kv.Value).Select(kv => string.Create(inv, $"{CostTable.Key(kv.Key)} {kv.Value:0.0}"));
+            events.Append(inv, $"  {w}: {string.Join(", ", parts)}\n");
+        }
+
+        sb.Append(events);
+        sb.Append("the same counts repriced as XenoLinux 2.4.21 on Xen 1.0 would at least pay (queued PTE writes, write-protect of\n");
+        sb.Append("writable PTEs only, pinned quicklist tables, one flush per faulted page, a bounce per demand fault), µs:\n");
+        sb.Append(inv, $"{"mmu_update_request",-24}{"fork",9}{"exec",9}{"sh",9}{"exec/fork",11}{"sh/fork",9}\n");
+        var centre = table[EventKind.MmuUpdateRequest];
+        var interval = table.Intervals.FirstOrDefault(i => i.Event == EventKind.MmuUpdateRequest);
+        var prices = interval is null
+            ? [(centre, "")]
+            : new[] { (interval.LowNs, " (low)"), (centre, ""), (interval.HighNs, " (high)") };
+        foreach (var (r, label) in prices)
+        {
+            var fork = Xeno2003Bound(table, "lat-proc-fork", r);
+            var exec = Xeno2003Bound(table, "lat-proc-exec", r);
+            var sh = Xeno2003Bound(table, "lat-proc-sh", r);
+            sb.Append(inv, $"{string.Create(inv, $"{r:0} ns{label}"),-24}{fork,9:0.0}{exec,9:0.0}{sh,9:0.0}{exec / fork,11:0.00}{sh / fork,9:0.00}\n");
+        }
+
+        var execOverFork = (768.0 - 530) / (198 - 110);
+        var shOverFork = (4800.0 - 4000) / (198 - 110);
+        var floor = (1 - HeldOutChecks.RatioTolerance) * shOverFork;
+        sb.Append(inv, $"SOSP: exec/fork {execOverFork:0.00}, sh/fork {shOverFork:0.00} (±{HeldOutChecks.RatioTolerance:0%}: {(1 - HeldOutChecks.RatioTolerance) * execOverFork:0.00}–{(1 + HeldOutChecks.RatioTolerance) * execOverFork:0.00}, {floor:0.00}–{(1 + HeldOutChecks.RatioTolerance) * shOverFork:0.00}); ");
+        sb.Append(inv, $"the bound's sh/fork reaches {floor:0.00} at mmu_update_request {RequestNsForShOverFork(table, floor):0.0} ns, {shOverFork:0.00} at {RequestNsForShOverFork(table, shOverFork):0.0} ns\n");
+        return sb.ToString();
     }
 
     /// <summary>The stack pages the programs <paramref name="workload"/> execs start with (hello; sh, then hello).</summary>
