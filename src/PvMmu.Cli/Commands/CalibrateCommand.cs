@@ -10,8 +10,8 @@ namespace PvMmu.Cli.Commands;
 /// <summary>
 /// <c>pvmmu calibrate</c>: fits the free prices of a cost table to Xen commit 8a181133e2's lmbench deltas, starting
 /// from the priors (or <c>--priors FILE</c>); prints the residuals beside the leave-one-out ones, each free price with
-/// its interval, the held-out checks with pass or fail, and the fitted table; with <c>--write FILE</c> saves the
-/// table; with <c>--json</c> prints the fit as JSON instead. The shipped default.toml is this command's output.
+/// its interval, the held-out checks with pass or fail (with <c>--sosp</c>, then <see cref="SospTable3.Report"/>), and
+/// the fitted table; with <c>--write FILE</c> saves the table; with <c>--json</c> prints the fit as JSON instead. The shipped default.toml is this command's output.
 /// </summary>
 public static class CalibrateCommand
 {
@@ -20,9 +20,16 @@ public static class CalibrateCommand
         var priors = new Option<string?>("--priors") { Description = "A cost table to start from (default: the built-in priors)." };
         var write = new Option<string?>("--write") { Description = "Write the fitted table (TOML) to this file." };
         var json = new Option<bool>("--json") { Description = "Print the fit as JSON (free_prices, residuals_pp, loo_residuals_pp, held_out)." };
-        var cmd = new Command("calibrate", "Fit the free prices to 8a181133e2's lmbench fork/exec/sh deltas; print residuals, leave-one-out residuals, intervals and held-out checks.") { priors, write, json };
+        var sosp = new Option<bool>("--sosp") { Description = "Also print why the SOSP 2003 Table 3 ratio checks fail: each lat_proc overhead by phase and event, and a 2003 XenoLinux bound (text only)." };
+        var cmd = new Command("calibrate", "Fit the free prices to 8a181133e2's lmbench fork/exec/sh deltas; print residuals, leave-one-out residuals, intervals and held-out checks.") { priors, write, json, sosp };
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(sosp) && pr.GetValue(json))
+            {
+                stderr.WriteLine("pvmmu calibrate: --sosp prints a text report and does not apply with --json");
+                return ExitCodes.BadInput;
+            }
+
             CostTable start;
             try
             {
@@ -72,6 +79,11 @@ public static class CalibrateCommand
             stdout.Write("after the fit:\n" + Calibration.Table(fit) + "\n");
             stdout.Write(HeldOutTable(held) + "\n");
             stdout.Write(OverheadTable(overhead) + "\n");
+            if (pr.GetValue(sosp))
+            {
+                stdout.Write(SospTable3.Report(fit.Table) + "\n");
+            }
+
             if (pr.GetValue(write) is { } written)
             {
                 stdout.WriteLine($"wrote {written}");

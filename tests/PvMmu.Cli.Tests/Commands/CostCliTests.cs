@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using PvMmu.Cli.Commands;
+using PvMmu.Sim.Costs;
 using static PvMmu.Cli.Tests.Pvmmu;
 
 namespace PvMmu.Cli.Tests.Commands;
@@ -114,7 +116,7 @@ public sealed class CostCliTests
     public void TheTraceIsWellFormedNestedAndAddsUpToTheModeledTime(string workload, int vcpus)
     {
         var path = Path.Combine(Path.GetTempPath(), $"pvmmu-test-{Guid.NewGuid():N}.json");
-        var (exit, output, err) = Run("run", "--workload", workload, "--vcpus", vcpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pages", "64", "--trace", path, "--json");
+        var (exit, output, err) = Run("run", "--workload", workload, "--vcpus", vcpus.ToString(CultureInfo.InvariantCulture), "--pages", "64", "--trace", path, "--json");
         Assert.True(exit == ExitCodes.Ok, err);
         var modeled = JsonDocument.Parse(output).RootElement.GetProperty("totals").GetProperty("modeled_us").GetDouble();
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
@@ -411,5 +413,32 @@ public sealed class CostCliTests
             var line = text.Split('\n').Single(l => l.Length > 36 && l[..36].TrimEnd() == h.GetProperty("name").GetString());
             Assert.EndsWith(h.GetProperty("pass").GetBoolean() ? "pass" : "FAIL", line, StringComparison.Ordinal);
         }
+    }
+
+    [Trait("Category", "Slow")]
+    [Fact]
+    public void CalibrateSospPrintsEachLatProcOverheadBesideSospsAndIsRefusedWithJson()
+    {
+        var (exit, output, err) = Run("calibrate", "--sosp");
+        Assert.True(exit == ExitCodes.Ok, err);
+        var all = output.Split('\n');
+        var lines = all.SkipWhile(l => !l.StartsWith("SOSP 2003 Table 3: the Xen overhead", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(lines);
+        var table = CostTable.Default;
+        foreach (var w in SospTable3.Workloads)
+        {
+            // The workload's row: the model's overhead (the held-out check's own figure) and SOSP's, scaled by clock.
+            var row = lines.First(l => l.StartsWith(w + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(HeldOutChecks.Overhead(table, w), double.Parse(row[1], CultureInfo.InvariantCulture), 1);
+            Assert.Equal(SospTable3.PublishedOverhead(w), double.Parse(row[2], CultureInfo.InvariantCulture), 1);
+        }
+
+        Assert.Contains(lines, l => l.StartsWith("the same counts repriced as XenoLinux 2.4.21", StringComparison.Ordinal));
+        Assert.DoesNotContain("SOSP 2003 Table 3: the Xen overhead", Run("calibrate").Out, StringComparison.Ordinal);
+
+        var refused = Run("calibrate", "--sosp", "--json");
+        Assert.Equal(ExitCodes.BadInput, refused.Exit);
+        Assert.Empty(refused.Out);
+        Assert.Single(refused.Err.TrimEnd('\n').Split('\n'));
     }
 }

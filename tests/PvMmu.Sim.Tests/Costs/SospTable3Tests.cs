@@ -1,0 +1,95 @@
+using PvMmu.Events;
+using PvMmu.Sim.Costs;
+using PvMmu.Sim.Workloads;
+
+namespace PvMmu.Sim.Tests.Costs;
+
+/// <summary>
+/// Where the SOSP 2003 Table 3 ratio checks fail (docs/calibration.md, held-out checks): the model's fork overhead is
+/// out of scale with SOSP's while its exec and sh increments are not, and even the most favourable reading of 2003's
+/// XenoLinux (<see cref="SospTable3.Xeno2003Bound"/>) leaves sh / fork outside ±30 % at the fitted prices. Each test
+/// compares the model with the paper's own figures, so a change that mends the ratios makes one of them fail and says
+/// to un-skip the checks in <see cref="HeldOutCheckTests"/>.
+/// </summary>
+public sealed class SospTable3Tests
+{
+    private static readonly CostTable T = CostTable.Default;
+
+    // SOSP 2003 Table 3, µs on 2.4 GHz (native → XenoLinux), scaled by clock to 3,786 MHz.
+    private const double Scale = 2.4 / 3.786;
+    private const double SospFork = (198.0 - 110) * Scale;
+    private const double SospExec = (768.0 - 530) * Scale;
+    private const double SospSh = (4800.0 - 4000) * Scale;
+
+    private static double Model(string w) => HeldOutChecks.Overhead(T, w);
+
+    [Fact]
+    public void TheBreakdownSplitsTheOverheadTheCheckUses()
+    {
+        foreach (var w in SospTable3.Workloads)
+        {
+            var b = SospTable3.Breakdown(T, w);
+            Assert.Equal(Model(w), b.Total, 9);
+            Assert.Equal(b.Total, b.PhaseMicros.Values.Sum(), 9);
+            Assert.DoesNotContain("setup", b.PhaseMicros.Keys);
+        }
+
+        Assert.Equal(SospFork, SospTable3.PublishedOverhead("lat-proc-fork"), 9);
+        Assert.Equal(SospExec, SospTable3.PublishedOverhead("lat-proc-exec"), 9);
+        Assert.Equal(SospSh, SospTable3.PublishedOverhead("lat-proc-sh"), 9);
+    }
+
+    [Fact]
+    public void ForkAloneIsOutOfScaleWithSosp()
+    {
+        var fork = Model("lat-proc-fork");
+        var exec = Model("lat-proc-exec");
+        var sh = Model("lat-proc-sh");
+
+        // Fork carries more than three times SOSP's clock-scaled overhead ...
+        Assert.True(fork > 3 * SospFork, $"fork {fork:0.0} µs against SOSP's {SospFork:0.0} µs");
+
+        // ... while what exec adds to fork, and sh to exec, is within twice SOSP's.
+        Assert.InRange((exec - fork) / (SospExec - SospFork), 0.5, 2);
+        Assert.InRange((sh - exec) / (SospSh - SospExec), 0.5, 2);
+    }
+
+    [Fact]
+    public void TheBoundOnlyTakesWorkAwayFromFork()
+    {
+        // Fork has no demand fault, so its bound is page-table writes and mmuext commands: each present PTE of lat_proc
+        // set once in the child and cleared once at its exit, each writable one write-protected once in the parent,
+        // plus the few upper-level entries of the child's new tables.
+        var image = ProgramImages.LatProc;
+        var writable = image.TotalPages - ProgramImages.ReadOnlyPages(image);
+        var writes = SospTable3.Xeno2003Bound(T, "lat-proc-fork", 1000) - SospTable3.Xeno2003Bound(T, "lat-proc-fork", 0);
+        Assert.InRange(writes, (2 * image.TotalPages) + writable, (2 * image.TotalPages) + writable + 32);
+        Assert.True(SospTable3.Xeno2003Bound(T, "lat-proc-fork") < Model("lat-proc-fork"));
+
+        // The bounce price moves exec and sh (their demand faults), not fork.
+        var dearBounce = T.With("dear-bounce", new Dictionary<EventKind, double> { [EventKind.FaultInjected] = 2 * T[EventKind.FaultInjected] });
+        Assert.Equal(SospTable3.Xeno2003Bound(T, "lat-proc-fork"), SospTable3.Xeno2003Bound(dearBounce, "lat-proc-fork"), 9);
+        Assert.True(SospTable3.Xeno2003Bound(dearBounce, "lat-proc-exec") > SospTable3.Xeno2003Bound(T, "lat-proc-exec"));
+    }
+
+    [Fact]
+    public void EvenTheMostFavourable2003ReadingMissesShOverForkAtTheFittedPrices()
+    {
+        var sospExecOverFork = (768.0 - 530) / (198 - 110);
+        var sospShOverFork = (4800.0 - 4000) / (198 - 110);
+        double Ratio(string w, double r) => SospTable3.Xeno2003Bound(T, w, r) / SospTable3.Xeno2003Bound(T, "lat-proc-fork", r);
+
+        var centre = T[EventKind.MmuUpdateRequest];
+        var low = T.Intervals.Single(i => i.Event == EventKind.MmuUpdateRequest).LowNs;
+
+        // At the fitted price exec / fork comes within ±30 % of SOSP's, sh / fork stays below it.
+        Assert.InRange(Ratio("lat-proc-exec", centre), 0.7 * sospExecOverFork, 1.3 * sospExecOverFork);
+        Assert.True(Ratio("lat-proc-sh", centre) < 0.7 * sospShOverFork, $"sh / fork {Ratio("lat-proc-sh", centre):0.00}");
+
+        // Only a request price at the low end of the fit's interval brings sh / fork in.
+        Assert.InRange(Ratio("lat-proc-sh", low), 0.7 * sospShOverFork, 1.3 * sospShOverFork);
+        var needed = SospTable3.RequestNsForShOverFork(T, 0.7 * sospShOverFork);
+        Assert.InRange(needed, low, centre);
+        Assert.Equal(0.7 * sospShOverFork, Ratio("lat-proc-sh", needed), 6);
+    }
+}
