@@ -13,10 +13,10 @@ namespace PvMmu.Linux.Sched;
 public sealed partial class Machine
 {
     /// <summary>Per vCPU: the range an mmu_gather (munmap) will flush, or for an mprotect whether a PTE was committed.</summary>
-    private readonly ulong[] _tlbStart;
+    private readonly StateRow<ulong> _tlbStart;
 
     /// <summary>Per vCPU: the end of that range (0: nothing to flush).</summary>
-    private readonly ulong[] _tlbEnd;
+    private readonly StateRow<ulong> _tlbEnd;
 
     /// <summary>The ranges the memory steps name, by index (<see cref="Op.Arg"/> of those steps).</summary>
     public IReadOnlyList<UserRange> Ranges { get; init; } = [];

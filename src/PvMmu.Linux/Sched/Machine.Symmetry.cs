@@ -14,7 +14,7 @@ namespace PvMmu.Linux.Sched;
 public sealed partial class Machine
 {
     /// <summary>Per vCPU: the CPUs its current walk has visited (the xen_drop_mm_ref reads), when the walks are unordered.</summary>
-    private readonly ulong[] _walkSeen;
+    private readonly StateRow<ulong> _walkSeen;
 
     /// <summary>The alternative of the move being applied: in an unordered walk, the CPU it visits (not state: set by each move).</summary>
     private int _walkChoice;
@@ -24,8 +24,8 @@ public sealed partial class Machine
 
     /// <summary>
     /// Makes every per-CPU walk unordered from now on: a superset of the kernel's schedules (its id order is one of
-    /// the orders), on which renaming vCPUs of one program is a symmetry. The walk's visited set becomes part of the
-    /// explored state. Call before the search starts (no walk may be under way).
+    /// the orders), on which renaming vCPUs of one program is a symmetry. The walks' visited sets (in the explored
+    /// state always, and zero until now) start to fill. Call before the search starts (no walk may be under way).
     /// </summary>
     public void UseUnorderedWalks()
     {
@@ -43,7 +43,6 @@ public sealed partial class Machine
         }
 
         UnorderedWalks = true;
-        _masks = [.. _masks, _walkSeen];
     }
 
     /// <summary>One TakeIpi move per vCPU with an IPI pending for <paramref name="c"/>: the alternative names the sender.</summary>
@@ -201,7 +200,7 @@ public sealed partial class Machine
     public ulong VcpuSignature(int cpu)
     {
         var h = K.CpuSignature(cpu);
-        foreach (var a in (int[][])[_pc, _step, _cursor, _alt, _lazyRef, _newMm, _exitMm])
+        foreach (var a in (StateRow<int>[])[_pc, _step, _cursor, _alt, _lazyRef, _newMm, _exitMm])
         {
             h = Hypervisor.Mix(h, (ulong)(uint)a[cpu]);
         }
@@ -227,23 +226,23 @@ public sealed partial class Machine
             throw new ArgumentException($"a renaming of {p.Count} vCPUs for a machine of {K.Cpus}");
         }
 
-        p.Blocks(_pc);
-        p.Blocks(_step);
-        p.Blocks(_cursor);
-        p.Blocks(_alt);
-        p.Pairs(_pendingMm);
-        p.Blocks(_lazyRef);
-        p.Blocks(_newMm);
-        p.Blocks(_exitMm);
-        foreach (var mask in (ulong[][])[_waitingFor, _serialLeft, _pendingFrom, _walkSeen])
+        p.Blocks(_pc.Span);
+        p.Blocks(_step.Span);
+        p.Blocks(_cursor.Span);
+        p.Blocks(_alt.Span);
+        p.Pairs(_pendingMm.Span);
+        p.Blocks(_lazyRef.Span);
+        p.Blocks(_newMm.Span);
+        p.Blocks(_exitMm.Span);
+        foreach (var mask in (StateRow<ulong>[])[_waitingFor, _serialLeft, _pendingFrom, _walkSeen])
         {
-            p.Blocks(mask);
-            p.Masks(mask);
+            p.Blocks(mask.Span);
+            p.Masks(mask.Span);
         }
 
-        p.Blocks(_tlbStart);
-        p.Blocks(_tlbEnd);
-        p.Blocks(_irqsOff);
+        p.Blocks(_tlbStart.Span);
+        p.Blocks(_tlbEnd.Span);
+        p.Blocks(_irqsOff.Span);
         p.Pairs(_pendingHandler);
         p.Blocks(_gather);
         K.PermuteCpus(p);

@@ -24,29 +24,29 @@ public sealed partial class Machine : ISchedulable
 {
     // ---- The explored state of the vCPUs, declared once: snapshot, restore and fingerprint walk these lists. ----
 
-    /// <summary>Every per-vCPU (and per-pair) integer array of the explored state, in one list.</summary>
-    private readonly int[][] _ints;
+    /// <summary>Every per-vCPU (and per-pair) integer array of the explored state, one after another (<see cref="StateRow{T}"/>).</summary>
+    private readonly int[] _ints;
 
-    /// <summary>Every bitmask array of the explored state.</summary>
-    private ulong[][] _masks;
+    /// <summary>Every bitmask array of the explored state, one after another.</summary>
+    private readonly ulong[] _masks;
 
-    /// <summary>Every flag array of the explored state.</summary>
-    private readonly bool[][] _bools;
+    /// <summary>Every flag array of the explored state, one after another.</summary>
+    private readonly bool[] _bools;
 
-    private readonly int[] _pc;
-    private readonly int[] _step;
-    private readonly int[] _cursor;
-    private readonly int[] _alt;
-    private readonly int[] _pendingMm;
-    private readonly int[] _lazyRef;
-    private readonly int[] _processMm;
-    private readonly int[] _newMm;
-    private readonly int[] _exitMm;
-    private readonly ulong[] _waitingFor;
-    private readonly ulong[] _serialLeft;
-    private readonly ulong[] _pendingFrom;
-    private readonly bool[] _irqsOff;
-    private readonly bool[] _flags;
+    private readonly StateRow<int> _pc;
+    private readonly StateRow<int> _step;
+    private readonly StateRow<int> _cursor;
+    private readonly StateRow<int> _alt;
+    private readonly StateRow<int> _pendingMm;
+    private readonly StateRow<int> _lazyRef;
+    private readonly StateRow<int> _processMm;
+    private readonly StateRow<int> _newMm;
+    private readonly StateRow<int> _exitMm;
+    private readonly StateRow<ulong> _waitingFor;
+    private readonly StateRow<ulong> _serialLeft;
+    private readonly StateRow<ulong> _pendingFrom;
+    private readonly StateRow<bool> _irqsOff;
+    private readonly StateRow<bool> _flags;
     private readonly IpiHandler[] _pendingHandler;
     private readonly List<uint>[] _gather;
 
@@ -68,41 +68,50 @@ public sealed partial class Machine : ISchedulable
         Strategy = strategy;
         var n = kernel.Cpus;
         _programs = programs;
-        _ints =
-        [
-            _pc = new int[n],
-            _step = new int[n],
-            _cursor = new int[n],
-            _alt = new int[n],
-            _pendingMm = new int[n * n],
-            _lazyRef = new int[n],
-            _processMm = processMm,
-            _newMm = new int[n],
-            _exitMm = new int[n],
-        ];
-        _masks =
-        [
-            _waitingFor = new ulong[n],
-            _serialLeft = new ulong[n],
-            _pendingFrom = new ulong[n],
-            _tlbStart = new ulong[n],
-            _tlbEnd = new ulong[n],
-        ];
-        _bools =
-        [
-            _irqsOff = new bool[n],
-            _flags = new bool[64],
-        ];
+        // The rows in the order the per-array lists had them, so that the fingerprint's bytes are as they were.
+        int[] ints = [n, n, n, n, n * n, n, processMm.Length, n, n];
+        _ints = new int[ints.Sum()];
+        var at = 0;
+        _pc = Row(_ints, ints[0]);
+        _step = Row(_ints, ints[1]);
+        _cursor = Row(_ints, ints[2]);
+        _alt = Row(_ints, ints[3]);
+        _pendingMm = Row(_ints, ints[4]);
+        _lazyRef = Row(_ints, ints[5]);
+        _processMm = Row(_ints, ints[6]);
+        _newMm = Row(_ints, ints[7]);
+        _exitMm = Row(_ints, ints[8]);
+        processMm.CopyTo(_processMm.Span);
+        // The walks' visited sets last: zero unless the walks are unordered (--symmetry on), so they then add only zeros.
+        _masks = new ulong[6 * n];
+        at = 0;
+        _waitingFor = Row(_masks, n);
+        _serialLeft = Row(_masks, n);
+        _pendingFrom = Row(_masks, n);
+        _tlbStart = Row(_masks, n);
+        _tlbEnd = Row(_masks, n);
+        _walkSeen = Row(_masks, n);
+        _bools = new bool[n + 64];
+        at = 0;
+        _irqsOff = Row(_bools, n);
+        _flags = Row(_bools, 64);
         _pendingHandler = new IpiHandler[n * n];
-        Array.Fill(_lazyRef, -1);
+        _lazyRef.Span.Fill(-1);
         _gather = new List<uint>[n];
         for (var i = 0; i < n; i++)
         {
             _gather[i] = [];
         }
 
-        _walkSeen = new ulong[n];
         _choices = new Move[Math.Max(1 + Move.MaxAlternatives, (2 * n) + 1) * n];
+
+        StateRow<T> Row<T>(T[] store, int length)
+            where T : struct
+        {
+            var row = new StateRow<T>(store, at, length);
+            at += length;
+            return row;
+        }
     }
 
     public Kernel K { get; }
@@ -122,7 +131,7 @@ public sealed partial class Machine : ISchedulable
     public bool InContextSwitch(int cpu) => _irqsOff[cpu];
 
     /// <summary><see cref="InContextSwitch"/> for every vCPU at once.</summary>
-    public ReadOnlySpan<bool> ContextSwitching => _irqsOff;
+    public ReadOnlySpan<bool> ContextSwitching => _irqsOff.Span;
 
     /// <summary><see cref="InContextSwitch"/> as a delegate, made once (a check after every move need not allocate one).</summary>
     public Func<int, bool> InContextSwitchCheck => _inContextSwitch ??= InContextSwitch;
@@ -185,9 +194,9 @@ public sealed partial class Machine : ISchedulable
         }
 
         _programs = programs;
-        Array.Clear(_pc);
-        Array.Clear(_cursor);
-        Array.Clear(_alt);
+        _pc.Clear();
+        _cursor.Clear();
+        _alt.Clear();
         History.Clear();
     }
 
@@ -998,9 +1007,9 @@ public sealed partial class Machine : ISchedulable
     /// </summary>
     public MachineSnapshot Snapshot(bool events = true) => new(
         K.Snapshot(events),
-        [.. _ints.Select(a => (int[])a.Clone())],
-        [.. _masks.Select(a => (ulong[])a.Clone())],
-        [.. _bools.Select(a => (bool[])a.Clone())],
+        (int[])_ints.Clone(),
+        (ulong[])_masks.Clone(),
+        (bool[])_bools.Clone(),
         (IpiHandler[])_pendingHandler.Clone(),
         [.. _gather.Select(g => g.ToArray())],
         History.Count);
@@ -1012,29 +1021,17 @@ public sealed partial class Machine : ISchedulable
     /// </summary>
     public MachineSnapshot SnapshotInto(MachineSnapshot? reuse)
     {
-        if (reuse == null || reuse.Gather.Length != _gather.Length || reuse.Ints.Length != _ints.Length)
+        if (reuse == null || reuse.Gather.Length != _gather.Length || reuse.Ints.Length != _ints.Length || reuse.Masks.Length != _masks.Length)
         {
             return Snapshot();
         }
 
         var s = reuse;
         s.Kernel = K.SnapshotInto(s.Kernel);
-        for (var i = 0; i < _ints.Length; i++)
-        {
-            _ints[i].CopyTo(s.Ints[i], 0);
-        }
-
-        for (var i = 0; i < _masks.Length; i++)
-        {
-            _masks[i].CopyTo(s.Masks[i], 0);
-        }
-
-        for (var i = 0; i < _bools.Length; i++)
-        {
-            _bools[i].CopyTo(s.Bools[i], 0);
-        }
-
-        _pendingHandler.CopyTo(s.PendingHandler, 0);
+        _ints.AsSpan().CopyTo(s.Ints);
+        _masks.AsSpan().CopyTo(s.Masks);
+        _bools.AsSpan().CopyTo(s.Bools);
+        _pendingHandler.AsSpan().CopyTo(s.PendingHandler);
         for (var c = 0; c < _gather.Length; c++)
         {
             var g = _gather[c];
@@ -1055,22 +1052,10 @@ public sealed partial class Machine : ISchedulable
     public void Restore(MachineSnapshot s)
     {
         K.Restore(s.Kernel);
-        for (var i = 0; i < _ints.Length; i++)
-        {
-            s.Ints[i].CopyTo(_ints[i], 0);
-        }
-
-        for (var i = 0; i < _masks.Length; i++)
-        {
-            s.Masks[i].CopyTo(_masks[i], 0);
-        }
-
-        for (var i = 0; i < _bools.Length; i++)
-        {
-            s.Bools[i].CopyTo(_bools[i], 0);
-        }
-
-        s.PendingHandler.CopyTo(_pendingHandler, 0);
+        s.Ints.AsSpan().CopyTo(_ints);
+        s.Masks.AsSpan().CopyTo(_masks);
+        s.Bools.AsSpan().CopyTo(_bools);
+        s.PendingHandler.AsSpan().CopyTo(_pendingHandler);
         for (var c = 0; c < _gather.Length; c++)
         {
             _gather[c].Clear();
@@ -1082,9 +1067,10 @@ public sealed partial class Machine : ISchedulable
 
     /// <summary>
     /// The vCPUs' explored state as the declaration above lists it, for tests that flip every field: each entry is
-    /// one array of the state (the gather lists excepted, which the fingerprint takes whole).
+    /// one store of the state, every row of its type one after another (the gather lists excepted, which the
+    /// fingerprint takes whole).
     /// </summary>
-    public IReadOnlyList<Array> DeclaredState => [.. _ints, .. _masks, .. _bools, _pendingHandler];
+    public IReadOnlyList<Array> DeclaredState => [_ints, _masks, _bools, _pendingHandler];
 
     /// <summary>The kernel's fingerprint combined with every vCPU's place in its program and what is pending.</summary>
     public ulong Fingerprint() => Fingerprint(K.StartFingerprint());
@@ -1095,21 +1081,9 @@ public sealed partial class Machine : ISchedulable
     /// <summary>Adds the vCPUs' part to the kernel's in one buffer: one hash call per state, not two.</summary>
     private ulong Fingerprint(FingerprintBuffer b)
     {
-        foreach (var a in _ints)
-        {
-            b.Add(a);
-        }
-
-        foreach (var a in _masks)
-        {
-            b.Add(a);
-        }
-
-        foreach (var a in _bools)
-        {
-            b.Add(a);
-        }
-
+        b.Add(_ints);
+        b.Add(_masks);
+        b.Add(_bools);
         b.Add(_pendingHandler);
         foreach (var g in _gather)
         {

@@ -5,7 +5,7 @@ namespace PvMmu.Linux.Sched;
 /// <summary>A saved copy of a <see cref="Machine"/>'s state, for <see cref="Machine.Restore"/>.</summary>
 public sealed class MachineSnapshot
 {
-    internal MachineSnapshot(KernelSnapshot kernel, int[][] ints, ulong[][] masks, bool[][] bools, IpiHandler[] pendingHandler, uint[][] gather, int historyLength)
+    internal MachineSnapshot(KernelSnapshot kernel, int[] ints, ulong[] masks, bool[] bools, IpiHandler[] pendingHandler, uint[][] gather, int historyLength)
     {
         Kernel = kernel;
         Ints = ints;
@@ -19,11 +19,11 @@ public sealed class MachineSnapshot
 
     internal KernelSnapshot Kernel { get; set; }
 
-    internal int[][] Ints { get; }
+    internal int[] Ints { get; }
 
-    internal ulong[][] Masks { get; }
+    internal ulong[] Masks { get; }
 
-    internal bool[][] Bools { get; }
+    internal bool[] Bools { get; }
 
     internal IpiHandler[] PendingHandler { get; }
 

@@ -66,7 +66,10 @@ public sealed class VcpuPermutation
     }
 
     /// <summary>Moves each of <paramref name="a"/>'s blocks of <paramref name="block"/> elements, one per vCPU, to its new vCPU's place.</summary>
-    public void Blocks<T>(T[] a, int block = 1)
+    public void Blocks<T>(T[] a, int block = 1) => Blocks(a.AsSpan(), block);
+
+    /// <inheritdoc cref="Blocks{T}(T[], int)"/>
+    public void Blocks<T>(Span<T> a, int block = 1)
     {
         if (a.Length != To.Length * block)
         {
@@ -74,17 +77,20 @@ public sealed class VcpuPermutation
         }
 
         var old = System.Buffers.ArrayPool<T>.Shared.Rent(a.Length);
-        a.CopyTo(old, 0);
+        a.CopyTo(old);
         for (var i = 0; i < To.Length; i++)
         {
-            Array.Copy(old, i * block, a, To[i] * block, block);
+            old.AsSpan(i * block, block).CopyTo(a.Slice(To[i] * block, block));
         }
 
         System.Buffers.ArrayPool<T>.Shared.Return(old, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
     }
 
     /// <summary>Every element of <paramref name="a"/> (a cpumask each) with its bits renamed.</summary>
-    public void Masks(ulong[] a)
+    public void Masks(ulong[] a) => Masks(a.AsSpan());
+
+    /// <inheritdoc cref="Masks(ulong[])"/>
+    public void Masks(Span<ulong> a)
     {
         for (var i = 0; i < a.Length; i++)
         {
@@ -93,11 +99,14 @@ public sealed class VcpuPermutation
     }
 
     /// <summary>A per-pair array indexed [a × n + b] (both vCPUs), moved to [To[a] × n + To[b]].</summary>
-    public void Pairs<T>(T[] a)
+    public void Pairs<T>(T[] a) => Pairs(a.AsSpan());
+
+    /// <inheritdoc cref="Pairs{T}(T[])"/>
+    public void Pairs<T>(Span<T> a)
     {
         var n = To.Length;
         var old = System.Buffers.ArrayPool<T>.Shared.Rent(a.Length);
-        a.CopyTo(old, 0);
+        a.CopyTo(old);
         for (var x = 0; x < n; x++)
         {
             for (var y = 0; y < n; y++)
