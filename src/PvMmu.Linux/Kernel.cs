@@ -540,7 +540,11 @@ public sealed partial class Kernel
             s.Oopses = Oopses.Count == 0 ? [] : new string[Oopses.Count];
         }
 
-        Oopses.CopyTo(s.Oopses);
+        if (Oopses.Count != 0)
+        {
+            Oopses.CopyTo(s.Oopses);
+        }
+
         return s;
 
         static T[] CopyInto<T>(T[] from, T[] to)
@@ -550,7 +554,7 @@ public sealed partial class Kernel
                 return (T[])from.Clone();
             }
 
-            from.CopyTo(to, 0);
+            from.AsSpan().CopyTo(to);
             return to;
         }
     }
@@ -558,18 +562,18 @@ public sealed partial class Kernel
     public void Restore(KernelSnapshot s)
     {
         Xen.Restore(s.Xen);
-        s.XenCr3.CopyTo(XenCr3, 0);
-        s.XenCurrentCr3.CopyTo(XenCurrentCr3, 0);
-        s.Lazy.CopyTo(Lazy, 0);
-        s.InInterrupt.CopyTo(InInterrupt, 0);
-        s.LoadedMm.CopyTo(LoadedMm, 0);
-        s.IsLazyTlb.CopyTo(IsLazyTlb, 0);
+        s.XenCr3.AsSpan().CopyTo(XenCr3);
+        s.XenCurrentCr3.AsSpan().CopyTo(XenCurrentCr3);
+        s.Lazy.AsSpan().CopyTo(Lazy);
+        s.InInterrupt.AsSpan().CopyTo(InInterrupt);
+        s.LoadedMm.AsSpan().CopyTo(LoadedMm);
+        s.IsLazyTlb.AsSpan().CopyTo(IsLazyTlb);
         if (s.FramesGeneration != _framesGeneration)
         {
-            s.PagePinned.CopyTo(_pagePinned, 0);
-            s.UserPgdOf.CopyTo(_userPgdOf, 0);
-            s.PteLocked.CopyTo(_pteLocked, 0);
-            s.PageRefs.CopyTo(_pageRefs, 0);
+            s.PagePinned.AsSpan().CopyTo(_pagePinned);
+            s.UserPgdOf.AsSpan().CopyTo(_userPgdOf);
+            s.PteLocked.AsSpan().CopyTo(_pteLocked);
+            s.PageRefs.AsSpan().CopyTo(_pageRefs);
 
             // Slots above the top are never read before a push writes them.
             s.Free.AsSpan(0, s.FreeTop).CopyTo(_free);
@@ -586,8 +590,11 @@ public sealed partial class Kernel
         VsyscallL3 = s.VsyscallL3;
         Mms.RestoreFrom(s.Mms);
         Mc.Restore(s.Mc);
-        Oopses.Clear();
-        Oopses.AddRange(s.Oopses);
+        if (Oopses.Count != 0 || s.Oopses.Length != 0)
+        {
+            Oopses.Clear();
+            Oopses.AddRange(s.Oopses);
+        }
     }
 
     /// <summary>
@@ -600,6 +607,7 @@ public sealed partial class Kernel
     public ulong FingerprintFromScratch()
     {
         _framesHashGeneration = 0;
+        _framesFingerprintGeneration = 0;
         return Fingerprint(Xen.FingerprintFromScratch());
     }
 
@@ -618,12 +626,24 @@ public sealed partial class Kernel
 
     private ulong FramesFingerprint(ulong xen)
     {
+        // The same hypervisor fingerprint over the same frame arrays (one version of them) gives the last answer.
+        if (xen == _framesFingerprintXen && _framesGeneration == _framesFingerprintGeneration)
+        {
+            return _framesFingerprint;
+        }
+
         HashFrameArrays();
         var b = FingerprintBuffer.Start();
         b.Add(xen);
         b.Add(_pinsHash);
-        return b.Hash();
+        (_framesFingerprint, _framesFingerprintXen, _framesFingerprintGeneration) = (b.Hash(), xen, _framesGeneration);
+        return _framesFingerprint;
     }
+
+    /// <summary>The last <see cref="FramesFingerprint(ulong)"/>, of the hypervisor fingerprint and frame-array version beside it.</summary>
+    private ulong _framesFingerprint;
+    private ulong _framesFingerprintXen;
+    private ulong _framesFingerprintGeneration;
 
     /// <summary>Hashes the per-frame arrays, unless they are as they were when last hashed.</summary>
     private void HashFrameArrays()
@@ -656,6 +676,7 @@ public sealed partial class Kernel
     internal FingerprintBuffer StartFingerprintFromScratch()
     {
         _framesHashGeneration = 0;
+        _framesFingerprintGeneration = 0;
         return StartFingerprint(Xen.FingerprintFromScratch());
     }
 

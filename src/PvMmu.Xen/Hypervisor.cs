@@ -570,6 +570,7 @@ public sealed partial class Hypervisor
         var s = new HypervisorSnapshot(new byte[_stateBytes], Tables.Snapshot(), events ? Events.Clone() : null);
         SaveDeclared(s.State);
         s.Generation = Generation;
+        KeepFingerprint(s);
         return s;
     }
 
@@ -587,6 +588,7 @@ public sealed partial class Hypervisor
 
         // The event counts are outside the versioned state (a guest's phase marks move them): copied whatever the version.
         CopyEvents(reuse);
+        KeepFingerprint(reuse);
         if (reuse.Generation == Generation)
         {
             return reuse;
@@ -596,6 +598,15 @@ public sealed partial class Hypervisor
         SaveDeclared(reuse.State);
         reuse.Tables = Tables.SnapshotInto(reuse.Tables);
         return reuse;
+    }
+
+    /// <summary>Puts the fingerprint into <paramref name="s"/>, if it is known for the state now (see <see cref="HypervisorSnapshot.Fingerprint"/>).</summary>
+    private void KeepFingerprint(HypervisorSnapshot s)
+    {
+        if (_fingerprintGeneration == Generation)
+        {
+            (s.Fingerprint, s.FingerprintGeneration) = (_fingerprint, Generation);
+        }
     }
 
     private void SaveDeclared(byte[] into)
@@ -635,6 +646,12 @@ public sealed partial class Hypervisor
         if (s.Events != null)
         {
             Events.CopyFrom(s.Events);
+        }
+
+        // A fingerprint the snapshot holds for its state is the state's now.
+        if (s.FingerprintGeneration == s.Generation && _fingerprintGeneration != s.Generation)
+        {
+            (_fingerprint, _fingerprintGeneration) = (s.Fingerprint, s.Generation);
         }
 
         if (s.Generation == Generation)

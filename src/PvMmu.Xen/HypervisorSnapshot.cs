@@ -26,4 +26,13 @@ public sealed class HypervisorSnapshot
 
     /// <summary>The hypervisor's <see cref="Hypervisor.Generation"/> when this was taken.</summary>
     internal ulong Generation { get; set; }
+
+    /// <summary>
+    /// The hypervisor's fingerprint at <see cref="Generation"/>, if it had been computed when this was taken
+    /// (<see cref="FingerprintGeneration"/> equal to <see cref="Generation"/>): a restore brings it back with the state,
+    /// so that a search does not hash again a state it has hashed before.
+    /// </summary>
+    internal ulong Fingerprint { get; set; }
+
+    internal ulong FingerprintGeneration { get; set; }
 }

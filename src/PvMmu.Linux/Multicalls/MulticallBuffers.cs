@@ -365,12 +365,16 @@ public sealed partial class MulticallBuffers
         s.CbData = AtLeast(s.CbData, cbs);
         s.Warnings = AtLeast(s.Warnings, Warnings.Count);
         s.WarningCount = Warnings.Count;
-        Warnings.CopyTo(s.Warnings);
-        _mcidx.CopyTo(s.Mcidx, 0);
-        _argidx.CopyTo(s.Argidx, 0);
-        _cbidx.CopyTo(s.Cbidx, 0);
-        _mmuUsed.CopyTo(s.MmuUsed, 0);
-        _extUsed.CopyTo(s.ExtUsed, 0);
+        if (Warnings.Count != 0)
+        {
+            Warnings.CopyTo(s.Warnings);
+        }
+
+        _mcidx.AsSpan().CopyTo(s.Mcidx);
+        _argidx.AsSpan().CopyTo(s.Argidx);
+        _cbidx.AsSpan().CopyTo(s.Cbidx);
+        _mmuUsed.AsSpan().CopyTo(s.MmuUsed);
+        _extUsed.AsSpan().CopyTo(s.ExtUsed);
         entries = mmu = ext = cbs = 0;
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
@@ -404,11 +408,11 @@ public sealed partial class MulticallBuffers
     /// <summary>Puts the buffers back as <see cref="Save"/> found them (same CPU count).</summary>
     public void Restore(MulticallSnapshot s)
     {
-        s.Mcidx.CopyTo(_mcidx, 0);
-        s.Argidx.CopyTo(_argidx, 0);
-        s.Cbidx.CopyTo(_cbidx, 0);
-        s.MmuUsed.CopyTo(_mmuUsed, 0);
-        s.ExtUsed.CopyTo(_extUsed, 0);
+        s.Mcidx.AsSpan().CopyTo(_mcidx);
+        s.Argidx.AsSpan().CopyTo(_argidx);
+        s.Cbidx.AsSpan().CopyTo(_cbidx);
+        s.MmuUsed.AsSpan().CopyTo(_mmuUsed);
+        s.ExtUsed.AsSpan().CopyTo(_extUsed);
         int entries = 0, mmu = 0, ext = 0, cbs = 0;
         for (var cpu = 0; cpu < Cpus; cpu++)
         {
@@ -429,8 +433,11 @@ public sealed partial class MulticallBuffers
             cbs += _cbidx[cpu];
         }
 
-        Warnings.Clear();
-        Warnings.AddRange(s.Warnings.AsSpan(0, s.WarningCount));
+        if (Warnings.Count != 0 || s.WarningCount != 0)
+        {
+            Warnings.Clear();
+            Warnings.AddRange(s.Warnings.AsSpan(0, s.WarningCount));
+        }
     }
 
     /// <summary>Adds what is queued to a fingerprint (counters and the WARN log excluded).</summary>

@@ -171,4 +171,45 @@ public sealed class IncrementalStateProperties
         m.H.Restore(snapshot);
         Assert.Equal(before, m.H.FingerprintFromScratch());
     }
+
+    /// <summary>
+    /// A snapshot carries the fingerprint computed for its state, and a restore brings it back: the fingerprint after
+    /// a restore is the restored state's (equal to one computed from scratch), whether the snapshot was taken with a
+    /// fingerprint known, without one, or into an older snapshot that held another state's.
+    /// </summary>
+    [Fact]
+    public void ARestoreBringsBackTheFingerprintOfTheStateItRestores()
+    {
+        var (m, _, l1, data) = Pinned();
+        var first = m.H.Fingerprint();
+        var withFingerprint = m.H.Snapshot();
+        Ok(m.H.MmuUpdate(0, [MmuUpdateRequest.Normal(l1, 9, E(data, P))], out _));
+        var withoutFingerprint = m.H.Snapshot();
+        Ok(m.H.MmuUpdate(0, [MmuUpdateRequest.Normal(l1, 10, E(data, P))], out _));
+        var third = m.H.Fingerprint();
+        var reused = m.H.SnapshotInto(m.H.Snapshot());
+
+        m.H.Restore(withFingerprint);
+        Assert.Equal(first, m.H.Fingerprint());
+        Assert.Equal(m.H.FingerprintFromScratch(), m.H.Fingerprint());
+
+        m.H.Restore(withoutFingerprint);
+        var second = m.H.Fingerprint();
+        Assert.Equal(m.H.FingerprintFromScratch(), second);
+        Assert.NotEqual(first, second);
+        Assert.NotEqual(third, second);
+
+        m.H.Restore(reused);
+        Assert.Equal(third, m.H.Fingerprint());
+        Assert.Equal(m.H.FingerprintFromScratch(), m.H.Fingerprint());
+
+        // The older snapshot overwritten with the second state: it holds the second state's fingerprint, not the first's.
+        m.H.Restore(withoutFingerprint);
+        _ = m.H.Fingerprint();
+        withFingerprint = m.H.SnapshotInto(withFingerprint);
+        m.H.Restore(reused);
+        m.H.Restore(withFingerprint);
+        Assert.Equal(second, m.H.Fingerprint());
+        Assert.Equal(m.H.FingerprintFromScratch(), m.H.Fingerprint());
+    }
 }
