@@ -14,8 +14,10 @@ namespace PvMmu.Explore.Visited;
 /// <para>
 /// Any number of slots, not only powers of two: a fingerprint's home slot is its low 32 bits scaled to the capacity
 /// (Lemire's multiply-shift), so that the shard can grow by half when three quarters full. A shard then holds between
-/// 8 / 0.75 ≈ 10.7 and 1.5 × 8 / 0.75 = 16 bytes per fingerprint; past a few thousand slots they are mapped on huge
-/// pages (<see cref="SlotBlock"/>). A struct on 128 bytes of its own, as <see cref="StateShard"/>, for the same
+/// 8 / 0.75 ≈ 10.7 and 1.5 × 8 / 0.75 = 16 bytes per fingerprint; from <see cref="SleepTable.ArenaFrom"/> slots its
+/// block lies beside the other shards' of the same capacity in one mapping on huge pages (<see cref="SlotArena"/>:
+/// until 2026-12-08 each shard had a block of its own, too small for a huge page, and a probe of a table of millions
+/// of states missed the TLB). A struct on 128 bytes of its own, as <see cref="StateShard"/>, for the same
 /// reason; not thread-safe by itself: callers hold it with <see cref="Enter"/>.
 /// </para>
 /// </summary>
@@ -44,6 +46,10 @@ internal unsafe struct SleepShard
 
     [FieldOffset(32)]
     private SlotBlock _own;
+
+    /// <summary>Whether the slots are this shard's block of one of the table's arenas (<see cref="SlotArena"/>) rather than <see cref="_own"/>.</summary>
+    [FieldOffset(56)]
+    private bool _inArena;
 
     public readonly int Count => _used + (_hasZero ? 1 : 0);
 
@@ -83,7 +89,7 @@ internal unsafe struct SleepShard
     /// reference is valid until the next call. <paramref name="table"/> says how far to grow, when it must.
     /// </summary>
     [UnscopedRef]
-    public ref ulong GetSlotOrAdd(ulong key, out bool existed, SleepTable? table = null)
+    public ref ulong GetSlotOrAdd(ulong key, out bool existed, SleepTable? table = null, int shard = 0)
     {
         var tag = key << SleepTable.ValueBits;
         if (tag == 0)
@@ -96,7 +102,7 @@ internal unsafe struct SleepShard
         // Grown before the insertion it may be needed for, so that the reference returned stays in the slots.
         if (4L * (_used + 1) > 3L * _capacity)
         {
-            Grow(SleepTable.Grown(table, _capacity));
+            Grow(SleepTable.Grown(table, _capacity), table, shard);
         }
 
         ref var slot = ref Probe(_slots, _capacity, tag);
@@ -180,11 +186,20 @@ internal unsafe struct SleepShard
         while (Volatile.Read(ref _lock) != 0 || Interlocked.CompareExchange(ref _lock, 1, 0) != 0);
     }
 
-    /// <summary>Moves every slot into <paramref name="capacity"/> new ones.</summary>
-    private void Grow(int capacity)
+    /// <summary>
+    /// Moves every slot into <paramref name="capacity"/> new ones: shard <paramref name="shard"/>'s block of
+    /// <paramref name="table"/>'s arena of that capacity if it keeps one, else a block of its own.
+    /// </summary>
+    private void Grow(int capacity, SleepTable? table, int shard)
     {
-        var own = SlotBlock.Allocate((long)capacity * sizeof(ulong));
-        var slots = own.Slots;
+        SlotBlock own = default;
+        var slots = table?.ArenaBlock(shard, capacity);
+        if (slots == null)
+        {
+            own = SlotBlock.Allocate((long)capacity * sizeof(ulong));
+            slots = own.Slots;
+        }
+
         for (var i = 0; i < _capacity; i++)
         {
             var s = _slots[i];
@@ -194,8 +209,14 @@ internal unsafe struct SleepShard
             }
         }
 
+        if (_inArena)
+        {
+            table!.LeaveArena(shard, _capacity);
+        }
+
         _own.Free();
         _own = own;
+        _inArena = own.Slots == null;
         _slots = slots;
         _capacity = capacity;
     }

@@ -37,7 +37,14 @@ internal sealed class SleepTable
 
     private const int Shards = 1 << ShardBits;
 
+    /// <summary>From this many slots a shard's blocks are taken from an arena (<see cref="SlotArena"/>): 64 KiB a shard, 16 MiB an arena.</summary>
+    internal const int ArenaFrom = 8192;
+
     private readonly SleepShard[] _shards = new SleepShard[Shards];
+
+    /// <summary>The arenas in use, by capacity (at most the two a growth moves between, but for shards far behind).</summary>
+    private readonly Dictionary<int, SlotArena> _arenas = [];
+    private readonly Lock _arenaLock = new();
     private readonly int _presizedSlots;
 
     /// <summary>A table expecting up to <paramref name="expectedKeys"/> keys (0: grow as needed).</summary>
@@ -58,6 +65,46 @@ internal sealed class SleepTable
         for (var i = 0; i < Shards; i++)
         {
             _shards[i].Free();
+        }
+
+        foreach (var a in _arenas.Values)
+        {
+            a.Free();
+        }
+    }
+
+    /// <summary>
+    /// Shard <paramref name="shard"/>'s block in the arena of <paramref name="capacity"/> slots (made by the first
+    /// shard to ask), or null below <see cref="ArenaFrom"/>: the shard then takes a block of its own.
+    /// </summary>
+    internal unsafe ulong* ArenaBlock(int shard, int capacity)
+    {
+        if (capacity < ArenaFrom)
+        {
+            return null;
+        }
+
+        lock (_arenaLock)
+        {
+            if (!_arenas.TryGetValue(capacity, out var arena))
+            {
+                arena = new SlotArena(Shards, capacity);
+                _arenas.Add(capacity, arena);
+            }
+
+            return arena.BlockOf(shard);
+        }
+    }
+
+    /// <summary>Shard <paramref name="shard"/> has moved out of its block in the arena of <paramref name="capacity"/> slots.</summary>
+    internal void LeaveArena(int shard, int capacity)
+    {
+        lock (_arenaLock)
+        {
+            if (_arenas[capacity].Release(shard))
+            {
+                _ = _arenas.Remove(capacity);
+            }
         }
     }
 
@@ -106,6 +153,18 @@ internal sealed class SleepTable
         }
     }
 
+    /// <summary>How many arenas are mapped now (<see cref="SlotArena"/>).</summary>
+    internal int Arenas
+    {
+        get
+        {
+            lock (_arenaLock)
+            {
+                return _arenas.Count;
+            }
+        }
+    }
+
     /// <summary>How many slots shard <paramref name="shard"/> has now.</summary>
     internal int ShardCapacity(int shard) => _shards[shard].Capacity;
 
@@ -120,7 +179,7 @@ internal sealed class SleepTable
         s.Enter();
         try
         {
-            s.GetSlotOrAdd(key, out var existed, this);
+            s.GetSlotOrAdd(key, out var existed, this, i);
             return !existed;
         }
         finally
@@ -143,7 +202,7 @@ internal sealed class SleepTable
         s.Enter();
         try
         {
-            ref var slot = ref s.GetSlotOrAdd(fp, out var existed, this);
+            ref var slot = ref s.GetSlotOrAdd(fp, out var existed, this, i);
             if (existed)
             {
                 isNew = false;

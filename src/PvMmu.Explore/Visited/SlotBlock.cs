@@ -18,7 +18,9 @@ internal readonly unsafe partial struct SlotBlock
     private const int ProtWrite = 2;
     private const int MapPrivate = 2;
     private const int MapAnonymous = 0x20;
+    private const int MadvDontNeed = 4;
     private const int MadvHugePage = 14;
+    private const long SmallPage = 4096;
 
     private readonly nint _base;
     private readonly long _mappedLength;
@@ -68,6 +70,25 @@ internal readonly unsafe partial struct SlotBlock
         else
         {
             NativeMemory.Free((void*)_base);
+        }
+    }
+
+    /// <summary>
+    /// Gives back the memory of the whole pages within <paramref name="bytes"/> at <paramref name="from"/>, inside a
+    /// mapped block (madvise(MADV_DONTNEED)): they read as zeros if touched again. A hint; nothing on other systems.
+    /// </summary>
+    public static void Discard(ulong* from, long bytes)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var start = ((nint)from + (nint)(SmallPage - 1)) & ~(nint)(SmallPage - 1);
+        var end = ((nint)from + (nint)bytes) & ~(nint)(SmallPage - 1);
+        if (end > start)
+        {
+            _ = Madvise(start, (nuint)(end - start), MadvDontNeed);
         }
     }
 

@@ -90,4 +90,46 @@ public sealed class SleepTableProperties
             }
         }
     }
+
+    /// <summary>
+    /// Past <see cref="SleepTable.ArenaFrom"/> slots the shards move from arena to arena (<see cref="SlotArena"/>):
+    /// every key and its stored sleep set survive each move, and an arena every shard has left is unmapped. Sized so
+    /// that every shard passes three arena capacities (8,708, 13,062 and 19,593 slots, by the growth rule from a table
+    /// expecting 1.5 M keys) and ends in the last.
+    /// </summary>
+    [Trait("Category", "Slow")]
+    [Fact]
+    public void ShardsMovingFromArenaToArenaKeepEveryKeyAndFreeTheArenasLeft()
+    {
+        var t = new SleepTable(1_500_000);
+        Assert.Equal(8708, t.PresizedSlots);
+        var rng = new Random(11);
+        var keys = new HashSet<ulong>();
+        while (keys.Count < 256 * 11_000)
+        {
+            var key = (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63);
+            if (keys.Add(key))
+            {
+                // Four vCPUs' moves enabled and vCPU (key mod 4)'s IPI asleep: a sleep set the encoding keeps exactly.
+                t.ClaimSleep(key, 1UL << (4 * (int)(key % 4)), 0xFFFF, out var isNew, out _, out _);
+                Assert.True(isNew);
+            }
+        }
+
+        Assert.Equal(keys.Count, t.Count);
+        Assert.True(t.Keys().SetEquals(keys));
+        for (var shard = 0; shard < 256; shard++)
+        {
+            Assert.Equal(19_593, t.ShardCapacity(shard));
+        }
+
+        Assert.Equal(1, t.Arenas);
+        foreach (var key in keys.Take(10_000))
+        {
+            // Reached again with nothing asleep: the stored set (only that IPI) is what is left to explore.
+            t.ClaimSleep(key, 0, 0xFFFF, out var isNew, out var explore, out _);
+            Assert.False(isNew);
+            Assert.Equal(1UL << (4 * (int)(key % 4)), explore);
+        }
+    }
 }
