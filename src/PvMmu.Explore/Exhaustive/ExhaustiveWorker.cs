@@ -177,9 +177,10 @@ internal sealed class ExhaustiveWorker(ExhaustiveExplorer search, IExplorable mo
         Deepest = Math.Max(Deepest, depth);
         while (_frames.Count <= depth)
         {
-            // Its snapshot is made with it, at a depth first reached, and only overwritten after: the search allocates
-            // per new depth, never per state.
-            _frames.Add(new ExhaustiveFrame { Snapshot = Model.Snapshot() });
+            // Its snapshot is made the first time a move leaves a state at this depth with another still to take
+            // (NextMove), and only overwritten after: the search allocates per depth at most, never per state, and
+            // not at all for the depths where every state has one move to take (most of a deep search's).
+            _frames.Add(new ExhaustiveFrame());
         }
 
         var f = _frames[depth];
