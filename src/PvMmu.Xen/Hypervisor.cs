@@ -507,6 +507,12 @@ public sealed partial class Hypervisor
     /// </summary>
     public IReadOnlyList<StateArray> DeclaredState { get; }
 
+    /// <summary>
+    /// <see cref="DeclaredState"/> as the array it is, for the loops that walk it at every state (a foreach over the
+    /// interface goes through an enumerator).
+    /// </summary>
+    internal ReadOnlySpan<StateArray> Declared => (StateArray[])DeclaredState;
+
     private StateArray[] Declare()
     {
         var f = Frames;
@@ -612,7 +618,7 @@ public sealed partial class Hypervisor
     private void SaveDeclared(byte[] into)
     {
         var at = 0;
-        foreach (var a in DeclaredState)
+        foreach (var a in Declared)
         {
             var bytes = a.Bytes;
             bytes.CopyTo(into.AsSpan(at));
@@ -661,7 +667,7 @@ public sealed partial class Hypervisor
 
         Generation = s.Generation;
         var at = 0;
-        foreach (var a in DeclaredState)
+        foreach (var a in Declared)
         {
             var bytes = a.Bytes;
             s.State.AsSpan(at, bytes.Length).CopyTo(bytes);

@@ -16,6 +16,9 @@ internal static class StateHash
     [ThreadStatic]
     private static XxHash3? _hasher;
 
+    [ThreadStatic]
+    private static ulong[]? _pairs;
+
     /// <summary>The fingerprint, from the cached page hashes.</summary>
     public static ulong Compute(Hypervisor h) => Compute(h, cached: true);
 
@@ -27,8 +30,7 @@ internal static class StateHash
     {
         var x = _hasher ??= new XxHash3();
         x.Reset();
-        Span<ulong> pair = stackalloc ulong[2];
-        foreach (var a in h.DeclaredState)
+        foreach (var a in h.Declared)
         {
             if (a.Role == State.StateRole.Hashed)
             {
@@ -36,8 +38,12 @@ internal static class StateHash
                 continue;
             }
 
+            // The (frame, page hash) pairs gathered and appended at once: XxHash3 of bytes appended in pieces is that
+            // of the bytes together, so the fingerprint is the one a pair at a time gave, for fewer calls.
             var tables = h.Tables;
             var index = (int[])a.Array;
+            var pairs = _pairs ??= new ulong[64];
+            var n = 0;
             for (var m = 0; m < index.Length; m++)
             {
                 var t = index[m];
@@ -52,15 +58,19 @@ internal static class StateHash
                     continue;
                 }
 
-                pair[0] = (ulong)m;
-                pair[1] = page;
-                x.Append(MemoryMarshal.AsBytes(pair));
+                if (n + 2 > pairs.Length)
+                {
+                    x.Append(MemoryMarshal.AsBytes(pairs.AsSpan(0, n)));
+                    n = 0;
+                }
+
+                pairs[n++] = (ulong)m;
+                pairs[n++] = page;
             }
+
+            x.Append(MemoryMarshal.AsBytes(pairs.AsSpan(0, n)));
         }
 
         return x.GetCurrentHashAsUInt64();
     }
-
-    private static void Append<T>(XxHash3 x, T[] a)
-        where T : unmanaged => x.Append(MemoryMarshal.AsBytes(a.AsSpan()));
 }

@@ -275,7 +275,12 @@ internal sealed class SleepTable
     }
 
     /// <summary>What <see cref="Encode"/> stored, read back as a superset: every move of every vCPU its bits may stand for.</summary>
-    internal static ulong Decode(ulong bits)
+    internal static ulong Decode(ulong bits) => Decoded[(int)(bits & MaxValue)];
+
+    /// <summary><see cref="DecodeBits"/> of each of the 256 values a slot holds, worked out once: it is read at every state reached again.</summary>
+    private static readonly ulong[] Decoded = [.. Enumerable.Range(0, (int)MaxValue + 1).Select(b => DecodeBits((ulong)b))];
+
+    private static ulong DecodeBits(ulong bits)
     {
         ulong sleep = 0;
         for (var c = 0; c < Exhaustive.ExhaustiveWorker.MaxVcpus; c++)

@@ -143,7 +143,10 @@ public sealed class MmTable
         static void Restore<T>(T[] from, T[] to, int n, int used)
         {
             from.AsSpan(0, n).CopyTo(to);
-            to.AsSpan(n, used - n).Clear();
+            if (used > n)
+            {
+                to.AsSpan(n, used - n).Clear();
+            }
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class StateArray
         Array = array;
         ElementSize = elementSize;
         Role = role;
+        ByteLength = array.Length * elementSize;
     }
 
     public string Name { get; }
@@ -27,8 +28,8 @@ public sealed class StateArray
 
     public StateRole Role { get; }
 
-    /// <summary>Its length in bytes.</summary>
-    public int ByteLength => Array.Length * ElementSize;
+    /// <summary>Its length in bytes (the array is never replaced, so never resized).</summary>
+    public int ByteLength { get; }
 
     /// <summary>Its bytes, to copy, hash, or (in tests) flip.</summary>
     public Span<byte> Bytes => MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(Array), ByteLength);
