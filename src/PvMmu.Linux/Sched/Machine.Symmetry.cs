@@ -234,11 +234,12 @@ public sealed partial class Machine
         p.Blocks(_lazyRef.Span);
         p.Blocks(_newMm.Span);
         p.Blocks(_exitMm.Span);
-        foreach (var mask in (StateRow<ulong>[])[_waitingFor, _serialLeft, _pendingFrom, _walkSeen])
-        {
-            p.Blocks(mask.Span);
-            p.Masks(mask.Span);
-        }
+        // Each cpumask row moves with its vCPU and has its bits renamed. Four calls, not a loop over a collection
+        // expression: that would allocate an array at every renaming, and the search renames at every state.
+        PermuteMaskRow(p, _waitingFor);
+        PermuteMaskRow(p, _serialLeft);
+        PermuteMaskRow(p, _pendingFrom);
+        PermuteMaskRow(p, _walkSeen);
 
         p.Blocks(_tlbStart.Span);
         p.Blocks(_tlbEnd.Span);
@@ -246,5 +247,11 @@ public sealed partial class Machine
         p.Pairs(_pendingHandler);
         p.Blocks(_gather);
         K.PermuteCpus(p);
+    }
+
+    private static void PermuteMaskRow(VcpuPermutation p, StateRow<ulong> mask)
+    {
+        p.Blocks(mask.Span);
+        p.Masks(mask.Span);
     }
 }
