@@ -50,10 +50,20 @@ public sealed class VcpuSymmetry
             to[i] = i;
         }
 
+        // Each signature once: it hashes the vCPU's whole TLB, and the sort and the tie scan below read it again.
+        var sig = new ulong[vcpus];
+        foreach (var members in Classes)
+        {
+            foreach (var v in members)
+            {
+                sig[v] = signature(v);
+            }
+        }
+
         var ties = new List<int[]>();
         foreach (var members in Classes)
         {
-            var sorted = members.OrderBy(signature).ThenBy(v => v).ToArray();
+            var sorted = members.OrderBy(v => sig[v]).ThenBy(v => v).ToArray();
             for (var k = 0; k < sorted.Length; k++)
             {
                 to[sorted[k]] = members[k];
@@ -62,7 +72,7 @@ public sealed class VcpuSymmetry
             for (var k = 0; k < sorted.Length;)
             {
                 var end = k + 1;
-                while (end < sorted.Length && signature(sorted[end]) == signature(sorted[k]))
+                while (end < sorted.Length && sig[sorted[end]] == sig[sorted[k]])
                 {
                     end++;
                 }
