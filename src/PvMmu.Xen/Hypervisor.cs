@@ -330,6 +330,30 @@ public sealed partial class Hypervisor
         return VcpuOps.ToUserMode(this);
     }
 
+    /// <summary>
+    /// A page fault the guest's user mode takes and its kernel must handle (a not-present PTE, or a write to a
+    /// read-only one), the round trip of an x86-64 PV guest: the #PF enters Xen (do_page_fault, xen/arch/x86/traps.c),
+    /// which finds nothing to fix up itself (no ptwr emulation: the fault is on a user page, not a page-table write)
+    /// and bounces it to the guest kernel (pv_inject_page_fault → create_bounce_frame, switching to the kernel's page
+    /// tables: toggle_guest_mode); the guest's handler returns with HYPERVISOR_iret, which switches back. On bare
+    /// hardware the CPU delivers the fault to the kernel directly: nothing here. The two switches' flushes of
+    /// non-global entries are left out (docs/model.md): the vCPU's TLB keeps what it held, never fewer entries than
+    /// the real one, so no stale entry is hidden.
+    /// </summary>
+    public void UserFault(int vcpu)
+    {
+        if (Config.BareMetal)
+        {
+            return;
+        }
+
+        Enter(vcpu);
+        Events.Add(EventKind.FaultInjected);
+        Events.Add(EventKind.ModeSwitch);
+        Events.Add(EventKind.Hypercall);
+        Events.Add(EventKind.ModeSwitch);
+    }
+
     /// <summary>A syscall, interrupt or exception from guest user mode: back to the kernel page tables.</summary>
     public void EnterKernel(int vcpu)
     {

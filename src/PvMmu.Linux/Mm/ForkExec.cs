@@ -2,6 +2,7 @@ using PvMmu.Events;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
+using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
 namespace PvMmu.Linux.Mm;
@@ -123,7 +124,7 @@ public static class ForkExec
             var i = (mm * MmTable.MaxVmas) + v;
             if (va >= k.Mms.VmaStart[i] && va < k.Mms.VmaEnd[i])
             {
-                return k.Mms.VmaFile[i] != 0;
+                return MmTable.IsFile(k.Mms.VmaFile[i]);
             }
         }
 
@@ -236,8 +237,9 @@ public static class ForkExec
 
     /// <summary>
     /// The faults of one PTE page's worth of the mm's VMAs from <paramref name="firstVma"/> on, slice
-    /// <paramref name="index"/> (copy_strings → get_user_pages_remote for the stack, the new program's own faults for
-    /// its regions): each page a write fault (do_anonymous_page, one direct mmu_update). False when there is no such slice.
+    /// <paramref name="index"/> (copy_strings → get_user_pages_remote for the stack, from the kernel; the new program's
+    /// own faults for its regions, from user mode: <see cref="Hypervisor.UserFault"/>): each page a fault
+    /// (do_anonymous_page, one direct mmu_update). False when there is no such slice.
     /// </summary>
     public static bool FaultSlice(Kernel k, int cpu, int mm, int firstVma, int index)
     {
@@ -248,7 +250,7 @@ public static class ForkExec
 
         for (; va < end; va += 4096)
         {
-            MmOps.FaultIn(k, cpu, mm, va);
+            MmOps.FaultIn(k, cpu, mm, va, fromUser: firstVma > 0);
         }
 
         return true;
@@ -271,7 +273,7 @@ public static class ForkExec
     {
         foreach (var r in image.Regions)
         {
-            MmOps.MapAnonymous(k, mm, r.Start, r.Pages);
+            MmOps.MapAnonymous(k, mm, r.Start, r.Pages, r.Writable);
         }
     }
 }

@@ -1,6 +1,7 @@
 using PvMmu.Events;
 using PvMmu.Linux.Multicalls;
 using PvMmu.Linux.Pvops;
+using PvMmu.Xen;
 using PvMmu.Xen.Abi;
 
 namespace PvMmu.Linux.Mm;
@@ -46,7 +47,13 @@ public static class MmOps
     }
 
     /// <summary>An anonymous mapping [start, start + pages·4 KiB), as mmap(MAP_ANONYMOUS) makes one: a VMA, no tables yet.</summary>
-    public static void MapAnonymous(Kernel k, int mm, ulong start, int pages)
+    public static void MapAnonymous(Kernel k, int mm, ulong start, int pages) => MapAnonymous(k, mm, start, pages, writable: true);
+
+    /// <summary>
+    /// An anonymous mapping, writable or not (<see cref="MmTable.ReadOnlyAnonymous"/>): a VMA, no tables yet. A
+    /// read-only one's pages are mapped without _PAGE_RW when first touched.
+    /// </summary>
+    public static void MapAnonymous(Kernel k, int mm, ulong start, int pages, bool writable)
     {
         var n = k.Mms.VmaCount[mm];
         if (n == MmTable.MaxVmas)
@@ -56,7 +63,7 @@ public static class MmOps
 
         k.Mms.VmaStart[(mm * MmTable.MaxVmas) + n] = start;
         k.Mms.VmaEnd[(mm * MmTable.MaxVmas) + n] = start + ((ulong)pages << 12);
-        k.Mms.VmaFile[(mm * MmTable.MaxVmas) + n] = 0;
+        k.Mms.VmaFile[(mm * MmTable.MaxVmas) + n] = writable ? 0 : MmTable.ReadOnlyAnonymous;
         k.Mms.VmaCount[mm] = n + 1;
     }
 
@@ -91,12 +98,12 @@ public static class MmOps
 
     /// <summary>
     /// The process touches <paramref name="va"/> (handle_mm_fault → do_anonymous_page or do_fault, by the VMA): an
-    /// anonymous page is written (<see cref="FaultIn"/>), a file page faulted in (<see cref="FileFault"/>).
+    /// anonymous page is written (<see cref="FaultIn(Kernel, int, int, ulong)"/>), a file page faulted in (<see cref="FileFault"/>).
     /// </summary>
     public static void Touch(Kernel k, int cpu, int mm, ulong va, PageCache files)
     {
         var v = FindVma(k, mm, va);
-        if (v < 0 || k.Mms.VmaFile[v] == 0)
+        if (v < 0 || !MmTable.IsFile(k.Mms.VmaFile[v]))
         {
             FaultIn(k, cpu, mm, va);
             return;
@@ -122,6 +129,7 @@ public static class MmOps
         }
 
         k.Events.Add(cpu, EventKind.PageFault);
+        k.Xen.UserFault(cpu);
         var word = k.Mms.VmaFile[vma];
         var file = MmTable.FileOf(word);
         if (MmTable.IsShared(word))
@@ -161,11 +169,19 @@ public static class MmOps
     }
 
     /// <summary>
-    /// A write fault on an anonymous page (outside lazy MMU mode): missing tables are allocated and hooked in
-    /// (alloc hook first, then the parent entry), then a fresh page is mapped with set_pte_at — one mmu_update
-    /// hypercall, pinned or not. Returns the data page.
+    /// A fault on an anonymous page (outside lazy MMU mode): missing tables are allocated and hooked in (alloc hook
+    /// first, then the parent entry), then a fresh page is mapped with set_pte_at — one mmu_update hypercall, pinned
+    /// or not — writable unless the VMA is read-only (<see cref="MmTable.ReadOnlyAnonymous"/>: a text page, read).
+    /// Returns the data page.
     /// </summary>
-    public static uint FaultIn(Kernel k, int cpu, int mm, ulong va)
+    public static uint FaultIn(Kernel k, int cpu, int mm, ulong va) => FaultIn(k, cpu, mm, va, fromUser: true);
+
+    /// <summary>
+    /// <see cref="FaultIn(Kernel, int, int, ulong)"/>, from user mode (the program's own access: the fault's round trip
+    /// through Xen, <see cref="Hypervisor.UserFault"/>) or from the kernel (exec's copy_strings →
+    /// get_user_pages_remote: handle_mm_fault called directly, no trap).
+    /// </summary>
+    public static uint FaultIn(Kernel k, int cpu, int mm, ulong va, bool fromUser)
     {
         var pte = PteTableFor(k, cpu, mm, va);
         var slot = Layout.PteIndex(va);
@@ -176,8 +192,15 @@ public static class MmOps
         }
 
         k.Events.Add(cpu, EventKind.PageFault);
+        if (fromUser)
+        {
+            k.Xen.UserFault(cpu);
+        }
+
         var page = k.AllocPage(cpu);
-        PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, PteFlags.UserRw));
+        var v = FindVma(k, mm, va);
+        var flags = v >= 0 && k.Mms.VmaFile[v] == MmTable.ReadOnlyAnonymous ? PteFlags.UserRo : PteFlags.UserRw;
+        PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, flags));
         return page;
     }
 
@@ -204,6 +227,7 @@ public static class MmOps
         }
 
         k.Events.Add(cpu, EventKind.PageFault);
+        k.Xen.UserFault(cpu);
         var oldPage = PageFlags.Mfn(old);
         if (k.PageRef(oldPage) == 1)
         {

@@ -49,6 +49,17 @@ public sealed class MmTable
     /// <summary>The file a <see cref="VmaFile"/> word maps, or −1 for anonymous memory.</summary>
     public static int FileOf(ulong word) => (int)(word & 0x7FF) - 1;
 
+    /// <summary>
+    /// The <see cref="VmaFile"/> word of private memory mapped without PROT_WRITE that the model keeps anonymous: a
+    /// program's text (the ELF loader maps it from the file, but every page of it is resident and never written, so
+    /// what the page-table code does with it is what it does with read-only anonymous memory). No file word has it:
+    /// a file's index + 1 in bits 0–10 is never 0.
+    /// </summary>
+    public const ulong ReadOnlyAnonymous = 0x1000;
+
+    /// <summary>Whether a <see cref="VmaFile"/> word maps a file (vm_file set).</summary>
+    public static bool IsFile(ulong word) => (word & 0x7FF) != 0;
+
     /// <summary>Whether a <see cref="VmaFile"/> word is a shared mapping (VM_SHARED).</summary>
     public static bool IsShared(ulong word) => (word & 0x800) != 0;
 

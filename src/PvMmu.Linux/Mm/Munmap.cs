@@ -51,7 +51,7 @@ public static class Munmap
     public static bool MapsFile(Kernel k, int mm, ulong va)
     {
         var v = MmOps.FindVma(k, mm, va);
-        return v >= 0 && k.Mms.VmaFile[v] != 0;
+        return v >= 0 && MmTable.IsFile(k.Mms.VmaFile[v]);
     }
 
     /// <summary>

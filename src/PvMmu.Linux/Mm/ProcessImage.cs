@@ -3,7 +3,8 @@ namespace PvMmu.Linux.Mm;
 /// <summary>
 /// What a program maps and touches, as the page-table code sees it: its regions (text, data, heap, shared
 /// libraries, ...) and the stack pages exec builds before the new mm is activated (bprm's argument pages).
-/// Every region is modeled as private memory whose pages are all present once the program has run.
+/// Every region is modeled as private anonymous memory, writable or not (a text segment is not), whose pages are all
+/// present once the program has run.
 /// </summary>
 public sealed record ProcessImage(string Name, MemoryRegion[] Regions, int StackPages)
 {

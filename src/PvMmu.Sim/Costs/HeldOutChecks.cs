@@ -1,4 +1,5 @@
 using PvMmu.Events;
+using PvMmu.Linux;
 using PvMmu.Linux.Exit;
 using PvMmu.Linux.Mm;
 using PvMmu.Linux.Sched;
@@ -73,7 +74,7 @@ public static class HeldOutChecks
         new(name, source, model, published, "µs", $"within {OverheadFactor}× either way", model >= published / OverheadFactor && model <= published * OverheadFactor);
 
     /// <summary>
-    /// The Xen overhead of one demand fault (<see cref="MmOps.FaultIn"/>) in a pinned, running process's new mapping,
+    /// The Xen overhead of one demand fault (<see cref="MmOps.FaultIn(Kernel, int, int, ulong)"/>) in a pinned, running process's new mapping,
     /// averaged over <see cref="Repeats"/> pages (the tables the first ones allocate included), in µs.
     /// </summary>
     public static double PageFaultOverhead(CostTable table)

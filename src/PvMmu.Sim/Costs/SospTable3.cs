@@ -62,8 +62,7 @@ public static class SospTable3
     /// ptep_get_and_clear in include/asm-xeno/pgtable*.h; Xen 1.0 had no writable page tables), so each counted
     /// request and each trapped write (ptwr) is one request;</item>
     /// <item>fork write-protects only the parent's writable PTEs (copy_page_range's <c>cow &amp;&amp; pte_write</c>,
-    /// mm/memory.c): the model's images map every region writable, so fork's trapped writes lose the image's read-only
-    /// pages (<see cref="ProgramImages.ReadOnlyPages"/> of lat_proc);</item>
+    /// mm/memory.c), as the model does (its images' text is mapped read-only);</item>
     /// <item>page-table pages come from the pte and pgd quicklists already pinned (pte_alloc_one_fast, get_pgd_fast,
     /// pte_free_fast in include/asm-xeno/pgalloc.h): no remap, validation, devalidation or type-change flush is
     /// charged;</item>
@@ -71,10 +70,11 @@ public static class SospTable3
     /// put_dirty_page's for exec's stack pages), every other batch free and no multicall entry (the 2,048-entry queue
     /// of arch/xeno/mm/hypervisor.c; its pmd_populate, switch and exit flushes are left out, which only lowers the
     /// figure);</item>
-    /// <item>each demand fault is also bounced to the guest by Xen (do_page_fault's guest_trap_bounce,
-    /// xen/arch/i386/traps.c), priced injected_fault — a trap the model's demand faults do not count;</item>
-    /// <item>but not the new stack's pages (the model faults them in): 2.4's setup_arg_pages puts them in place from
-    /// the kernel with no fault (put_dirty_page in XenoLinux's fs/exec.c);</item>
+    /// <item>each demand fault from user mode is bounced to the guest by Xen (do_page_fault's guest_trap_bounce,
+    /// xen/arch/i386/traps.c), priced injected_fault, as the model counts it (<see cref="EventKind.FaultInjected"/>;
+    /// the new stack's pages, put in place from the kernel, have none); but an i386 guest kernel runs in ring 1 of
+    /// the same page tables and returns with a plain iret, so the x86-64 round trip's two mode switches and its
+    /// HYPERVISOR_iret are not charged;</item>
     /// <item>mmuext commands (base-pointer switches, TLB flushes) as the model counts them.</item>
     /// </list>
     /// </summary>
@@ -92,11 +92,9 @@ public static class SospTable3
             return n;
         }
 
-        var forkWrprotects = c.InPhase(c.PhaseIndex("fork"), EventKind.PtwrEmulation);
-        var readOnly = Math.Min(forkWrprotects, ProgramImages.ReadOnlyPages(ProgramImages.LatProc));
-        var writes = Count(EventKind.MmuUpdateRequest) + Count(EventKind.PtwrEmulation) - readOnly;
+        var writes = Count(EventKind.MmuUpdateRequest) + Count(EventKind.PtwrEmulation);
         var flushes = Count(EventKind.PageFault);
-        var bounces = flushes - ExecStackPages(workload);
+        var bounces = Count(EventKind.FaultInjected);
         var ns = (writes * (requestNs ?? table[EventKind.MmuUpdateRequest]))
             + (flushes * table[EventKind.Hypercall]) + (bounces * table[EventKind.FaultInjected])
             + (Count(EventKind.MmuExtOp) * table[EventKind.MmuExtOp]);
@@ -172,15 +170,6 @@ public static class SospTable3
         sb.Append(inv, $"the bound's sh/fork reaches {floor:0.00} at mmu_update_request {RequestNsForShOverFork(table, floor):0.0} ns, {shOverFork:0.00} at {RequestNsForShOverFork(table, shOverFork):0.0} ns\n");
         return sb.ToString();
     }
-
-    /// <summary>The stack pages the programs <paramref name="workload"/> execs start with (hello; sh, then hello).</summary>
-    public static int ExecStackPages(string workload) => workload switch
-    {
-        "lat-proc-fork" => 0,
-        "lat-proc-exec" => ProgramImages.Hello.StackPages,
-        "lat-proc-sh" => ProgramImages.Shell.StackPages + ProgramImages.Hello.StackPages,
-        _ => throw new ArgumentException($"not a lat_proc workload: '{workload}'", nameof(workload)),
-    };
 
     private static EventSink Run(string workload) =>
         WorkloadRunner.Run(workload, ExitStrategies.Find(Calibration.BeforeStrategy)!, 1, 0, Calibration.Seed, XenVersion.Current).Events;

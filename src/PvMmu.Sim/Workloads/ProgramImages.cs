@@ -20,27 +20,26 @@ public static class ProgramImages
 
     /// <summary>lmbench's lat_proc: a small dynamically linked C program (text, data and heap, libc, ld.so, stack).</summary>
     public static ProcessImage LatProc { get; } = new("lat_proc",
-        [new(Text, 12), new(Data, 12), new(LibcText, 80), new(LibcData, 8), new(LdSo, 24)], 8);
+        [new(Text, 12, Writable: false), new(Data, 12), new(LibcText, 80, Writable: false), new(LibcData, 8), new(LdSo, 24, Writable: false)], 8);
 
     /// <summary>lmbench's hello: the smallest dynamically linked program (it only writes one line).</summary>
     public static ProcessImage Hello { get; } = new("hello",
-        [new(Text, 1), new(Data, 2), new(LibcText, 40), new(LibcData, 6), new(LdSo, 24)], 4);
+        [new(Text, 1, Writable: false), new(Data, 2), new(LibcText, 40, Writable: false), new(LibcData, 6), new(LdSo, 24, Writable: false)], 4);
 
     /// <summary>/bin/sh of the time (bash): a large text, its data and heap, libc, libtermcap, ld.so.</summary>
     public static ProcessImage Shell { get; } = new("sh",
-        [new(Text, 120), new(Data, 40), new(LibcText, 60), new(LibcData, 8), new(LdSo, 24), new(OtherLib, 8)], 8);
+        [new(Text, 120, Writable: false), new(Data, 40), new(LibcText, 60, Writable: false), new(LibcData, 8), new(LdSo, 24, Writable: false), new(OtherLib, 8)], 8);
 
     /// <summary>
-    /// The pages of <paramref name="image"/> that a program only reads or executes: its text, libc's text and ld.so
-    /// (ld.so's few written data pages counted with its text). The model maps every region writable (ProcessImage);
-    /// only the SOSP 2003 bound (<see cref="Costs.SospTable3"/>) uses this, for fork's write-protect of writable PTEs.
+    /// The pages of <paramref name="image"/> that a program only reads or executes (its regions mapped without
+    /// PROT_WRITE: its text, libc's text and ld.so, whose few written data pages are counted with its text).
     /// </summary>
     public static int ReadOnlyPages(ProcessImage image)
     {
         var n = 0;
         foreach (var r in image.Regions)
         {
-            if (r.Start is Text or LibcText or LdSo)
+            if (!r.Writable)
             {
                 n += r.Pages;
             }
@@ -77,17 +76,17 @@ public static class ProgramImages
 
     /// <summary>A compiler proper (cc1) compiling one file: a large text and a large heap; it computes (<see cref="CompileJob"/>).</summary>
     public static ProcessImage Cc1 { get; } = CompileJob(new("cc1",
-        [new(Text, 1200), new(Data, 60), new(Heap, 1800), new(LibcText, 60), new(LibcData, 8), new(LdSo, 24)], 16));
+        [new(Text, 1200, Writable: false), new(Data, 60), new(Heap, 1800), new(LibcText, 60, Writable: false), new(LibcData, 8), new(LdSo, 24, Writable: false)], 16));
 
     /// <summary>The assembler (as); it computes (<see cref="CompileJob"/>).</summary>
     public static ProcessImage As { get; } = CompileJob(new("as",
-        [new(Text, 150), new(Data, 20), new(Heap, 200), new(LibcText, 40), new(LibcData, 6), new(LdSo, 24)], 8));
+        [new(Text, 150, Writable: false), new(Data, 20), new(Heap, 200), new(LibcText, 40, Writable: false), new(LibcData, 6), new(LdSo, 24, Writable: false)], 8));
 
     /// <summary>The compiler driver (gcc), which execs cc1 or as; it computes (<see cref="CompileJob"/>).</summary>
     public static ProcessImage GccDriver { get; } = CompileJob(new("gcc",
-        [new(Text, 60), new(Data, 10), new(Heap, 30), new(LibcText, 40), new(LibcData, 6), new(LdSo, 24)], 8));
+        [new(Text, 60, Writable: false), new(Data, 10), new(Heap, 30), new(LibcText, 40, Writable: false), new(LibcData, 6), new(LdSo, 24, Writable: false)], 8));
 
     /// <summary>make: the parent of every compile job.</summary>
     public static ProcessImage Make { get; } = new("make",
-        [new(Text, 40), new(Data, 10), new(Heap, 120), new(LibcText, 50), new(LibcData, 6), new(LdSo, 24)], 8);
+        [new(Text, 40, Writable: false), new(Data, 10), new(Heap, 120), new(LibcText, 50, Writable: false), new(LibcData, 6), new(LdSo, 24, Writable: false)], 8);
 }

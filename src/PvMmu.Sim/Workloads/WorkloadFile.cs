@@ -45,7 +45,7 @@ public sealed class WorkloadFile
     private static readonly string[] TopKeys = ["name", "vcpus", "files", "images", "processes", "setup", "programs"];
     private static readonly string[] FileKeys = ["pages"];
     private static readonly string[] ImageKeys = ["stack", "regions"];
-    private static readonly string[] RegionKeys = ["start", "pages"];
+    private static readonly string[] RegionKeys = ["start", "pages", "writable"];
     private static readonly string[] ProcessKeys = ["name", "image", "cpu", "threads"];
     private static readonly string[] StepKinds = ["run", "kthread", "touch", "exit", "fork", "exec", "signal", "wait", "schedule", "vmap", "cow_write", "munmap", "mmap", "clone_thread", "mprotect", "sleep", "idle"];
 
@@ -285,7 +285,13 @@ public sealed class WorkloadFile
         }
 
         var pages = Int(Required(map, keys, "pages", "in a region"), "pages", 1, MaxPages);
-        return new MemoryRegion(start, pages);
+        var writable = true;
+        if (keys.TryGetValue("writable", out var w))
+        {
+            writable = w is YamlScalarNode { Value: "true" or "false" } b ? b.Value == "true" : throw At(w, $"expected writable: true or false, found {Describe(w)}");
+        }
+
+        return new MemoryRegion(start, pages, writable);
     }
 
     private List<InitialProcess> ReadProcesses(YamlNode node)
@@ -315,7 +321,7 @@ public sealed class WorkloadFile
             var maps = new List<ParsedMapping>();
             for (var r = 0; r < im.Regions.Length; r++)
             {
-                maps.Add(new(im.Regions[r].Start, im.Regions[r].Pages, r == 0 ? $"the first region of image '{im.Name}'" : $"region {r + 1} of image '{im.Name}'"));
+                maps.Add(new(im.Regions[r].Start, im.Regions[r].Pages, r == 0 ? $"the first region of image '{im.Name}'" : $"region {r + 1} of image '{im.Name}'", ReadOnly: !im.Regions[r].Writable));
             }
 
             if (im.StackPages > 0)
@@ -601,6 +607,13 @@ public sealed class WorkloadFile
             throw At(at, $"a {kind} step needs anonymous memory; {Range(m.Start, m.End)} of '{name}' maps file '{_files[m.File].Name}'");
         }
 
+        if (m.ReadOnly && kind is "cow_write" or "mprotect")
+        {
+            // A touch there is a read (the page is mapped read-only); a write would be a SIGSEGV, and the model keeps
+            // no VM_MAYWRITE to let an mprotect make text writable.
+            throw At(at, $"a {kind} step needs writable memory; {Range(m.Start, m.End)} of '{name}' is {m.What}, mapped writable: false");
+        }
+
         if (writes && (m.File < 0 || m.Shared))
         {
             CheckWritable(name, start, end, at, m);
@@ -851,7 +864,7 @@ public sealed class WorkloadFile
             var maps = new List<ParsedMapping> { new(StackBottom(pages), pages, $"the stack exec built for image '{im.Name}'") };
             for (var r = 0; r < im.Regions.Length; r++)
             {
-                maps.Add(new(im.Regions[r].Start, im.Regions[r].Pages, $"region {r + 1} of image '{im.Name}'"));
+                maps.Add(new(im.Regions[r].Start, im.Regions[r].Pages, $"region {r + 1} of image '{im.Name}'", ReadOnly: !im.Regions[r].Writable));
             }
 
             _maps[name] = maps;

@@ -228,7 +228,7 @@ public static class WorkloadRunner
 
         foreach (var r in image.Regions)
         {
-            MmOps.MapAnonymous(k, mm, r.Start, r.Pages);
+            MmOps.MapAnonymous(k, mm, r.Start, r.Pages, r.Writable);
         }
 
         if (image.StackPages > 0)

@@ -6,8 +6,8 @@ namespace PvMmu.Sim.Tests.Costs;
 
 /// <summary>
 /// Where the SOSP 2003 Table 3 ratio checks fail (docs/calibration.md, held-out checks): the model's fork overhead is
-/// out of scale with SOSP's while its exec and sh increments are not, and even the most favourable reading of 2003's
-/// XenoLinux (<see cref="SospTable3.Xeno2003Bound"/>) leaves sh / fork outside ±30 % at the fitted prices. Each test
+/// out of scale with SOSP's, and so are its exec and sh increments (the fitted prices), and even the most favourable
+/// reading of 2003's XenoLinux (<see cref="SospTable3.Xeno2003Bound"/>) leaves both ratios outside ±30 % at them. Each test
 /// compares the model with the paper's own figures, so a change that mends the ratios makes one of them fail and says
 /// to un-skip the checks in <see cref="HeldOutCheckTests"/>.
 /// </summary>
@@ -40,22 +40,24 @@ public sealed class SospTable3Tests
     }
 
     [Fact]
-    public void ForkAloneIsOutOfScaleWithSosp()
+    public void EveryOverheadIsOutOfScaleWithSospAtTheFittedPrices()
     {
         var fork = Model("lat-proc-fork");
         var exec = Model("lat-proc-exec");
         var sh = Model("lat-proc-sh");
 
-        // Fork carries more than three times SOSP's clock-scaled overhead ...
+        // Fork, what exec adds to it and what sh adds to exec each carry more than three times SOSP's clock-scaled
+        // overhead: the price level the deltas-only fit chose, not one phase, is what is out of scale ...
         Assert.True(fork > 3 * SospFork, $"fork {fork:0.0} µs against SOSP's {SospFork:0.0} µs");
+        Assert.True(exec - fork > 3 * (SospExec - SospFork), $"exec − fork {exec - fork:0.0} µs against SOSP's {SospExec - SospFork:0.0} µs");
+        Assert.True(sh - exec > 3 * (SospSh - SospExec), $"sh − exec {sh - exec:0.0} µs against SOSP's {SospSh - SospExec:0.0} µs");
 
-        // ... while what exec adds to fork, and sh to exec, is within twice SOSP's.
-        Assert.InRange((exec - fork) / (SospExec - SospFork), 0.5, 2);
-        Assert.InRange((sh - exec) / (SospSh - SospExec), 0.5, 2);
+        // ... and fork the most: its share of sh's overhead is above SOSP's.
+        Assert.True(fork / sh > SospFork / SospSh);
     }
 
     [Fact]
-    public void TheBoundOnlyTakesWorkAwayFromFork()
+    public void TheBoundsForkIsItsPageTableWritesAndStillOutOfScale()
     {
         // Fork has no demand fault, so its bound is page-table writes and mmuext commands: each present PTE of lat_proc
         // set once in the child and cleared once at its exit, each writable one write-protected once in the parent,
@@ -64,7 +66,7 @@ public sealed class SospTable3Tests
         var writable = image.TotalPages - ProgramImages.ReadOnlyPages(image);
         var writes = SospTable3.Xeno2003Bound(T, "lat-proc-fork", 1000) - SospTable3.Xeno2003Bound(T, "lat-proc-fork", 0);
         Assert.InRange(writes, (2 * image.TotalPages) + writable, (2 * image.TotalPages) + writable + 32);
-        Assert.True(SospTable3.Xeno2003Bound(T, "lat-proc-fork") < Model("lat-proc-fork"));
+        Assert.True(SospTable3.Xeno2003Bound(T, "lat-proc-fork") > 3 * SospFork);
 
         // The bounce price moves exec and sh (their demand faults), not fork.
         var dearBounce = T.With("dear-bounce", new Dictionary<EventKind, double> { [EventKind.FaultInjected] = 2 * T[EventKind.FaultInjected] });
@@ -73,7 +75,7 @@ public sealed class SospTable3Tests
     }
 
     [Fact]
-    public void EvenTheMostFavourable2003ReadingMissesShOverForkAtTheFittedPrices()
+    public void EvenTheMostFavourable2003ReadingMissesBothRatiosAtTheFittedPrices()
     {
         var sospExecOverFork = (768.0 - 530) / (198 - 110);
         var sospShOverFork = (4800.0 - 4000) / (198 - 110);
@@ -82,14 +84,17 @@ public sealed class SospTable3Tests
         var centre = T[EventKind.MmuUpdateRequest];
         var low = T.Intervals.Single(i => i.Event == EventKind.MmuUpdateRequest).LowNs;
 
-        // At the fitted price exec / fork comes within ±30 % of SOSP's, sh / fork stays below it.
-        Assert.InRange(Ratio("lat-proc-exec", centre), 0.7 * sospExecOverFork, 1.3 * sospExecOverFork);
-        Assert.True(Ratio("lat-proc-sh", centre) < 0.7 * sospShOverFork, $"sh / fork {Ratio("lat-proc-sh", centre):0.00}");
+        // At the fitted price, and at the low end of its interval, both ratios stay below SOSP's window.
+        foreach (var r in new[] { centre, low })
+        {
+            Assert.True(Ratio("lat-proc-exec", r) < 0.7 * sospExecOverFork, $"exec / fork {Ratio("lat-proc-exec", r):0.00} at {r} ns");
+            Assert.True(Ratio("lat-proc-sh", r) < 0.7 * sospShOverFork, $"sh / fork {Ratio("lat-proc-sh", r):0.00} at {r} ns");
+        }
 
-        // Only a request price at the low end of the fit's interval brings sh / fork in.
-        Assert.InRange(Ratio("lat-proc-sh", low), 0.7 * sospShOverFork, 1.3 * sospShOverFork);
+        // sh / fork reaches the window only at a request price far below the fit's interval (the bound falls with the
+        // price: a fork is mostly requests, an sh mostly bounces and hypercalls).
         var needed = SospTable3.RequestNsForShOverFork(T, 0.7 * sospShOverFork);
-        Assert.InRange(needed, low, centre);
+        Assert.InRange(needed, 0, low / 2);
         Assert.Equal(0.7 * sospShOverFork, Ratio("lat-proc-sh", needed), 6);
     }
 }

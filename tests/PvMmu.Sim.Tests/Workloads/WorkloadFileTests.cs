@@ -287,6 +287,8 @@ public sealed class WorkloadFileTests
     [InlineData(Head + Procs + "programs:\n  0:\n    - kthread: p\n", 8, 16, "kthread takes no argument, found 'p'")]
     [InlineData(Head + Procs + "programs:\n  0:\n    run: p\n", 8, 5, "expected vCPU 0's program: a list of steps, found a mapping")]
     // The process steps.
+    [InlineData("vcpus: 2\nimages:\n  a: { stack: 4, regions: [ { start: 0x400000, pages: 16, writable: no } ] }\n", 3, 69, "expected writable: true or false, found 'no'")]
+    [InlineData("vcpus: 2\nimages:\n  a: { stack: 4, regions: [ { start: 0x400000, pages: 16, writable: false } ] }\n" + Procs + "programs:\n  0:\n    - cow_write: p\n      start: 0x400000\n      pages: 1\n", 9, 14, "a cow_write step needs writable memory; [0x400000, 0x410000) of 'p' is the first region of image 'a', mapped writable: false")]
     [InlineData(Head + Procs + "programs:\n  0:\n    - cow_write: p\n      pages: 17\n", 9, 14, "a cow_write step's range stays inside one mapping: the first region of image 'a' is [0x400000, 0x410000), so from 0x400000 at most 16 pages")]
     [InlineData(HeadF + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x1000000\n      pages: 4\n      file: f\n    - cow_write: p\n      start: 0x1000000\n      pages: 1\n", 15, 14, "a cow_write step needs anonymous memory")]
     [InlineData(HeadF + Procs + "programs:\n  0:\n    - mmap: p\n      start: 0x1000000\n      pages: 5\n      file: f\n", 12, 14, "file 'f' has 4 pages")]
