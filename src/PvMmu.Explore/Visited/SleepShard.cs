@@ -55,6 +55,9 @@ internal unsafe struct SleepShard
 
     public readonly int Capacity => _capacity;
 
+    /// <summary>Where the slots are (they move when the shard grows).</summary>
+    public readonly ulong* Slots => _slots;
+
     /// <summary>A shard with a few slots.</summary>
     public static SleepShard Create(int slots = InitialSlots)
     {
@@ -159,7 +162,7 @@ internal unsafe struct SleepShard
 
     /// <summary>A tag's home slot: the low 32 bits of its fingerprint, scaled to the capacity.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Home(ulong tag, int capacity) => (int)(((tag >> SleepTable.ValueBits) & uint.MaxValue) * (ulong)(uint)capacity >> 32);
+    internal static int Home(ulong tag, int capacity) => (int)(((tag >> SleepTable.ValueBits) & uint.MaxValue) * (ulong)(uint)capacity >> 32);
 
     /// <summary>The slot holding <paramref name="tag"/>'s fingerprint, or the empty one where it would go.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -219,5 +222,6 @@ internal unsafe struct SleepShard
         _inArena = own.Slots == null;
         _slots = slots;
         _capacity = capacity;
+        table?.Publish(shard, slots, capacity);
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace PvMmu.Explore.Visited;
 
 /// <summary>
@@ -42,17 +45,26 @@ internal sealed class SleepTable
 
     private readonly SleepShard[] _shards = new SleepShard[Shards];
 
+    /// <summary>
+    /// Each shard's slots and capacity, copied out of <see cref="_shards"/> onto cache lines that only a growth
+    /// writes: the prefetch reads them without the lock. A shard's own line holds its lock and count, which every
+    /// claim writes; with two threads that line was most often last written by the other core, and reading the
+    /// slots pointer beside it had cost a cache miss of its own before the slot's miss could even start.
+    /// </summary>
+    private readonly ShardView[] _views = new ShardView[Shards];
+
     /// <summary>The arenas in use, by capacity (at most the two a growth moves between, but for shards far behind).</summary>
     private readonly Dictionary<int, SlotArena> _arenas = [];
     private readonly Lock _arenaLock = new();
     private readonly int _presizedSlots;
 
     /// <summary>A table expecting up to <paramref name="expectedKeys"/> keys (0: grow as needed).</summary>
-    public SleepTable(long expectedKeys = 0)
+    public unsafe SleepTable(long expectedKeys = 0)
     {
         for (var i = 0; i < Shards; i++)
         {
             _shards[i] = SleepShard.Create();
+            _views[i] = new ShardView(_shards[i].Slots, _shards[i].Capacity);
         }
 
         // A shard's share, with room for eight standard deviations of how fingerprints fall, at most three quarters full.
@@ -169,7 +181,28 @@ internal sealed class SleepTable
     internal int ShardCapacity(int shard) => _shards[shard].Capacity;
 
     /// <summary>Starts fetching <paramref name="key"/>'s slot from memory.</summary>
-    public void Prefetch(ulong key) => _shards[Index(key)].Prefetch(key);
+    public unsafe void Prefetch(ulong key)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        // Read without the lock: a growth racing with it can only make this prefetch a wasted one, never a fault.
+        var i = Index(key);
+        var view = _views[i];
+        Sse.Prefetch0(view.Slots + SleepShard.Home(key << ValueBits, view.Capacity));
+
+        // The shard's lock and count, which the claim writes next: fetched now, while the enabled moves are gathered.
+        Sse.Prefetch0(Unsafe.AsPointer(ref _shards[i]));
+    }
+
+    /// <summary>Whether the slots and capacity the prefetch reads for shard <paramref name="shard"/> are the shard's own (for tests).</summary>
+    internal unsafe bool ViewIsCurrent(int shard) =>
+        _views[shard].Slots == _shards[shard].Slots && _views[shard].Capacity == _shards[shard].Capacity;
+
+    /// <summary>Shard <paramref name="shard"/> now keeps <paramref name="capacity"/> slots at <paramref name="slots"/> (under its lock).</summary>
+    internal unsafe void Publish(int shard, ulong* slots, int capacity) => _views[shard] = new ShardView(slots, capacity);
 
     /// <summary>Adds <paramref name="key"/> (its sleep set empty); true if it was not there.</summary>
     public bool Add(ulong key)

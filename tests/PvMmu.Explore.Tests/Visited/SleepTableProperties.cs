@@ -64,6 +64,34 @@ public sealed class SleepTableProperties
             Assert.True(table.Keys().SetEquals(exact.Keys));
         });
 
+    /// <summary>
+    /// The prefetch reads each shard's slots and capacity from a copy that only a growth writes: after every growth,
+    /// through the presized jump and into the arenas, the copy is the shard's own.
+    /// </summary>
+    [Fact]
+    public void ThePrefetchesViewOfEveryShardFollowsItsGrowth()
+    {
+        var table = new SleepTable(expectedKeys: 600_000);
+        var rng = new Random(7);
+        var grown = 0;
+        for (var n = 0; n < 400_000; n++)
+        {
+            var key = (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63);
+            var shard = (int)(key >> (64 - SleepTable.ShardBits));
+            var before = table.ShardCapacity(shard);
+            table.ClaimSleep(key, 0, 1, out _, out _, out _);
+            grown += table.ShardCapacity(shard) != before ? 1 : 0;
+            Assert.True(table.ViewIsCurrent(shard));
+        }
+
+        // Every shard grew at least twice (64 slots, then by half, then to the presized size): the copies were rewritten.
+        Assert.True(grown >= 2 * 256, $"only {grown} growths");
+        for (var i = 0; i < 256; i++)
+        {
+            Assert.True(table.ViewIsCurrent(i));
+        }
+    }
+
     /// <summary>Read back, a stored sleep set holds every move it was given: the over-approximation only adds.</summary>
     [Fact]
     public void AStoredSleepSetReadsBackAsASuperset() =>
