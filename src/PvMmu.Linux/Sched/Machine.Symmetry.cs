@@ -245,6 +245,10 @@ public sealed partial class Machine
         p.Blocks(_tlbEnd.Span);
         p.Blocks(_irqsOff.Span);
         p.Pairs(_pendingHandler);
+
+        // Zero under the unordered walks --symmetry on uses; renamed all the same, as a slot row of masks.
+        p.Pairs(_pendingBefore.Span);
+        p.Masks(_pendingBefore.Span);
         p.Blocks(_gather);
         K.PermuteCpus(p);
     }

@@ -45,6 +45,12 @@ public sealed partial class Machine : ISchedulable
     private readonly StateRow<ulong> _waitingFor;
     private readonly StateRow<ulong> _serialLeft;
     private readonly StateRow<ulong> _pendingFrom;
+
+    /// <summary>
+    /// Per (target, sender) slot of a pending IPI: the senders whose csd was already queued on the target when this
+    /// one was (llist_add order), so that the target runs them first (<see cref="FifoHead"/>). Zero under unordered walks.
+    /// </summary>
+    private readonly StateRow<ulong> _pendingBefore;
     private readonly StateRow<bool> _irqsOff;
     private readonly StateRow<bool> _flags;
     private readonly IpiHandler[] _pendingHandler;
@@ -83,7 +89,7 @@ public sealed partial class Machine : ISchedulable
         _exitMm = Row(_ints, ints[8]);
         processMm.CopyTo(_processMm.Span);
         // The walks' visited sets last: zero unless the walks are unordered (--symmetry on), so they then add only zeros.
-        _masks = new ulong[6 * n];
+        _masks = new ulong[(6 * n) + (n * n)];
         at = 0;
         _waitingFor = Row(_masks, n);
         _serialLeft = Row(_masks, n);
@@ -91,6 +97,7 @@ public sealed partial class Machine : ISchedulable
         _tlbStart = Row(_masks, n);
         _tlbEnd = Row(_masks, n);
         _walkSeen = Row(_masks, n);
+        _pendingBefore = Row(_masks, n * n);
         _bools = new bool[n + 64];
         at = 0;
         _irqsOff = Row(_bools, n);
@@ -299,7 +306,7 @@ public sealed partial class Machine : ISchedulable
         }
     }
 
-    private void TakeIpi(int cpu)
+    internal void TakeIpi(int cpu)
     {
         if (Ended(cpu))
         {
@@ -310,22 +317,48 @@ public sealed partial class Machine : ISchedulable
             K.Reach(Branch.IpiBeforeFinishTaskSwitch);
         }
 
-        var from = UnorderedWalks ? _walkChoice : System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+        var from = UnorderedWalks ? _walkChoice : FifoHead(cpu);
         if ((_pendingFrom[cpu] & (1UL << from)) == 0)
         {
             throw new InvalidOperationException($"vCPU {cpu} has no IPI pending from vCPU {from}");
         }
 
         _pendingFrom[cpu] &= ~(1UL << from);
+        for (var m = _pendingFrom[cpu]; m != 0; m &= m - 1)
+        {
+            // The others queued behind this one no longer wait for it.
+            _pendingBefore[(cpu * K.Cpus) + System.Numerics.BitOperations.TrailingZeroCount(m)] &= ~(1UL << from);
+        }
+
         var slot = (cpu * K.Cpus) + from;
+        _pendingBefore[slot] = 0;
         K.RunIpi(cpu, _pendingHandler[slot], _pendingMm[slot]);
         _pendingHandler[slot] = IpiHandler.None;
         _pendingMm[slot] = 0;
         _waitingFor[from] &= ~(1UL << cpu);
     }
 
+    /// <summary>
+    /// The sender whose IPI vCPU <paramref name="cpu"/> runs next: the first queued. flush_smp_call_function_queue takes
+    /// the whole call_single_queue (llist_del_all) and reverses it (llist_reverse_order), so the csds run in the order
+    /// they were added (kernel/smp.c); a sender waits for its csd, so it has at most one queued on a target.
+    /// </summary>
+    internal int FifoHead(int cpu)
+    {
+        for (var m = _pendingFrom[cpu]; m != 0; m &= m - 1)
+        {
+            var from = System.Numerics.BitOperations.TrailingZeroCount(m);
+            if ((_pendingBefore[(cpu * K.Cpus) + from] & _pendingFrom[cpu]) == 0)
+            {
+                return from;
+            }
+        }
+
+        return System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+    }
+
     /// <summary>smp_call_function_many's queue-and-notify for one target: its csd queued, one event-channel IPI sent.</summary>
-    private void Post(int from, int target, int mm)
+    internal void Post(int from, int target, int mm)
     {
         if (K.LoadedMm[target] == mm || K.XenCurrentCr3[target] == K.Mms.Pgd[mm])
         {
@@ -335,6 +368,7 @@ public sealed partial class Machine : ISchedulable
         var slot = (target * K.Cpus) + from;
         _pendingHandler[slot] = Strategy.Handler;
         _pendingMm[slot] = mm;
+        _pendingBefore[slot] = UnorderedWalks ? 0 : _pendingFrom[target];
         _pendingFrom[target] |= 1UL << from;
         _waitingFor[from] |= 1UL << target;
         K.Events.Add(from, EventKind.IpiSent);
@@ -926,7 +960,7 @@ public sealed partial class Machine : ISchedulable
         var cpu = choice.Cpu;
         if (choice.Kind == MoveKind.TakeIpi)
         {
-            var from = UnorderedWalks ? choice.Alt : System.Numerics.BitOperations.TrailingZeroCount(_pendingFrom[cpu]);
+            var from = UnorderedWalks ? choice.Alt : FifoHead(cpu);
             var handler = from < K.Cpus ? _pendingHandler[(cpu * K.Cpus) + from] : IpiHandler.None;
             var name = handler switch
             {
