@@ -128,8 +128,7 @@ public static class MmOps
             return;
         }
 
-        k.Events.Add(cpu, EventKind.PageFault);
-        k.Xen.UserFault(cpu);
+        CountFault(k, cpu, fromUser: true);
         var word = k.Mms.VmaFile[vma];
         var file = MmTable.FileOf(word);
         if (MmTable.IsShared(word))
@@ -191,17 +190,26 @@ public static class MmOps
             return PageFlags.Mfn(old);
         }
 
-        k.Events.Add(cpu, EventKind.PageFault);
-        if (fromUser)
-        {
-            k.Xen.UserFault(cpu);
-        }
+        CountFault(k, cpu, fromUser);
 
         var page = k.AllocPage(cpu);
         var v = FindVma(k, mm, va);
         var flags = v >= 0 && k.Mms.VmaFile[v] == MmTable.ReadOnlyAnonymous ? PteFlags.UserRo : PteFlags.UserRw;
         PtSetters.SetPte(k, cpu, pte, slot, PageFlags.Entry(page, flags));
         return page;
+    }
+
+    /// <summary>
+    /// A fault the guest handles: counted, and from user mode its x86-64 PV round trip through Xen
+    /// (<see cref="Hypervisor.UserFault"/>); a fault the kernel takes itself (get_user_pages) has none.
+    /// </summary>
+    private static void CountFault(Kernel k, int cpu, bool fromUser)
+    {
+        k.Events.Add(cpu, EventKind.PageFault);
+        if (fromUser)
+        {
+            k.Xen.UserFault(cpu);
+        }
     }
 
     /// <summary>
@@ -226,8 +234,7 @@ public static class MmOps
             return;
         }
 
-        k.Events.Add(cpu, EventKind.PageFault);
-        k.Xen.UserFault(cpu);
+        CountFault(k, cpu, fromUser: true);
         var oldPage = PageFlags.Mfn(old);
         if (k.PageRef(oldPage) == 1)
         {

@@ -109,21 +109,7 @@ public sealed partial class Machine
         }
 
         var serial = Strategy.SerialIpis;
-        if ((Strategy.IpiMask(K, cpu, mm) & (1UL << t)) != 0)
-        {
-            if (!serial)
-            {
-                _serialLeft[cpu] |= 1UL << t;
-            }
-            else if (t == cpu)
-            {
-                K.RunIpi(cpu, Strategy.Handler, mm);
-            }
-            else
-            {
-                Post(cpu, t, mm);
-            }
-        }
+        TakeIfMasked(cpu, t, mm, serial);
 
         _walkSeen[cpu] |= 1UL << t;
         if (_walkSeen[cpu] == candidates)

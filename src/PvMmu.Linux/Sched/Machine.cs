@@ -897,6 +897,32 @@ public sealed partial class Machine : ISchedulable
     }
 
     /// <summary>
+    /// The walk's read of CPU <paramref name="t"/> for vCPU <paramref name="cpu"/>: when the strategy's IPI mask takes
+    /// it, it joins the mask smp_call_function_many sends to, or under the serial fallback its IPI goes at once (the
+    /// caller's own handler run on the spot).
+    /// </summary>
+    private void TakeIfMasked(int cpu, int t, int mm, bool serial)
+    {
+        if ((Strategy.IpiMask(K, cpu, mm) & (1UL << t)) == 0)
+        {
+            return;
+        }
+
+        if (!serial)
+        {
+            _serialLeft[cpu] |= 1UL << t;
+        }
+        else if (t == cpu)
+        {
+            K.RunIpi(cpu, Strategy.Handler, mm);
+        }
+        else
+        {
+            Post(cpu, t, mm);
+        }
+    }
+
+    /// <summary>
     /// Step <see cref="ExitReadCpu"/>: CPU <c>_cursor</c>'s per-CPU state read, and whether the IPI mask takes it
     /// (the strategy's mask, of which only this CPU's bit is used now). smp_call_function_many leaves out the caller;
     /// the serial fallback calls it too, on the spot.
@@ -910,20 +936,9 @@ public sealed partial class Machine : ISchedulable
             t = ++_cursor[cpu];
         }
 
-        if (t < K.Cpus && (Strategy.IpiMask(K, cpu, mm) & (1UL << t)) != 0)
+        if (t < K.Cpus)
         {
-            if (!serial)
-            {
-                _serialLeft[cpu] |= 1UL << t;
-            }
-            else if (t == cpu)
-            {
-                K.RunIpi(cpu, Strategy.Handler, mm);
-            }
-            else
-            {
-                Post(cpu, t, mm);
-            }
+            TakeIfMasked(cpu, t, mm, serial);
         }
 
         var next = ++_cursor[cpu];

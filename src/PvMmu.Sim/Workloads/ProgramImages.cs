@@ -31,24 +31,6 @@ public static class ProgramImages
         [new(Text, 120, Writable: false), new(Data, 40), new(LibcText, 60, Writable: false), new(LibcData, 8), new(LdSo, 24, Writable: false), new(OtherLib, 8)], 8);
 
     /// <summary>
-    /// The pages of <paramref name="image"/> that a program only reads or executes (its regions mapped without
-    /// PROT_WRITE: its text, libc's text and ld.so, whose few written data pages are counted with its text).
-    /// </summary>
-    public static int ReadOnlyPages(ProcessImage image)
-    {
-        var n = 0;
-        foreach (var r in image.Regions)
-        {
-            if (!r.Writable)
-            {
-                n += r.Pages;
-            }
-        }
-
-        return n;
-    }
-
-    /// <summary>
     /// User-mode µs per minor page fault of a real kernel build: a measured Linux kernel and modules build
     /// (M. Vermeulen, "kernel build" profile, mvermeulen.org/perf/?p=615, perf stat on 16 cores at 3.6 GHz): utime
     /// 57,169.074 s over 2,366,900,036 minor faults, 24.15 µs each.

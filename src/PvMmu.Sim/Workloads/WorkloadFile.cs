@@ -285,12 +285,7 @@ public sealed class WorkloadFile
         }
 
         var pages = Int(Required(map, keys, "pages", "in a region"), "pages", 1, MaxPages);
-        var writable = true;
-        if (keys.TryGetValue("writable", out var w))
-        {
-            writable = w is YamlScalarNode { Value: "true" or "false" } b ? b.Value == "true" : throw At(w, $"expected writable: true or false, found {Describe(w)}");
-        }
-
+        var writable = !keys.TryGetValue("writable", out var w) || Flag(w, "writable");
         return new MemoryRegion(start, pages, writable);
     }
 
@@ -766,7 +761,7 @@ public sealed class WorkloadFile
         var shared = false;
         if (keys.TryGetValue("shared", out var sharedNode))
         {
-            shared = sharedNode is YamlScalarNode { Value: "true" or "false" } b ? b.Value == "true" : throw At(sharedNode, $"expected shared: true or false, found {Describe(sharedNode)}");
+            shared = Flag(sharedNode, "shared");
             if (shared && file < 0)
             {
                 throw At(sharedNode, "shared: true needs a file (shared anonymous memory is shmem, not modeled)");
@@ -984,6 +979,10 @@ public sealed class WorkloadFile
     private static ulong StackBottom(int pages) => ProcessImage.StackTop - ((ulong)pages * PageSize);
 
     private static string Range(ulong start, ulong end) => $"[0x{start:x}, 0x{end:x})";
+
+    /// <summary>The value of key <paramref name="key"/>, which must be <c>true</c> or <c>false</c>.</summary>
+    private bool Flag(YamlNode node, string key) =>
+        node is YamlScalarNode { Value: "true" or "false" } b ? b.Value == "true" : throw At(node, $"expected {key}: true or false, found {Describe(node)}");
 
     private ScenarioException At(YamlNode node, string message) => Error(node.Start, message);
 

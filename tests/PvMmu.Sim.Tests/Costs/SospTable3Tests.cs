@@ -63,7 +63,7 @@ public sealed class SospTable3Tests
         // set once in the child and cleared once at its exit, each writable one write-protected once in the parent,
         // plus the few upper-level entries of the child's new tables.
         var image = ProgramImages.LatProc;
-        var writable = image.TotalPages - ProgramImages.ReadOnlyPages(image);
+        var writable = image.StackPages + image.Regions.Where(r => r.Writable).Sum(r => r.Pages);
         var writes = SospTable3.Xeno2003Bound(T, "lat-proc-fork", 1000) - SospTable3.Xeno2003Bound(T, "lat-proc-fork", 0);
         Assert.InRange(writes, (2 * image.TotalPages) + writable, (2 * image.TotalPages) + writable + 32);
         Assert.True(SospTable3.Xeno2003Bound(T, "lat-proc-fork") > 3 * SospFork);
